@@ -1,0 +1,219 @@
+import { z } from "zod";
+
+/**
+ * The inventory an operator writes. This is the user-facing shape (Vite's UserConfig); the
+ * program works on the resolved Topology (src/topology). Every default lives here, so the JSON
+ * Schema and docs/inventory.md show it.
+ */
+
+const hostName = z
+  .string()
+  .regex(/^[a-z][a-z0-9-]{0,62}$/, "must be a lowercase hostname: letters, digits and '-', starting with a letter");
+const secretName = z
+  .string()
+  .regex(/^[a-z][a-z0-9_]{0,63}$/, "must be a secret name: lowercase letters, digits and '_'");
+
+export const NetworkName = z.enum(["management", "storage", "provider", "bmc"]);
+export type NetworkName = z.infer<typeof NetworkName>;
+
+export const Role = z.enum(["controller", "compute", "storage"]);
+export type Role = z.infer<typeof Role>;
+
+export const OpenStackService = z.enum(["keystone", "glance", "placement", "nova", "neutron", "cinder", "horizon"]);
+export type OpenStackService = z.infer<typeof OpenStackService>;
+
+export const Network = z.strictObject({
+  cidr: z.cidrv4().describe("IPv4 network in CIDR form, e.g. 10.20.0.0/24"),
+  vlan: z.int().min(1).max(4094).optional().describe("802.1Q VLAN id, when the network is tagged"),
+  gateway: z.ipv4().optional().describe("default gateway on this network (only one network should have one)"),
+  mtu: z.int().min(1280).max(9216).optional(),
+});
+export type Network = z.infer<typeof Network>;
+
+export const Ssh = z.strictObject({
+  user: z.string().min(1).default("root"),
+  port: z.int().min(1).max(65535).default(22),
+  key: z.string().min(1).optional().describe("private key path, relative to the inventory file"),
+  known_hosts: z.string().min(1).optional().describe("pinned host keys, relative to the inventory file"),
+});
+export type Ssh = z.infer<typeof Ssh>;
+
+export const Bmc = z.strictObject({
+  address: z.ipv4(),
+  port: z.int().min(1).max(65535).default(623),
+  user: z.string().min(1),
+  password_secret: secretName.describe("name of the secret holding the BMC password (never the password itself)"),
+  driver: z.enum(["ipmi"]).default("ipmi"),
+  lanplus: z.boolean().default(true),
+});
+export type Bmc = z.infer<typeof Bmc>;
+
+export const Host = z.strictObject({
+  roles: z.array(Role).min(1),
+  addresses: z.partialRecord(NetworkName, z.ipv4()).describe("one address per network the host is on"),
+  interfaces: z.partialRecord(NetworkName, z.string().min(1)).optional().describe("NIC name per network"),
+  ssh: Ssh.partial().optional().describe("per-host SSH settings; missing fields come from the top-level ssh"),
+  bmc: Bmc.optional(),
+});
+export type Host = z.infer<typeof Host>;
+
+export const Vips = z.strictObject({
+  internal: z.ipv4().describe("the VIP every internal client and API endpoint uses"),
+  public: z.ipv4().optional().describe("VIP for public endpoints; defaults to the internal VIP"),
+  public_hostname: z.string().optional().describe("name in public endpoint URLs instead of the public VIP"),
+  services: z
+    .partialRecord(z.string(), z.ipv4())
+    .optional()
+    .describe("optional dedicated VIP per service (the book's per-service VIP design)"),
+});
+
+const HaproxySettings = z.strictObject({
+  check: z
+    .strictObject({
+      inter_ms: z.int().min(100).default(1000),
+      fastinter_ms: z.int().min(50).default(250),
+      downinter_ms: z.int().min(100).default(2000),
+      rise: z.int().min(1).default(2),
+      fall: z.int().min(1).default(2),
+    })
+    .prefault({}),
+  timeouts: z
+    .strictObject({
+      connect_ms: z.int().min(100).default(5000),
+      client_s: z.int().min(1).default(600),
+      server_s: z.int().min(1).default(600),
+      check_ms: z.int().min(100).default(2000),
+    })
+    .prefault({}),
+  maxconn: z.int().min(100).default(40000),
+  stats_port: z.int().min(1).max(65535).default(8404),
+});
+
+const CorosyncSettings = z.strictObject({
+  token_ms: z.int().min(300).default(1000).describe("totem token timeout; lower = faster failover"),
+  consensus_ms: z.int().min(360).optional().describe("defaults to 1.2 x token"),
+  transport: z.literal("knet").default("knet"),
+});
+
+const PacemakerSettings = z.strictObject({
+  fencing: z.boolean().default(true).describe("stonith-enabled; turning it off allows split brain"),
+  no_quorum_policy: z.enum(["stop", "freeze", "suicide"]).default("stop"),
+  cluster_recheck_interval_min: z.int().min(1).default(5),
+  fence_timeout_s: z.int().min(5).default(60),
+  fence_delay_s: z.int().min(0).default(5).describe("pcmk_delay_max, so two nodes do not shoot each other"),
+});
+
+const GaleraSettings = z.strictObject({
+  sst_method: z.enum(["mariabackup", "rsync"]).default("mariabackup"),
+  gcache_size_mb: z.int().min(16).default(512),
+  innodb_buffer_pool_mb: z.int().min(64).default(1024),
+  max_connections: z.int().min(100).default(4096),
+  evs_suspect_timeout_s: z.number().min(1).default(5),
+  evs_inactive_timeout_s: z.number().min(2).default(10),
+  check_port: z.int().min(1).max(65535).default(9200),
+});
+
+const RabbitmqSettings = z.strictObject({
+  partition_handling: z.literal("pause_minority").default("pause_minority"),
+  net_ticktime_s: z.int().min(5).default(15),
+  vhost: z.string().default("/openstack"),
+  user: z.string().default("openstack"),
+  default_queue_type: z.enum(["quorum"]).default("quorum"),
+});
+
+const EtcdSettings = z.strictObject({
+  heartbeat_ms: z.int().min(10).default(100),
+  election_timeout_ms: z.int().min(100).default(1000),
+});
+
+const MemcachedSettings = z.strictObject({
+  memory_mb: z.int().min(16).default(1024),
+  max_connections: z.int().min(64).default(8192),
+});
+
+const OpenStackSettings = z.strictObject({
+  enabled: z
+    .array(OpenStackService)
+    .default(["keystone", "glance", "placement", "nova", "neutron", "cinder", "horizon"]),
+  region: z.string().default("RegionOne"),
+  horizon_tls: z.boolean().default(false).describe("serve Horizon on 443 as well as 80"),
+});
+
+export const Services = z.strictObject({
+  haproxy: HaproxySettings.prefault({}),
+  corosync: CorosyncSettings.prefault({}),
+  pacemaker: PacemakerSettings.prefault({}),
+  galera: GaleraSettings.prefault({}),
+  rabbitmq: RabbitmqSettings.prefault({}),
+  etcd: EtcdSettings.prefault({}),
+  memcached: MemcachedSettings.prefault({}),
+  openstack: OpenStackSettings.prefault({}),
+});
+export type Services = z.infer<typeof Services>;
+
+export const InstanceHa = z.strictObject({
+  enabled: z.boolean().default(true),
+  heartbeat_interval_s: z.number().min(0.2).default(2),
+  missed_heartbeats: z.int().min(2).default(5).describe("heartbeats missed before a host is suspected"),
+  confirm_channels: z
+    .int()
+    .min(1)
+    .default(2)
+    .describe("independent channels (management, storage, BMC) that must agree before acting"),
+  max_failed_hosts: z.int().min(1).default(2).describe("more hosts down at once = likely a partition: no action"),
+  max_failed_percent: z.int().min(1).max(100).default(33),
+  evacuate_concurrency: z.int().min(1).default(4),
+  notify: z
+    .strictObject({
+      email: z.array(z.email()).default([]),
+      smtp: z
+        .strictObject({
+          host: z.string(),
+          port: z.int().default(25),
+          from: z.email(),
+          user: z.string().optional(),
+          password_secret: secretName.optional(),
+        })
+        .optional(),
+      webhooks: z.array(z.url()).default([]),
+    })
+    .prefault({}),
+});
+
+export const Override = z.strictObject({
+  file: z.string().min(1).describe("absolute path of a rendered file, e.g. /etc/haproxy/haproxy.cfg"),
+  hosts: z.array(hostName).optional().describe("limit to these hosts; default every host that has the file"),
+  section: z.string().describe("section of that file ('' for files without sections)"),
+  set: z.record(z.string().min(1), z.union([z.string(), z.number(), z.boolean()])),
+});
+export type Override = z.infer<typeof Override>;
+
+export const Waivers = z.strictObject({
+  controller_count: z.string().min(10).optional().describe("why a controller count other than an odd number >= 3 is fine"),
+});
+
+export const Inventory = z.strictObject({
+  cluster: z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, "must be a short lowercase name"),
+  release: z.literal("2025.1"),
+  platform: z.literal("debian-13"),
+  domain: z.string().default("cluster.local").describe("DNS domain for host FQDNs in /etc/hosts"),
+  networks: z
+    .strictObject({
+      management: Network,
+      storage: Network.optional(),
+      provider: Network.optional(),
+      bmc: Network.optional(),
+    })
+    .describe("management is required; the others are optional"),
+  vips: Vips,
+  vip_manager: z.enum(["pacemaker", "keepalived"]).default("pacemaker"),
+  ssh: Ssh.prefault({}),
+  hosts: z.record(hostName, Host),
+  services: Services.prefault({}),
+  instance_ha: InstanceHa.prefault({}),
+  overrides: z.array(Override).default([]),
+  waivers: Waivers.prefault({}),
+  secrets_file: z.string().optional().describe("path of the secrets file; default <inventory>.secrets.yaml"),
+});
+export type Inventory = z.infer<typeof Inventory>;
+export type InventoryInput = z.input<typeof Inventory>;

@@ -1,0 +1,87 @@
+import type { Bmc, Inventory, NetworkName, OpenStackService, Role, Services } from "../inventory/schema.ts";
+
+/**
+ * The resolved topology (Vite's ResolvedConfig): every default applied, every host's addresses
+ * known, bootstrap nodes chosen. Renderers, deploy steps and health probes read only this.
+ */
+export interface Topology {
+  cluster: string;
+  release: "2025.1";
+  platform: "debian-13";
+  domain: string;
+  /** Absolute path of the inventory file this was resolved from. */
+  source: string;
+  /** Absolute path of the secrets file. */
+  secretsFile: string;
+  networks: Partial<Record<NetworkName, ResolvedNetwork>>;
+  hosts: ResolvedHost[];
+  /** Host names per role, in inventory order. */
+  roles: Record<Role, string[]>;
+  vips: ResolvedVips;
+  vipManager: "pacemaker" | "keepalived";
+  /** First controller in inventory order bootstraps every clustered service. */
+  bootstrap: string;
+  settings: Services;
+  instanceHa: Inventory["instance_ha"];
+  openstack: { enabled: OpenStackService[]; region: string };
+  endpoints: Record<string, Endpoint>;
+  overrides: Inventory["overrides"];
+}
+
+export interface ResolvedNetwork {
+  name: NetworkName;
+  cidr: string;
+  /** Network address, e.g. 10.20.0.0 */
+  address: string;
+  prefix: number;
+  vlan?: number;
+  gateway?: string;
+  mtu?: number;
+}
+
+export interface ResolvedHost {
+  name: string;
+  fqdn: string;
+  roles: Role[];
+  /** The host's address on each network it is on. */
+  addresses: Partial<Record<NetworkName, string>>;
+  /** Management address: where everything that is not storage or tenant traffic binds. */
+  ip: string;
+  interfaces: Partial<Record<NetworkName, string>>;
+  ssh: { user: string; port: number; key?: string; knownHosts?: string };
+  bmc?: Bmc;
+  /** 1-based index among controllers (corosync nodeid, galera/etcd member order); 0 when not one. */
+  controllerIndex: number;
+}
+
+export interface ResolvedVips {
+  internal: string;
+  public: string;
+  publicHost: string;
+  /** Dedicated VIP per service, when the inventory asks for one. */
+  services: Record<string, string>;
+}
+
+export interface Endpoint {
+  service: string;
+  port: number;
+  /** URL path suffix, e.g. "/v3" for Keystone. */
+  path: string;
+  internal: string;
+  public: string;
+}
+
+export function hostByName(topology: Topology, name: string): ResolvedHost {
+  const host = topology.hosts.find((h) => h.name === name);
+  if (!host) throw new Error(`Cannot find host ${name} in the topology`);
+  return host;
+}
+
+export function hostsWithRole(topology: Topology, role: Role): ResolvedHost[] {
+  return topology.hosts.filter((h) => h.roles.includes(role));
+}
+
+/** The VIP a service is reached at: its own when the inventory gives one, else the internal VIP. */
+export function vipFor(topology: Topology, service: string): string {
+  return topology.vips.services[service] ?? topology.vips.internal;
+}
