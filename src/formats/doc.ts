@@ -36,3 +36,42 @@ export interface ConfigDoc {
 export function isConfigDoc(value: unknown): value is ConfigDoc {
   return typeof value === "object" && value !== null && "format" in value && "sections" in value;
 }
+
+/** Section names a document offers to overrides (nested ones as parent.child). */
+export function sectionNames(doc: ConfigDoc): string[] {
+  const names: string[] = [];
+  function walk(sections: DocSection[], prefix: string): void {
+    for (const s of sections) {
+      const name = prefix ? `${prefix}.${s.name}` : s.name;
+      names.push(name);
+      if (s.children) walk(s.children, name);
+    }
+  }
+  walk(doc.sections, "");
+  return [...new Set(names)];
+}
+
+/**
+ * Sets `key` in every section called `section` (dotted for nested blocks): replaces every entry
+ * with that key, or appends one. Returns false when no such section exists.
+ */
+export function setEntry(doc: ConfigDoc, section: string, key: string, value: string): boolean {
+  const targets = findSections(doc.sections, section.split("."));
+  for (const target of targets) {
+    const index = target.entries.findIndex(([k]) => k === key);
+    if (index === -1) {
+      target.entries.push([key, value]);
+      continue;
+    }
+    target.entries = target.entries.filter(([k], i) => k !== key || i === index);
+    target.entries[index] = [key, value];
+  }
+  return targets.length > 0;
+}
+
+function findSections(sections: DocSection[], path: string[]): DocSection[] {
+  const [head, ...rest] = path;
+  const matches = sections.filter((s) => s.name === head);
+  if (rest.length === 0) return matches;
+  return matches.flatMap((s) => findSections(s.children ?? [], rest));
+}

@@ -1,0 +1,135 @@
+import { readFile } from "node:fs/promises";
+import { resolve } from "node:path";
+import { isMap, isNode, isPair, isScalar, isSeq, LineCounter, type Node, parseDocument } from "yaml";
+import type { z } from "zod";
+import { HastackError, type Problem, type SourcePosition } from "../util/errors.ts";
+import { Inventory } from "./schema.ts";
+
+/** A parsed YAML file that can say where any path in it was written. */
+export interface SourceDoc {
+  file: string;
+  value: unknown;
+  /** Where `path` is written; with key: true, the position of the last key rather than its value. */
+  positionOf(path: readonly (string | number)[], opts?: { key?: boolean }): SourcePosition;
+}
+
+export interface LoadedInventory {
+  inventory: Inventory;
+  source: SourceDoc;
+}
+
+export type LoadResult = { ok: true; value: LoadedInventory } | { ok: false; problems: Problem[] };
+
+export async function readSource(file: string): Promise<{ file: string; text: string }> {
+  const path = resolve(file);
+  try {
+    return { file: path, text: await readFile(path, "utf8") };
+  } catch (cause) {
+    const code = (cause as NodeJS.ErrnoException).code;
+    throw new HastackError("E_INVENTORY_READ", `Cannot read inventory ${path}: ${code ?? String(cause)}`, {
+      cause,
+      hint: "pass the inventory with -i FILE",
+    });
+  }
+}
+
+/** Parses YAML text, returning YAML syntax problems with their positions (never throwing). */
+export function parseSource(file: string, text: string): { doc?: SourceDoc; problems: Problem[] } {
+  const lineCounter = new LineCounter();
+  const document = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const problems: Problem[] = [];
+  for (const error of document.errors) {
+    const [line, col] = error.linePos?.[0] ? [error.linePos[0].line, error.linePos[0].col] : [1, 1];
+    problems.push({
+      severity: "error",
+      code: `E_YAML_${error.code}`,
+      message: firstLine(error.message),
+      hint: "fix the YAML syntax at this position",
+      path: [],
+      pos: { file, line, col },
+    });
+  }
+  if (problems.length > 0) return { problems };
+
+  function positionOf(path: readonly (string | number)[], opts?: { key?: boolean }): SourcePosition {
+    const node = deepestNode(document.contents, path, opts?.key ?? false);
+    const offset = node?.range?.[0] ?? 0;
+    const { line, col } = lineCounter.linePos(offset);
+    return { file, line, col };
+  }
+  return { doc: { file, value: document.toJS(), positionOf }, problems };
+}
+
+/** Reads, parses and schema-checks an inventory, collecting every problem. */
+export async function loadInventory(file: string): Promise<LoadResult> {
+  const { file: path, text } = await readSource(file);
+  const { doc, problems } = parseSource(path, text);
+  if (!doc) return { ok: false, problems };
+  const parsed = Inventory.safeParse(doc.value ?? {});
+  if (!parsed.success) {
+    return { ok: false, problems: parsed.error.issues.map((issue) => issueToProblem(issue, doc)) };
+  }
+  return { ok: true, value: { inventory: parsed.data, source: doc } };
+}
+
+function issueToProblem(issue: z.core.$ZodIssue, doc: SourceDoc): Problem {
+  const path = issue.path.filter((p): p is string | number => typeof p !== "symbol");
+  const where = path.length > 0 ? path.join(".") : "the document";
+  // An unknown key is best shown where it is written, not at its parent.
+  const at = issue.code === "unrecognized_keys" && issue.keys[0] ? [...path, issue.keys[0]] : path;
+  const problem: Problem = {
+    severity: "error",
+    code: `E_SCHEMA_${issue.code.toUpperCase()}`,
+    message: `${where}: ${describeIssue(issue)}`,
+    path: at,
+    pos: doc.positionOf(at, { key: issue.code === "unrecognized_keys" }),
+  };
+  const hint = hintFor(issue);
+  if (hint) problem.hint = hint;
+  return problem;
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  if (issue.code === "unrecognized_keys") return `unknown key(s) ${issue.keys.map((k) => `'${k}'`).join(", ")}`;
+  if (issue.code === "invalid_type" && issue.message.includes("received undefined")) {
+    return `is required (expected ${issue.expected})`;
+  }
+  return issue.message;
+}
+
+function hintFor(issue: z.core.$ZodIssue): string | undefined {
+  if (issue.code === "unrecognized_keys") return "remove it or check its spelling against docs/inventory.md";
+  if (issue.code === "invalid_value" && "values" in issue) {
+    return `use one of: ${issue.values.map((v) => String(v)).join(", ")}`;
+  }
+  if (issue.code === "invalid_type") return `write a ${issue.expected} here (see docs/inventory.md)`;
+  return undefined;
+}
+
+/** The node at `path`, or the deepest existing ancestor (a missing key points at its parent). */
+function deepestNode(root: unknown, path: readonly (string | number)[], wantKey: boolean): Node | undefined {
+  let node: unknown = root;
+  let found: Node | undefined = isNode(root) ? root : undefined;
+  for (const [index, key] of path.entries()) {
+    if (isMap(node)) {
+      const pair = node.items.find((item) => isPair(item) && isScalar(item.key) && item.key.value === key);
+      if (!pair || !isPair(pair)) break;
+      node = pair.value ?? pair.key;
+      const last = index === path.length - 1;
+      // A null value has no position of its own: point at the key.
+      if (isNode(pair.value) && !(last && wantKey)) found = pair.value;
+      else if (isNode(pair.key)) found = pair.key;
+    } else if (isSeq(node) && typeof key === "number") {
+      node = node.items[key];
+      if (isNode(node)) found = node;
+      else break;
+    } else {
+      break;
+    }
+  }
+  return found;
+}
+
+function firstLine(message: string): string {
+  return message.split("\n")[0] ?? message;
+}

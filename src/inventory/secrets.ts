@@ -1,0 +1,61 @@
+import { HastackError } from "../util/errors.ts";
+
+/**
+ * Rendered files carry placeholders, never secret values. Only `materialize` (called when a file
+ * is written to a host or to `render --out`) swaps real values in; every other path (plan, diffs,
+ * logs, errors) shows `<secret:NAME>`.
+ */
+const placeholderPattern = /\{\{hastack-secret:([a-z][a-z0-9_]*)\}\}/g;
+
+export function secretPlaceholder(name: string): string {
+  return `{{hastack-secret:${name}}}`;
+}
+
+export function materialize(text: string, values: Readonly<Record<string, string>>): string {
+  const missing = new Set<string>();
+  const out = text.replace(placeholderPattern, (_match, name: string) => {
+    const value = values[name];
+    if (value === undefined) {
+      missing.add(name);
+      return "";
+    }
+    return value;
+  });
+  if (missing.size > 0) throw missingSecrets([...missing]);
+  return out;
+}
+
+export function maskSecrets(text: string): string {
+  return text.replace(placeholderPattern, (_match, name: string) => `<secret:${name}>`);
+}
+
+/** Names of the secrets a text refers to. */
+export function secretsIn(text: string): string[] {
+  return [...new Set([...text.matchAll(placeholderPattern)].map((m) => m[1] ?? ""))];
+}
+
+/**
+ * Last line of defence for text that came from elsewhere (a remote stderr, an exception): any
+ * literal secret value in it is replaced by its name.
+ */
+export function redact(text: string, values: Readonly<Record<string, string>>): string {
+  let out = text;
+  // Longest first, so a secret that contains another is masked whole.
+  const entries = Object.entries(values)
+    .filter(([, v]) => v.length >= 6)
+    .sort((a, b) => b[1].length - a[1].length);
+  for (const [name, value] of entries) out = out.split(value).join(`<secret:${name}>`);
+  return out;
+}
+
+export function missingSecrets(names: string[]): HastackError {
+  return new HastackError(
+    "E_SECRET_MISSING",
+    `Cannot find secret(s) ${names.join(", ")} in the secrets file`,
+    {
+      hint: names.some((n) => n.startsWith("bmc_"))
+        ? "BMC passwords are yours to provide: `hastack secrets set NAME` (reads the value from stdin)"
+        : "run `hastack secrets init -i FILE` to generate missing secrets",
+    },
+  );
+}

@@ -1,0 +1,45 @@
+import { checkInventory } from "../inventory/checks.ts";
+import { loadInventory, type SourceDoc } from "../inventory/load.ts";
+import { checkListens } from "../services/listens-check.ts";
+import { type RenderResult, renderTopology } from "../services/render.ts";
+import { InventoryError, type Problem } from "../util/errors.ts";
+import { resolveTopology } from "./resolve.ts";
+import type { Topology } from "./types.ts";
+
+export interface Validated {
+  problems: Problem[];
+  topology?: Topology;
+  render?: RenderResult;
+}
+
+/**
+ * The whole check of an inventory: YAML syntax, schema, semantics, port collisions and
+ * overrides (which need a render). Every problem is collected, none thrown.
+ */
+export async function validateInventory(file: string): Promise<Validated> {
+  const loaded = await loadInventory(file);
+  if (!loaded.ok) return { problems: loaded.problems };
+  const { inventory, source } = loaded.value;
+  const problems = checkInventory(inventory, source);
+  // Resolution assumes a sane address plan; stop here if the inventory has none.
+  if (problems.some((p) => p.code === "E_HOST_NO_MANAGEMENT")) return { problems };
+  const topology = resolveTopology(inventory, { source: source.file });
+  const later = [...checkListens(topology)];
+  const render = renderTopology(topology);
+  later.push(...render.problems);
+  problems.push(...later.map((p) => withPosition(p, source)));
+  return { problems, topology, render };
+}
+
+/** Loads a valid topology or throws an InventoryError carrying every problem. */
+export async function loadTopology(file: string): Promise<Topology> {
+  const result = await validateInventory(file);
+  if (result.problems.some((p) => p.severity === "error") || !result.topology) {
+    throw new InventoryError(result.problems);
+  }
+  return result.topology;
+}
+
+function withPosition(problem: Problem, source: SourceDoc): Problem {
+  return problem.pos ? problem : { ...problem, pos: source.positionOf(problem.path) };
+}

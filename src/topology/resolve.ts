@@ -1,0 +1,124 @@
+import { dirname, resolve } from "node:path";
+import type { Inventory, NetworkName, OpenStackService, Role } from "../inventory/schema.ts";
+import { parseCidr } from "../util/ip.ts";
+import type { Endpoint, ResolvedHost, ResolvedNetwork, Topology } from "./types.ts";
+
+/**
+ * The API catalogue: the port and URL path of every OpenStack endpoint. These are the upstream
+ * defaults (Glance 9292, never the removed registry 9191; one Keystone endpoint on 5000).
+ */
+const apiPorts: Record<OpenStackService, { port: number; path: string }[]> = {
+  keystone: [{ port: 5000, path: "/v3" }],
+  glance: [{ port: 9292, path: "" }],
+  placement: [{ port: 8778, path: "" }],
+  nova: [
+    { port: 8774, path: "/v2.1" },
+    { port: 8775, path: "" },
+    { port: 6080, path: "/vnc_lite.html" },
+  ],
+  neutron: [{ port: 9696, path: "" }],
+  cinder: [{ port: 8776, path: "/v3" }],
+  horizon: [{ port: 80, path: "/horizon" }],
+};
+
+/** Endpoint ids for the second and third Nova listeners. */
+const endpointIds: Record<string, string> = { "nova:8775": "nova-metadata", "nova:6080": "nova-novncproxy" };
+
+export interface ResolveOptions {
+  /** Absolute path of the inventory file. */
+  source: string;
+}
+
+export function resolveTopology(inv: Inventory, options: ResolveOptions): Topology {
+  const source = resolve(options.source);
+  const base = dirname(source);
+  const networks: Partial<Record<NetworkName, ResolvedNetwork>> = {};
+  for (const [name, net] of Object.entries(inv.networks) as [NetworkName, Inventory["networks"]["management"]][]) {
+    if (!net) continue;
+    const cidr = parseCidr(net.cidr);
+    networks[name] = { name, cidr: net.cidr, address: cidr.address, prefix: cidr.prefix, ...pick(net) };
+  }
+
+  let controllerIndex = 0;
+  const hosts: ResolvedHost[] = Object.entries(inv.hosts).map(([name, host]) => {
+    const ssh = { ...inv.ssh, ...host.ssh };
+    const resolved: ResolvedHost = {
+      name,
+      fqdn: `${name}.${inv.domain}`,
+      roles: host.roles,
+      addresses: host.addresses,
+      ip: host.addresses.management ?? "",
+      interfaces: host.interfaces ?? {},
+      ssh: {
+        user: ssh.user ?? "root",
+        port: ssh.port ?? 22,
+        ...(ssh.key ? { key: resolve(base, ssh.key) } : {}),
+        ...(ssh.known_hosts ? { knownHosts: resolve(base, ssh.known_hosts) } : {}),
+      },
+      controllerIndex: host.roles.includes("controller") ? ++controllerIndex : 0,
+    };
+    if (host.bmc) resolved.bmc = host.bmc;
+    return resolved;
+  });
+
+  const roles: Record<Role, string[]> = { controller: [], compute: [], storage: [] };
+  for (const host of hosts) for (const role of host.roles) roles[role].push(host.name);
+
+  const vips = {
+    internal: inv.vips.internal,
+    public: inv.vips.public ?? inv.vips.internal,
+    publicHost: inv.vips.public_hostname ?? inv.vips.public ?? inv.vips.internal,
+    services: Object.fromEntries(Object.entries(inv.vips.services ?? {}).filter(([, ip]) => ip)) as Record<
+      string,
+      string
+    >,
+  };
+
+  const endpoints: Record<string, Endpoint> = {};
+  for (const service of inv.services.openstack.enabled) {
+    for (const { port, path } of apiPorts[service]) {
+      const id = endpointIds[`${service}:${port}`] ?? service;
+      const internalHost = vips.services[service] ?? vips.internal;
+      endpoints[id] = {
+        service: id,
+        port,
+        path,
+        internal: `http://${internalHost}:${port}${path}`,
+        public: `http://${vips.publicHost}:${port}${path}`,
+      };
+    }
+  }
+
+  return {
+    cluster: inv.cluster,
+    release: inv.release,
+    platform: inv.platform,
+    domain: inv.domain,
+    source,
+    secretsFile: inv.secrets_file ? resolve(base, inv.secrets_file) : defaultSecretsFile(source),
+    networks,
+    hosts,
+    roles,
+    vips,
+    vipManager: inv.vip_manager,
+    bootstrap: roles.controller[0] ?? hosts[0]?.name ?? "",
+    settings: inv.services,
+    instanceHa: inv.instance_ha,
+    openstack: { enabled: inv.services.openstack.enabled, region: inv.services.openstack.region },
+    endpoints,
+    overrides: inv.overrides,
+  };
+}
+
+/** inventory.yaml -> inventory.secrets.yaml, next to it. */
+export function defaultSecretsFile(inventoryPath: string): string {
+  return inventoryPath.replace(/(\.ya?ml)?$/, ".secrets.yaml");
+}
+
+function pick(net: Inventory["networks"]["management"]): Partial<ResolvedNetwork> {
+  const out: Partial<ResolvedNetwork> = {};
+  if (net.vlan !== undefined) out.vlan = net.vlan;
+  if (net.gateway !== undefined) out.gateway = net.gateway;
+  if (net.mtu !== undefined) out.mtu = net.mtu;
+  return out;
+}
