@@ -1,5 +1,5 @@
-import { cidrContains, cidrsOverlap, isHostAddress } from "../util/ip.ts";
 import type { Problem } from "../util/errors.ts";
+import { cidrContains, cidrsOverlap, isHostAddress } from "../util/ip.ts";
 import type { SourceDoc } from "./load.ts";
 import type { Inventory, NetworkName, OpenStackService } from "./schema.ts";
 
@@ -128,7 +128,8 @@ function checkDuplicateAddresses(inv: Inventory, report: Report): void {
     }
   }
   for (const [name, host] of Object.entries(inv.hosts)) {
-    for (const [net, ip] of Object.entries(host.addresses)) if (ip) claim(ip, ["hosts", name, "addresses", net]);
+    for (const [net, ip] of Object.entries(host.addresses))
+      if (ip) claim(ip, ["hosts", name, "addresses", net]);
     if (host.bmc) claim(host.bmc.address, ["hosts", name, "bmc", "address"]);
   }
   claim(inv.vips.internal, ["vips", "internal"]);

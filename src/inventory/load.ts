@@ -18,7 +18,10 @@ export interface LoadedInventory {
   source: SourceDoc;
 }
 
-export type LoadResult = { ok: true; value: LoadedInventory } | { ok: false; problems: Problem[] };
+export type LoadResult =
+  | { ok: true; value: LoadedInventory }
+  /** `partial`: the inventory with every invalid value pruned, so semantic checks can still run. */
+  | { ok: false; problems: Problem[]; partial?: LoadedInventory };
 
 export async function readSource(file: string): Promise<{ file: string; text: string }> {
   const path = resolve(file);
@@ -36,7 +39,7 @@ export async function readSource(file: string): Promise<{ file: string; text: st
 /** Parses YAML text, returning YAML syntax problems with their positions (never throwing). */
 export function parseSource(file: string, text: string): { doc?: SourceDoc; problems: Problem[] } {
   const lineCounter = new LineCounter();
-  const document = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const document = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true });
   const problems: Problem[] = [];
   for (const error of document.errors) {
     const [line, col] = error.linePos?.[0] ? [error.linePos[0].line, error.linePos[0].col] : [1, 1];
@@ -67,9 +70,48 @@ export async function loadInventory(file: string): Promise<LoadResult> {
   if (!doc) return { ok: false, problems };
   const parsed = Inventory.safeParse(doc.value ?? {});
   if (!parsed.success) {
-    return { ok: false, problems: parsed.error.issues.map((issue) => issueToProblem(issue, doc)) };
+    const problems = parsed.error.issues.map((issue) => issueToProblem(issue, doc));
+    const pruned = pruneInvalid(doc.value, parsed.error.issues);
+    return pruned
+      ? { ok: false, problems, partial: { inventory: pruned, source: doc } }
+      : { ok: false, problems };
   }
   return { ok: true, value: { inventory: parsed.data, source: doc } };
+}
+
+/**
+ * Removes each value the schema rejected and parses again, a few rounds at most. One schema error
+ * then does not hide the semantic errors elsewhere in the file: validate reports them all at once.
+ */
+function pruneInvalid(value: unknown, first: z.core.$ZodIssue[]): Inventory | undefined {
+  const data = structuredClone(value);
+  let issues = first;
+  for (let round = 0; round < 5; round++) {
+    for (const issue of issues) {
+      const path = issue.path.filter((p): p is string | number => typeof p !== "symbol");
+      if (issue.code === "unrecognized_keys") {
+        for (const key of issue.keys) removeAt(data, [...path, key]);
+      } else if (path.length > 0) {
+        removeAt(data, path);
+      }
+    }
+    const again = Inventory.safeParse(data);
+    if (again.success) return again.data;
+    issues = again.error.issues;
+  }
+  return undefined;
+}
+
+function removeAt(root: unknown, path: readonly (string | number)[]): void {
+  let node: unknown = root;
+  for (const key of path.slice(0, -1)) {
+    if (typeof node !== "object" || node === null) return;
+    node = (node as Record<string | number, unknown>)[key];
+  }
+  const last = path.at(-1);
+  if (last === undefined || typeof node !== "object" || node === null) return;
+  if (Array.isArray(node) && typeof last === "number") node.splice(last, 1);
+  else delete (node as Record<string | number, unknown>)[last];
 }
 
 function issueToProblem(issue: z.core.$ZodIssue, doc: SourceDoc): Problem {
@@ -90,7 +132,8 @@ function issueToProblem(issue: z.core.$ZodIssue, doc: SourceDoc): Problem {
 }
 
 function describeIssue(issue: z.core.$ZodIssue): string {
-  if (issue.code === "unrecognized_keys") return `unknown key(s) ${issue.keys.map((k) => `'${k}'`).join(", ")}`;
+  if (issue.code === "unrecognized_keys")
+    return `unknown key(s) ${issue.keys.map((k) => `'${k}'`).join(", ")}`;
   if (issue.code === "invalid_type" && issue.message.includes("received undefined")) {
     return `is required (expected ${issue.expected})`;
   }
@@ -130,6 +173,7 @@ function deepestNode(root: unknown, path: readonly (string | number)[], wantKey:
   return found;
 }
 
+/** The yaml library's first line, without its own " at line L, column C:" (we print the position). */
 function firstLine(message: string): string {
-  return message.split("\n")[0] ?? message;
+  return (message.split("\n")[0] ?? message).replace(/ at line \d+, column \d+:?$/, "");
 }

@@ -8,7 +8,10 @@ import { z } from "zod";
 
 const hostName = z
   .string()
-  .regex(/^[a-z][a-z0-9-]{0,62}$/, "must be a lowercase hostname: letters, digits and '-', starting with a letter");
+  .regex(
+    /^[a-z][a-z0-9-]{0,62}$/,
+    "must be a lowercase hostname: letters, digits and '-', starting with a letter",
+  );
 const secretName = z
   .string()
   .regex(/^[a-z][a-z0-9_]{0,63}$/, "must be a secret name: lowercase letters, digits and '_'");
@@ -19,7 +22,15 @@ export type NetworkName = z.infer<typeof NetworkName>;
 export const Role = z.enum(["controller", "compute", "storage"]);
 export type Role = z.infer<typeof Role>;
 
-export const OpenStackService = z.enum(["keystone", "glance", "placement", "nova", "neutron", "cinder", "horizon"]);
+export const OpenStackService = z.enum([
+  "keystone",
+  "glance",
+  "placement",
+  "nova",
+  "neutron",
+  "cinder",
+  "horizon",
+]);
 export type OpenStackService = z.infer<typeof OpenStackService>;
 
 export const Network = z.strictObject({
@@ -42,7 +53,9 @@ export const Bmc = z.strictObject({
   address: z.ipv4(),
   port: z.int().min(1).max(65535).default(623),
   user: z.string().min(1),
-  password_secret: secretName.describe("name of the secret holding the BMC password (never the password itself)"),
+  password_secret: secretName.describe(
+    "name of the secret holding the BMC password (never the password itself)",
+  ),
   driver: z.enum(["ipmi"]).default("ipmi"),
   lanplus: z.boolean().default(true),
 });
@@ -160,7 +173,11 @@ export const InstanceHa = z.strictObject({
     .min(1)
     .default(2)
     .describe("independent channels (management, storage, BMC) that must agree before acting"),
-  max_failed_hosts: z.int().min(1).default(2).describe("more hosts down at once = likely a partition: no action"),
+  max_failed_hosts: z
+    .int()
+    .min(1)
+    .default(2)
+    .describe("more hosts down at once = likely a partition: no action"),
   max_failed_percent: z.int().min(1).max(100).default(33),
   evacuate_concurrency: z.int().min(1).default(4),
   notify: z
@@ -189,7 +206,11 @@ export const Override = z.strictObject({
 export type Override = z.infer<typeof Override>;
 
 export const Waivers = z.strictObject({
-  controller_count: z.string().min(10).optional().describe("why a controller count other than an odd number >= 3 is fine"),
+  controller_count: z
+    .string()
+    .min(10)
+    .optional()
+    .describe("why a controller count other than an odd number >= 3 is fine"),
 });
 
 export const Inventory = z.strictObject({

@@ -81,9 +81,13 @@ export async function initSecrets(
   if (options.rotate !== undefined) {
     const spec = specs.find((s) => s.name === options.rotate);
     if (!spec) {
-      throw new HastackError("E_SECRET_UNKNOWN", `Cannot rotate '${options.rotate}': no such generated secret`, {
-        hint: "see `hastack secrets list` for the names",
-      });
+      throw new HastackError(
+        "E_SECRET_UNKNOWN",
+        `Cannot rotate '${options.rotate}': no such generated secret`,
+        {
+          hint: "see `hastack secrets list` for the names",
+        },
+      );
     }
     values[spec.name] = generateSecret(spec.kind);
     rotated.push(spec.name);
@@ -113,7 +117,9 @@ export async function writeSecrets(path: string, values: SecretValues): Promise<
   // O_EXCL + 0600 at creation: the value is never on disk with wider permissions, not even briefly.
   const handle = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
   try {
-    await handle.writeFile(`# hastack secrets: keep private (mode 0600), back it up safely.\n${stringify(sorted)}`);
+    await handle.writeFile(
+      `# hastack secrets: keep private (mode 0600), back it up safely.\n${stringify(sorted)}`,
+    );
     await handle.sync();
   } finally {
     await handle.close();

@@ -111,7 +111,8 @@ function applyOverrides(
         });
         break;
       }
-      for (const [key, value] of Object.entries(override.set)) setEntry(spec.content, override.section, key, String(value));
+      for (const [key, value] of Object.entries(override.set))
+        setEntry(spec.content, override.section, key, String(value));
     }
   }
   return problems;

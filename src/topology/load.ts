@@ -18,7 +18,11 @@ export interface Validated {
  */
 export async function validateInventory(file: string): Promise<Validated> {
   const loaded = await loadInventory(file);
-  if (!loaded.ok) return { problems: loaded.problems };
+  if (!loaded.ok) {
+    if (!loaded.partial) return { problems: loaded.problems };
+    const { inventory, source } = loaded.partial;
+    return { problems: [...loaded.problems, ...checkInventory(inventory, source)] };
+  }
   const { inventory, source } = loaded.value;
   const problems = checkInventory(inventory, source);
   // Resolution assumes a sane address plan; stop here if the inventory has none.

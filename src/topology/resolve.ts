@@ -1,3 +1,4 @@
+import { homedir } from "node:os";
 import { dirname, resolve } from "node:path";
 import type { Inventory, NetworkName, OpenStackService, Role } from "../inventory/schema.ts";
 import { parseCidr } from "../util/ip.ts";
@@ -33,7 +34,10 @@ export function resolveTopology(inv: Inventory, options: ResolveOptions): Topolo
   const source = resolve(options.source);
   const base = dirname(source);
   const networks: Partial<Record<NetworkName, ResolvedNetwork>> = {};
-  for (const [name, net] of Object.entries(inv.networks) as [NetworkName, Inventory["networks"]["management"]][]) {
+  for (const [name, net] of Object.entries(inv.networks) as [
+    NetworkName,
+    Inventory["networks"]["management"],
+  ][]) {
     if (!net) continue;
     const cidr = parseCidr(net.cidr);
     networks[name] = { name, cidr: net.cidr, address: cidr.address, prefix: cidr.prefix, ...pick(net) };
@@ -52,8 +56,8 @@ export function resolveTopology(inv: Inventory, options: ResolveOptions): Topolo
       ssh: {
         user: ssh.user ?? "root",
         port: ssh.port ?? 22,
-        ...(ssh.key ? { key: resolve(base, ssh.key) } : {}),
-        ...(ssh.known_hosts ? { knownHosts: resolve(base, ssh.known_hosts) } : {}),
+        ...(ssh.key ? { key: resolvePath(base, ssh.key) } : {}),
+        ...(ssh.known_hosts ? { knownHosts: resolvePath(base, ssh.known_hosts) } : {}),
       },
       controllerIndex: host.roles.includes("controller") ? ++controllerIndex : 0,
     };
@@ -95,7 +99,7 @@ export function resolveTopology(inv: Inventory, options: ResolveOptions): Topolo
     platform: inv.platform,
     domain: inv.domain,
     source,
-    secretsFile: inv.secrets_file ? resolve(base, inv.secrets_file) : defaultSecretsFile(source),
+    secretsFile: inv.secrets_file ? resolvePath(base, inv.secrets_file) : defaultSecretsFile(source),
     networks,
     hosts,
     roles,
@@ -108,6 +112,11 @@ export function resolveTopology(inv: Inventory, options: ResolveOptions): Topolo
     endpoints,
     overrides: inv.overrides,
   };
+}
+
+/** Paths in an inventory are relative to the inventory file; `~/` is the user's home. */
+function resolvePath(base: string, path: string): string {
+  return path.startsWith("~/") ? resolve(homedir(), path.slice(2)) : resolve(base, path);
 }
 
 /** inventory.yaml -> inventory.secrets.yaml, next to it. */

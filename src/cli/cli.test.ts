@@ -1,0 +1,93 @@
+import { mkdtemp, readFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { runCli } from "../testing/run-cli.ts";
+
+function hastack(...args: string[]) {
+  return runCli(args);
+}
+
+describe("hastack validate", () => {
+  it("exits 0 on both examples", async () => {
+    for (const file of ["examples/lab.yaml", "examples/runbook-9-node.yaml"]) {
+      const result = await hastack("validate", "-i", file);
+      expect(result.stderr).toBe("");
+      expect(result.code).toBe(0);
+      expect(result.stdout).toContain("valid");
+    }
+  });
+
+  it("prints all five mistakes with line:col, exits 1, and shows no stack trace", async () => {
+    const result = await hastack("validate", "-i", "src/inventory/fixtures/five-mistakes.yaml");
+    expect(result.code).toBe(1);
+    const lines = result.stderr.split("\n").filter((l) => /:\d+:\d+: error\[/.test(l));
+    expect(lines).toHaveLength(5);
+    expect(result.stderr).not.toMatch(/\n\s+at .*\.ts:\d+/);
+    const json = JSON.parse(
+      (await hastack("validate", "--json", "-i", "src/inventory/fixtures/five-mistakes.yaml")).stdout,
+    );
+    expect(json.valid).toBe(false);
+    expect(json.problems).toHaveLength(5);
+    expect(json.problems[0]).toMatchObject({
+      line: expect.any(Number),
+      col: expect.any(Number),
+      code: expect.any(String),
+    });
+  });
+
+  it("says so, without a stack trace, when the file is missing", async () => {
+    const result = await hastack("validate", "-i", "/nonexistent/inventory.yaml");
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("error[E_INVENTORY_READ]");
+    expect(result.stderr).not.toContain("    at ");
+  });
+});
+
+describe("no secret value in any output", () => {
+  it("greps every command's output for every generated secret", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "hastack-cli-"));
+    const inventory = join(dir, "site.yaml");
+    await (await import("node:fs/promises")).copyFile("examples/lab.yaml", inventory);
+    const outputs: string[] = [];
+    const init = await hastack("secrets", "init", "-i", inventory);
+    expect(init.code).toBe(0);
+    outputs.push(init.stdout, init.stderr);
+    const secretsText = await readFile(join(dir, "site.secrets.yaml"), "utf8");
+    const values = secretsText
+      .split("\n")
+      .filter((l) => /^[a-z_0-9]+: /.test(l))
+      .map((l) => l.slice(l.indexOf(": ") + 2).trim());
+    expect(values.length).toBeGreaterThan(0);
+    // BMC passwords are the operator's: provide them so render can run.
+    for (const host of ["ctl1", "ctl2", "ctl3"]) {
+      const child = execFile(process.execPath, [
+        "src/cli/main.ts",
+        "secrets",
+        "set",
+        `bmc_${host}`,
+        "-i",
+        inventory,
+      ]);
+      child.stdin?.end(`BmcPassw0rdFor${host}`);
+      await new Promise((r) => child.on("exit", r));
+      values.push(`BmcPassw0rdFor${host}`);
+    }
+    for (const args of [
+      ["validate", "-i", inventory],
+      ["validate", "--json", "-i", inventory],
+      ["plan", "-i", inventory],
+      ["plan", "--json", "-i", inventory],
+      ["secrets", "list", "-i", inventory],
+      ["secrets", "init", "-i", inventory, "--json"],
+      ["render", "-i", inventory, "--out", join(dir, "out"), "--json"],
+      ["render", "-i", inventory, "--out", join(dir, "masked"), "--masked"],
+    ]) {
+      const result = await hastack(...args);
+      expect(result.code, `${args.join(" ")}: ${result.stderr}`).toBe(0);
+      outputs.push(result.stdout, result.stderr);
+    }
+    const all = outputs.join("\n");
+    for (const value of values) expect(all.includes(value), "a secret value leaked into output").toBe(false);
+  });
+});

@@ -1,0 +1,90 @@
+import { text } from "node:stream/consumers";
+import type { Command } from "commander";
+import { initSecrets, readSecrets, setSecret } from "../inventory/secrets-file.ts";
+import { generatedSecrets, providedSecrets } from "../services/secret-specs.ts";
+import { loadTopology } from "../topology/load.ts";
+import { HastackError } from "../util/errors.ts";
+import { inventoryOption, jsonOption, printJson } from "./options.ts";
+
+export function registerSecrets(program: Command): void {
+  const secrets = program
+    .command("secrets")
+    .description("generate and manage the secrets file (values are never printed)");
+
+  secrets
+    .command("init")
+    .description("create the secrets file next to the inventory (mode 0600), or add the secrets it lacks")
+    .addOption(inventoryOption())
+    .option("--rotate <name>", "replace one generated secret with a new value")
+    .addOption(jsonOption())
+    .action(async (opts: { inventory: string; rotate?: string; json?: boolean }) => {
+      const topology = await loadTopology(opts.inventory);
+      const result = await initSecrets(topology.secretsFile, generatedSecrets(), {
+        ...(opts.rotate ? { rotate: opts.rotate } : {}),
+      });
+      const values = await readSecrets(topology.secretsFile);
+      const missing = providedSecrets(topology).filter((s) => values[s.name] === undefined);
+      if (opts.json) {
+        printJson({ ...result, missingProvided: missing.map((m) => m.name) });
+        return;
+      }
+      const verb = result.created ? "created" : "updated";
+      process.stdout.write(
+        `${result.path}: ${verb}; ${result.added.length} added, ${result.rotated.length} rotated, ` +
+          `${Object.keys(values).length} in all\n`,
+      );
+      if (result.rotated.length > 0) {
+        process.stdout.write(
+          `rotated ${result.rotated.join(", ")}: run \`hastack deploy\` to apply it everywhere\n`,
+        );
+      }
+      for (const m of missing) {
+        process.stdout.write(
+          `still to provide: ${m.name} (${m.description}): hastack secrets set ${m.name} < file\n`,
+        );
+      }
+    });
+
+  secrets
+    .command("list")
+    .description("list secret names and whether each is set")
+    .addOption(inventoryOption())
+    .addOption(jsonOption())
+    .action(async (opts: { inventory: string; json?: boolean }) => {
+      const topology = await loadTopology(opts.inventory);
+      const values = await readSecrets(topology.secretsFile).catch(() => ({}) as Record<string, string>);
+      const rows = [
+        ...generatedSecrets().map((s) => ({ name: s.name, kind: "generated", description: s.description })),
+        ...providedSecrets(topology).map((s) => ({
+          name: s.name,
+          kind: "provided",
+          description: s.description,
+        })),
+      ].map((r) => ({ ...r, set: values[r.name] !== undefined }));
+      if (opts.json) {
+        printJson(rows);
+        return;
+      }
+      for (const r of rows) {
+        process.stdout.write(
+          `${r.set ? "set    " : "MISSING"}  ${r.name.padEnd(28)} ${r.kind.padEnd(10)} ${r.description}\n`,
+        );
+      }
+    });
+
+  secrets
+    .command("set <name>")
+    .description("store a secret you provide (a BMC password...), read from standard input")
+    .addOption(inventoryOption())
+    .action(async (name: string, opts: { inventory: string }) => {
+      const topology = await loadTopology(opts.inventory);
+      const value = (await text(process.stdin)).replace(/\r?\n$/, "");
+      if (value.length === 0) {
+        throw new HastackError("E_SECRET_EMPTY", `Cannot set ${name}: standard input was empty`, {
+          hint: `printf %s "$VALUE" | hastack secrets set ${name}`,
+        });
+      }
+      await setSecret(topology.secretsFile, name, value);
+      process.stdout.write(`${name} stored in ${topology.secretsFile}\n`);
+    });
+}

@@ -1,0 +1,80 @@
+import { mkdtemp, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { validateInventory } from "../topology/load.ts";
+import { loadInventory } from "./load.ts";
+
+async function write(text: string): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), "hastack-inv-"));
+  const file = join(dir, "inventory.yaml");
+  await writeFile(file, text);
+  return file;
+}
+
+describe("loadInventory", () => {
+  it("accepts both examples", async () => {
+    for (const file of ["examples/lab.yaml", "examples/runbook-9-node.yaml"]) {
+      const result = await validateInventory(file);
+      expect(result.problems.filter((p) => p.severity === "error")).toEqual([]);
+    }
+  });
+
+  it("reports five distinct mistakes at once, each with its line and column", async () => {
+    const result = await validateInventory("src/inventory/fixtures/five-mistakes.yaml");
+    const found = result.problems.map((p) => `${p.code}@${p.pos?.line}:${p.pos?.col}`).sort();
+    expect(found).toEqual([
+      "E_ADDRESS_OUTSIDE_NETWORK@21:30",
+      "E_CONTROLLER_NO_BMC@20:5",
+      "E_DUPLICATE_ADDRESS@9:13",
+      "E_SCHEMA_INVALID_VALUE@16:25",
+      "E_SCHEMA_UNRECOGNIZED_KEYS@25:12",
+    ]);
+    for (const p of result.problems) expect(p.hint).toBeTruthy();
+  });
+
+  it("reports malformed YAML with its position, not an exception", async () => {
+    const file = await write("cluster: lab\nhosts:\n  ctl1: [controller\n  ctl2: {}\n");
+    const result = await loadInventory(file);
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.problems[0]?.code).toMatch(/^E_YAML_/);
+    expect(result.problems[0]?.pos?.line).toBeGreaterThanOrEqual(3);
+  });
+
+  it("reports a duplicated host name as a YAML error at the second one", async () => {
+    const file = await write("cluster: lab\nhosts:\n  ctl1: {}\n  ctl1: {}\n");
+    const result = await loadInventory(file);
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.problems[0]?.code).toBe("E_YAML_DUPLICATE_KEY");
+    expect(result.problems[0]?.pos?.line).toBe(4);
+  });
+
+  it("flags an even controller count unless waived with a reason", async () => {
+    const base = (await import("node:fs/promises")).readFile("examples/lab.yaml", "utf8");
+    const text = (await base).replace("roles: [compute]", "roles: [compute, controller]");
+    const file = await write(text);
+    let result = await validateInventory(file);
+    expect(result.problems.map((p) => p.code)).toContain("E_CONTROLLER_COUNT");
+    await writeFile(
+      file,
+      `${await (await import("node:fs/promises")).readFile(file, "utf8")}waivers:\n  controller_count: four controllers across two rooms, a witness elsewhere\n`,
+    );
+    result = await validateInventory(file);
+    expect(result.problems.map((p) => p.code)).not.toContain("E_CONTROLLER_COUNT");
+  });
+
+  it("rejects a VIP outside the management network and a missing dependency", async () => {
+    const text = (await (await import("node:fs/promises")).readFile("examples/lab.yaml", "utf8"))
+      .replace("internal: 10.20.0.10", "internal: 10.22.0.10")
+      .replace(
+        "vip_manager: pacemaker",
+        "vip_manager: pacemaker\nservices:\n  openstack:\n    enabled: [keystone, nova]",
+      );
+    const result = await validateInventory(await write(text));
+    const codes = result.problems.map((p) => p.code);
+    expect(codes).toContain("E_VIP_OUTSIDE_MANAGEMENT");
+    expect(codes).toContain("E_SERVICE_DEPENDENCY");
+  });
+});
