@@ -1,5 +1,6 @@
 import type { ConfigDoc } from "../formats/doc.ts";
 import type { ResolvedHost, Topology } from "../topology/types.ts";
+import type { ExecOptions, ExecResult, Transport } from "../transport/types.ts";
 
 /**
  * A service is data (Kolla-Ansible style): what files it renders, which HAProxy frontends and
@@ -101,6 +102,8 @@ export interface Frontend {
   timeouts?: { client_s?: number; server_s?: number };
   /** Cookie or source stickiness for stateful UIs (Horizon, noVNC). */
   sticky?: boolean;
+  /** Extra words on every `server` line, e.g. "on-marked-down shutdown-sessions" (Galera). */
+  serverOptions?: string[];
 }
 
 export interface PcmkOp {
@@ -139,16 +142,59 @@ export interface PacemakerContribution {
 }
 
 /**
- * A deploy step. Until the deploy engine lands only id/title/on/role are used (by `plan`);
- * check/apply are filled in by the deploy issue.
+ * A deploy step: `check` says whether the host is already in the wanted state, `apply` gets it
+ * there. The engine runs check, then apply only when check says no, then check again to prove it
+ * converged. `src/deploy/actions.ts` builds common steps (packages, units, commands) from data.
  */
 export interface StepSpec {
+  /** Unique within its service; the engine names it `<service>.<id>` (journal, errors, `after`). */
   id: string;
   title: string;
   /** each: every host of `hosts` in parallel; bootstrap: once on the bootstrap node; serial: one host at a time. */
   on: "each" | "bootstrap" | "serial";
   /** Hosts the step runs on; defaults to the service's hosts. */
   hosts?: string[];
-  /** Step ids (any service) that must finish first. */
+  /**
+   * Steps that must finish first: `service.step`, a step id of the same service, or a service id
+   * (all of its steps). Between two `each` steps the wait is per host; otherwise it waits for
+   * every host.
+   */
   after?: string[];
+  /** Already in the wanted state? Without it the step applies on every run (and counts as changed). */
+  check?(ctx: StepContext): Promise<boolean>;
+  apply?(ctx: StepContext): Promise<void>;
+  /** Extra attempts after a failure. @default 0 */
+  retries?: number;
+  /** @default 2000 */
+  retryDelayMs?: number;
+  /** Per attempt (check + apply + re-check). @default 600_000 */
+  timeoutMs?: number;
+}
+
+/** What a step sees while it runs on one host. */
+export interface StepContext {
+  /** Qualified step id, e.g. "galera.bootstrap". */
+  step: string;
+  host: ResolvedHost;
+  topology: Topology;
+  transport: Transport;
+  /** The transport of another host of the topology (a join waits for a peer, say). */
+  peer(name: string): Transport;
+  log: StepLogger;
+  /** True under --dry-run: check runs, apply never does. */
+  dryRun: boolean;
+  /** Aborted when the step times out. */
+  signal: AbortSignal;
+  /** Runs a command; throws a HastackError naming host, step, command, exit code and stderr tail on a non-zero exit. */
+  run(command: string[] | string, opts?: ExecOptions): Promise<ExecResult>;
+  /** Runs a command and says whether it exited 0 (for checks). */
+  test(command: string[] | string, opts?: ExecOptions): Promise<boolean>;
+  /** Secret values by name, for steps that must pass one to a command (pass it on stdin, never in argv). */
+  secret(name: string): string;
+}
+
+export interface StepLogger {
+  info(message: string, meta?: Record<string, unknown>): void;
+  warn(message: string, meta?: Record<string, unknown>): void;
+  debug(message: string, meta?: Record<string, unknown>): void;
 }
