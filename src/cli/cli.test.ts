@@ -61,16 +61,7 @@ describe("no secret value in any output", () => {
     expect(values.length).toBeGreaterThan(0);
     // BMC passwords are the operator's: provide them so render can run.
     for (const host of ["ctl1", "ctl2", "ctl3"]) {
-      const child = execFile(process.execPath, [
-        "src/cli/main.ts",
-        "secrets",
-        "set",
-        `bmc_${host}`,
-        "-i",
-        inventory,
-      ]);
-      child.stdin?.end(`BmcPassw0rdFor${host}`);
-      await new Promise((r) => child.on("exit", r));
+      await runCli(["secrets", "set", `bmc_${host}`, "-i", inventory], { stdin: `BmcPassw0rdFor${host}` });
       values.push(`BmcPassw0rdFor${host}`);
     }
     for (const args of [

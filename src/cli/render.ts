@@ -29,6 +29,7 @@ export function registerRender(program: Command): void {
         for (const [host, list] of files) {
           const manifest = [];
           let bytes = 0;
+          await mkdir(join(out, host), { recursive: true, mode: 0o700 });
           for (const file of list) {
             const data = opts.masked ? Buffer.from(maskSecrets(file.text)) : fileBytes(file, secrets);
             const target = join(out, host, file.path);
