@@ -1,4 +1,5 @@
 import type { ConfigDoc } from "../formats/doc.ts";
+import type { ProbeSpec } from "../health/types.ts";
 import type { ResolvedHost, Topology } from "../topology/types.ts";
 import type { ExecOptions, ExecResult, Transport } from "../transport/types.ts";
 
@@ -27,6 +28,8 @@ export interface ServiceDef {
   /** Every address:port it binds on a host, for the port-collision check. */
   listens?(topology: Topology, host: ResolvedHost): Listen[];
   steps?(topology: Topology): StepSpec[];
+  /** Functional health probes `hastack status` runs (src/health/types.ts). */
+  health?(topology: Topology): ProbeSpec[];
 }
 
 export interface RenderContext {

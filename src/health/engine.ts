@@ -1,0 +1,126 @@
+import { redact } from "../inventory/secrets.ts";
+import { services } from "../services/registry.ts";
+import type { Topology } from "../topology/types.ts";
+import type { Transport } from "../transport/types.ts";
+import { HastackError } from "../util/errors.ts";
+import type { CheckResult, ProbeContext, ProbeSpec, StatusReport } from "./types.ts";
+
+export interface StatusOptions {
+  transport(host: string): Transport;
+  secrets: Readonly<Record<string, string>>;
+  /** Only probes of these services. */
+  only?: readonly string[];
+  /** How many probes run at once. @default 16 */
+  concurrency?: number;
+}
+
+interface Job {
+  service: string;
+  spec: ProbeSpec;
+  host?: string;
+}
+
+/** Runs every probe every service declares, in parallel, and folds them into one verdict. */
+export async function collectStatus(topology: Topology, options: StatusOptions): Promise<StatusReport> {
+  const jobs: Job[] = [];
+  for (const service of services) {
+    if (options.only && !options.only.includes(service.id)) continue;
+    const serviceHosts = service.hosts(topology);
+    if (serviceHosts.length === 0) continue;
+    for (const spec of service.health?.(topology) ?? []) {
+      if (spec.on === "once") jobs.push({ service: service.id, spec });
+      else for (const host of spec.hosts ?? serviceHosts) jobs.push({ service: service.id, spec, host });
+    }
+  }
+  const checks = await runLimited(jobs, options.concurrency ?? 16, (job) => runProbe(topology, job, options));
+  return { cluster: topology.cluster, at: new Date().toISOString(), checks, ...verdictOf(checks) };
+}
+
+async function runProbe(topology: Topology, job: Job, options: StatusOptions): Promise<CheckResult> {
+  const started = performance.now();
+  const controller = new AbortController();
+  const timeoutMs = job.spec.timeoutMs ?? 10_000;
+  const timer = setTimeout(() => controller.abort(), timeoutMs);
+  const ctx: ProbeContext = {
+    topology,
+    transport: options.transport,
+    exec: (host, command, opts) =>
+      options.transport(host).exec(command, { timeoutMs, signal: controller.signal, ...opts }),
+    secret(name) {
+      const value = options.secrets[name];
+      if (value === undefined) throw new HastackError("E_SECRET_MISSING", `Cannot find secret ${name}`);
+      return value;
+    },
+    signal: controller.signal,
+  };
+  const host = job.host ? topology.hosts.find((h) => h.name === job.host) : undefined;
+  if (host) ctx.host = host;
+  const base = {
+    service: job.service,
+    probe: job.spec.id,
+    title: job.spec.title,
+    weight: job.spec.weight,
+    ...(job.host ? { host: job.host } : {}),
+  };
+  try {
+    const result = await Promise.race([
+      job.spec.run(ctx),
+      new Promise<never>((_, reject) =>
+        controller.signal.addEventListener("abort", () =>
+          reject(new HastackError("E_PROBE_TIMEOUT", `no answer within ${timeoutMs} ms`)),
+        ),
+      ),
+    ]);
+    return { ...base, ...result, durationMs: performance.now() - started };
+  } catch (error) {
+    // An unreachable host or a probe that cannot run says so; it never hides the other checks.
+    const message = error instanceof Error ? error.message : String(error);
+    return {
+      ...base,
+      state: "down",
+      summary: redact(message.split("\n")[0] ?? message, options.secrets),
+      durationMs: performance.now() - started,
+    };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * down: a critical check is down, or every host of a redundant check is.
+ * degraded: anything else not ok. healthy: all ok.
+ */
+export function verdictOf(checks: readonly CheckResult[]): Pick<StatusReport, "verdict" | "headline"> {
+  const bad = checks.filter((c) => c.state !== "ok");
+  if (bad.length === 0) return { verdict: "healthy", headline: `healthy: ${checks.length} checks ok` };
+  const groups = new Map<string, CheckResult[]>();
+  for (const c of checks) groups.set(`${c.service}.${c.probe}`, [...(groups.get(`${c.service}.${c.probe}`) ?? []), c]);
+  const downGroups = [...groups.entries()].filter(([, list]) =>
+    list[0]?.weight === "critical"
+      ? list.some((c) => c.state === "down")
+      : list.every((c) => c.state === "down" || c.state === "unknown"),
+  );
+  const name = (c: CheckResult) => `${c.service}.${c.probe}${c.host ? `@${c.host}` : ""}`;
+  if (downGroups.length > 0) {
+    const what = downGroups.map(([id]) => id).join(", ");
+    return { verdict: "down", headline: `DOWN: ${what}; ${bad.length} of ${checks.length} checks failing` };
+  }
+  return { verdict: "degraded", headline: `DEGRADED: ${bad.map(name).join(", ")}` };
+}
+
+export function exitCodeOf(report: StatusReport): number {
+  return report.verdict === "healthy" ? 0 : report.verdict === "degraded" ? 1 : 2;
+}
+
+async function runLimited<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  async function worker(): Promise<void> {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await fn(items[index] as T);
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
