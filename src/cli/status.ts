@@ -1,11 +1,52 @@
 import type { Command } from "commander";
+import { collectStatus, exitCodeOf } from "../health/engine.ts";
+import { formatStatus } from "../health/screen.ts";
+import { readSecrets } from "../inventory/secrets-file.ts";
+import { enterLabNamespaceIfNeeded } from "../lab/netns.ts";
+import { loadTopology } from "../topology/load.ts";
+import { sshPool } from "../transport/pool.ts";
+import { inventoryOption, inventoryPath, jsonOption, printJson } from "./options.ts";
+
+interface StatusOptions {
+  inventory: string;
+  json?: boolean;
+  watch?: string | boolean;
+  only?: string[];
+}
 
 export function registerStatus(program: Command): void {
   program
     .command("status")
-    .description("not yet available")
-    .action(() => {
-      process.stderr.write("hastack status: not yet available\n");
-      process.exitCode = 2;
+    .description("functional health of every layer; exit 0 healthy, 1 degraded, 2 down")
+    .addOption(inventoryOption())
+    .addOption(jsonOption())
+    .option("--watch [seconds]", "refresh every N seconds (default 2) until interrupted")
+    .option("--only <service...>", "only these layers")
+    .action(async (opts: StatusOptions) => {
+      const file = inventoryPath(opts);
+      await enterLabNamespaceIfNeeded(file);
+      const topology = await loadTopology(file);
+      const secrets = await readSecrets(topology.secretsFile);
+      const pool = sshPool(topology);
+      const once = () =>
+        collectStatus(topology, { transport: pool.get, secrets, ...(opts.only ? { only: opts.only } : {}) });
+      try {
+        if (opts.watch === undefined || opts.watch === false) {
+          const report = await once();
+          if (opts.json) printJson(report);
+          else process.stdout.write(formatStatus(report, { color: process.stdout.isTTY }));
+          process.exitCode = exitCodeOf(report);
+          return;
+        }
+        const seconds = typeof opts.watch === "string" ? Number(opts.watch) : 2;
+        for (;;) {
+          const report = await once();
+          if (opts.json) process.stdout.write(`${JSON.stringify(report)}\n`);
+          else process.stdout.write(`\x1b[2J\x1b[H${formatStatus(report, { color: process.stdout.isTTY })}`);
+          await new Promise((r) => setTimeout(r, seconds * 1000));
+        }
+      } finally {
+        await pool.closeAll();
+      }
     });
 }

@@ -1,5 +1,6 @@
 import { redact } from "../inventory/secrets.ts";
 import { services } from "../services/registry.ts";
+import type { ServiceDef } from "../services/types.ts";
 import type { Topology } from "../topology/types.ts";
 import type { Transport } from "../transport/types.ts";
 import { HastackError } from "../util/errors.ts";
@@ -12,6 +13,8 @@ export interface StatusOptions {
   only?: readonly string[];
   /** How many probes run at once. @default 16 */
   concurrency?: number;
+  /** The services to probe. @default the registry */
+  services?: readonly ServiceDef[];
 }
 
 interface Job {
@@ -23,7 +26,7 @@ interface Job {
 /** Runs every probe every service declares, in parallel, and folds them into one verdict. */
 export async function collectStatus(topology: Topology, options: StatusOptions): Promise<StatusReport> {
   const jobs: Job[] = [];
-  for (const service of services) {
+  for (const service of options.services ?? services) {
     if (options.only && !options.only.includes(service.id)) continue;
     const serviceHosts = service.hosts(topology);
     if (serviceHosts.length === 0) continue;
@@ -94,7 +97,8 @@ export function verdictOf(checks: readonly CheckResult[]): Pick<StatusReport, "v
   const bad = checks.filter((c) => c.state !== "ok");
   if (bad.length === 0) return { verdict: "healthy", headline: `healthy: ${checks.length} checks ok` };
   const groups = new Map<string, CheckResult[]>();
-  for (const c of checks) groups.set(`${c.service}.${c.probe}`, [...(groups.get(`${c.service}.${c.probe}`) ?? []), c]);
+  for (const c of checks)
+    groups.set(`${c.service}.${c.probe}`, [...(groups.get(`${c.service}.${c.probe}`) ?? []), c]);
   const downGroups = [...groups.entries()].filter(([, list]) =>
     list[0]?.weight === "critical"
       ? list.some((c) => c.state === "down")

@@ -1,0 +1,85 @@
+import { describe, expect, it } from "vitest";
+import { Inventory } from "../inventory/schema.ts";
+import type { ServiceDef } from "../services/types.ts";
+import { resolveTopology } from "../topology/resolve.ts";
+import { LocalTransport } from "../transport/local-transport.ts";
+import { collectStatus, exitCodeOf } from "./engine.ts";
+import type { ProbeContext } from "./types.ts";
+
+const topology = resolveTopology(
+  Inventory.parse({
+    cluster: "t",
+    release: "2025.1",
+    platform: "debian-13",
+    networks: { management: { cidr: "10.20.0.0/24" } },
+    vips: { internal: "10.20.0.10" },
+    hosts: Object.fromEntries(
+      ["a", "b", "c"].map((n, i) => [
+        n,
+        { roles: ["controller"], addresses: { management: `10.20.0.${11 + i}` } },
+      ]),
+    ),
+  }),
+  { source: "/tmp/t.yaml" },
+);
+
+/** Every host is this machine: probes run real commands through the local transport. */
+const local = new LocalTransport();
+
+function service(id: string, failOn: string[], weight: "critical" | "redundant", slowMs = 0): ServiceDef {
+  return {
+    id,
+    title: id,
+    hosts: (t) => t.roles.controller,
+    health: () => [
+      {
+        id: "probe",
+        title: `${id} probe`,
+        on: "each",
+        weight,
+        timeoutMs: 500,
+        async run(ctx: ProbeContext) {
+          const host = ctx.host?.name ?? "";
+          const command = failOn.includes(host)
+            ? ["sh", "-c", "echo broken >&2; exit 3"]
+            : ["sleep", String(slowMs / 1000)];
+          const result = await ctx.exec(host, command);
+          return result.code === 0
+            ? { state: "ok", summary: "fine" }
+            : { state: "down", summary: result.stderr.trim() };
+        },
+      },
+    ],
+  };
+}
+
+async function status(...list: ServiceDef[]) {
+  return collectStatus(topology, { transport: () => local, secrets: {}, services: list });
+}
+
+describe("status engine", () => {
+  it("is healthy (exit 0) when every probe is ok", async () => {
+    const report = await status(service("x", [], "redundant"));
+    expect(report.checks).toHaveLength(3);
+    expect(report.verdict).toBe("healthy");
+    expect(exitCodeOf(report)).toBe(0);
+  });
+
+  it("is degraded (exit 1) when one of three redundant nodes fails, and names it", async () => {
+    const report = await status(service("x", ["b"], "redundant"));
+    expect(report.verdict).toBe("degraded");
+    expect(report.headline).toContain("x.probe@b");
+    expect(report.checks.find((c) => c.host === "b")?.summary).toBe("broken");
+    expect(exitCodeOf(report)).toBe(1);
+  });
+
+  it("is down (exit 2) when a critical probe fails or every redundant one does", async () => {
+    expect((await status(service("x", ["a"], "critical"))).verdict).toBe("down");
+    expect((await status(service("x", ["a", "b", "c"], "redundant"))).verdict).toBe("down");
+  });
+
+  it("turns a probe that hangs into a down check instead of hanging status", async () => {
+    const report = await status(service("slow", [], "redundant", 5000));
+    expect(report.checks.every((c) => c.state === "down" && c.summary.includes("500 ms"))).toBe(true);
+  });
+});

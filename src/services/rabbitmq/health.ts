@@ -1,0 +1,126 @@
+import type { ProbeContext, ProbeResult, ProbeSpec } from "../../health/types.ts";
+import type { Topology } from "../../topology/types.ts";
+
+/**
+ * Per node: cluster view (running nodes, partitions, alarms, quorum queues without a leader) and
+ * a real AMQP publish + consume as the OpenStack user, on that node. The AMQP client is the
+ * python3-amqp library OpenStack itself installs on controllers (oslo.messaging's transport).
+ */
+export function rabbitmqHealth(topology: Topology): ProbeSpec[] {
+  return [
+    {
+      id: "cluster",
+      title: "RabbitMQ cluster",
+      on: "each",
+      weight: "redundant",
+      run: (ctx) => probeCluster(ctx, topology),
+    },
+    {
+      id: "amqp",
+      title: "AMQP publish+consume",
+      on: "each",
+      weight: "redundant",
+      run: (ctx) => probeAmqp(ctx, topology),
+    },
+  ];
+}
+
+interface ClusterStatus {
+  running_nodes?: string[];
+  disk_nodes?: string[];
+  partitions?: Record<string, string[]> | unknown[];
+  alarms?: unknown[];
+}
+
+async function probeCluster(ctx: ProbeContext, topology: Topology): Promise<ProbeResult> {
+  const host = ctx.host?.name ?? "";
+  const result = await ctx.exec(host, [
+    "rabbitmq-diagnostics",
+    "-q",
+    "cluster_status",
+    "--formatter",
+    "json",
+  ]);
+  if (result.code !== 0) return { state: "down", summary: `node not running: ${lastLine(result.stderr)}` };
+  const status = JSON.parse(result.stdout) as ClusterStatus;
+  const running = status.running_nodes ?? [];
+  const partitions = Array.isArray(status.partitions)
+    ? status.partitions
+    : Object.entries(status.partitions ?? {});
+  const alarms = status.alarms ?? [];
+  const queues = await ctx.exec(host, [
+    "rabbitmqctl",
+    "-q",
+    "list_queues",
+    "-p",
+    topology.settings.rabbitmq.vhost,
+    "name",
+    "type",
+    "leader",
+    "--formatter",
+    "json",
+  ]);
+  const leaderless =
+    queues.code === 0
+      ? (JSON.parse(queues.stdout || "[]") as { name: string; type: string; leader?: string }[]).filter(
+          (q) => q.type === "quorum" && !q.leader,
+        )
+      : [];
+  const want = topology.roles.controller.length;
+  const parts = [`${running.length}/${want} nodes running`];
+  if (partitions.length > 0) parts.push(`PARTITIONED (${partitions.length})`);
+  if (alarms.length > 0) parts.push(`alarms: ${JSON.stringify(alarms)}`);
+  if (leaderless.length > 0) parts.push(`${leaderless.length} quorum queue(s) without a leader`);
+  if (queues.code !== 0) parts.push(`cannot list queues: ${lastLine(queues.stderr)}`);
+  const state =
+    partitions.length > 0 || leaderless.length > 0
+      ? "down"
+      : running.length < want || alarms.length > 0
+        ? "degraded"
+        : "ok";
+  return {
+    state,
+    summary: parts.join(", "),
+    details: { running, partitions, alarms, leaderless: leaderless.map((q) => q.name) },
+  };
+}
+
+const amqpScript = `
+import sys, time, amqp
+host, user, vhost = sys.argv[1], sys.argv[2], sys.argv[3]
+password = sys.stdin.read().strip()
+conn = amqp.Connection(host=host, userid=user, password=password, virtual_host=vhost, connect_timeout=5)
+conn.connect()
+ch = conn.channel()
+q, _, _ = ch.queue_declare(queue="", exclusive=True, auto_delete=True)
+body = "hastack-probe-%f" % time.time()
+ch.basic_publish(amqp.Message(body), exchange="", routing_key=q)
+for _ in range(50):
+    msg = ch.basic_get(queue=q, no_ack=True)
+    if msg is not None:
+        break
+    time.sleep(0.05)
+conn.close()
+print("ok" if msg is not None and msg.body == body else "lost")
+`;
+
+async function probeAmqp(ctx: ProbeContext, topology: Topology): Promise<ProbeResult> {
+  const host = ctx.host;
+  if (!host) return { state: "unknown", summary: "no host" };
+  const { user, vhost } = topology.settings.rabbitmq;
+  const started = performance.now();
+  const result = await ctx.exec(host.name, ["python3", "-c", amqpScript, `${host.ip}:5672`, user, vhost], {
+    stdin: ctx.secret("rabbitmq_openstack"),
+  });
+  const ms = (performance.now() - started).toFixed(0);
+  if (result.code === 0 && result.stdout.trim() === "ok")
+    return { state: "ok", summary: `published and consumed in ${ms} ms` };
+  return {
+    state: "down",
+    summary: `publish/consume failed: ${lastLine(result.stderr) || result.stdout.trim()}`,
+  };
+}
+
+function lastLine(text: string): string {
+  return (text.trim().split("\n").pop() ?? "").slice(0, 160);
+}
