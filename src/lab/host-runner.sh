@@ -1,0 +1,44 @@
+#!/bin/sh
+# Powers one lab host. The host's virtual BMC (ipmi_sim) runs this as its startcmd: "power on"
+# starts it, "power off" sends it SIGTERM, and the BMC reports "on" exactly while it runs.
+# SIGTERM pulls the plug: every process of the container dies at once (payload/cgroup.kill);
+# killing only systemd-nspawn would leave the container running (an orphan on the bridges).
+#
+# usage: host-runner.sh CGROUP NAMED_CGROUP|- LOG VETH:BRIDGE[,VETH:BRIDGE...] -- NSPAWN_ARGS...
+set -u
+cg=$1 named=$2 log=$3 links=$4
+shift 5
+for dir in "$cg" "$named"; do
+  [ "$dir" = - ] && continue
+  mkdir -p "$dir" && echo $$ >"$dir/cgroup.procs" || exit 1
+done
+
+pid=
+pull() {
+  if [ -w "$cg/payload/cgroup.kill" ]; then
+    echo 1 >"$cg/payload/cgroup.kill"
+  elif [ -n "$pid" ]; then
+    # Too early for a payload cgroup: the container has no init yet, so nspawn is all there is.
+    kill -KILL "$pid" 2>/dev/null
+  fi
+}
+trap pull TERM INT HUP
+
+echo "=== power on $(date -Is)" >>"$log"
+systemd-nspawn "$@" >>"$log" 2>&1 </dev/null &
+pid=$!
+
+# nspawn creates the host-side veths in this (the lab's) namespace; plug them into the bridges.
+for pair in $(echo "$links" | tr , ' '); do
+  veth=${pair%%:*} bridge=${pair#*:} tries=0
+  until ip link set "$veth" master "$bridge" up 2>/dev/null; do
+    tries=$((tries + 1))
+    [ "$tries" -gt 400 ] && break
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.05
+  done
+done
+
+# wait returns early when a trapped signal arrives; keep waiting until nspawn is really gone.
+while kill -0 "$pid" 2>/dev/null; do wait "$pid"; done
+echo "=== power off $(date -Is)" >>"$log"

@@ -1,0 +1,200 @@
+import { spawn } from "node:child_process";
+import { createHash } from "node:crypto";
+import { createWriteStream } from "node:fs";
+import fs from "node:fs/promises";
+import path from "node:path";
+import { HastackError } from "../util/errors.ts";
+import { lastLines, run, runChecked } from "./exec.ts";
+import {
+  ALWAYS_MASK,
+  DEPLOY_MANAGED,
+  KEEP_ENABLED,
+  MIRROR,
+  PACKAGES,
+  RECIPE_VERSION,
+  SUITE,
+} from "./image-recipe.ts";
+import { removeTree } from "./mounts.ts";
+import { imageCacheDir } from "./paths.ts";
+
+export interface EnsureImageOptions {
+  onProgress?: (line: string) => void;
+}
+
+/** Where the Node.js runtime is shipped inside the image, for hastack's host daemons. */
+export const IMAGE_NODE_PATH = "/opt/hastack/node/bin/node";
+
+/** The cache key: a hash of everything that decides the image's content. */
+export function imageKey(nodeVersion: string = process.version): string {
+  const recipe = { RECIPE_VERSION, SUITE, MIRROR, PACKAGES, KEEP_ENABLED: KEEP_ENABLED.map(String) };
+  const units = { DEPLOY_MANAGED, ALWAYS_MASK, nodeVersion };
+  return createHash("sha256").update(JSON.stringify({ recipe, units })).digest("hex").slice(0, 16);
+}
+
+/**
+ * Returns the path of the cached Debian 13 root filesystem, building it first when its cache key
+ * changed. Concurrent callers serialise on a file lock; the loser reuses the winner's image.
+ */
+export async function ensureImage(opts: EnsureImageOptions = {}): Promise<string> {
+  const progress = opts.onProgress ?? (() => {});
+  const root = imageCacheDir();
+  const key = imageKey();
+  const final = path.join(root, key);
+  const rootfs = path.join(final, "rootfs");
+  if (await exists(path.join(final, "manifest.json"))) return rootfs;
+  await fs.mkdir(root, { recursive: true });
+  const release = await lockFile(path.join(root, ".lock"), progress);
+  try {
+    if (await exists(path.join(final, "manifest.json"))) return rootfs;
+    await removeStaleBuilds(root);
+    const tmp = path.join(root, `.build-${key}-${process.pid}`);
+    await fs.mkdir(tmp, { recursive: true });
+    const started = Date.now();
+    progress(`building lab image ${key} (Debian ${SUITE}, ${PACKAGES.length} packages); this takes minutes`);
+    await bootstrap(path.join(tmp, "rootfs"), path.join(tmp, "build.log"), progress);
+    progress("making services idle at boot");
+    await customize(path.join(tmp, "rootfs"));
+    const seconds = Math.round((Date.now() - started) / 1000);
+    const manifest = { key, suite: SUITE, packages: PACKAGES, built: new Date().toISOString(), seconds };
+    await fs.writeFile(path.join(tmp, "manifest.json"), `${JSON.stringify(manifest, null, 2)}\n`);
+    // A rename is atomic: the cache directory either does not exist or holds a complete image.
+    await fs.rename(tmp, final);
+    progress(`lab image ${key} built in ${seconds} s`);
+    return rootfs;
+  } finally {
+    await release();
+  }
+}
+
+async function bootstrap(target: string, logPath: string, progress: (line: string) => void): Promise<void> {
+  const log = createWriteStream(logPath);
+  const counts: Record<string, number> = { "Get:": 0, "Unpacking ": 0, "Setting up ": 0 };
+  const phases: Record<string, string> = {
+    "Get:": "downloaded",
+    "Unpacking ": "unpacked",
+    "Setting up ": "configured",
+  };
+  const args = ["--verbose", "--variant=apt", `--include=${PACKAGES.join(",")}`, SUITE, target, MIRROR];
+  const result = await run("mmdebstrap", args, {
+    onLine(line) {
+      log.write(`${line}\n`);
+      if (/^[IWE]: /.test(line) && !line.includes("mmdebstrap.apt.conf")) progress(line);
+      else {
+        const prefix = Object.keys(counts).find((p) => line.startsWith(p));
+        if (prefix === undefined) return;
+        const n = (counts[prefix] ?? 0) + 1;
+        counts[prefix] = n;
+        if (n % 100 === 0) progress(`  ${phases[prefix]} ${n} packages`);
+      }
+    },
+  });
+  await new Promise((resolve) => log.end(resolve));
+  if (result.code !== 0) {
+    throw new HastackError(
+      "E_LAB_IMAGE",
+      `Cannot build the lab image: mmdebstrap exited with code ${result.code}: ${lastLines(result.stderr, 3)}`,
+      { hint: `the full log is in ${logPath}` },
+    );
+  }
+}
+
+async function customize(rootfs: string): Promise<void> {
+  const listed = await runChecked("list enabled units in the image", "chroot", [
+    rootfs,
+    "systemctl",
+    "list-unit-files",
+    "--state=enabled",
+    "--no-legend",
+    "--no-pager",
+  ]);
+  const enabled = listed.stdout
+    .split("\n")
+    .map((l) => l.trim().split(/\s+/)[0] ?? "")
+    .filter((u) => u !== "");
+  const disable = enabled.filter((u) => DEPLOY_MANAGED.includes(u) || !keep(u)).filter((u) => !mustMask(u));
+  const mask = [...new Set([...ALWAYS_MASK, ...enabled.filter((u) => mustMask(u))])];
+  if (disable.length > 0) await systemctl(rootfs, ["disable", ...disable]);
+  // Units neither kept nor deploy-managed are masked so nothing starts them by accident.
+  const maskMore = disable.filter((u) => !DEPLOY_MANAGED.includes(u) && !u.endsWith("@.service"));
+  await systemctl(rootfs, ["mask", ...mask, ...maskMore]);
+  await systemctl(rootfs, ["enable", "systemd-networkd.service", "ssh.service"]);
+  // Every host gets its own identity in its overlay; the image must not carry a shared one.
+  await fs.writeFile(path.join(rootfs, "etc/machine-id"), "");
+  await fs.rm(path.join(rootfs, "var/lib/dbus/machine-id"), { force: true });
+  for (const name of await fs.readdir(path.join(rootfs, "etc/ssh"))) {
+    if (name.startsWith("ssh_host_")) await fs.rm(path.join(rootfs, "etc/ssh", name));
+  }
+  await fs.rm(path.join(rootfs, "var/lib/rabbitmq/.erlang.cookie"), { force: true });
+  await fs.writeFile(path.join(rootfs, "etc/hostname"), "lab\n");
+  await fs.writeFile(path.join(rootfs, "etc/ssh/sshd_config.d/hastack-lab.conf"), "UseDNS no\n");
+  const nodeTarget = path.join(rootfs, IMAGE_NODE_PATH);
+  await fs.mkdir(path.dirname(nodeTarget), { recursive: true });
+  await fs.copyFile(await fs.realpath(process.execPath), nodeTarget);
+  await fs.chmod(nodeTarget, 0o755);
+}
+
+function keep(unit: string): boolean {
+  return KEEP_ENABLED.some((re) => re.test(unit));
+}
+
+function mustMask(unit: string): boolean {
+  return /^(nova|neutron|cinder|glance|keystone|placement|ceph|libvirt|virt|ovs|openvswitch|apache2|uwsgi)/.test(
+    unit,
+  );
+}
+
+async function systemctl(rootfs: string, args: string[]): Promise<void> {
+  await runChecked(`run systemctl ${args[0]} in the image`, "chroot", [
+    rootfs,
+    "systemctl",
+    "--quiet",
+    ...args,
+  ]);
+}
+
+/** Stale builds are left by a crash; we hold the lock, so nobody else is using them. */
+async function removeStaleBuilds(root: string): Promise<void> {
+  for (const name of await fs.readdir(root)) {
+    if (name.startsWith(".build-")) await removeTree(path.join(root, name));
+  }
+}
+
+/**
+ * Takes an exclusive flock(2) on `file`. The lock belongs to our open file description, so the
+ * kernel releases it when this process dies: a crashed build never blocks the next one.
+ */
+async function lockFile(file: string, progress: (line: string) => void): Promise<() => Promise<void>> {
+  const handle = await fs.open(file, "a");
+  const waiting = setTimeout(
+    () => progress("waiting for another hastack process building the lab image"),
+    1000,
+  );
+  try {
+    const code = await new Promise<number>((resolve, reject) => {
+      const child = spawn("flock", ["--exclusive", "3"], { stdio: ["ignore", "ignore", "pipe", handle.fd] });
+      child.on("error", reject);
+      child.on("close", (c) => resolve(c ?? 1));
+    });
+    if (code !== 0)
+      throw new HastackError("E_LAB_LOCK", `Cannot lock ${file}: flock exited with code ${code}`);
+  } catch (error) {
+    await handle.close();
+    throw error instanceof HastackError
+      ? error
+      : new HastackError("E_LAB_LOCK", `Cannot lock ${file}: ${String(error)}`, { cause: error });
+  } finally {
+    clearTimeout(waiting);
+  }
+  return async () => {
+    await handle.close();
+  };
+}
+
+async function exists(p: string): Promise<boolean> {
+  try {
+    await fs.access(p);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,80 @@
+import YAML from "yaml";
+import type { InventoryInput } from "../inventory/schema.ts";
+import {
+  BMC_PORT,
+  BMC_USER,
+  LAB_CLUSTER,
+  LAB_INTERNAL_VIP,
+  LAB_NETWORKS,
+  type LabHost,
+  type LabNetwork,
+  type LabPlan,
+} from "./plan.ts";
+
+const ROLE_NAMES = { controller: "controller", compute: "compute", storage: "storage" } as const;
+
+export function bmcSecretName(host: string): string {
+  return `bmc_${host.replaceAll("-", "_")}`;
+}
+
+/** The lab's inventory: SSH paths are relative to the inventory file, which lives in the lab dir. */
+export function labInventory(plan: LabPlan): InventoryInput {
+  const hosts: InventoryInput["hosts"] = {};
+  for (const host of plan.hosts) hosts[host.name] = inventoryHost(host);
+  const networks: InventoryInput["networks"] = {
+    management: { cidr: cidr("management") },
+    storage: { cidr: cidr("storage") },
+    provider: { cidr: cidr("provider") },
+    bmc: { cidr: cidr("bmc") },
+  };
+  return {
+    cluster: LAB_CLUSTER,
+    release: "2025.1",
+    platform: "debian-13",
+    networks,
+    vips: { internal: LAB_INTERNAL_VIP },
+    vip_manager: "pacemaker",
+    ssh: { user: "root", key: "./id_ed25519", known_hosts: "./known_hosts" },
+    hosts,
+  };
+}
+
+function inventoryHost(host: LabHost): InventoryInput["hosts"][string] {
+  // The BMC network is the lab's plumbing for fencing, not a host address deploy should configure
+  // services on, but controllers do have an address there and the inventory says so.
+  const addresses: Partial<Record<LabNetwork, string>> = { ...host.addresses };
+  const interfaces: Partial<Record<LabNetwork, string>> = {};
+  for (const net of host.networks) interfaces[net] = LAB_NETWORKS[net].nic;
+  return {
+    roles: [ROLE_NAMES[host.role]],
+    addresses,
+    interfaces,
+    bmc: {
+      address: host.bmcAddress,
+      port: BMC_PORT,
+      user: BMC_USER,
+      password_secret: bmcSecretName(host.name),
+    },
+  };
+}
+
+function cidr(net: LabNetwork): string {
+  return `${LAB_NETWORKS[net].prefix}.0/24`;
+}
+
+export function renderInventory(plan: LabPlan): string {
+  const header = [
+    "# Written by `hastack lab up` for the lab on this machine; `lab up` rewrites it.",
+    "# Secrets (BMC passwords) are in inventory.secrets.yaml beside this file.",
+  ].join("\n");
+  return `${header}\n${YAML.stringify(labInventory(plan))}`;
+}
+
+/** /etc/hosts for every lab host: every host by name on the management network. */
+export function renderEtcHosts(plan: LabPlan): string {
+  const lines = ["127.0.0.1\tlocalhost", "::1\t\tlocalhost ip6-localhost ip6-loopback"];
+  lines.push(`${LAB_NETWORKS.management.prefix}.1\tlabhost`);
+  for (const host of plan.hosts)
+    lines.push(`${host.addresses.management}\t${host.name}.cluster.local ${host.name}`);
+  return `${lines.join("\n")}\n`;
+}
