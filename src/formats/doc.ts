@@ -14,7 +14,11 @@ export type DocFormat =
   /** one flat section: `KEY="value"` lines (/etc/default/*) */
   | "shell-env"
   /** corosync.conf: `name { key: value }` blocks; nested blocks in `children` */
-  | "corosync";
+  | "corosync"
+  /** keepalived.conf: `name { key value }` blocks; an entry with an empty value is a bare word */
+  | "keepalived"
+  /** one flat section: `key value` lines (chrony.conf, memcached.conf: `-l 10.0.0.1`) */
+  | "space";
 
 export interface DocSection {
   /** "" for the single section of a flat format. */

@@ -52,6 +52,8 @@ export interface SecretSpec {
   name: string;
   kind: SecretKind;
   description: string;
+  /** Cut the generated value to this many characters (keepalived's auth_pass takes 8 at most). */
+  length?: number;
 }
 
 export interface FileSpec {

@@ -1,0 +1,76 @@
+import type { ConfigDoc } from "../../formats/doc.ts";
+import type { ResolvedHost, Topology } from "../../topology/types.ts";
+import { controllerNames, controllers } from "../hosts.ts";
+import type { ServiceDef } from "../types.ts";
+import { etcdHealth } from "./health.ts";
+
+export const ETCD_CLIENT_PORT = 2379;
+export const ETCD_PEER_PORT = 2380;
+
+/**
+ * /etc/default/etcd (Debian's unit reads it as ETCD_* environment): a static cluster of the
+ * controllers. Peers talk on the management address only, not the runbook's 0.0.0.0 (E16).
+ */
+export function etcdEnv(topology: Topology, host: ResolvedHost): ConfigDoc {
+  const e = topology.settings.etcd;
+  const peer = (ip: string) => `http://${ip}:${ETCD_PEER_PORT}`;
+  const client = (ip: string) => `http://${ip}:${ETCD_CLIENT_PORT}`;
+  return {
+    format: "shell-env",
+    header: ["Rendered by hastack: etcd member settings."],
+    sections: [
+      {
+        name: "",
+        entries: [
+          ["ETCD_NAME", host.name],
+          ["ETCD_DATA_DIR", "/var/lib/etcd/default"],
+          ["ETCD_LISTEN_PEER_URLS", peer(host.ip)],
+          ["ETCD_LISTEN_CLIENT_URLS", `${client(host.ip)},${client("127.0.0.1")}`],
+          ["ETCD_INITIAL_ADVERTISE_PEER_URLS", peer(host.ip)],
+          ["ETCD_ADVERTISE_CLIENT_URLS", client(host.ip)],
+          [
+            "ETCD_INITIAL_CLUSTER",
+            controllers(topology)
+              .map((h) => `${h.name}=${peer(h.ip)}`)
+              .join(","),
+          ],
+          ["ETCD_INITIAL_CLUSTER_TOKEN", `${topology.cluster}-etcd`],
+          // Only read when the data dir is empty: a restarted member keeps its own state.
+          ["ETCD_INITIAL_CLUSTER_STATE", "new"],
+          ["ETCD_HEARTBEAT_INTERVAL", String(e.heartbeat_ms)],
+          ["ETCD_ELECTION_TIMEOUT", String(e.election_timeout_ms)],
+        ],
+      },
+    ],
+  };
+}
+
+export const etcd: ServiceDef = {
+  id: "etcd",
+  title: "etcd on the controllers (Cinder coordination, hastack locks)",
+  after: ["memcached"],
+  hosts: controllerNames,
+  packages: () => ["etcd-server", "etcd-client"],
+  files: (ctx, host) => [
+    {
+      path: "/etc/default/etcd",
+      owner: "root",
+      group: "root",
+      mode: 0o644,
+      content: etcdEnv(ctx.topology, host),
+      onChange: { restart: ["etcd"] },
+    },
+  ],
+  listens: (_topology, host) => [
+    { address: host.ip, port: ETCD_CLIENT_PORT, proto: "tcp", owner: "etcd client" },
+    { address: "127.0.0.1", port: ETCD_CLIENT_PORT, proto: "tcp", owner: "etcd client" },
+    { address: host.ip, port: ETCD_PEER_PORT, proto: "tcp", owner: "etcd peer" },
+  ],
+  health: etcdHealth,
+  steps: () => [
+    { id: "config", title: "Write /etc/default/etcd", on: "each" },
+    // "new" needs every member starting within the election window: start them together.
+    { id: "start", title: "Start etcd on every controller at once", on: "each", after: ["config"] },
+    { id: "health", title: "etcdctl endpoint health on every member", on: "bootstrap", after: ["start"] },
+  ],
+};

@@ -1,0 +1,123 @@
+import { vipFor } from "../../topology/types.ts";
+import { controllerNames, controllers } from "../hosts.ts";
+import type { ServiceDef } from "../types.ts";
+import {
+  CHECK_CREDENTIALS,
+  CHECK_SCRIPT,
+  checkerCredentials,
+  checkerScript,
+  checkerService,
+  checkerSocket,
+} from "./checker.ts";
+import { galeraConfig } from "./config.ts";
+import { galeraHealth } from "./health.ts";
+
+export const galera: ServiceDef = {
+  id: "galera",
+  title: "MariaDB Galera cluster on the controllers",
+  after: ["haproxy"],
+  hosts: controllerNames,
+  packages: () => ["mariadb-server", "mariadb-client", "galera-4", "mariadb-backup"],
+  secrets: [
+    { name: "db_root", kind: "password", description: "MariaDB root password (local socket logins only)" },
+    { name: "galera_sst", kind: "password", description: "Galera SST user for mariabackup" },
+    {
+      name: "galera_check",
+      kind: "password",
+      description: "read-only MariaDB user of the HAProxy health checker",
+    },
+  ],
+  files: (ctx, host) => [
+    {
+      path: "/etc/mysql/mariadb.conf.d/60-galera.cnf",
+      owner: "root",
+      group: "mysql",
+      // wsrep_sst_auth holds a password.
+      mode: 0o640,
+      content: galeraConfig(ctx.topology, host, ctx.secret("galera_sst")),
+      onChange: { restart: ["mariadb"] },
+    },
+    { path: CHECK_SCRIPT, owner: "root", group: "root", mode: 0o755, content: checkerScript(ctx.topology) },
+    {
+      path: CHECK_CREDENTIALS,
+      owner: "root",
+      group: "root",
+      mode: 0o600,
+      content: checkerCredentials(ctx.secret("galera_check")),
+    },
+    {
+      path: "/etc/systemd/system/galera-check.socket",
+      owner: "root",
+      group: "root",
+      mode: 0o644,
+      content: checkerSocket(ctx.topology, host),
+      onChange: { restart: ["galera-check.socket"] },
+    },
+    {
+      path: "/etc/systemd/system/galera-check@.service",
+      owner: "root",
+      group: "root",
+      mode: 0o644,
+      content: checkerService(),
+    },
+  ],
+  frontends: (topology) => [
+    {
+      name: "galera",
+      service: "galera",
+      address: vipFor(topology, "galera"),
+      port: 3306,
+      mode: "tcp",
+      balance: "first",
+      check: { kind: "http-port", port: topology.settings.galera.check_port, path: "/" },
+      // One writer, the others standby: concurrent writers on several nodes hit certification
+      // conflicts (deadlocks) that OpenStack services handle badly.
+      backends: controllers(topology).map((h, i) => ({
+        host: h.name,
+        address: h.ip,
+        port: 3306,
+        backup: i > 0,
+      })),
+      options: ["tcpka"],
+      // Long-lived pooled connections from the OpenStack services.
+      timeouts: { client_s: 5400, server_s: 5400 },
+      // Cut sessions of a node that is marked down, so clients reconnect to the new writer.
+      serverOptions: ["on-marked-down shutdown-sessions"],
+    },
+  ],
+  listens: (topology, host) => [
+    { address: host.ip, port: 3306, proto: "tcp", owner: "galera" },
+    { address: host.ip, port: 4567, proto: "tcp", owner: "galera replication" },
+    { address: host.ip, port: 4568, proto: "tcp", owner: "galera IST" },
+    { address: host.ip, port: 4444, proto: "tcp", owner: "galera SST" },
+    { address: host.ip, port: topology.settings.galera.check_port, proto: "tcp", owner: "galera checker" },
+  ],
+  health: galeraHealth,
+  steps: () => [
+    { id: "config", title: "Write galera.cnf; keep mariadb.service from starting at boot", on: "each" },
+    {
+      id: "bootstrap",
+      title: "Bootstrap the cluster with galera_new_cluster (safe_to_bootstrap checked)",
+      on: "bootstrap",
+      after: ["config"],
+    },
+    {
+      id: "users",
+      title: "Set the root password; create SST and checker users; drop anonymous users",
+      on: "bootstrap",
+      after: ["bootstrap"],
+    },
+    {
+      id: "join",
+      title: "Start MariaDB and wait for Synced, one node at a time",
+      on: "serial",
+      after: ["users"],
+    },
+    {
+      id: "checker",
+      title: "Start galera-check.socket; expect 200 from every node",
+      on: "each",
+      after: ["join"],
+    },
+  ],
+};

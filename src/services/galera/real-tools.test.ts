@@ -1,0 +1,74 @@
+import { describe, expect, it } from "vitest";
+import { exampleTopology, generatedSecrets, placed, renderedFile } from "../../testing/fixtures.ts";
+import { runInImage } from "../../testing/real-tools.ts";
+import { CHECK_CREDENTIALS, CHECK_SCRIPT, CHECK_USER } from "./checker.ts";
+
+const topology = exampleTopology("lab");
+const secrets = generatedSecrets(topology);
+const host = "ctl1";
+const ip = "10.20.0.11";
+const files = [
+  placed(renderedFile(topology, host, "/etc/mysql/mariadb.conf.d/60-galera.cnf"), secrets),
+  placed(renderedFile(topology, host, CHECK_SCRIPT), secrets),
+  placed(renderedFile(topology, host, CHECK_CREDENTIALS), secrets),
+];
+
+describe("galera.cnf in the real mariadbd (Debian 13)", () => {
+  it("is accepted by mariadbd's option parser, which rejects an unknown option", async () => {
+    const result = await runInImage(
+      `mariadbd --help --verbose > /tmp/help 2>&1; echo "good=$?"
+       grep -E '^(bind-address|wsrep-cluster-address|wsrep-provider-options|wsrep-sst-method) ' /tmp/help
+       echo 'wsrep_bogus_option = 1' >> /etc/mysql/mariadb.conf.d/60-galera.cnf
+       mariadbd --help --verbose > /tmp/help 2>&1; echo "bad=$?"; grep -m1 'unknown variable' /tmp/help`,
+      { files, hostname: host, addresses: [ip] },
+    );
+    expect(result.stdout).toContain("good=0");
+    expect(result.stdout).toMatch(/^bind-address\s+10\.20\.0\.11$/m);
+    expect(result.stdout).toMatch(
+      /^wsrep-cluster-address\s+gcomm:\/\/10\.20\.0\.11,10\.20\.0\.12,10\.20\.0\.13$/m,
+    );
+    expect(result.stdout).toMatch(/^wsrep-sst-method\s+mariabackup$/m);
+    // The proof that the check above means something: an unknown option fails the parse.
+    expect(result.stdout).toMatch(/bad=[1-9]/);
+    expect(result.stdout).toContain("unknown variable 'wsrep_bogus_option=1'");
+  });
+
+  it("checker answers 503 when stopped, without wsrep, and desynced; 200 on a Synced one-node cluster", async () => {
+    const request = String.raw`printf 'GET / HTTP/1.1\r\nHost: check\r\n\r\n'`;
+    const check = (label: string) =>
+      `echo "== ${label}"; ${request} | ${CHECK_SCRIPT} ${CHECK_CREDENTIALS} | head -1; echo`;
+    const waitUp = "for i in $(seq 1 120); do mariadb-admin ping >/dev/null 2>&1 && break; sleep 0.25; done";
+    const waitDown = "for i in $(seq 1 120); do pgrep -x mariadbd >/dev/null || break; sleep 0.25; done";
+    const result = await runInImage(
+      [
+        "mkdir -p /run/mysqld && chown mysql:mysql /run/mysqld",
+        check("stopped"),
+        // A plain MariaDB (no Galera): it answers queries, but it is not a synced cluster node.
+        `mariadbd --user=mysql --wsrep-on=OFF > /tmp/plain.log 2>&1 &`,
+        waitUp,
+        `mariadb -e "CREATE USER ${CHECK_USER}@localhost IDENTIFIED BY '${secrets.galera_check}'"`,
+        check("no-wsrep"),
+        `mariadb-admin shutdown; ${waitDown}`,
+        // The rendered galera.cnf, bootstrapped as a one-node cluster: provider options load for real.
+        `mariadbd --user=mysql --wsrep-new-cluster > /tmp/galera.log 2>&1 &`,
+        waitUp,
+        `for i in $(seq 1 120); do [ "$(mariadb -N -B -e "SHOW STATUS LIKE 'wsrep_local_state'" | cut -f2)" = 4 ] && break; sleep 0.25; done`,
+        `mariadb -N -B -e "SHOW STATUS WHERE Variable_name IN ('wsrep_cluster_size','wsrep_local_state_comment','wsrep_ready')"`,
+        check("synced"),
+        `mariadb -e "SET GLOBAL wsrep_desync = ON"`,
+        check("desynced"),
+        `mariadb -e "SET GLOBAL wsrep_desync = OFF"`,
+        `mariadb-admin shutdown; ${waitDown}`,
+        "grep -iE 'ERROR' /tmp/galera.log | head -5",
+      ].join("\n"),
+      { files, hostname: host, addresses: [ip], timeoutMs: 120_000 },
+    );
+    const answer = (label: string) => result.stdout.split(`== ${label}\n`)[1]?.split("\n")[0]?.trim();
+    expect(result.stdout).toMatch(/wsrep_cluster_size\s+1/);
+    expect(result.stdout).toMatch(/wsrep_local_state_comment\s+Synced/);
+    expect(answer("stopped")).toBe("HTTP/1.1 503 Service Unavailable");
+    expect(answer("no-wsrep")).toBe("HTTP/1.1 503 Service Unavailable");
+    expect(answer("synced")).toBe("HTTP/1.1 200 OK");
+    expect(answer("desynced")).toBe("HTTP/1.1 503 Service Unavailable");
+  });
+});

@@ -1,0 +1,122 @@
+import type { ConfigDoc, DocEntry, DocSection } from "../../formats/doc.ts";
+import type { ResolvedHost, Topology } from "../../topology/types.ts";
+import type { Frontend, HealthCheck } from "../types.ts";
+
+export const STATS_USER = "hastack";
+
+/**
+ * haproxy.cfg for one controller, from the frontends every service declares. Only the stats
+ * listener differs between controllers (it binds the node's own address: the runbook's
+ * `0.0.0.0:1080` with `admin:admin`, E26, is what this replaces).
+ */
+export function haproxyConfig(
+  topology: Topology,
+  host: ResolvedHost,
+  frontends: readonly Frontend[],
+  statsPassword: string,
+): ConfigDoc {
+  const s = topology.settings.haproxy;
+  const global: DocSection = {
+    name: "global",
+    entries: [
+      ["log", "/dev/log local0"],
+      ["chroot", "/var/lib/haproxy"],
+      ["user", "haproxy"],
+      ["group", "haproxy"],
+      ["maxconn", String(s.maxconn)],
+      // Mode 660 level admin: `hastack status` and drain/ready commands talk to this socket.
+      ["stats socket", "/run/haproxy/admin.sock mode 660 level admin"],
+      ["stats timeout", "30s"],
+    ],
+  };
+  const defaults: DocSection = {
+    name: "defaults",
+    entries: [
+      ["log", "global"],
+      ["mode", "http"],
+      ["option", "dontlognull"],
+      ["option", "redispatch"],
+      ["retries", "3"],
+      ["timeout connect", `${s.timeouts.connect_ms}ms`],
+      ["timeout client", `${s.timeouts.client_s}s`],
+      ["timeout server", `${s.timeouts.server_s}s`],
+      ["timeout check", `${s.timeouts.check_ms}ms`],
+      ["timeout http-request", "10s"],
+      ["timeout queue", "1m"],
+      ["maxconn", String(s.maxconn)],
+    ],
+  };
+  const stats: DocSection = {
+    name: "listen stats",
+    entries: [
+      ["bind", `${host.ip}:${s.stats_port}`],
+      ["mode", "http"],
+      ["stats enable", ""],
+      ["stats uri", "/"],
+      ["stats refresh", "10s"],
+      ["stats hide-version", ""],
+      ["stats auth", `${STATS_USER}:${statsPassword}`],
+    ],
+  };
+  return {
+    format: "haproxy",
+    header: ["Rendered by hastack from the inventory; edit the inventory, not this file."],
+    sections: [global, defaults, stats, ...frontends.map((f) => listenSection(topology, f))],
+  };
+}
+
+function listenSection(topology: Topology, f: Frontend): DocSection {
+  const entries: DocEntry[] = [
+    ["bind", `${f.address}:${f.port}`],
+    ["mode", f.mode],
+    // Stateful UIs stick to one backend by client address (works for websockets too).
+    ["balance", f.sticky && f.mode === "tcp" ? "source" : f.balance],
+    ["option", f.mode === "http" ? "httplog" : "tcplog"],
+  ];
+  if (f.mode === "http") entries.push(["option", "forwardfor"]);
+  for (const option of f.options ?? []) entries.push(["option", option]);
+  entries.push(...checkEntries(f.check));
+  if (f.timeouts?.client_s) entries.push(["timeout client", `${f.timeouts.client_s}s`]);
+  if (f.timeouts?.server_s) entries.push(["timeout server", `${f.timeouts.server_s}s`]);
+  if (f.mode === "http" && f.sticky) entries.push(["cookie", "SERVERID insert indirect nocache"]);
+  const c = topology.settings.haproxy.check;
+  for (const b of f.backends) {
+    const words = [
+      b.host,
+      `${b.address}:${b.port}`,
+      "check",
+      `inter ${c.inter_ms}ms`,
+      `fastinter ${c.fastinter_ms}ms`,
+      `downinter ${c.downinter_ms}ms`,
+      `rise ${c.rise}`,
+      `fall ${c.fall}`,
+    ];
+    if (f.check.kind === "http-port") words.push(`port ${f.check.port}`);
+    if (f.mode === "http" && f.sticky) words.push(`cookie ${b.host}`);
+    if (b.backup) words.push("backup");
+    words.push(...(f.serverOptions ?? []));
+    entries.push(["server", words.join(" ")]);
+  }
+  return { name: `listen ${f.name}`, entries };
+}
+
+function checkEntries(check: HealthCheck): DocEntry[] {
+  switch (check.kind) {
+    case "tcp":
+      return [];
+    case "http":
+      return [
+        ["option", "httpchk"],
+        ["http-check send", `meth ${check.method ?? "GET"} uri ${check.path}`],
+        // No expect: HAProxy counts 2xx and 3xx as up (Cinder answers / with 300 Multiple Choices).
+        ...(check.expect ? ([["http-check expect", check.expect]] as DocEntry[]) : []),
+      ];
+    case "http-port":
+      // The checker answers plain HTTP on its own port while the backend itself speaks TCP.
+      return [
+        ["option", "httpchk"],
+        ["http-check send", `meth GET uri ${check.path}`],
+        ["http-check expect", "status 200"],
+      ];
+  }
+}

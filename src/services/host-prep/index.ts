@@ -1,0 +1,54 @@
+import type { ServiceDef } from "../types.ts";
+import { chronyConfig, etcHosts, MODULES_LOAD, sysctlConfig } from "./files.ts";
+
+export const hostPrep: ServiceDef = {
+  id: "host-prep",
+  title: "Host preparation: names, kernel settings, time",
+  hosts: (topology) => topology.hosts.map((h) => h.name),
+  packages: () => ["chrony", "iproute2", "kmod", "procps"],
+  files: (ctx, host) => [
+    { path: "/etc/hosts", owner: "root", group: "root", mode: 0o644, content: etcHosts(ctx.topology) },
+    {
+      path: "/etc/sysctl.d/60-hastack.conf",
+      owner: "root",
+      group: "root",
+      mode: 0o644,
+      content: sysctlConfig(host),
+      onChange: { restart: ["systemd-sysctl"] },
+    },
+    {
+      path: "/etc/modules-load.d/hastack.conf",
+      owner: "root",
+      group: "root",
+      mode: 0o644,
+      content: MODULES_LOAD,
+      onChange: { restart: ["systemd-modules-load"] },
+    },
+    {
+      path: "/etc/chrony/chrony.conf",
+      owner: "root",
+      group: "root",
+      mode: 0o644,
+      content: chronyConfig(ctx.topology, host),
+      onChange: { restart: ["chrony"] },
+    },
+  ],
+  listens: (_topology, host) =>
+    host.controllerIndex > 0 ? [{ address: "0.0.0.0", port: 123, proto: "udp", owner: "chrony" }] : [],
+  steps: () => [
+    { id: "packages", title: "Install the packages every service on the host needs", on: "each" },
+    {
+      id: "files",
+      title: "Write /etc/hosts, sysctl, modules-load and chrony.conf",
+      on: "each",
+      after: ["packages"],
+    },
+    { id: "kernel", title: "Load br_netfilter and apply the sysctls", on: "each", after: ["files"] },
+    {
+      id: "time",
+      title: "Restart chrony and wait until the clock is synchronised",
+      on: "each",
+      after: ["files"],
+    },
+  ],
+};

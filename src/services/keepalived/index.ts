@@ -1,0 +1,111 @@
+import { createHash } from "node:crypto";
+import type { ConfigDoc, DocSection } from "../../formats/doc.ts";
+import type { ResolvedHost, Topology } from "../../topology/types.ts";
+import { vipList } from "../haproxy/vips.ts";
+import { controllerNames, controllers } from "../hosts.ts";
+import type { ServiceDef } from "../types.ts";
+
+/** keepalived refuses (config error) an auth_pass longer than 8 characters. */
+export const AUTH_PASS_LENGTH = 8;
+
+/** A VRRP router id per cluster, so two clusters on one segment do not fight over a VIP. */
+export function virtualRouterId(cluster: string): number {
+  return ((createHash("sha256").update(cluster).digest()[0] ?? 0) % 254) + 1;
+}
+
+/**
+ * keepalived.conf when the inventory picks keepalived over Pacemaker for the VIPs: unicast
+ * VRRP between the controllers' management addresses, the VIP only where HAProxy runs.
+ */
+export function keepalivedConfig(topology: Topology, host: ResolvedHost, authPass: string): ConfigDoc {
+  const members = controllers(topology);
+  const nic = host.interfaces.management ?? "eth0";
+  const prefix = topology.networks.management?.prefix ?? 24;
+  const instance: DocSection = {
+    name: "vrrp_instance VI_HASTACK",
+    entries: [
+      // All start as BACKUP with nopreempt: a returning node does not grab the VIP back.
+      ["state", "BACKUP"],
+      ["nopreempt", ""],
+      ["interface", nic],
+      ["virtual_router_id", String(virtualRouterId(topology.cluster))],
+      ["priority", String(150 - host.controllerIndex * 10)],
+      ["advert_int", "1"],
+      ["unicast_src_ip", host.ip],
+    ],
+    children: [
+      { name: "unicast_peer", entries: members.filter((h) => h.name !== host.name).map((h) => [h.ip, ""]) },
+      {
+        name: "authentication",
+        entries: [
+          ["auth_type", "PASS"],
+          ["auth_pass", authPass],
+        ],
+      },
+      {
+        name: "virtual_ipaddress",
+        entries: vipList(topology).map((v) => [`${v.ip}/${prefix}`, `dev ${nic}`]),
+      },
+      { name: "track_script", entries: [["chk_haproxy", ""]] },
+    ],
+  };
+  return {
+    format: "keepalived",
+    header: ["Rendered by hastack: VIPs by VRRP (vip_manager: keepalived)."],
+    sections: [
+      {
+        name: "global_defs",
+        entries: [
+          ["router_id", host.name],
+          ["enable_script_security", ""],
+          ["script_user", "root"],
+        ],
+      },
+      {
+        name: "vrrp_script chk_haproxy",
+        entries: [
+          ["script", `"/usr/bin/pgrep -x haproxy"`],
+          ["interval", "1"],
+          ["fall", "2"],
+          ["rise", "2"],
+        ],
+      },
+      instance,
+    ],
+  };
+}
+
+export const keepalived: ServiceDef = {
+  id: "keepalived",
+  title: "keepalived VRRP for the VIPs (instead of Pacemaker)",
+  after: ["haproxy"],
+  hosts: (topology) => (topology.vipManager === "keepalived" ? controllerNames(topology) : []),
+  packages: () => ["keepalived"],
+  secrets: [
+    {
+      name: "keepalived_auth",
+      kind: "password",
+      length: AUTH_PASS_LENGTH,
+      description: "VRRP auth_pass between the controllers (keepalived uses 8 characters)",
+    },
+  ],
+  files: (ctx, host) => [
+    {
+      path: "/etc/keepalived/keepalived.conf",
+      owner: "root",
+      group: "root",
+      mode: 0o600,
+      content: keepalivedConfig(ctx.topology, host, ctx.secret("keepalived_auth")),
+      onChange: { reload: ["keepalived"] },
+    },
+  ],
+  steps: () => [
+    { id: "config", title: "Write keepalived.conf; keepalived -t", on: "each" },
+    {
+      id: "start",
+      title: "Start keepalived; wait until exactly one controller holds each VIP",
+      on: "each",
+      after: ["config"],
+    },
+  ],
+};

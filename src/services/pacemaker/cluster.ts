@@ -1,0 +1,57 @@
+import type { Topology } from "../../topology/types.ts";
+import { controllers } from "../hosts.ts";
+import type { PacemakerContribution, PcmkConstraint, PcmkPrimitive, RenderContext } from "../types.ts";
+
+/**
+ * Cluster properties and one fence_ipmilan device per controller. Each device can fence only
+ * its own host (pcmk_host_list) and never runs there: a node cannot be trusted to fence itself.
+ */
+export function clusterPacemaker(topology: Topology, secret: RenderContext["secret"]): PacemakerContribution {
+  const p = topology.settings.pacemaker;
+  const primitives: PcmkPrimitive[] = [];
+  const constraints: PcmkConstraint[] = [];
+  for (const host of controllers(topology)) {
+    if (!host.bmc) continue;
+    const id = `fence-${host.name}`;
+    primitives.push({
+      id,
+      class: "stonith",
+      type: "fence_ipmilan",
+      params: {
+        ip: host.bmc.address,
+        ipport: String(host.bmc.port),
+        username: host.bmc.user,
+        password: secret(host.bmc.password_secret),
+        lanplus: host.bmc.lanplus ? "1" : "0",
+        pcmk_host_list: host.name,
+        // Two nodes that lose each other race to fence: delaying the device that shoots the
+        // bootstrap node lets the bootstrap node win, so exactly one survives.
+        ...(host.name === topology.bootstrap && p.fence_delay_s > 0
+          ? { pcmk_delay_max: `${p.fence_delay_s}s` }
+          : {}),
+      },
+      ops: [{ name: "monitor", interval_s: 60, timeout_s: 20 }],
+    });
+    constraints.push({
+      kind: "location",
+      id: `${id}-not-on-self`,
+      rsc: id,
+      node: host.name,
+      score: "-INFINITY",
+    });
+  }
+  return {
+    properties: {
+      "cluster-name": topology.cluster,
+      // Never false: without fencing a hung VIP holder keeps answering (lab freeze test) (E17).
+      "stonith-enabled": p.fencing ? "true" : "false",
+      "stonith-timeout": `${p.fence_timeout_s}s`,
+      "no-quorum-policy": p.no_quorum_policy,
+      // A unit: a bare 5 is 5 seconds, the runbook's E2.
+      "cluster-recheck-interval": `${p.cluster_recheck_interval_min}min`,
+    },
+    rscDefaults: { "resource-stickiness": "100", "migration-threshold": "3" },
+    primitives,
+    constraints,
+  };
+}

@@ -1,0 +1,105 @@
+import { cibDocument, mergeContributions } from "../../formats/cib.ts";
+import { secretPlaceholder } from "../../inventory/secrets.ts";
+import type { Topology } from "../../topology/types.ts";
+import { controllerNames } from "../hosts.ts";
+import { services } from "../registry.ts";
+import type { PacemakerContribution, ServiceDef } from "../types.ts";
+import { clusterPacemaker } from "./cluster.ts";
+import { corosyncConfig } from "./corosync.ts";
+import { pacemakerHealth } from "./health.ts";
+
+/** Where the rendered CIB lands; a deploy step loads it with `cibadmin --replace`. */
+export const CIB_PATH = "/etc/hastack/cib.xml";
+
+/** The CIB from every deployed service's contribution, in registry order. */
+export function clusterCib(topology: Topology): string {
+  const parts: PacemakerContribution[] = services.flatMap((s) =>
+    s.pacemaker && s.hosts(topology).length > 0 ? [s.pacemaker(topology)] : [],
+  );
+  return cibDocument(mergeContributions(parts));
+}
+
+export const pacemaker: ServiceDef = {
+  id: "pacemaker",
+  title: "Corosync and Pacemaker cluster of the controllers",
+  after: ["host-prep"],
+  hosts: controllerNames,
+  packages: () => [
+    "corosync",
+    "pacemaker",
+    "pacemaker-cli-utils",
+    "pcs",
+    "resource-agents",
+    "fence-agents-ipmilan",
+  ],
+  secrets: [
+    {
+      name: "corosync_authkey",
+      kind: "bytes-256",
+      description: "corosync knet encryption key (/etc/corosync/authkey)",
+    },
+    { name: "hacluster_password", kind: "password", description: "password of the hacluster user (pcs)" },
+  ],
+  files: (ctx) => [
+    {
+      path: "/etc/corosync/corosync.conf",
+      owner: "root",
+      group: "root",
+      mode: 0o644,
+      content: corosyncConfig(ctx.topology),
+      onChange: { reload: ["corosync"] },
+    },
+    {
+      path: "/etc/corosync/authkey",
+      owner: "root",
+      group: "root",
+      mode: 0o400,
+      content: ctx.secret("corosync_authkey"),
+      encoding: "base64",
+      onChange: { restart: ["corosync"] },
+    },
+    {
+      // Holds the BMC passwords of the fence devices.
+      path: CIB_PATH,
+      owner: "root",
+      group: "root",
+      mode: 0o600,
+      content: clusterCib(ctx.topology),
+    },
+  ],
+  pacemaker: (topology) => clusterPacemaker(topology, secretPlaceholder),
+  listens: (_topology, host) => [
+    { address: host.ip, port: 5405, proto: "udp", owner: "corosync knet" },
+    { address: host.ip, port: 2224, proto: "tcp", owner: "pcsd" },
+  ],
+  health: pacemakerHealth,
+  steps: () => [
+    { id: "corosync-config", title: "Write corosync.conf and the authkey; corosync -t", on: "each" },
+    { id: "hacluster-password", title: "Set the hacluster password", on: "each" },
+    // Boot does not start the cluster stack: a fenced node comes back without rejoining until an operator looks (E19).
+    {
+      id: "units",
+      title: "Disable corosync/pacemaker at boot; start them now",
+      on: "each",
+      after: ["corosync-config"],
+    },
+    {
+      id: "quorum",
+      title: "Wait until every controller is a member and the cluster is quorate",
+      on: "bootstrap",
+      after: ["units"],
+    },
+    {
+      id: "cib-base",
+      title: "Load cluster properties and fencing devices (crm_verify first)",
+      on: "bootstrap",
+      after: ["quorum"],
+    },
+    {
+      id: "fence-check",
+      title: "Check every fence device answers a status request",
+      on: "bootstrap",
+      after: ["cib-base"],
+    },
+  ],
+};

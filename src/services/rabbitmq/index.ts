@@ -1,0 +1,133 @@
+import type { ConfigDoc } from "../../formats/doc.ts";
+import type { ResolvedHost, Topology } from "../../topology/types.ts";
+import { controllerNames, controllers, erlangAddress } from "../hosts.ts";
+import type { ServiceDef } from "../types.ts";
+import { rabbitmqHealth } from "./health.ts";
+
+export const AMQP_PORT = 5672;
+export const DIST_PORT = 25672;
+
+/**
+ * rabbitmq.conf. Every node lists every other (classic_config) and clients list every node too:
+ * RabbitMQ is not behind HAProxy. Quorum queues replace the classic mirrored queues (`ha-mode`)
+ * that RabbitMQ 4 removed.
+ */
+export function rabbitmqConfig(topology: Topology, host: ResolvedHost): ConfigDoc {
+  const r = topology.settings.rabbitmq;
+  return {
+    format: "keyvalue",
+    header: ["Rendered by hastack: RabbitMQ node settings."],
+    sections: [
+      {
+        name: "",
+        entries: [
+          ["listeners.tcp.1", `${host.ip}:${AMQP_PORT}`],
+          ["cluster_formation.peer_discovery_backend", "classic_config"],
+          ...controllers(topology).map(
+            (h, i) =>
+              [`cluster_formation.classic_config.nodes.${i + 1}`, `rabbit@${h.name}`] as [string, string],
+          ),
+          // The minority side of a partition pauses instead of diverging.
+          ["cluster_partition_handling", r.partition_handling],
+          ["default_queue_type", r.default_queue_type],
+          ["net_ticktime", String(r.net_ticktime_s)],
+          // guest may only log in over loopback (a deploy step deletes it anyway).
+          ["loopback_users.guest", "true"],
+        ],
+      },
+    ],
+  };
+}
+
+/** rabbitmq-env.conf: the node name and the distribution port on the management address. */
+export function rabbitmqEnv(host: ResolvedHost): ConfigDoc {
+  return {
+    format: "shell-env",
+    header: ["Rendered by hastack."],
+    sections: [
+      {
+        name: "",
+        entries: [
+          ["NODENAME", `rabbit@${host.name}`],
+          ["DIST_PORT", String(DIST_PORT)],
+          ["SERVER_ADDITIONAL_ERL_ARGS", `-kernel inet_dist_use_interface ${erlangAddress(host.ip)}`],
+          ["CTL_ERL_ARGS", "-proto_dist inet_tcp"],
+        ],
+      },
+    ],
+  };
+}
+
+export const rabbitmq: ServiceDef = {
+  id: "rabbitmq",
+  title: "RabbitMQ cluster on the controllers",
+  after: ["galera"],
+  hosts: controllerNames,
+  packages: () => ["rabbitmq-server"],
+  secrets: [
+    {
+      name: "erlang_cookie",
+      kind: "erlang-cookie",
+      description: "Erlang distribution cookie shared by the RabbitMQ nodes",
+    },
+    {
+      name: "rabbitmq_openstack",
+      kind: "password",
+      description: "RabbitMQ password of the OpenStack services' user",
+    },
+  ],
+  files: (ctx, host) => [
+    {
+      path: "/etc/rabbitmq/rabbitmq.conf",
+      owner: "root",
+      group: "rabbitmq",
+      mode: 0o640,
+      content: rabbitmqConfig(ctx.topology, host),
+      onChange: { restart: ["rabbitmq-server"] },
+    },
+    {
+      path: "/etc/rabbitmq/rabbitmq-env.conf",
+      owner: "root",
+      group: "rabbitmq",
+      mode: 0o644,
+      content: rabbitmqEnv(host),
+      onChange: { restart: ["rabbitmq-server"] },
+    },
+    {
+      // No trailing newline: the cookie is the file's exact bytes.
+      path: "/var/lib/rabbitmq/.erlang.cookie",
+      owner: "rabbitmq",
+      group: "rabbitmq",
+      mode: 0o400,
+      content: ctx.secret("erlang_cookie"),
+      onChange: { restart: ["rabbitmq-server"] },
+    },
+  ],
+  listens: (_topology, host) => [
+    { address: host.ip, port: AMQP_PORT, proto: "tcp", owner: "rabbitmq" },
+    { address: host.ip, port: DIST_PORT, proto: "tcp", owner: "rabbitmq distribution" },
+  ],
+  health: rabbitmqHealth,
+  steps: () => [
+    { id: "config", title: "Write rabbitmq.conf, rabbitmq-env.conf and the Erlang cookie", on: "each" },
+    { id: "first-node", title: "Start RabbitMQ on the bootstrap node", on: "bootstrap", after: ["config"] },
+    {
+      id: "join",
+      title: "Start the other nodes one at a time; wait until each is a running cluster member",
+      on: "serial",
+      after: ["first-node"],
+    },
+    {
+      id: "users",
+      title: `Create the vhost and the openstack user; delete guest`,
+      on: "bootstrap",
+      after: ["join"],
+    },
+    {
+      id: "check",
+      title: "cluster_status: every node running, no partitions, no alarms",
+      on: "bootstrap",
+      after: ["users"],
+    },
+  ],
+};

@@ -1,0 +1,65 @@
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import YAML from "yaml";
+import { Inventory, type InventoryInput } from "../inventory/schema.ts";
+import { materialize } from "../inventory/secrets.ts";
+import { generateSecret } from "../inventory/secrets-file.ts";
+import { secretSpecs } from "../services/registry.ts";
+import { type RenderedFile, renderTopology } from "../services/render.ts";
+import { resolveTopology } from "../topology/resolve.ts";
+import type { Topology } from "../topology/types.ts";
+import { HastackError } from "../util/errors.ts";
+import type { PlacedFile } from "./real-tools.ts";
+
+const examples = fileURLToPath(new URL("../../examples/", import.meta.url));
+
+/** The inventory of examples/NAME.yaml, optionally edited, as a resolved topology. */
+export function exampleTopology(
+  name: "lab" | "runbook-9-node",
+  edit?: (inv: InventoryInput) => void,
+): Topology {
+  const path = `${examples}${name}.yaml`;
+  const input = YAML.parse(readFileSync(path, "utf8")) as InventoryInput;
+  edit?.(input);
+  return resolveTopology(Inventory.parse(input), { source: path });
+}
+
+/** A value for every generated secret and every host's BMC password, as `secrets init` would. */
+export function generatedSecrets(topology: Topology): Record<string, string> {
+  const values: Record<string, string> = {};
+  for (const spec of secretSpecs()) {
+    const value = generateSecret(spec.kind);
+    values[spec.name] = spec.length ? value.slice(0, spec.length) : value;
+  }
+  for (const host of topology.hosts)
+    if (host.bmc) values[host.bmc.password_secret] = generateSecret("password");
+  return values;
+}
+
+export function renderedFile(topology: Topology, host: string, path: string): RenderedFile {
+  const file = renderTopology(topology, [host])
+    .files.get(host)
+    ?.find((f) => f.path === path);
+  if (!file) throw new HastackError("E_TEST_NO_FILE", `Cannot find ${path} among the files of ${host}`);
+  return file;
+}
+
+/** A rendered file with real secret values, ready for a real daemon (base64 files as bytes). */
+export function placed(file: RenderedFile, secrets: Record<string, string>, path = file.path): PlacedFile {
+  const text = materialize(file.text, secrets);
+  return {
+    path,
+    content: file.encoding === "base64" ? Buffer.from(text, "base64") : text,
+    mode: file.mode,
+    owner: `${file.owner}:${file.group}`,
+  };
+}
+
+/** Every file of a host, materialized. */
+export function placedHostFiles(
+  topology: Topology,
+  host: string,
+  secrets: Record<string, string>,
+): PlacedFile[] {
+  return (renderTopology(topology, [host]).files.get(host) ?? []).map((f) => placed(f, secrets));
+}
