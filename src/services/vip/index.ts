@@ -70,7 +70,7 @@ async function look(ctx: ProbeContext, host: string, address: string): Promise<H
   const view: HolderView = { host, holds: false, arpMacs: [] };
   const own = ctx.topology.hosts.find((h) => h.name === host)?.ip ?? "";
   const addrs = await ctx.exec(host, ["ip", "-o", "-4", "addr", "show"]).catch(() => undefined);
-  if (!addrs || addrs.code !== 0) return view;
+  if (addrs?.code !== 0) return view;
   for (const line of addrs.stdout.split("\n")) {
     const m = /^\d+:\s+(\S+)\s+inet\s+([\d.]+)\//.exec(line);
     if (!m) continue;
@@ -90,4 +90,19 @@ async function look(ctx: ProbeContext, host: string, address: string): Promise<H
     }
   }
   return view;
+}
+
+/** Which of `hosts` have `address` up, asked through `run` (SSH, or the lab's namespaces). */
+export async function vipHolders(
+  run: (host: string, argv: string[]) => Promise<{ code: number; stdout: string } | undefined>,
+  hosts: readonly string[],
+  address: string,
+): Promise<string[]> {
+  const views = await Promise.all(
+    hosts.map(async (host) => {
+      const result = await run(host, ["ip", "-o", "-4", "addr", "show"]).catch(() => undefined);
+      return result?.code === 0 && result.stdout.includes(` ${address}/`) ? host : undefined;
+    }),
+  );
+  return views.filter((h): h is string => h !== undefined);
 }
