@@ -1,28 +1,33 @@
 #!/usr/bin/env node
 import { Command } from "commander";
-import { registerDeploy } from "./deploy.ts";
-import { registerLab } from "./lab.ts";
-import { registerPlan } from "./plan.ts";
-import { registerRender } from "./render.ts";
 import { runCli } from "./run.ts";
-import { registerSecrets } from "./secrets.ts";
-import { registerStatus } from "./status.ts";
-import { registerValidate } from "./validate.ts";
+
+type Register = (program: Command) => void;
+
+/**
+ * Verbs load lazily: only the one being run is imported (with its dependencies), so
+ * `hastack status` does not pay for the deploy engine's modules. `--help` loads them all.
+ */
+const verbs: Record<string, () => Promise<Register>> = {
+  validate: async () => (await import("./validate.ts")).registerValidate,
+  secrets: async () => (await import("./secrets.ts")).registerSecrets,
+  render: async () => (await import("./render.ts")).registerRender,
+  plan: async () => (await import("./plan.ts")).registerPlan,
+  deploy: async () => (await import("./deploy.ts")).registerDeploy,
+  status: async () => (await import("./status.ts")).registerStatus,
+  drill: async () => (await import("./drill.ts")).registerDrill,
+  lab: async () => (await import("./lab.ts")).registerLab,
+};
 
 const program = new Command("hastack")
   .description("Deploy and operate highly available OpenStack clouds from one inventory file")
   .version("0.1.0");
 
-for (const register of [
-  registerValidate,
-  registerSecrets,
-  registerRender,
-  registerPlan,
-  registerDeploy,
-  registerStatus,
-  registerLab,
-]) {
-  register(program);
+const verb = process.argv.slice(2).find((arg) => !arg.startsWith("-"));
+const wanted = verb !== undefined && verb in verbs ? [verb] : Object.keys(verbs);
+for (const name of wanted) {
+  const load = verbs[name];
+  if (load) (await load())(program);
 }
 
 await runCli(program, process.argv);
