@@ -85,12 +85,15 @@ export function filesStep(
         const bytes = fileBytes(file, env.secrets);
         return { file, bytes, sha: sha256(bytes) };
       });
+  // What the last check found per host: apply writes exactly that (the runner always checks first).
+  const found = new Map<string, Difference[]>();
   return {
     id: `${service}.files`,
     title: `write ${service} config files`,
     on: "each",
     async check(ctx) {
       const diffs = await differences(ctx, wantedOn(ctx.host.name));
+      found.set(ctx.host.name, diffs);
       if (ctx.dryRun) {
         for (const d of diffs) await showDiff(ctx, d, env);
         const units = diffs
@@ -102,18 +105,26 @@ export function filesStep(
       return diffs.length === 0;
     },
     async apply(ctx) {
-      const diffs = await differences(ctx, wantedOn(ctx.host.name));
-      for (const d of diffs) {
-        const { file, bytes } = d.want;
-        await ctx.transport.writeFile(file.path, bytes, {
-          owner: file.owner,
-          group: file.group,
-          mode: file.mode,
-        });
-        // Scheduled per file as it lands, so a crash mid-way still owes exactly these restarts.
-        if (d.content)
-          env.restarts.add(ctx.host.name, service, file.onChange.restart ?? [], file.onChange.reload ?? []);
+      const diffs = found.get(ctx.host.name) ?? (await differences(ctx, wantedOn(ctx.host.name)));
+      // Owed before the write, not after: if the run dies in between, resume restarts once too
+      // often rather than leaving a daemon on the old config while the file compares equal.
+      for (const { want, content } of diffs) {
+        if (content)
+          env.restarts.add(
+            ctx.host.name,
+            service,
+            want.file.onChange.restart ?? [],
+            want.file.onChange.reload ?? [],
+          );
       }
+      // One round trip for all of them; each file is still replaced atomically.
+      await ctx.transport.writeFiles(
+        diffs.map(({ want: { file, bytes } }) => ({
+          path: file.path,
+          data: bytes,
+          opts: { owner: file.owner, group: file.group, mode: file.mode },
+        })),
+      );
       ctx.log.info(`wrote ${diffs.map((d) => d.want.file.path).join(", ")}`);
     },
   };

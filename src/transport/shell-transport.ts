@@ -6,6 +6,7 @@ import {
   statCommand,
   tail,
   writeFileCommand,
+  writeFilesCommand,
 } from "./remote-commands.ts";
 import type {
   ExecOptions,
@@ -58,6 +59,24 @@ export abstract class ShellTransport implements Transport {
       throw new HastackError(
         "E_WRITE",
         `Cannot write ${path} on ${this.name}: exit code ${r.code}: ${tail(r.stderr.toString())}`,
+      );
+    }
+  }
+
+  async writeFiles(
+    files: readonly { path: string; data: Buffer | string; opts: WriteFileOptions }[],
+  ): Promise<void> {
+    if (files.length === 0) return;
+    const bufs = files.map((f) => (typeof f.data === "string" ? Buffer.from(f.data, "utf8") : f.data));
+    const command = writeFilesCommand(
+      files.map((f, i) => ({ path: this.mapPath(f.path), size: bufs[i]?.length ?? 0, opts: f.opts })),
+    );
+    const r = await this.execRaw(command, { stdin: Buffer.concat(bufs) });
+    if (r.code !== 0) {
+      const names = files.length === 1 ? files[0]?.path : `${files.length} files`;
+      throw new HastackError(
+        "E_WRITE",
+        `Cannot write ${names} on ${this.name}: exit code ${r.code}: ${tail(r.stderr.toString())}`,
       );
     }
   }

@@ -87,6 +87,40 @@ describe("SshTransport against a real sshd on 127.0.0.1", () => {
     expect(leftovers).toBe("f.conf");
   });
 
+  it("writes many files in one round trip, exact bytes, each with its own owner and mode", async () => {
+    const bin = Buffer.from([0, 10, 255, 13, 10]);
+    const files = [
+      {
+        path: join(work, "many", "a b.conf"),
+        data: "first\n",
+        opts: { owner: "root", group: "root", mode: 0o600 },
+      },
+      {
+        path: join(work, "many", "deep", "bin"),
+        data: bin,
+        opts: { owner: "nobody", group: "nogroup", mode: 0o644 },
+      },
+      { path: join(work, "many", "empty"), data: "", opts: { owner: "root", group: "root", mode: 0o640 } },
+      {
+        path: join(work, "many", "it's.hastack.x"),
+        data: "q".repeat(100_000),
+        opts: { owner: "root", group: "root", mode: 0o640 },
+      },
+    ];
+    await t.writeFiles(files);
+    for (const f of files) {
+      expect((await t.readFile(f.path))?.equals(Buffer.from(f.data))).toBe(true);
+      expect(statSync(f.path).mode & 0o7777).toBe(f.opts.mode);
+    }
+    expect((await t.stat([files[1]?.path ?? ""])).get(files[1]?.path ?? "")).toMatchObject({
+      owner: "nobody",
+    });
+    const left = (
+      await t.exec(["sh", "-c", `find ${join(work, "many")} -name '.*hastack*' | wc -l`])
+    ).stdout.trim();
+    expect(left).toBe("0");
+  });
+
   it("returns undefined for a missing file", async () => {
     expect(await t.readFile(join(work, "nope"))).toBeUndefined();
     expect((await t.stat([join(work, "nope")])).get(join(work, "nope"))).toBeUndefined();

@@ -57,6 +57,10 @@ export interface Transport {
   readFile(path: string): Promise<Buffer | undefined>;
   /** Written atomically: temp file in the same directory, chown/chmod, rename. */
   writeFile(path: string, data: Buffer | string, opts: WriteFileOptions): Promise<void>;
+  /** Several files in one round trip, each replaced atomically; all temp files are synced before any rename. */
+  writeFiles(
+    files: readonly { path: string; data: Buffer | string; opts: WriteFileOptions }[],
+  ): Promise<void>;
   /** Hash and ownership of many files in one round trip; undefined for missing ones. */
   stat(paths: string[]): Promise<Map<string, FileStat | undefined>>;
   close(): Promise<void>;
