@@ -11,7 +11,7 @@
 import { createHash } from "node:crypto";
 import { redact } from "../inventory/secrets.ts";
 import type { RenderedFile } from "../services/render.ts";
-import type { ServiceDef } from "../services/types.ts";
+import type { ServiceDef, StepSpec } from "../services/types.ts";
 import { hostByName, type Topology } from "../topology/types.ts";
 import type { Transport } from "../transport/types.ts";
 import { HastackError } from "../util/errors.ts";
@@ -87,18 +87,63 @@ function servicePlanUnits(
   for (const svc of deployed) {
     const hosts = svc.hosts(topology);
     const files = [...input.files.values()].flat().filter((f) => f.service === svc.id);
-    const steps: PlanUnit["steps"] = [];
+    const builtins: PlanUnit["steps"] = [];
     if (files.length > 0)
-      steps.push({ id: `${svc.id}.files`, spec: filesStep(svc.id, input.files, env), hosts });
+      builtins.push({ id: `${svc.id}.files`, spec: filesStep(svc.id, input.files, env), hosts });
     if (files.some((f) => (f.onChange.restart?.length ?? 0) + (f.onChange.reload?.length ?? 0) > 0)) {
-      steps.push({ id: `${svc.id}.restart`, spec: restartStep(svc.id, env), hosts });
+      builtins.push({ id: `${svc.id}.restart`, spec: restartStep(svc.id, env), hosts });
     }
-    for (const spec of svc.steps?.(topology) ?? [])
-      steps.push({ id: qualify(svc.id, spec.id), spec, hosts: spec.hosts ?? hosts });
+    const steps = placeBuiltins(svc.id, builtins, svc.steps?.(topology) ?? [], hosts);
     const after = [...(withPackages ? ["host"] : []), ...(svc.after ?? []).filter((a) => ids.has(a))];
     out.push({ service: svc.id, after, steps });
   }
   return out;
+}
+
+/**
+ * The engine's files/restart steps go first, unless the service declares a step with the same id
+ * and no check/apply: that one is a placeholder saying where they go (say, after a `packages`
+ * step), and they take its place, title and `after`.
+ */
+function placeBuiltins(
+  service: string,
+  builtins: PlanUnit["steps"],
+  declared: readonly StepSpec[],
+  hosts: string[],
+): PlanUnit["steps"] {
+  const out: PlanUnit["steps"] = [];
+  const placed = new Set<string>();
+  for (const spec of declared) {
+    const id = qualify(service, spec.id);
+    const builtin = builtins.find((b) => b.id === id);
+    if (builtin && (spec.check || spec.apply)) {
+      throw new HastackError(
+        "E_PLAN_DUPLICATE",
+        `Step ${id} is declared by ${service} and also made by the engine from its files`,
+        {
+          hint: `rename ${service}'s step, or drop its check/apply so it only marks where the engine's step goes`,
+        },
+      );
+    }
+    if (builtin) {
+      out.push({
+        ...builtin,
+        spec: { ...builtin.spec, title: spec.title, ...(spec.after ? { after: spec.after } : {}) },
+      });
+      placed.add(id);
+      // The restart step follows the files step wherever that goes.
+      const restart = builtins.find(
+        (b) => b.id === `${service}.restart` && !placed.has(b.id) && id === `${service}.files`,
+      );
+      if (restart) {
+        out.push(restart);
+        placed.add(restart.id);
+      }
+      continue;
+    }
+    out.push({ id, spec, hosts: spec.hosts ?? hosts });
+  }
+  return [...builtins.filter((b) => !placed.has(b.id)), ...out];
 }
 
 /** Changes when anything a finished step was checked against changes. */
@@ -125,29 +170,37 @@ function sameList(a: readonly string[] | undefined, b: readonly string[] | undef
 /** Connect to every host first: a refused host key or a dead host stops the run before any change. */
 async function preflight(plan: Plan, transports: ReadonlyMap<string, Transport>): Promise<void> {
   const hosts = [...new Set(plan.nodes.map((n) => n.host))];
-  const failures: string[] = [];
-  const codes = new Set<string>();
+  const failures: unknown[] = [];
   await Promise.all(
     hosts.map(async (host) => {
       const t = transports.get(host);
       if (!t) {
-        failures.push(`${host}: no transport`);
+        failures.push(new HastackError("E_NO_TRANSPORT", `${host}: no connection was set up`));
         return;
       }
       try {
         await t.exec(["true"], { timeoutMs: 30_000 });
       } catch (error) {
-        failures.push(error instanceof Error ? error.message : String(error));
-        if (error instanceof HastackError) codes.add(error.code);
+        failures.push(error);
       }
     }),
   );
+  const [first] = failures;
   if (failures.length === 0) return;
-  const code = codes.size === 1 ? ([...codes][0] ?? "E_CONNECT") : "E_CONNECT";
-  const only = failures.length === 1 ? failures[0] : undefined;
+  // One failure keeps its own code and hint (a refused host key says what to check).
+  if (failures.length === 1) throw first;
+  const codes = new Set(failures.map((f) => (f instanceof HastackError ? f.code : "E_CONNECT")));
+  const lines = failures.map((f) => (f instanceof Error ? f.message : String(f))).sort();
+  const hints = new Set(
+    failures.map((f) => (f instanceof HastackError ? f.hint : undefined)).filter((h) => h !== undefined),
+  );
   throw new HastackError(
-    code,
-    only ?? `Cannot reach ${failures.length} hosts:\n  ${failures.sort().join("\n  ")}`,
+    codes.size === 1 ? ([...codes][0] ?? "E_CONNECT") : "E_CONNECT",
+    `Cannot reach ${failures.length} hosts:\n  ${lines.join("\n  ")}`,
+    {
+      cause: first,
+      ...(hints.size === 1 ? { hint: [...hints][0] } : {}),
+    },
   );
 }
 

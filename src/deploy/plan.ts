@@ -103,10 +103,13 @@ export function buildPlan(topology: Topology, units: readonly PlanUnit[], limit?
       else for (const k of a.nodes.values()) deps.add(k);
     }
   };
-  const resolve = (unit: PlanUnit, ref: string, from: string): Group[] => {
-    const step = groups.get(ref) ?? groups.get(qualify(unit.service, ref));
-    if (step) return [step];
+  // A step's `after` prefers a step of its own service; a service's `after` names services. So
+  // glance's step "keystone" and the service keystone never get confused.
+  const resolve = (unit: PlanUnit, ref: string, from: string, kind: "step" | "service"): Group[] => {
     const service = unitGroups.get(ref);
+    if (kind === "service" && service) return service;
+    const step = groups.get(qualify(unit.service, ref)) ?? groups.get(ref);
+    if (step) return [step];
     if (service) return service;
     throw new HastackError(
       "E_PLAN_UNKNOWN_STEP",
@@ -119,7 +122,7 @@ export function buildPlan(topology: Topology, units: readonly PlanUnit[], limit?
     const first = list[0];
     if (first) {
       for (const ref of unit.after) {
-        const deps = resolve(unit, ref, unit.service);
+        const deps = resolve(unit, ref, unit.service, "service");
         // Waiting for a service means waiting for its last step (its steps are already chained).
         const last = deps.at(-1);
         if (last && deps.length > 1) link(first, last);
@@ -130,7 +133,8 @@ export function buildPlan(topology: Topology, units: readonly PlanUnit[], limit?
       const prev = list[i - 1];
       if (prev) link(group, prev);
       const spec = unit.steps[i]?.spec;
-      for (const ref of spec?.after ?? []) for (const d of resolve(unit, ref, group.id)) link(group, d);
+      for (const ref of spec?.after ?? [])
+        for (const d of resolve(unit, ref, group.id, "step")) link(group, d);
     });
   }
 
