@@ -9,6 +9,7 @@
  * is always safe instead, as every step checks before it acts.
  */
 import { createHash } from "node:crypto";
+import { dirname } from "node:path";
 import { redact } from "../inventory/secrets.ts";
 import type { RenderedFile } from "../services/render.ts";
 import type { ServiceDef, StepSpec } from "../services/types.ts";
@@ -18,6 +19,7 @@ import { HastackError } from "../util/errors.ts";
 import { filesStep, packagesStep, restartStep } from "./builtin-steps.ts";
 import type { Counts, DeployEvent, PendingRestart } from "./events.ts";
 import { journalReporter, latestJournal, newRunId, readJournal, runsDir } from "./journal.ts";
+import { acquireDeployLock } from "./lock.ts";
 import { buildPlan, type Plan, type PlanUnit, qualify } from "./plan.ts";
 import { fanOut, type Reporter } from "./reporter.ts";
 import { RestartBook, systemd, type UnitControl } from "./restarts.ts";
@@ -205,6 +207,17 @@ async function preflight(plan: Plan, transports: ReadonlyMap<string, Transport>)
 }
 
 export async function deploy(input: DeployInput, opts: DeployOptions): Promise<DeployResult> {
+  const runId = newRunId();
+  // A dry run changes nothing, so it may look while another run works.
+  const release = opts.dryRun ? () => {} : acquireDeployLock(dirname(runsDir(input.inventoryPath)), runId);
+  try {
+    return await deployLocked(input, opts, runId);
+  } finally {
+    release();
+  }
+}
+
+async function deployLocked(input: DeployInput, opts: DeployOptions, runId: string): Promise<DeployResult> {
   const started = performance.now();
   const dryRun = opts.dryRun ?? false;
   const dir = runsDir(input.inventoryPath);
@@ -246,7 +259,6 @@ export async function deploy(input: DeployInput, opts: DeployOptions): Promise<D
       );
   }
 
-  const runId = newRunId();
   const journal = dryRun ? undefined : journalReporter(dir, runId);
   const reporter = journal ? fanOut(opts.reporter, journal) : opts.reporter;
   const emit = (e: DeployEvent) => reporter.emit(e);
