@@ -12,15 +12,17 @@ import { createHash } from "node:crypto";
 import { dirname } from "node:path";
 import { redact } from "../inventory/secrets.ts";
 import type { RenderedFile } from "../services/render.ts";
-import type { ServiceDef, StepSpec } from "../services/types.ts";
-import { hostByName, type Topology } from "../topology/types.ts";
+import type { ServiceDef } from "../services/types.ts";
+import type { Topology } from "../topology/types.ts";
 import type { Transport } from "../transport/types.ts";
 import { HastackError } from "../util/errors.ts";
-import { filesStep, packagesStep, restartStep } from "./builtin-steps.ts";
+import type { BuiltinEnv } from "./builtin-steps.ts";
 import type { Counts, DeployEvent, PendingRestart } from "./events.ts";
 import { journalReporter, latestJournal, newRunId, readJournal, runsDir } from "./journal.ts";
 import { acquireDeployLock } from "./lock.ts";
-import { buildPlan, type Plan, type PlanUnit, qualify } from "./plan.ts";
+import { buildPlan, type Plan } from "./plan.ts";
+import { planUnits } from "./plan-units.ts";
+import { preflight } from "./preflight.ts";
 import { fanOut, type Reporter } from "./reporter.ts";
 import { RestartBook, systemd, type UnitControl } from "./restarts.ts";
 import { runPlan } from "./runner.ts";
@@ -52,102 +54,6 @@ export interface DeployResult {
   journal?: string;
 }
 
-function servicePlanUnits(
-  input: DeployInput,
-  restarts: () => RestartBook,
-  emit: (e: DeployEvent) => void,
-  units: UnitControl,
-): PlanUnit[] {
-  const { topology } = input;
-  const deployed = input.services.filter((s) => s.hosts(topology).length > 0);
-  const ids = new Set(deployed.map((s) => s.id));
-  const packagesOf = (host: string) => {
-    const resolved = hostByName(topology, host);
-    const on = deployed.filter((s) => s.hosts(topology).includes(host));
-    return [...new Set(on.flatMap((s) => s.packages?.(topology, resolved) ?? []))].sort();
-  };
-  const allHosts = topology.hosts
-    .map((h) => h.name)
-    .filter((h) => deployed.some((s) => s.hosts(topology).includes(h)));
-  const out: PlanUnit[] = [];
-  const withPackages = allHosts.some((h) => packagesOf(h).length > 0);
-  if (withPackages)
-    out.push({
-      service: "host",
-      after: [],
-      steps: [{ id: "host.packages", spec: packagesStep(packagesOf), hosts: allHosts }],
-    });
-  // The RestartBook exists only once the run starts; the steps look it up lazily.
-  const env = {
-    secrets: input.secrets,
-    emit,
-    get restarts() {
-      return restarts();
-    },
-    units,
-  };
-  for (const svc of deployed) {
-    const hosts = svc.hosts(topology);
-    const files = [...input.files.values()].flat().filter((f) => f.service === svc.id);
-    const builtins: PlanUnit["steps"] = [];
-    if (files.length > 0)
-      builtins.push({ id: `${svc.id}.files`, spec: filesStep(svc.id, input.files, env), hosts });
-    if (files.some((f) => (f.onChange.restart?.length ?? 0) + (f.onChange.reload?.length ?? 0) > 0)) {
-      builtins.push({ id: `${svc.id}.restart`, spec: restartStep(svc.id, env), hosts });
-    }
-    const steps = placeBuiltins(svc.id, builtins, svc.steps?.(topology) ?? [], hosts);
-    const after = [...(withPackages ? ["host"] : []), ...(svc.after ?? []).filter((a) => ids.has(a))];
-    out.push({ service: svc.id, after, steps });
-  }
-  return out;
-}
-
-/**
- * The engine's files/restart steps go first, unless the service declares a step with the same id
- * and no check/apply: that one is a placeholder saying where they go (say, after a `packages`
- * step), and they take its place, title and `after`.
- */
-function placeBuiltins(
-  service: string,
-  builtins: PlanUnit["steps"],
-  declared: readonly StepSpec[],
-  hosts: string[],
-): PlanUnit["steps"] {
-  const out: PlanUnit["steps"] = [];
-  const placed = new Set<string>();
-  for (const spec of declared) {
-    const id = qualify(service, spec.id);
-    const builtin = builtins.find((b) => b.id === id);
-    if (builtin && (spec.check || spec.apply)) {
-      throw new HastackError(
-        "E_PLAN_DUPLICATE",
-        `Step ${id} is declared by ${service} and also made by the engine from its files`,
-        {
-          hint: `rename ${service}'s step, or drop its check/apply so it only marks where the engine's step goes`,
-        },
-      );
-    }
-    if (builtin) {
-      out.push({
-        ...builtin,
-        spec: { ...builtin.spec, title: spec.title, ...(spec.after ? { after: spec.after } : {}) },
-      });
-      placed.add(id);
-      // The restart step follows the files step wherever that goes.
-      const restart = builtins.find(
-        (b) => b.id === `${service}.restart` && !placed.has(b.id) && id === `${service}.files`,
-      );
-      if (restart) {
-        out.push(restart);
-        placed.add(restart.id);
-      }
-      continue;
-    }
-    out.push({ id, spec, hosts: spec.hosts ?? hosts });
-  }
-  return [...builtins.filter((b) => !placed.has(b.id)), ...out];
-}
-
 /** Changes when anything a finished step was checked against changes. */
 function fingerprintOf(plan: Plan, input: DeployInput): string {
   const h = createHash("sha256");
@@ -167,43 +73,6 @@ function fingerprintOf(plan: Plan, input: DeployInput): string {
 
 function sameList(a: readonly string[] | undefined, b: readonly string[] | undefined): boolean {
   return JSON.stringify([...(a ?? [])].sort()) === JSON.stringify([...(b ?? [])].sort());
-}
-
-/** Connect to every host first: a refused host key or a dead host stops the run before any change. */
-async function preflight(plan: Plan, transports: ReadonlyMap<string, Transport>): Promise<void> {
-  const hosts = [...new Set(plan.nodes.map((n) => n.host))];
-  const failures: unknown[] = [];
-  await Promise.all(
-    hosts.map(async (host) => {
-      const t = transports.get(host);
-      if (!t) {
-        failures.push(new HastackError("E_NO_TRANSPORT", `${host}: no connection was set up`));
-        return;
-      }
-      try {
-        await t.exec(["true"], { timeoutMs: 30_000 });
-      } catch (error) {
-        failures.push(error);
-      }
-    }),
-  );
-  const [first] = failures;
-  if (failures.length === 0) return;
-  // One failure keeps its own code and hint (a refused host key says what to check).
-  if (failures.length === 1) throw first;
-  const codes = new Set(failures.map((f) => (f instanceof HastackError ? f.code : "E_CONNECT")));
-  const lines = failures.map((f) => (f instanceof Error ? f.message : String(f))).sort();
-  const hints = new Set(
-    failures.map((f) => (f instanceof HastackError ? f.hint : undefined)).filter((h) => h !== undefined),
-  );
-  throw new HastackError(
-    codes.size === 1 ? ([...codes][0] ?? "E_CONNECT") : "E_CONNECT",
-    `Cannot reach ${failures.length} hosts:\n  ${lines.join("\n  ")}`,
-    {
-      cause: first,
-      ...(hints.size === 1 ? { hint: [...hints][0] } : {}),
-    },
-  );
 }
 
 export async function deploy(input: DeployInput, opts: DeployOptions): Promise<DeployResult> {
@@ -263,7 +132,17 @@ async function deployLocked(input: DeployInput, opts: DeployOptions, runId: stri
   const reporter = journal ? fanOut(opts.reporter, journal) : opts.reporter;
   const emit = (e: DeployEvent) => reporter.emit(e);
   let book: RestartBook | undefined;
-  const units = servicePlanUnits(input, () => book as RestartBook, emit, opts.units ?? systemd);
+  const unitControl = opts.units ?? systemd;
+  // The RestartBook exists only once the run starts (it journals); the steps look it up lazily.
+  const env: BuiltinEnv = {
+    secrets: input.secrets,
+    emit,
+    get restarts() {
+      return book as RestartBook;
+    },
+    units: unitControl,
+  };
+  const units = planUnits(input, env);
   const plan = buildPlan(input.topology, units, limit);
   const fingerprint = fingerprintOf(plan, input);
   if (expectedFingerprint && expectedFingerprint !== fingerprint) {

@@ -1,0 +1,100 @@
+/**
+ * @module
+ * From the registry to planner input: the engine's own steps (host packages, each service's files
+ * and restarts) placed among the steps services declare.
+ */
+import type { RenderedFile } from "../services/render.ts";
+import type { ServiceDef, StepSpec } from "../services/types.ts";
+import { hostByName, type Topology } from "../topology/types.ts";
+import { HastackError } from "../util/errors.ts";
+import { type BuiltinEnv, filesStep, packagesStep, restartStep } from "./builtin-steps.ts";
+import type { PlanUnit } from "./plan.ts";
+import { qualify } from "./plan.ts";
+
+export interface UnitsInput {
+  topology: Topology;
+  services: readonly ServiceDef[];
+  files: ReadonlyMap<string, RenderedFile[]>;
+}
+
+export function planUnits(input: UnitsInput, env: BuiltinEnv): PlanUnit[] {
+  const { topology } = input;
+  const deployed = input.services.filter((s) => s.hosts(topology).length > 0);
+  const ids = new Set(deployed.map((s) => s.id));
+  const packagesOf = (host: string) => {
+    const resolved = hostByName(topology, host);
+    const on = deployed.filter((s) => s.hosts(topology).includes(host));
+    return [...new Set(on.flatMap((s) => s.packages?.(topology, resolved) ?? []))].sort();
+  };
+  const allHosts = topology.hosts
+    .map((h) => h.name)
+    .filter((h) => deployed.some((s) => s.hosts(topology).includes(h)));
+  const out: PlanUnit[] = [];
+  const withPackages = allHosts.some((h) => packagesOf(h).length > 0);
+  if (withPackages)
+    out.push({
+      service: "host",
+      after: [],
+      steps: [{ id: "host.packages", spec: packagesStep(packagesOf), hosts: allHosts }],
+    });
+  for (const svc of deployed) {
+    const hosts = svc.hosts(topology);
+    const files = [...input.files.values()].flat().filter((f) => f.service === svc.id);
+    const builtins: PlanUnit["steps"] = [];
+    if (files.length > 0)
+      builtins.push({ id: `${svc.id}.files`, spec: filesStep(svc.id, input.files, env), hosts });
+    if (files.some((f) => (f.onChange.restart?.length ?? 0) + (f.onChange.reload?.length ?? 0) > 0)) {
+      builtins.push({ id: `${svc.id}.restart`, spec: restartStep(svc.id, env), hosts });
+    }
+    const steps = placeBuiltins(svc.id, builtins, svc.steps?.(topology) ?? [], hosts);
+    const after = [...(withPackages ? ["host"] : []), ...(svc.after ?? []).filter((a) => ids.has(a))];
+    out.push({ service: svc.id, after, steps });
+  }
+  return out;
+}
+
+/**
+ * The engine's files/restart steps go first, unless the service declares a step with the same id
+ * and no check/apply: that one is a placeholder saying where they go (say, after a `packages`
+ * step), and they take its place, title and `after`.
+ */
+function placeBuiltins(
+  service: string,
+  builtins: PlanUnit["steps"],
+  declared: readonly StepSpec[],
+  hosts: string[],
+): PlanUnit["steps"] {
+  const out: PlanUnit["steps"] = [];
+  const placed = new Set<string>();
+  for (const spec of declared) {
+    const id = qualify(service, spec.id);
+    const builtin = builtins.find((b) => b.id === id);
+    if (builtin && (spec.check || spec.apply)) {
+      throw new HastackError(
+        "E_PLAN_DUPLICATE",
+        `Step ${id} is declared by ${service} and also made by the engine from its files`,
+        {
+          hint: `rename ${service}'s step, or drop its check/apply so it only marks where the engine's step goes`,
+        },
+      );
+    }
+    if (builtin) {
+      out.push({
+        ...builtin,
+        spec: { ...builtin.spec, title: spec.title, ...(spec.after ? { after: spec.after } : {}) },
+      });
+      placed.add(id);
+      // The restart step follows the files step wherever that goes.
+      const restart = builtins.find(
+        (b) => b.id === `${service}.restart` && !placed.has(b.id) && id === `${service}.files`,
+      );
+      if (restart) {
+        out.push(restart);
+        placed.add(restart.id);
+      }
+      continue;
+    }
+    out.push({ id, spec, hosts: spec.hosts ?? hosts });
+  }
+  return [...builtins.filter((b) => !placed.has(b.id)), ...out];
+}
