@@ -24,6 +24,16 @@ pull() {
 }
 trap pull TERM INT HUP
 
+# After a power pull the old container's veths vanish with its namespace, a moment later; a
+# new nspawn would fail with "File exists" if it started before that.
+for pair in $(echo "$links" | tr , ' '); do
+  veth=${pair%%:*} tries=0
+  while ip link show "$veth" >/dev/null 2>&1 && [ "$tries" -lt 100 ]; do
+    tries=$((tries + 1))
+    sleep 0.05
+  done
+done
+
 echo "=== power on $(date -Is)" >>"$log"
 systemd-nspawn "$@" >>"$log" 2>&1 </dev/null &
 pid=$!

@@ -1,0 +1,57 @@
+import { spawn } from "node:child_process";
+import { run } from "./exec.ts";
+import { labKeyPath, labKnownHostsPath } from "./identity.ts";
+import { inLab } from "./network.ts";
+import type { LabHost } from "./plan.ts";
+
+/** ssh to a lab host as root, host key pinned by the lab's known_hosts, from the lab namespace. */
+export function sshCommand(
+  host: LabHost,
+  command: string[],
+  opts: { tty?: boolean } = {},
+): [string, string[]] {
+  const args = [
+    "-i",
+    labKeyPath(),
+    "-o",
+    `UserKnownHostsFile=${labKnownHostsPath()}`,
+    "-o",
+    "StrictHostKeyChecking=yes",
+    "-o",
+    "BatchMode=yes",
+    "-o",
+    "ConnectTimeout=3",
+    "-o",
+    "LogLevel=ERROR",
+    opts.tty ? "-t" : "-T",
+    `root@${host.addresses.management}`,
+    ...(command.length > 0 ? ["--", ...command] : []),
+  ];
+  return inLab("ssh", args);
+}
+
+export async function sshRun(host: LabHost, command: string[], timeoutMs = 30_000) {
+  const [cmd, args] = sshCommand(host, command);
+  return run(cmd, args, { timeoutMs });
+}
+
+/** Runs ssh with this terminal attached and resolves to its exit code. */
+export function sshInteractive(host: LabHost, command: string[]): Promise<number> {
+  const [cmd, args] = sshCommand(host, command, { tty: command.length === 0 && process.stdin.isTTY });
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { stdio: "inherit" });
+    child.on("error", () => resolve(127));
+    child.on("close", (code) => resolve(code ?? 255));
+  });
+}
+
+/** Waits until sshd on the host accepts our key; resolves to the milliseconds it took. */
+export async function waitForSsh(host: LabHost, timeoutMs: number): Promise<number | undefined> {
+  const started = Date.now();
+  while (Date.now() - started < timeoutMs) {
+    const result = await sshRun(host, ["true"], 5_000);
+    if (result.code === 0) return Date.now() - started;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return undefined;
+}
