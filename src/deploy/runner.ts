@@ -165,7 +165,7 @@ async function attempt(
     redact: opts.redact,
   });
   // A step with neither is a placeholder (a service not written yet): nothing to do.
-  if (!spec.check && !spec.apply) return { status: "ok" };
+  if (!spec.check && !spec.apply) return { status: "ok", message: "placeholder: no check or apply yet" };
   if (spec.check && (await spec.check(ctx))) return { status: "ok" };
   if (opts.dryRun) return { status: "would-change" };
   if (!spec.apply) {
