@@ -1,11 +1,158 @@
-import type { Command } from "commander";
+import { type Command, InvalidArgumentError } from "commander";
+import { powerControl, powerStatus } from "../lab/bmc.ts";
+import { labDown } from "../lab/down.ts";
+import { cut, freeze, heal } from "../lab/faults.ts";
+import { bmcPassword, readSecrets } from "../lab/identity.ts";
+import { ensureImage } from "../lab/image.ts";
+import { labUp } from "../lab/lab.ts";
+import { labInventoryPath } from "../lab/paths.ts";
+import { DEFAULT_SIZE, findHost, LAB_NETWORKS, type LabNetwork, planLab } from "../lab/plan.ts";
+import { requireRoot } from "../lab/preflight.ts";
+import { sshInteractive } from "../lab/ssh.ts";
+import { readState, requirePlan } from "../lab/state.ts";
+import { formatStatus, labStatus } from "../lab/status.ts";
+import { HastackError } from "../util/errors.ts";
+
+const POWER_ACTIONS = ["on", "off", "status", "cycle", "reset", "soft"] as const;
+type PowerAction = (typeof POWER_ACTIONS)[number];
+
+function count(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError("must be a whole number");
+  return n;
+}
+
+function network(value: string): LabNetwork {
+  if (!(value in LAB_NETWORKS)) {
+    throw new InvalidArgumentError(`must be one of ${Object.keys(LAB_NETWORKS).join(", ")}`);
+  }
+  return value as LabNetwork;
+}
+
+function say(line: string): void {
+  process.stderr.write(`${line}\n`);
+}
 
 export function registerLab(program: Command): void {
-  program
+  const lab = program
     .command("lab")
-    .description("not yet available")
-    .action(() => {
-      process.stderr.write("hastack lab: not yet available\n");
-      process.exitCode = 2;
+    .description(
+      "a real multi-host site on this machine: nspawn hosts, sealed network, virtual BMCs (needs root)",
+    );
+
+  lab
+    .command("up")
+    .description("build or reuse the image and bring the lab up (a no-op when it is up)")
+    .option("--controllers <n>", "controllers", count, DEFAULT_SIZE.controllers)
+    .option("--computes <n>", "computes", count, DEFAULT_SIZE.computes)
+    .option("--storage <n>", "storage hosts", count, DEFAULT_SIZE.storage)
+    .action(async (opts: { controllers: number; computes: number; storage: number }) => {
+      const result = await labUp({ size: opts, onProgress: say });
+      if (result.alreadyUp) say("lab is already up");
+      else {
+        const slowest = Math.max(...Object.values(result.bootMs));
+        say(
+          `lab is up: ${result.plan.hosts.length} hosts reachable over SSH after ${(slowest / 1000).toFixed(1)} s`,
+        );
+      }
+      process.stdout.write(`${labInventoryPath()}\n`);
+    });
+
+  lab
+    .command("down")
+    .description("remove every lab process, mount, cgroup, bridge and the namespace (keeps keys and secrets)")
+    .action(async () => {
+      requireRoot();
+      await labDown(say);
+    });
+
+  lab
+    .command("status")
+    .description("hosts, power, addresses, memory")
+    .option("--json", "machine-readable output")
+    .action(async (opts: { json?: boolean }) => {
+      const state = await readState();
+      const status = await labStatus(state ? planLab(state.size) : undefined);
+      process.stdout.write(opts.json ? `${JSON.stringify(status, null, 2)}\n` : formatStatus(status));
+      if (status.hosts.some((h) => h.power === "off")) process.exitCode = 1;
+      if (!status.up) process.exitCode = 2;
+    });
+
+  lab
+    .command("image")
+    .description("build the lab image if needed and print its path")
+    .action(async () => {
+      requireRoot();
+      process.stdout.write(`${await ensureImage({ onProgress: say })}\n`);
+    });
+
+  lab
+    .command("power")
+    .description("power a host through its BMC (IPMI lanplus, like a fence agent)")
+    .argument("<host>")
+    .argument("<action>", POWER_ACTIONS.join("|"))
+    .action(async (name: string, action: string) => {
+      if (!(POWER_ACTIONS as readonly string[]).includes(action)) {
+        throw new HastackError(
+          "E_LAB_USAGE",
+          `Cannot power ${name} ${action}: use one of ${POWER_ACTIONS.join(", ")}`,
+        );
+      }
+      const host = findHost(await requirePlan(), name);
+      const password = bmcPassword(await readSecrets(), name);
+      if ((action as PowerAction) === "status") {
+        process.stdout.write(`${await powerStatus(host, password)}\n`);
+        return;
+      }
+      await powerControl(host, password, action as Exclude<PowerAction, "status">);
+      say(`${name}: power ${action}`);
+    });
+
+  lab
+    .command("cut")
+    .description("drop all traffic of a host on one network, or on all of them")
+    .argument("<host>")
+    .option("--net <name>", "management|storage|provider|bmc", network)
+    .action(async (name: string, opts: { net?: LabNetwork }) => {
+      const nets = await cut(findHost(await requirePlan(), name), opts.net);
+      say(`${name}: cut off ${nets.join(", ")}`);
+    });
+
+  lab
+    .command("heal")
+    .description("undo `lab cut`")
+    .argument("<host>")
+    .option("--net <name>", "management|storage|provider|bmc", network)
+    .action(async (name: string, opts: { net?: LabNetwork }) => {
+      const nets = await heal(findHost(await requirePlan(), name), opts.net);
+      say(`${name}: back on ${nets.join(", ")}`);
+    });
+
+  lab
+    .command("freeze")
+    .description("hang a host (cgroup freezer): processes stop, the kernel still answers pings")
+    .argument("<host>")
+    .action(async (name: string) => {
+      await freeze(findHost(await requirePlan(), name), true);
+      say(`${name}: frozen`);
+    });
+
+  lab
+    .command("thaw")
+    .description("undo `lab freeze`")
+    .argument("<host>")
+    .action(async (name: string) => {
+      await freeze(findHost(await requirePlan(), name), false);
+      say(`${name}: thawed`);
+    });
+
+  lab
+    .command("ssh")
+    .description("ssh to a lab host as root (lab ssh ctl1 -- hostname)")
+    .argument("<host>")
+    .argument("[command...]")
+    .action(async (name: string, command: string[]) => {
+      const code = await sshInteractive(findHost(await requirePlan(), name), command);
+      process.exitCode = code;
     });
 }

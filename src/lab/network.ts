@@ -67,17 +67,19 @@ export async function removeNetwork(): Promise<void> {
     await runChecked("delete the lab network namespace", "ip", ["netns", "delete", LAB_NETNS]);
 }
 
-/** Drop every frame on one of a host's links (the bridge port stops forwarding; carrier stays up). */
+/**
+ * Drop every frame on one of a host's links: the bridge port goes to "disabled" (0) and back to
+ * "forwarding" (3). The carrier stays up, as with a dead switch port. (`ip link set type
+ * bridge_slave state` is silently ignored here; `bridge link set` works.)
+ */
 export async function setPortForwarding(veth: string, forward: boolean): Promise<void> {
-  await runChecked(`${forward ? "heal" : "cut"} ${veth}`, "ip", [
+  await runChecked(`${forward ? "heal" : "cut"} ${veth}`, "bridge", [
     "-n",
     LAB_NETNS,
     "link",
     "set",
     "dev",
     veth,
-    "type",
-    "bridge_slave",
     "state",
     forward ? "3" : "0",
   ]);

@@ -35,7 +35,7 @@ export async function writeState(state: LabState): Promise<void> {
 export async function requirePlan(): Promise<LabPlan> {
   const state = await readState();
   if (!state) {
-    throw new HastackError("E_LAB_DOWN", "Cannot find a running lab: there is no lab state in " + labDir(), {
+    throw new HastackError("E_LAB_DOWN", `Cannot find a running lab: there is no lab state in ${labDir()}`, {
       hint: "run `hastack lab up` first",
     });
   }

@@ -1,0 +1,43 @@
+import { HastackError } from "../util/errors.ts";
+import { cgroupLayout, payloadDir, writeCgroupFile } from "./cgroups.ts";
+import { setPortForwarding } from "./network.ts";
+import { hostVeth, type LabHost, type LabNetwork } from "./plan.ts";
+
+/**
+ * Cuts a host off one network (or all of its networks): its bridge port stops forwarding, so
+ * every frame is dropped while the link stays up, like a dead switch port. A power cycle
+ * plugs the host in again.
+ */
+export async function cut(host: LabHost, net?: LabNetwork): Promise<LabNetwork[]> {
+  const nets = networksOf(host, net);
+  for (const n of nets) await setPortForwarding(hostVeth(host.name, n), false);
+  return nets;
+}
+
+export async function heal(host: LabHost, net?: LabNetwork): Promise<LabNetwork[]> {
+  const nets = networksOf(host, net);
+  for (const n of nets) await setPortForwarding(hostVeth(host.name, n), true);
+  return nets;
+}
+
+function networksOf(host: LabHost, net: LabNetwork | undefined): LabNetwork[] {
+  if (net === undefined) return host.networks;
+  if (!host.networks.includes(net)) {
+    throw new HastackError(
+      "E_LAB_NET",
+      `Cannot cut ${host.name} off ${net}: it is only on ${host.networks.join(", ")}`,
+    );
+  }
+  return [net];
+}
+
+/** A hung host: every process stops (cgroup freezer) but the kernel keeps answering for it. */
+export async function freeze(host: LabHost, frozen: boolean): Promise<void> {
+  const dir = payloadDir(await cgroupLayout(), host.name);
+  if (!(await writeCgroupFile(dir, "cgroup.freeze", frozen ? "1" : "0"))) {
+    throw new HastackError(
+      "E_LAB_FREEZE",
+      `Cannot ${frozen ? "freeze" : "thaw"} ${host.name}: it is not running`,
+    );
+  }
+}
