@@ -1,11 +1,102 @@
+import { createInterface } from "node:readline/promises";
 import type { Command } from "commander";
+import { collectStatus } from "../health/engine.ts";
+import { readSecrets } from "../inventory/secrets-file.ts";
+import { enterLabNamespaceIfNeeded, inLabNamespace } from "../lab/netns.ts";
+import { drillById, drills } from "../ops/drills/catalog.ts";
+import { labInjector } from "../ops/drills/lab-injector.ts";
+import { realInjector } from "../ops/drills/real-injector.ts";
+import { formatDrillReport, runDrill } from "../ops/drills/runner.ts";
+import { loadTopology } from "../topology/load.ts";
+import { sshPool } from "../transport/pool.ts";
+import { HastackError } from "../util/errors.ts";
+import { inventoryOption, inventoryPath, jsonOption, printJson } from "./options.ts";
+
+interface DrillOptions {
+  inventory: string;
+  json?: boolean;
+  yes?: boolean;
+  healthyTimeout: string;
+}
 
 export function registerDrill(program: Command): void {
   program
     .command("drill")
-    .description("not yet available")
-    .action(() => {
-      process.stderr.write("hastack drill: not yet available\n");
-      process.exitCode = 2;
+    .argument("<name>", `one of: ${drills.map((d) => d.id).join(", ")}`)
+    .description("inject a fault, measure the downtime every 50 ms, restore, and wait for health")
+    .addOption(inventoryOption())
+    .addOption(jsonOption())
+    .option("-y, --yes", "do not ask before breaking real hosts")
+    .option("--healthy-timeout <seconds>", "how long to wait for a healthy site afterwards", "600")
+    .action(async (name: string, opts: DrillOptions) => {
+      const drill = drillById(name);
+      const file = inventoryPath(opts);
+      await enterLabNamespaceIfNeeded(file);
+      const topology = await loadTopology(file);
+      const secrets = await readSecrets(topology.secretsFile);
+      const pool = sshPool(topology);
+      try {
+        const lab = await inLabNamespace();
+        if (!lab) await confirm(drill.title, topology.cluster, opts.yes ?? false);
+        const injector = lab
+          ? await labInjector(topology, pool, secrets)
+          : realInjector(topology, pool, secrets);
+        const log = (line: string) => {
+          if (!opts.json) process.stderr.write(`${line}\n`);
+        };
+        const timeoutMs = Number(opts.healthyTimeout) * 1000;
+        const report = await runDrill(
+          drill,
+          { topology, pool, secrets, injector, log },
+          {
+            waitHealthy: () =>
+              waitHealthy(() => collectStatus(topology, { transport: pool.get, secrets }), timeoutMs, log),
+          },
+        );
+        if (opts.json) printJson(report);
+        else process.stdout.write(formatDrillReport(report));
+        process.exitCode = report.ok ? 0 : 1;
+      } finally {
+        await pool.closeAll();
+      }
     });
+}
+
+async function waitHealthy(
+  status: () => ReturnType<typeof collectStatus>,
+  timeoutMs: number,
+  log: (line: string) => void,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = "";
+  while (Date.now() < deadline) {
+    const report = await status();
+    if (report.verdict === "healthy") return;
+    if (report.headline !== last) log(`waiting for health: ${report.headline}`);
+    last = report.headline;
+    await new Promise((r) => setTimeout(r, 3000));
+  }
+  throw new HastackError(
+    "E_DRILL_UNHEALTHY",
+    `the site is not healthy ${timeoutMs / 1000} s after the drill: ${last}`,
+  );
+}
+
+async function confirm(title: string, cluster: string, yes: boolean): Promise<void> {
+  if (yes) return;
+  if (!process.stdin.isTTY) {
+    throw new HastackError(
+      "E_DRILL_CONFIRM",
+      `Cannot run a drill on the real cluster ${cluster} without confirmation`,
+      {
+        hint: "pass --yes when you mean it",
+      },
+    );
+  }
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  const answer = await rl.question(
+    `This breaks the real cluster ${cluster}: ${title}. Type the cluster name to go on: `,
+  );
+  rl.close();
+  if (answer.trim() !== cluster) throw new HastackError("E_DRILL_CONFIRM", "Drill cancelled");
 }
