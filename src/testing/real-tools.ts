@@ -96,7 +96,9 @@ export async function runInImage(command: string[] | string, options: RunOptions
 
 /** Writes the files to the staging dir and returns the shell lines that install them. */
 async function stage(work: string, options: RunOptions): Promise<string> {
-  const lines: string[] = [];
+  // nspawn hands the payload a notify socket; daemons that speak sd_notify (RabbitMQ's Erlang
+  // systemd app) trip over it outside a systemd unit.
+  const lines: string[] = ["unset NOTIFY_SOCKET"];
   for (const address of options.addresses ?? []) lines.push(`ip addr add ${address}/32 dev lo || exit 90`);
   await mkdir(join(work, "files"));
   for (const [i, file] of (options.files ?? []).entries()) {
