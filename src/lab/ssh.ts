@@ -30,9 +30,18 @@ export function sshCommand(
   return inLab("ssh", args);
 }
 
-export async function sshRun(host: LabHost, command: string[], timeoutMs = 30_000) {
-  const [cmd, args] = sshCommand(host, command);
-  return run(cmd, args, { timeoutMs });
+/**
+ * Runs a command on a lab host; `input` goes to its stdin (the way to hand it a secret). Each
+ * element of `command` arrives as one word: ssh joins its arguments for the remote shell, so they
+ * are quoted here.
+ */
+export async function sshRun(
+  host: LabHost,
+  command: string[],
+  opts: { timeoutMs?: number; input?: string } = {},
+) {
+  const [cmd, args] = sshCommand(host, command.map(remoteQuote));
+  return run(cmd, args, { timeoutMs: opts.timeoutMs ?? 30_000, input: opts.input });
 }
 
 /** Runs ssh with this terminal attached and resolves to its exit code. */
@@ -49,9 +58,13 @@ export function sshInteractive(host: LabHost, command: string[]): Promise<number
 export async function waitForSsh(host: LabHost, timeoutMs: number): Promise<number | undefined> {
   const started = Date.now();
   while (Date.now() - started < timeoutMs) {
-    const result = await sshRun(host, ["true"], 5_000);
+    const result = await sshRun(host, ["true"], { timeoutMs: 5_000 });
     if (result.code === 0) return Date.now() - started;
     await new Promise((r) => setTimeout(r, 250));
   }
   return undefined;
+}
+
+function remoteQuote(word: string): string {
+  return /^[A-Za-z0-9_./:=@%+-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`;
 }

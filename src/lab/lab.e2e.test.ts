@@ -1,0 +1,148 @@
+import { spawnSync } from "node:child_process";
+import fs from "node:fs/promises";
+import path from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import YAML from "yaml";
+import { Inventory } from "../inventory/schema.ts";
+import { cgroupLayout, LAB_CGROUP } from "./cgroups.ts";
+import { run } from "./exec.ts";
+import { mountsUnder } from "./mounts.ts";
+import { NETNS_PATH } from "./network.ts";
+import { LAB_NETNS, labDir } from "./paths.ts";
+import { type LabHandle, useLab } from "./testing.ts";
+
+const CLI = path.resolve(import.meta.dirname, "../cli/main.ts");
+
+function hastack(...args: string[]) {
+  return spawnSync(process.execPath, [CLI, ...args], { encoding: "utf8", timeout: 120_000 });
+}
+
+// Runs ipmitool on a controller against a BMC; the password travels on stdin, never in argv.
+async function ipmiFromController(lab: LabHandle, target: string, password: string, action: string[]) {
+  const bmc = lab.host(target).bmcAddress;
+  const script = `read -r IPMI_PASSWORD; export IPMI_PASSWORD; exec ipmitool -I lanplus -C 3 -H ${bmc} -U admin -E ${action.join(" ")}`;
+  return lab.ssh("ctl1", ["sh", "-c", script], `${password}\n`);
+}
+
+async function pingsFrom(lab: LabHandle, from: string, address: string): Promise<boolean> {
+  const result = await lab.ssh(from, ["ping", "-c", "1", "-W", "1", address]);
+  return result.code === 0;
+}
+
+let lab: LabHandle;
+
+beforeAll(async () => {
+  lab = await useLab((line) => process.stderr.write(`${line}\n`));
+});
+
+describe("the lab", () => {
+  it("runs the default site: 8 hosts", () => {
+    const status = hastack("lab", "status", "--json");
+    expect(status.status).toBe(0);
+    const parsed = JSON.parse(status.stdout) as { hosts: { name: string; power: string }[] };
+    expect(parsed.hosts.map((h) => `${h.name}:${h.power}`)).toEqual(
+      ["ctl1", "ctl2", "ctl3", "cmp1", "cmp2", "sto1", "sto2", "sto3"].map((n) => `${n}:on`),
+    );
+  });
+
+  it("writes an inventory the schema accepts", async () => {
+    const inv = Inventory.parse(YAML.parse(await fs.readFile(lab.inventoryPath, "utf8")));
+    expect(Object.keys(inv.hosts)).toHaveLength(8);
+    const secrets = await fs.stat(path.join(labDir(), "inventory.secrets.yaml"));
+    expect(secrets.mode & 0o777).toBe(0o600);
+  });
+
+  it("lab ssh ctl1 -- hostname", () => {
+    const result = hastack("lab", "ssh", "ctl1", "--", "hostname");
+    expect(result.stdout.trim()).toBe("ctl1");
+    expect(result.status).toBe(0);
+  });
+
+  it("every host resolves and pings every other on management", async () => {
+    const names = lab.plan.hosts.map((h) => h.name);
+    const script = `for h in ${names.join(" ")}; do ping -c1 -W1 $h >/dev/null || echo "unreachable $h"; done`;
+    const results = await Promise.all(names.map((n) => lab.ssh(n, ["sh", "-c", script])));
+    for (const [i, result] of results.entries()) {
+      expect(`${names[i]}: ${result.stdout.trim()}`).toBe(`${names[i]}: `);
+    }
+  });
+
+  it("has no default route, in the namespace or on any host", async () => {
+    const ns = await run("ip", ["-n", LAB_NETNS, "route", "show", "default"]);
+    expect(ns.code).toBe(0);
+    expect(ns.stdout.trim()).toBe("");
+    const onHost = await lab.ssh("cmp1", ["ip", "route", "show", "default"]);
+    expect(onHost.stdout.trim()).toBe("");
+  });
+
+  it("powers a compute off and on through IPMI from a controller", async () => {
+    const password = await lab.bmcPassword("cmp1");
+    const address = lab.host("cmp1").addresses.management ?? "";
+    const off = await ipmiFromController(lab, "cmp1", password, ["chassis", "power", "off"]);
+    expect(off.code).toBe(0);
+    // Measured from the moment ipmitool returned: the first ping that times out (200 ms) ends it.
+    const probe = `s=$(date +%s%N); while ping -c1 -W0.2 ${address} >/dev/null 2>&1; do :; done; echo $(( ($(date +%s%N) - s) / 1000000 ))`;
+    const stopped = await lab.ssh("ctl1", ["sh", "-c", probe]);
+    expect(Number(stopped.stdout.trim())).toBeLessThan(1000);
+    const status = await ipmiFromController(lab, "cmp1", password, ["chassis", "power", "status"]);
+    expect(status.stdout).toContain("Chassis Power is off");
+
+    const started = Date.now();
+    const on = await ipmiFromController(lab, "cmp1", password, ["chassis", "power", "on"]);
+    expect(on.code).toBe(0);
+    const back = await lab.waitForSsh("cmp1", 20_000);
+    expect(back).toBeDefined();
+    expect(Date.now() - started).toBeLessThan(20_000);
+  });
+
+  it("refuses wrong BMC credentials", async () => {
+    const wrongPassword = await ipmiFromController(lab, "cmp2", "not-the-password", [
+      "chassis",
+      "power",
+      "status",
+    ]);
+    expect(wrongPassword.code).not.toBe(0);
+    expect(wrongPassword.stdout).not.toContain("Chassis Power");
+    const right = await ipmiFromController(lab, "cmp2", await lab.bmcPassword("cmp2"), [
+      "chassis",
+      "power",
+      "status",
+    ]);
+    expect(right.stdout).toContain("Chassis Power is on");
+  });
+
+  it("lab cut cmp1 --net storage stops only storage pings; lab heal restores them", async () => {
+    const cmp1 = lab.host("cmp1");
+    expect(hastack("lab", "cut", "cmp1", "--net", "storage").status).toBe(0);
+    try {
+      expect(await pingsFrom(lab, "ctl1", cmp1.addresses.storage ?? "")).toBe(false);
+      expect(await pingsFrom(lab, "ctl1", cmp1.addresses.management ?? "")).toBe(true);
+      expect(await pingsFrom(lab, "ctl1", cmp1.addresses.provider ?? "")).toBe(true);
+    } finally {
+      expect(hastack("lab", "heal", "cmp1").status).toBe(0);
+    }
+    expect(await pingsFrom(lab, "ctl1", cmp1.addresses.storage ?? "")).toBe(true);
+  });
+
+  it("lab up again is a no-op", () => {
+    const result = hastack("lab", "up");
+    expect(result.status).toBe(0);
+    expect(result.stderr).toContain("already up");
+  });
+
+  it("lab down leaves no process, mount, cgroup, bridge or namespace behind", async () => {
+    const down = hastack("lab", "down");
+    expect(down.status).toBe(0);
+    await expect(fs.access(NETNS_PATH)).rejects.toThrow();
+    expect(await mountsUnder(labDir())).toEqual([]);
+    const layout = await cgroupLayout();
+    await expect(fs.access(path.join(layout.unified, LAB_CGROUP))).rejects.toThrow();
+    if (layout.named) await expect(fs.access(path.join(layout.named, LAB_CGROUP))).rejects.toThrow();
+    const links = await run("ip", ["-o", "link", "show"]);
+    expect(links.stdout).not.toMatch(/br-mgmt|br-stor|br-prov|br-bmc|ctl1-mgmt/);
+    const propagate = await fs.readdir("/run/systemd/nspawn/propagate").catch(() => []);
+    expect(propagate.filter((n) => n.startsWith("hastack-lab-"))).toEqual([]);
+    const ps = await run("ps", ["-eo", "args"]);
+    expect(ps.stdout).not.toMatch(/hastack-lab-|ipmi_sim -c \/.*\/bmc\//);
+  });
+});

@@ -1,0 +1,56 @@
+import { powerControl, powerStatus } from "./bmc.ts";
+import type { RunResult } from "./exec.ts";
+import { freeze, heal } from "./faults.ts";
+import { bmcPassword, readSecrets } from "./identity.ts";
+import { labUp } from "./lab.ts";
+import { labInventoryPath } from "./paths.ts";
+import { DEFAULT_SIZE, findHost, type LabHost, type LabPlan, planLab } from "./plan.ts";
+import { sshRun, waitForSsh } from "./ssh.ts";
+import { readState } from "./state.ts";
+import { labStatus } from "./status.ts";
+
+/** What an end-to-end test gets from useLab(). */
+export interface LabHandle {
+  plan: LabPlan;
+  inventoryPath: string;
+  host(name: string): LabHost;
+  /** Runs a command on a host over SSH (from the lab namespace); `input` goes to its stdin. */
+  ssh(name: string, command: string[], input?: string): Promise<RunResult>;
+  /** The BMC password of a host: for tests that talk IPMI themselves. Never print it. */
+  bmcPassword(name: string): Promise<string>;
+  power(name: string, action: "on" | "off" | "cycle" | "reset" | "soft"): Promise<void>;
+  powerState(name: string): Promise<"on" | "off">;
+  waitForSsh(name: string, timeoutMs: number): Promise<number | undefined>;
+}
+
+/**
+ * The lab for end-to-end tests: brings the default lab up when it is not up (building the image
+ * on the first run), and reuses it when it is, so e2e files share one lab. Any host that is off
+ * (a test that powered it off and failed) is powered on again.
+ */
+export async function useLab(onProgress?: (line: string) => void): Promise<LabHandle> {
+  const state = await readState();
+  const size = state?.size ?? DEFAULT_SIZE;
+  const status = await labStatus(state ? planLab(size) : undefined);
+  const healthy =
+    status.hosts.length > 0 && status.hosts.every((h) => h.power === "on" && h.bmc === "running");
+  if (!healthy) await labUp({ size, onProgress });
+  const plan = planLab(size);
+  // Undo what a failed test may have left: cut links and frozen hosts.
+  for (const h of plan.hosts) {
+    await heal(h);
+    await freeze(h, false).catch(() => {});
+  }
+  const secrets = await readSecrets();
+  const host = (name: string) => findHost(plan, name);
+  return {
+    plan,
+    inventoryPath: labInventoryPath(),
+    host,
+    ssh: (name, command, input) => sshRun(host(name), command, { input }),
+    bmcPassword: async (name) => bmcPassword(secrets, name),
+    power: (name, action) => powerControl(host(name), bmcPassword(secrets, name), action),
+    powerState: (name) => powerStatus(host(name), bmcPassword(secrets, name)),
+    waitForSsh: (name, timeoutMs) => waitForSsh(host(name), timeoutMs),
+  };
+}
