@@ -1,4 +1,3 @@
-import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { createWriteStream } from "node:fs";
 import fs from "node:fs/promises";
@@ -14,6 +13,7 @@ import {
   RECIPE_VERSION,
   SUITE,
 } from "./image-recipe.ts";
+import { lockExclusive } from "./lock.ts";
 import { removeTree } from "./mounts.ts";
 import { imageCacheDir } from "./paths.ts";
 
@@ -43,7 +43,9 @@ export async function ensureImage(opts: EnsureImageOptions = {}): Promise<string
   const rootfs = path.join(final, "rootfs");
   if (await exists(path.join(final, "manifest.json"))) return rootfs;
   await fs.mkdir(root, { recursive: true });
-  const release = await lockFile(path.join(root, ".lock"), progress);
+  const release = await lockExclusive(path.join(root, ".lock"), () =>
+    progress("waiting for another hastack process building the lab image"),
+  );
   try {
     if (await exists(path.join(final, "manifest.json"))) return rootfs;
     await removeStaleBuilds(root);
@@ -157,37 +159,6 @@ async function removeStaleBuilds(root: string): Promise<void> {
   for (const name of await fs.readdir(root)) {
     if (name.startsWith(".build-")) await removeTree(path.join(root, name));
   }
-}
-
-/**
- * Takes an exclusive flock(2) on `file`. The lock belongs to our open file description, so the
- * kernel releases it when this process dies: a crashed build never blocks the next one.
- */
-async function lockFile(file: string, progress: (line: string) => void): Promise<() => Promise<void>> {
-  const handle = await fs.open(file, "a");
-  const waiting = setTimeout(
-    () => progress("waiting for another hastack process building the lab image"),
-    1000,
-  );
-  try {
-    const code = await new Promise<number>((resolve, reject) => {
-      const child = spawn("flock", ["--exclusive", "3"], { stdio: ["ignore", "ignore", "pipe", handle.fd] });
-      child.on("error", reject);
-      child.on("close", (c) => resolve(c ?? 1));
-    });
-    if (code !== 0)
-      throw new HastackError("E_LAB_LOCK", `Cannot lock ${file}: flock exited with code ${code}`);
-  } catch (error) {
-    await handle.close();
-    throw error instanceof HastackError
-      ? error
-      : new HastackError("E_LAB_LOCK", `Cannot lock ${file}: ${String(error)}`, { cause: error });
-  } finally {
-    clearTimeout(waiting);
-  }
-  return async () => {
-    await handle.close();
-  };
 }
 
 async function exists(p: string): Promise<boolean> {

@@ -124,6 +124,29 @@ describe("the lab", () => {
     expect(await pingsFrom(lab, "ctl1", cmp1.addresses.storage ?? "")).toBe(true);
   });
 
+  it("re-executes a command for the lab inventory inside the lab namespace", () => {
+    const netns = path.resolve(import.meta.dirname, "netns.ts");
+    const script = [
+      `import { enterLabNamespaceIfNeeded, inLabNamespace } from ${JSON.stringify(netns)};`,
+      "await enterLabNamespaceIfNeeded(process.argv[1]);",
+      "console.log(await inLabNamespace());",
+      "process.exitCode = 3;",
+    ].join("\n");
+    const inLab = spawnSync(process.execPath, ["--input-type=module", "-e", script, lab.inventoryPath], {
+      encoding: "utf8",
+    });
+    expect(inLab.stdout.trim()).toBe("true");
+    expect(inLab.status).toBe(3);
+    const other = spawnSync(
+      process.execPath,
+      ["--input-type=module", "-e", script, "/tmp/not-the-lab.yaml"],
+      {
+        encoding: "utf8",
+      },
+    );
+    expect(other.stdout.trim()).toBe("false");
+  });
+
   it("lab up again is a no-op", () => {
     const result = hastack("lab", "up");
     expect(result.status).toBe(0);
