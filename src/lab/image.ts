@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { createWriteStream } from "node:fs";
 import fs from "node:fs/promises";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { HastackError } from "../util/errors.ts";
 import { lastLines, run, runChecked } from "./exec.ts";
 import {
@@ -38,7 +39,8 @@ export function imageKey(nodeVersion: string = process.version): string {
 export async function ensureImage(opts: EnsureImageOptions = {}): Promise<string> {
   const progress = opts.onProgress ?? (() => {});
   const root = imageCacheDir();
-  const key = imageKey();
+  const node = await nodeRuntime();
+  const key = imageKey(node.version);
   const final = path.join(root, key);
   const rootfs = path.join(final, "rootfs");
   if (await exists(path.join(final, "manifest.json"))) return rootfs;
@@ -55,7 +57,7 @@ export async function ensureImage(opts: EnsureImageOptions = {}): Promise<string
     progress(`building lab image ${key} (Debian ${SUITE}, ${PACKAGES.length} packages); this takes minutes`);
     await bootstrap(path.join(tmp, "rootfs"), path.join(tmp, "build.log"), progress);
     progress("making services idle at boot");
-    await customize(path.join(tmp, "rootfs"));
+    await customize(path.join(tmp, "rootfs"), node.path);
     const seconds = Math.round((Date.now() - started) / 1000);
     const manifest = { key, suite: SUITE, packages: PACKAGES, built: new Date().toISOString(), seconds };
     await fs.writeFile(path.join(tmp, "manifest.json"), `${JSON.stringify(manifest, null, 2)}\n`);
@@ -100,7 +102,7 @@ async function bootstrap(target: string, logPath: string, progress: (line: strin
   }
 }
 
-async function customize(rootfs: string): Promise<void> {
+async function customize(rootfs: string, nodeBinary: string): Promise<void> {
   const listed = await runChecked("list enabled units in the image", "chroot", [
     rootfs,
     "systemctl",
@@ -131,8 +133,19 @@ async function customize(rootfs: string): Promise<void> {
   await fs.writeFile(path.join(rootfs, "etc/ssh/sshd_config.d/hastack-lab.conf"), "UseDNS no\n");
   const nodeTarget = path.join(rootfs, IMAGE_NODE_PATH);
   await fs.mkdir(path.dirname(nodeTarget), { recursive: true });
-  await fs.copyFile(await fs.realpath(process.execPath), nodeTarget);
+  await fs.copyFile(nodeBinary, nodeTarget);
   await fs.chmod(nodeTarget, 0o755);
+}
+
+/**
+ * The Node.js 24 runtime pinned in package.json (the `node` package), whichever node runs us:
+ * the image key follows its version, so every caller agrees on the key.
+ */
+async function nodeRuntime(): Promise<{ path: string; version: string }> {
+  const pinned = fileURLToPath(new URL("../../node_modules/node/bin/node", import.meta.url));
+  const binary = await fs.realpath(pinned).catch(() => fs.realpath(process.execPath));
+  const result = await runChecked("read the Node.js version", binary, ["--version"]);
+  return { path: binary, version: result.stdout.trim() };
 }
 
 function keep(unit: string): boolean {
