@@ -1,6 +1,6 @@
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { exampleTopology, generatedSecrets, placed, renderedFile } from "../../testing/fixtures.ts";
-import { runInImage } from "../../testing/real-tools.ts";
+import { runInImage, toolRoot } from "../../testing/real-tools.ts";
 import { CHECK_CREDENTIALS, CHECK_SCRIPT, CHECK_USER } from "./checker.ts";
 
 const topology = exampleTopology("lab");
@@ -12,6 +12,9 @@ const files = [
   placed(renderedFile(topology, host, CHECK_SCRIPT), secrets),
   placed(renderedFile(topology, host, CHECK_CREDENTIALS), secrets),
 ];
+
+// The first use may build the lab image (minutes): do it under the hook timeout, not a test timeout.
+beforeAll(() => toolRoot());
 
 describe("galera.cnf in the real mariadbd (Debian 13)", () => {
   it("is accepted by mariadbd's option parser, which rejects an unknown option", async () => {

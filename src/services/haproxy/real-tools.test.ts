@@ -1,8 +1,11 @@
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { exampleTopology, generatedSecrets, placed, renderedFile } from "../../testing/fixtures.ts";
-import { runInImage } from "../../testing/real-tools.ts";
+import { runInImage, toolRoot } from "../../testing/real-tools.ts";
 
 const PATH = "/etc/haproxy/haproxy.cfg";
+
+// The first use may build the lab image (minutes): do it under the hook timeout, not a test timeout.
+beforeAll(() => toolRoot());
 
 describe("haproxy.cfg in the real haproxy -c (HAProxy 3.0)", () => {
   it("accepts every controller's file of both examples (and Horizon over TLS), rejects a broken one", async () => {

@@ -1,6 +1,9 @@
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { exampleTopology, generatedSecrets, placed, renderedFile } from "../../testing/fixtures.ts";
-import { runInImage } from "../../testing/real-tools.ts";
+import { runInImage, toolRoot } from "../../testing/real-tools.ts";
+
+// The first use may build the lab image (minutes): do it under the hook timeout, not a test timeout.
+beforeAll(() => toolRoot());
 
 describe("chrony.conf in the real chronyd -p (chrony 4.6)", () => {
   it("parses for a controller (serves, peers) and for a compute (follows the controllers)", async () => {

@@ -1,8 +1,11 @@
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { exampleTopology, generatedSecrets, placed, renderedFile } from "../../testing/fixtures.ts";
-import { runInImage } from "../../testing/real-tools.ts";
+import { runInImage, toolRoot } from "../../testing/real-tools.ts";
 
 const PATH = "/etc/keepalived/keepalived.conf";
+
+// The first use may build the lab image (minutes): do it under the hook timeout, not a test timeout.
+beforeAll(() => toolRoot());
 
 describe("keepalived.conf in the real keepalived -t (keepalived 2.3)", () => {
   it("accepts every controller's file when vip_manager is keepalived; the CIB then has no VIP", async () => {

@@ -1,6 +1,9 @@
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { exampleTopology, generatedSecrets, placed, renderedFile } from "../../testing/fixtures.ts";
-import { runInImage } from "../../testing/real-tools.ts";
+import { runInImage, toolRoot } from "../../testing/real-tools.ts";
+
+// The first use may build the lab image (minutes): do it under the hook timeout, not a test timeout.
+beforeAll(() => toolRoot());
 
 describe("memcached.conf in a real memcached 1.6", () => {
   it("starts through Debian's wrapper, listens on the management address only, TCP only", async () => {

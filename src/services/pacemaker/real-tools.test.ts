@@ -1,6 +1,6 @@
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { exampleTopology, generatedSecrets, placed, renderedFile } from "../../testing/fixtures.ts";
-import { runInImage } from "../../testing/real-tools.ts";
+import { runInImage, toolRoot } from "../../testing/real-tools.ts";
 import type { Topology } from "../../topology/types.ts";
 import { CIB_PATH } from "./index.ts";
 
@@ -27,6 +27,9 @@ async function verify(topology: Topology) {
 function bootstrapIp(topology: Topology): string {
   return topology.hosts.find((h) => h.name === topology.bootstrap)?.ip ?? "";
 }
+
+// The first use may build the lab image (minutes): do it under the hook timeout, not a test timeout.
+beforeAll(() => toolRoot());
 
 describe("corosync.conf and the CIB in the real tools (corosync 3.1, Pacemaker 3.0)", () => {
   it("accepts the lab's 3-controller cluster and rejects broken copies", async () => {
