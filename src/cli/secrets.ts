@@ -1,7 +1,8 @@
 import { text } from "node:stream/consumers";
 import type { Command } from "commander";
 import { initSecrets, readSecrets, setSecret } from "../inventory/secrets-file.ts";
-import { generatedSecrets, providedSecrets } from "../services/secret-specs.ts";
+import { secretSpecs } from "../services/registry.ts";
+import { providedSecrets } from "../services/secret-specs.ts";
 import { loadTopology } from "../topology/load.ts";
 import { HastackError } from "../util/errors.ts";
 import { inventoryOption, jsonOption, printJson } from "./options.ts";
@@ -19,7 +20,7 @@ export function registerSecrets(program: Command): void {
     .addOption(jsonOption())
     .action(async (opts: { inventory: string; rotate?: string; json?: boolean }) => {
       const topology = await loadTopology(opts.inventory);
-      const result = await initSecrets(topology.secretsFile, generatedSecrets(), {
+      const result = await initSecrets(topology.secretsFile, secretSpecs(), {
         ...(opts.rotate ? { rotate: opts.rotate } : {}),
       });
       const values = await readSecrets(topology.secretsFile);
@@ -54,7 +55,7 @@ export function registerSecrets(program: Command): void {
       const topology = await loadTopology(opts.inventory);
       const values = await readSecrets(topology.secretsFile).catch(() => ({}) as Record<string, string>);
       const rows = [
-        ...generatedSecrets().map((s) => ({ name: s.name, kind: "generated", description: s.description })),
+        ...secretSpecs().map((s) => ({ name: s.name, kind: "generated", description: s.description })),
         ...providedSecrets(topology).map((s) => ({
           name: s.name,
           kind: "provided",

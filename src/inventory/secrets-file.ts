@@ -89,12 +89,12 @@ export async function initSecrets(
         },
       );
     }
-    values[spec.name] = generateSecret(spec.kind);
+    values[spec.name] = generateSecret(spec.kind, spec.length);
     rotated.push(spec.name);
   }
   for (const spec of specs) {
     if (values[spec.name] !== undefined) continue;
-    values[spec.name] = generateSecret(spec.kind);
+    values[spec.name] = generateSecret(spec.kind, spec.length);
     added.push(spec.name);
   }
   if (added.length > 0 || rotated.length > 0 || !exists) await writeSecrets(path, values);
@@ -129,7 +129,13 @@ export async function writeSecrets(path: string, values: SecretValues): Promise<
 
 const alphanumeric = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 
-export function generateSecret(kind: SecretKind): string {
+/** A new random value; `length` cuts it for consumers with a limit (keepalived's 8-character auth_pass). */
+export function generateSecret(kind: SecretKind, length?: number): string {
+  const value = generateFull(kind);
+  return length === undefined ? value : value.slice(0, length);
+}
+
+function generateFull(kind: SecretKind): string {
   switch (kind) {
     case "password":
       return randomString(alphanumeric, 32);

@@ -45,7 +45,9 @@ export function serviceById(id: string): ServiceDef | undefined {
   return services.find((s) => s.id === id);
 }
 
-/** Every secret hastack generates (BMC passwords are the operator's and are not in here). */
+/** Every secret hastack generates, once each, by name (BMC passwords are the operator's: not here). */
 export function secretSpecs(): SecretSpec[] {
-  return services.flatMap((s) => s.secrets ?? []);
+  const byName = new Map<string, SecretSpec>();
+  for (const service of services) for (const spec of service.secrets ?? []) byName.set(spec.name, spec);
+  return [...byName.values()].sort((a, b) => a.name.localeCompare(b.name));
 }

@@ -1,13 +1,4 @@
 import type { Topology } from "../topology/types.ts";
-import { services } from "./registry.ts";
-import type { SecretSpec } from "./types.ts";
-
-/** Every secret hastack generates: the union of what the services declare. */
-export function generatedSecrets(): SecretSpec[] {
-  const byName = new Map<string, SecretSpec>();
-  for (const service of services) for (const spec of service.secrets ?? []) byName.set(spec.name, spec);
-  return [...byName.values()].sort((a, b) => a.name.localeCompare(b.name));
-}
 
 /** Secrets the operator provides (BMC and SMTP passwords): referenced by the inventory, never generated. */
 export function providedSecrets(topology: Topology): { name: string; description: string }[] {

@@ -28,8 +28,7 @@ export function exampleTopology(
 export function generatedSecrets(topology: Topology): Record<string, string> {
   const values: Record<string, string> = {};
   for (const spec of secretSpecs()) {
-    const value = generateSecret(spec.kind);
-    values[spec.name] = spec.length ? value.slice(0, spec.length) : value;
+    values[spec.name] = generateSecret(spec.kind, spec.length);
   }
   for (const host of topology.hosts)
     if (host.bmc) values[host.bmc.password_secret] = generateSecret("password");
