@@ -1,17 +1,9 @@
 import { type Command, InvalidArgumentError } from "commander";
+import type { DeployCommandOptions } from "../deploy/command.ts";
 import { enterLabNamespaceIfNeeded } from "../lab/netns.ts";
 import { inventoryOption, inventoryPath, jsonOption } from "./options.ts";
 
-interface Options {
-  inventory: string;
-  limit?: string[];
-  dryRun?: boolean;
-  resume?: boolean;
-  json?: boolean;
-  trustNewHostKeys?: boolean;
-  concurrency?: number;
-  quiet?: boolean;
-}
+type Options = DeployCommandOptions & { inventory: string };
 
 function positiveInt(value: string): number {
   const n = Number(value);

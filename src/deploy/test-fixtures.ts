@@ -6,9 +6,8 @@
 import { mkdirSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { serializeDoc } from "../formats/serialize.ts";
 import type { RenderedFile } from "../services/render.ts";
-import { renderContext } from "../services/render.ts";
+import { renderTopology } from "../services/render.ts";
 import type { ServiceDef } from "../services/types.ts";
 import type { ResolvedHost, Topology } from "../topology/types.ts";
 import { LocalTransport } from "../transport/local-transport.ts";
@@ -37,29 +36,7 @@ export function testTopology(dir: string, names: string[], ssh?: Partial<Resolve
 }
 
 export function renderFor(services: readonly ServiceDef[], topology: Topology): Map<string, RenderedFile[]> {
-  const ctx = renderContext(topology);
-  const out = new Map<string, RenderedFile[]>();
-  for (const host of topology.hosts) {
-    const list: RenderedFile[] = [];
-    for (const svc of services) {
-      if (!svc.files || !svc.hosts(topology).includes(host.name)) continue;
-      for (const spec of svc.files(ctx, host)) {
-        list.push({
-          host: host.name,
-          service: svc.id,
-          path: spec.path,
-          owner: spec.owner,
-          group: spec.group,
-          mode: spec.mode,
-          text: typeof spec.content === "string" ? spec.content : serializeDoc(spec.content),
-          encoding: spec.encoding ?? "utf8",
-          onChange: spec.onChange ?? {},
-        });
-      }
-    }
-    out.set(host.name, list);
-  }
-  return out;
+  return renderTopology(topology, undefined, services).files;
 }
 
 export interface LocalHosts {

@@ -1,5 +1,6 @@
 import fs from "node:fs/promises";
 import path from "node:path";
+import { exists } from "../util/fs.ts";
 
 /**
  * The lab's cgroups. Each host runs in its own cgroup so nspawn's --keep-unit gives it a private
@@ -80,14 +81,5 @@ async function subdirs(dir: string): Promise<string[]> {
     return entries.filter((e) => e.isDirectory()).map((e) => path.join(dir, e.name));
   } catch {
     return [];
-  }
-}
-
-async function exists(p: string): Promise<boolean> {
-  try {
-    await fs.access(p);
-    return true;
-  } catch {
-    return false;
   }
 }

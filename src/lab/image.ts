@@ -4,6 +4,7 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { HastackError } from "../util/errors.ts";
+import { exists } from "../util/fs.ts";
 import { lastLines, run, runChecked } from "./exec.ts";
 import {
   ALWAYS_MASK,
@@ -171,14 +172,5 @@ async function systemctl(rootfs: string, args: string[]): Promise<void> {
 async function removeStaleBuilds(root: string): Promise<void> {
   for (const name of await fs.readdir(root)) {
     if (name.startsWith(".build-")) await removeTree(path.join(root, name));
-  }
-}
-
-async function exists(p: string): Promise<boolean> {
-  try {
-    await fs.access(p);
-    return true;
-  } catch {
-    return false;
   }
 }

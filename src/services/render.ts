@@ -4,7 +4,7 @@ import { secretPlaceholder } from "../inventory/secrets.ts";
 import type { ResolvedHost, Topology } from "../topology/types.ts";
 import type { Problem } from "../util/errors.ts";
 import { services } from "./registry.ts";
-import type { FileSpec, RenderContext } from "./types.ts";
+import type { FileSpec, RenderContext, ServiceDef } from "./types.ts";
 
 /** A file as it will be written: text still holds secret placeholders. */
 export interface RenderedFile {
@@ -30,13 +30,20 @@ export function renderContext(topology: Topology): RenderContext {
   return { topology, secret: secretPlaceholder };
 }
 
-/** Renders every host's files and applies the inventory's overrides. */
-export function renderTopology(topology: Topology, only?: readonly string[]): RenderResult {
+/**
+ * Renders every host's files (only those of `only` when given) and applies the inventory's
+ * overrides. `registry` is the services to render: the real registry, or a test's own.
+ */
+export function renderTopology(
+  topology: Topology,
+  only?: readonly string[],
+  registry: readonly ServiceDef[] = services,
+): RenderResult {
   const ctx = renderContext(topology);
   const specs = new Map<string, { service: string; spec: FileSpec }[]>();
   for (const host of topology.hosts) {
     if (only && !only.includes(host.name)) continue;
-    specs.set(host.name, renderHostSpecs(ctx, host));
+    specs.set(host.name, renderHostSpecs(ctx, host, registry));
   }
   const problems = applyOverrides(topology, specs);
   const files = new Map<string, RenderedFile[]>();
@@ -59,9 +66,13 @@ export function renderTopology(topology: Topology, only?: readonly string[]): Re
   return { files, problems };
 }
 
-function renderHostSpecs(ctx: RenderContext, host: ResolvedHost): { service: string; spec: FileSpec }[] {
+function renderHostSpecs(
+  ctx: RenderContext,
+  host: ResolvedHost,
+  registry: readonly ServiceDef[],
+): { service: string; spec: FileSpec }[] {
   const out: { service: string; spec: FileSpec }[] = [];
-  for (const service of services) {
+  for (const service of registry) {
     if (!service.files || !service.hosts(ctx.topology).includes(host.name)) continue;
     for (const spec of service.files(ctx, host)) out.push({ service: service.id, spec });
   }
