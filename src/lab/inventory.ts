@@ -35,6 +35,9 @@ export function labInventory(plan: LabPlan): InventoryInput {
     vips: { internal: LAB_INTERNAL_VIP },
     vip_manager: "pacemaker",
     ssh: { user: "root", key: "./id_ed25519", known_hosts: "./known_hosts" },
+    // A lab host's open-files limit is capped at 20000 (the container's pid 1); HAProxy needs
+    // about 2 x maxconn descriptors and refuses to start with the default 40000.
+    services: { haproxy: { maxconn: 4096 } },
     hosts,
   };
 }

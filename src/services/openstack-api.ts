@@ -37,7 +37,9 @@ export function apiService(spec: ApiServiceSpec): ServiceDef {
     title: spec.title,
     after: spec.after,
     hosts: (topology) => openstackHosts(topology, spec.id),
-    packages: () => spec.packages,
+    // Nothing to install while the steps are names only (see deployable.ts): the lab image, for
+    // one, has no mirror to fetch what these lists name.
+    packages: () => (spec.steps.some((s) => s.check || s.apply) ? spec.packages : []),
     secrets: spec.secrets,
     frontends: (topology) =>
       present(topology).flatMap((l) => {

@@ -4,6 +4,7 @@ import { services } from "../registry.ts";
 import type { Frontend, ServiceDef } from "../types.ts";
 import { haproxyConfig } from "./config.ts";
 import { haproxyHealth } from "./health.ts";
+import { haproxySteps } from "./steps.ts";
 import { haproxyPacemaker } from "./vips.ts";
 
 /** Every frontend of every deployed service, in registry order. HAProxy never names a service. */
@@ -14,7 +15,9 @@ export function allFrontends(topology: Topology): Frontend[] {
 export const haproxy: ServiceDef = {
   id: "haproxy",
   title: "HAProxy load balancer on every controller",
-  after: ["pacemaker"],
+  // Not after pacemaker: its config must be on disk before the CIB makes Pacemaker start it
+  // (pacemaker.cib waits for haproxy.unit; haproxy.vip-up waits for pacemaker.started).
+  after: ["host-prep"],
   hosts: controllerNames,
   packages: () => ["haproxy"],
   secrets: [
@@ -36,31 +39,5 @@ export const haproxy: ServiceDef = {
     { address: host.ip, port: topology.settings.haproxy.stats_port, proto: "tcp", owner: "haproxy stats" },
   ],
   health: () => haproxyHealth(),
-  steps: () => [
-    {
-      id: "config",
-      title: "Write haproxy.cfg and check it with haproxy -c",
-      on: "each",
-      after: ["pacemaker"],
-    },
-    // Pacemaker (or keepalived's tracking) owns the start; systemd must not start it at boot (E19).
-    {
-      id: "unit-disabled",
-      title: "Disable haproxy.service at boot: the cluster starts it",
-      on: "each",
-      after: ["config"],
-    },
-    {
-      id: "resources",
-      title: "Load the HAProxy clone and VIP resources into the CIB",
-      on: "bootstrap",
-      after: ["unit-disabled"],
-    },
-    {
-      id: "vip-up",
-      title: "Wait until every VIP answers on a controller",
-      on: "bootstrap",
-      after: ["resources"],
-    },
-  ],
+  steps: (topology) => haproxySteps(topology.vipManager),
 };

@@ -1,5 +1,6 @@
 import type { ServiceDef } from "../types.ts";
 import { chronyConfig, etcHosts, MODULES_LOAD, sysctlConfig } from "./files.ts";
+import { hostPrepSteps } from "./steps.ts";
 
 export const hostPrep: ServiceDef = {
   id: "host-prep",
@@ -35,20 +36,5 @@ export const hostPrep: ServiceDef = {
   ],
   listens: (_topology, host) =>
     host.controllerIndex > 0 ? [{ address: "0.0.0.0", port: 123, proto: "udp", owner: "chrony" }] : [],
-  steps: () => [
-    { id: "packages", title: "Install the packages every service on the host needs", on: "each" },
-    {
-      id: "files",
-      title: "Write /etc/hosts, sysctl, modules-load and chrony.conf",
-      on: "each",
-      after: ["packages"],
-    },
-    { id: "kernel", title: "Load br_netfilter and apply the sysctls", on: "each", after: ["files"] },
-    {
-      id: "time",
-      title: "Restart chrony and wait until the clock is synchronised",
-      on: "each",
-      after: ["files"],
-    },
-  ],
+  steps: () => hostPrepSteps(),
 };

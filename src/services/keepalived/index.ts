@@ -4,6 +4,7 @@ import type { ResolvedHost, Topology } from "../../topology/types.ts";
 import { vipList } from "../haproxy/vips.ts";
 import { controllerNames, controllers } from "../hosts.ts";
 import type { ServiceDef } from "../types.ts";
+import { keepalivedSteps } from "./steps.ts";
 
 /** keepalived refuses (config error) an auth_pass longer than 8 characters. */
 export const AUTH_PASS_LENGTH = 8;
@@ -99,13 +100,5 @@ export const keepalived: ServiceDef = {
       onChange: { reload: ["keepalived"] },
     },
   ],
-  steps: () => [
-    { id: "config", title: "Write keepalived.conf; keepalived -t", on: "each" },
-    {
-      id: "start",
-      title: "Start keepalived; wait until exactly one controller holds each VIP",
-      on: "each",
-      after: ["config"],
-    },
-  ],
+  steps: (topology) => (topology.vipManager === "keepalived" ? keepalivedSteps() : []),
 };

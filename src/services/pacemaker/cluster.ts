@@ -23,6 +23,9 @@ export function clusterPacemaker(topology: Topology, secret: RenderContext["secr
         username: host.bmc.user,
         password: secret(host.bmc.password_secret),
         lanplus: host.bmc.lanplus ? "1" : "0",
+        // Suite 3 (SHA1, AES-128): what BMCs support by default; without it ipmitool first tries
+        // suites the BMC refuses, and each call takes ~14 s longer (the lab BMCs require 3).
+        ...(host.bmc.lanplus ? { cipher: "3" } : {}),
         pcmk_host_list: host.name,
         // Two nodes that lose each other race to fence: delaying the device that shoots the
         // bootstrap node lets the bootstrap node win, so exactly one survives.

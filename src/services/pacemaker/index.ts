@@ -4,12 +4,14 @@ import type { Topology } from "../../topology/types.ts";
 import { controllerNames } from "../hosts.ts";
 import { services } from "../registry.ts";
 import type { PacemakerContribution, ServiceDef } from "../types.ts";
+import { CIB_PATH } from "./cib-load.ts";
 import { clusterPacemaker } from "./cluster.ts";
 import { corosyncConfig } from "./corosync.ts";
 import { pacemakerHealth } from "./health.ts";
+import { pacemakerSteps } from "./steps.ts";
 
-/** Where the rendered CIB lands; a deploy step loads it with `cibadmin --replace`. */
-export const CIB_PATH = "/etc/hastack/cib.xml";
+/** Where the rendered CIB lands; the cib step loads what differs with `cibadmin --replace`. */
+export { CIB_PATH };
 
 /** The CIB from every deployed service's contribution, in registry order. */
 export function clusterCib(topology: Topology): string {
@@ -73,33 +75,7 @@ export const pacemaker: ServiceDef = {
     { address: host.ip, port: 2224, proto: "tcp", owner: "pcsd" },
   ],
   health: pacemakerHealth,
-  steps: () => [
-    { id: "corosync-config", title: "Write corosync.conf and the authkey; corosync -t", on: "each" },
-    { id: "hacluster-password", title: "Set the hacluster password", on: "each" },
-    // Boot does not start the cluster stack: a fenced node comes back without rejoining until an operator looks (E19).
-    {
-      id: "units",
-      title: "Disable corosync/pacemaker at boot; start them now",
-      on: "each",
-      after: ["corosync-config"],
-    },
-    {
-      id: "quorum",
-      title: "Wait until every controller is a member and the cluster is quorate",
-      on: "bootstrap",
-      after: ["units"],
-    },
-    {
-      id: "cib-base",
-      title: "Load cluster properties and fencing devices (crm_verify first)",
-      on: "bootstrap",
-      after: ["quorum"],
-    },
-    {
-      id: "fence-check",
-      title: "Check every fence device answers a status request",
-      on: "bootstrap",
-      after: ["cib-base"],
-    },
-  ],
+  // Boot does not start the cluster stack: a fenced node comes back without rejoining until an
+  // operator looks (E19); see steps.ts.
+  steps: () => pacemakerSteps(),
 };

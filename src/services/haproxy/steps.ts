@@ -1,0 +1,89 @@
+import { HastackError } from "../../util/errors.ts";
+import { controllers } from "../hosts.ts";
+import { enabledUnits, unitActive, unitEnabled, validateBeforeWrite, waitUntil } from "../step-kit.ts";
+import type { StepContext, StepSpec } from "../types.ts";
+import { vipHolders } from "../vip/index.ts";
+import { vipList } from "./vips.ts";
+
+/**
+ * `haproxy -c` on the new config before the files step writes it (and the restart step reloads
+ * HAProxy with it): a config HAProxy rejects never reaches /etc/haproxy/haproxy.cfg.
+ */
+const validate = validateBeforeWrite(
+  {
+    id: "validate",
+    title: "Check the new haproxy.cfg with haproxy -c before it replaces the old one",
+    on: "each",
+  },
+  "/etc/haproxy/haproxy.cfg",
+  (candidate) => ["haproxy", "-c", "-q", "-f", candidate],
+);
+
+/**
+ * With Pacemaker managing the VIPs, HAProxy is a cloned resource: systemd must not start it at
+ * boot (the cluster does, and only where it decides). With keepalived, systemd runs it.
+ */
+const unit: StepSpec = {
+  id: "unit",
+  title: "haproxy.service: off at boot under Pacemaker, enabled and running under keepalived",
+  on: "each",
+  after: ["files"],
+  async check(ctx) {
+    const state = await unitEnabled(ctx, "haproxy");
+    if (ctx.topology.vipManager === "pacemaker") return state !== "enabled";
+    return state === "enabled" && (await unitActive(ctx, "haproxy"));
+  },
+  async apply(ctx) {
+    if (ctx.topology.vipManager === "pacemaker") {
+      if ((await enabledUnits(ctx, ["haproxy"])).length > 0)
+        await ctx.run(["systemctl", "disable", "haproxy"]);
+      return;
+    }
+    await ctx.run(["systemctl", "enable", "--now", "haproxy"]);
+  },
+};
+
+export async function vipState(ctx: StepContext): Promise<true | string> {
+  const names = controllers(ctx.topology).map((h) => h.name);
+  const run = (host: string, argv: string[]) => ctx.peer(host).exec(argv, { timeoutMs: 10_000 });
+  const problems: string[] = [];
+  for (const v of vipList(ctx.topology)) {
+    const holders = await vipHolders(run, names, v.ip);
+    if (holders.length !== 1) {
+      problems.push(`${v.ip} held by ${holders.length === 0 ? "nobody" : holders.join(" and ")}`);
+      continue;
+    }
+    // The holder's HAProxy answers on its stats socket (HAProxy, not only the address, is up).
+    const r = await ctx
+      .peer(holders[0] as string)
+      .exec(["sh", "-c", "echo 'show info' | socat - UNIX-CONNECT:/run/haproxy/admin.sock"]);
+    if (r.code !== 0 || !r.stdout.includes("Name: HAProxy"))
+      problems.push(`HAProxy on ${holders[0]} does not answer`);
+  }
+  return problems.length === 0 ? true : problems.join("; ");
+}
+
+const vipUp: StepSpec = {
+  id: "vip-up",
+  title: "Wait until each VIP is on exactly one controller, with HAProxy answering there",
+  on: "bootstrap",
+  after: ["pacemaker.started"],
+  async check(ctx) {
+    return (await vipState(ctx)) === true;
+  },
+  async apply(ctx) {
+    await waitUntil(ctx, "bring up the VIPs", () => vipState(ctx), { timeoutMs: 90_000 });
+  },
+};
+
+export function haproxySteps(vipManager: string): StepSpec[] {
+  if (vipManager !== "pacemaker" && vipManager !== "keepalived")
+    throw new HastackError("E_VIP_MANAGER", `Cannot deploy HAProxy: unknown vip_manager ${vipManager}`);
+  return [
+    validate,
+    { id: "files", title: "Write haproxy.cfg (reload where it runs)", on: "each", after: ["validate"] },
+    unit,
+    // Under keepalived, keepalived's own start step waits for the VIPs (it comes after HAProxy).
+    ...(vipManager === "pacemaker" ? [vipUp] : []),
+  ];
+}

@@ -1,0 +1,182 @@
+import { HastackError } from "../../util/errors.ts";
+import { parseXml } from "../../util/xml.ts";
+import { controllers } from "../hosts.ts";
+import { enabledUnits, inactiveUnits, waitUntil } from "../step-kit.ts";
+import type { StepContext, StepSpec } from "../types.ts";
+import { cibDiff, loadCib } from "./cib-load.ts";
+import { type ClusterFacts, clusterFacts } from "./health.ts";
+
+const STACK = ["corosync", "pacemaker"];
+
+async function facts(ctx: StepContext): Promise<ClusterFacts> {
+  const r = await ctx.run(["crm_mon", "--output-as=xml", "--one-shot", "--inactive"], { timeoutMs: 20_000 });
+  return clusterFacts(parseXml(r.stdout), ctx.host.name);
+}
+
+/** Salt of a `$6$salt$hash` shadow entry, or undefined for locked or other hash kinds. */
+async function shadowHash(ctx: StepContext): Promise<string | undefined> {
+  const r = await ctx.run(["getent", "shadow", "hacluster"]);
+  const hash = r.stdout.split(":")[1] ?? "";
+  return hash.startsWith("$6$") ? hash : undefined;
+}
+
+/**
+ * SHA-512 crypt rather than Debian's default yescrypt: `openssl passwd -6` can recompute it from
+ * the salt with the password on stdin, so the check needs no state of its own.
+ */
+const hacluster: StepSpec = {
+  id: "hacluster-password",
+  title: "Set the hacluster password",
+  on: "each",
+  async check(ctx) {
+    const hash = await shadowHash(ctx);
+    if (!hash) return false;
+    const salt = hash.split("$")[2] ?? "";
+    const r = await ctx.run(["openssl", "passwd", "-6", "-salt", salt, "-stdin"], {
+      stdin: `${ctx.secret("hacluster_password")}\n`,
+    });
+    return r.stdout.trim() === hash;
+  },
+  async apply(ctx) {
+    await ctx.run(["chpasswd", "-c", "SHA512"], { stdin: `hacluster:${ctx.secret("hacluster_password")}\n` });
+  },
+};
+
+/**
+ * Not started at boot. A node that was fenced (rebooted) must not rejoin on its own: whatever made
+ * it misbehave is still there, and a fence loop (rejoin, fail, get shot) is worse than a node
+ * that waits for an operator (E19). The drills' restore and `hastack deploy` start it explicitly.
+ */
+const units: StepSpec = {
+  id: "units",
+  title: "Keep corosync/pacemaker off at boot (E19); start them now",
+  on: "each",
+  after: ["files", "hacluster-password"],
+  async check(ctx) {
+    return (await enabledUnits(ctx, STACK)).length === 0 && (await inactiveUnits(ctx, STACK)).length === 0;
+  },
+  async apply(ctx) {
+    await ctx.run(["corosync", "-t"]);
+    const on = await enabledUnits(ctx, STACK);
+    if (on.length > 0) await ctx.run(["systemctl", "disable", ...on]);
+    await ctx.run(["systemctl", "start", ...STACK], { timeoutMs: 120_000 });
+  },
+};
+
+function membership(f: ClusterFacts, want: string[]): true | string {
+  const online = f.nodes.filter((n) => n.state === "online").map((n) => n.name);
+  const missing = want.filter((h) => !online.includes(h));
+  if (!f.quorum) return `no quorum (online: ${online.join(", ") || "none"})`;
+  if (!f.dc) return "no DC elected yet";
+  return missing.length === 0 ? true : `not online yet: ${missing.join(", ")}`;
+}
+
+const quorum: StepSpec = {
+  id: "quorum",
+  title: "Wait until every controller is online and the cluster is quorate",
+  on: "bootstrap",
+  after: ["units"],
+  async check(ctx) {
+    const want = controllers(ctx.topology).map((h) => h.name);
+    return membership(await facts(ctx), want) === true;
+  },
+  async apply(ctx) {
+    const want = controllers(ctx.topology).map((h) => h.name);
+    await waitUntil(ctx, "form the Pacemaker cluster", async () => membership(await facts(ctx), want), {
+      timeoutMs: 180_000,
+    });
+  },
+};
+
+const cib: StepSpec = {
+  id: "cib",
+  title:
+    "Load properties, fencing, HAProxy clone and VIPs into the CIB (crm_verify first; only what differs)",
+  on: "bootstrap",
+  // HAProxy's config must be on disk and its unit left to Pacemaker before the clone starts it.
+  after: ["quorum", "haproxy.unit"],
+  async check(ctx) {
+    const d = await cibDiff(ctx);
+    if (ctx.dryRun && (d.properties.length > 0 || d.scopes.length > 0))
+      ctx.log.info(`would load ${[...d.properties.map(([n]) => n), ...d.scopes].join(", ")}`);
+    return d.properties.length === 0 && d.scopes.length === 0;
+  },
+  async apply(ctx) {
+    await loadCib(ctx, await cibDiff(ctx));
+  },
+};
+
+function allStarted(f: ClusterFacts): true | string {
+  const bad = f.resources.filter((r) => r.failed || r.nodes.length === 0 || r.role !== "Started");
+  if (f.resources.length === 0) return "no resources in the CIB";
+  if (bad.length > 0)
+    return `not started: ${bad.map((r) => `${r.id} (${r.failed ? "FAILED" : r.role})`).join(", ")}`;
+  if (f.failures.length > 0)
+    return `failed actions: ${f.failures.map((x) => `${x.op} on ${x.node} ${x.exitReason}`).join("; ")}`;
+  return true;
+}
+
+const started: StepSpec = {
+  id: "started",
+  title: "Wait until every resource (fence devices, HAProxy, VIPs) is started, no failed actions",
+  on: "bootstrap",
+  after: ["cib"],
+  async check(ctx) {
+    return allStarted(await facts(ctx)) === true;
+  },
+  async apply(ctx) {
+    // Failed actions of an earlier run (a fence device that once timed out) keep status degraded:
+    // clear them once, then wait for the cluster to settle.
+    if ((await facts(ctx)).failures.length > 0) await ctx.run(["crm_resource", "--cleanup"]);
+    await waitUntil(ctx, "start the cluster resources", async () => allStarted(await facts(ctx)), {
+      timeoutMs: 180_000,
+      intervalMs: 2000,
+    });
+  },
+};
+
+/**
+ * A status request to every controller's BMC with the same parameters the fence devices carry,
+ * given to fence_ipmilan on stdin (its documented way of taking options) so no password is in argv.
+ */
+const fenceCheck: StepSpec = {
+  id: "fence-check",
+  title: "Check every controller's BMC answers fence_ipmilan (status)",
+  on: "bootstrap",
+  after: ["started"],
+  async check(ctx) {
+    if (!ctx.topology.settings.pacemaker.fencing) return true;
+    for (const host of controllers(ctx.topology)) {
+      if (!host.bmc) continue;
+      const stdin = [
+        `ip=${host.bmc.address}`,
+        `ipport=${host.bmc.port}`,
+        `username=${host.bmc.user}`,
+        `password=${ctx.secret(host.bmc.password_secret)}`,
+        ...(host.bmc.lanplus ? ["lanplus=1", "cipher=3"] : []),
+        "action=status",
+        "",
+      ].join("\n");
+      const r = await ctx.transport.exec(["fence_ipmilan"], { stdin, timeoutMs: 60_000 });
+      if (r.code !== 0 || !/Status: ON/i.test(r.stdout)) {
+        throw new HastackError(
+          "E_FENCE_CHECK",
+          `Cannot reach the BMC of ${host.name} (${host.bmc.address}) from ${ctx.host.name} with fence_ipmilan: exit code ${r.code}: ${(r.stderr || r.stdout).trim().split("\n").slice(-3).join(" ")}`,
+        );
+      }
+    }
+    return true;
+  },
+};
+
+export function pacemakerSteps(): StepSpec[] {
+  return [
+    { id: "files", title: "Write corosync.conf, the authkey and the CIB file", on: "each" },
+    hacluster,
+    units,
+    quorum,
+    cib,
+    started,
+    fenceCheck,
+  ];
+}

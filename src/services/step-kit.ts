@@ -1,0 +1,122 @@
+/**
+ * @module
+ * Small helpers the services' deploy steps share: waiting for a cluster to converge, reading a
+ * file as the deploy would write it, and asking systemd about units.
+ */
+import { createHash } from "node:crypto";
+import { materialize, secretsIn } from "../inventory/secrets.ts";
+import { HastackError } from "../util/errors.ts";
+import { renderTopology } from "./render.ts";
+import type { StepContext, StepSpec } from "./types.ts";
+
+export interface WaitOptions {
+  timeoutMs?: number;
+  intervalMs?: number;
+}
+
+/**
+ * Polls `probe` until it says true. A string answer means "not yet, because ...": the last one
+ * goes into the error so a timeout says what was still wrong, not only that it timed out.
+ */
+export async function waitUntil(
+  ctx: StepContext,
+  what: string,
+  probe: () => Promise<true | string>,
+  opts: WaitOptions = {},
+): Promise<void> {
+  const timeoutMs = opts.timeoutMs ?? 120_000;
+  const intervalMs = opts.intervalMs ?? 1000;
+  const deadline = Date.now() + timeoutMs;
+  let last = "";
+  for (;;) {
+    if (ctx.signal.aborted)
+      throw new HastackError("E_STEP_ABORTED", `Cannot ${what} on ${ctx.host.name}: aborted`);
+    const answer = await probe().catch((e: unknown) => (e instanceof Error ? e.message : String(e)));
+    if (answer === true) return;
+    last = answer;
+    if (Date.now() > deadline) {
+      throw new HastackError(
+        "E_STEP_WAIT",
+        `Cannot ${what} on ${ctx.host.name}: still not there after ${Math.round(timeoutMs / 1000)} s: ${last}`,
+      );
+    }
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+/** The text of a rendered file of this host, secrets swapped in (to validate before writing). */
+export function renderedText(ctx: StepContext, path: string): string {
+  const files = renderTopology(ctx.topology, [ctx.host.name]).files.get(ctx.host.name) ?? [];
+  const file = files.find((f) => f.path === path);
+  if (!file)
+    throw new HastackError(
+      "E_STEP_NO_FILE",
+      `Cannot find ${path} among the files rendered for ${ctx.host.name}`,
+    );
+  return materialize(file.text, Object.fromEntries(secretsIn(file.text).map((n) => [n, ctx.secret(n)])));
+}
+
+/** `systemctl is-enabled`: "enabled", "disabled", "masked", "static"... */
+export async function unitEnabled(ctx: StepContext, unit: string): Promise<string> {
+  const r = await ctx.transport.exec(["systemctl", "is-enabled", unit]);
+  return r.stdout.trim() || "unknown";
+}
+
+export async function unitActive(ctx: StepContext, unit: string): Promise<boolean> {
+  return (await ctx.transport.exec(["systemctl", "is-active", "--quiet", unit])).code === 0;
+}
+
+/** Names `units` that are enabled at boot, so a step can say which ones it disables. */
+export async function enabledUnits(ctx: StepContext, units: readonly string[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const u of units) if ((await unitEnabled(ctx, u)) === "enabled") out.push(u);
+  return out;
+}
+
+export async function inactiveUnits(ctx: StepContext, units: readonly string[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const u of units) if (!(await unitActive(ctx, u))) out.push(u);
+  return out;
+}
+
+/** SQL for a string literal: the values here are generated secrets (letters and digits), quoted anyway. */
+export function sqlString(value: string): string {
+  return `'${value.replace(/\\/g, "\\\\").replace(/'/g, "\\'")}'`;
+}
+
+/**
+ * A step that runs a config checker (`haproxy -c`, `keepalived -t`) on the rendered file before
+ * the engine's files step writes it, so a config the daemon rejects never replaces a working one.
+ * In the wanted state when the file on the host already is the rendered one, or when this run
+ * validated exactly that content.
+ */
+export function validateBeforeWrite(
+  base: Omit<StepSpec, "check" | "apply">,
+  path: string,
+  checker: (candidate: string) => string[],
+): StepSpec {
+  const validated = new Map<string, string>();
+  const candidate = `${path.replace(/[^/]+$/, "")}.hastack-candidate`;
+  return {
+    ...base,
+    async check(ctx) {
+      const want = sha256(renderedText(ctx, path));
+      if (validated.get(ctx.host.name) === want) return true;
+      return (await ctx.transport.stat([path])).get(path)?.sha256 === want;
+    },
+    async apply(ctx) {
+      const text = renderedText(ctx, path);
+      await ctx.transport.writeFile(candidate, text, { owner: "root", group: "root", mode: 0o600 });
+      try {
+        await ctx.run(checker(candidate));
+      } finally {
+        await ctx.transport.exec(["rm", "-f", candidate]);
+      }
+      validated.set(ctx.host.name, sha256(text));
+    },
+  };
+}
+
+function sha256(text: string): string {
+  return createHash("sha256").update(text).digest("hex");
+}
