@@ -11,6 +11,7 @@ import {
 } from "./checker.ts";
 import { galeraConfig } from "./config.ts";
 import { galeraHealth } from "./health.ts";
+import { galeraSteps } from "./steps.ts";
 
 export const galera: ServiceDef = {
   id: "galera",
@@ -25,6 +26,11 @@ export const galera: ServiceDef = {
       name: "galera_check",
       kind: "password",
       description: "read-only MariaDB user of the HAProxy health checker",
+    },
+    {
+      name: "db_probe",
+      kind: "password",
+      description: "MariaDB user hastack_probe of `hastack status` (rights on database hastack_probe only)",
     },
   ],
   files: (ctx, host) => [
@@ -93,31 +99,5 @@ export const galera: ServiceDef = {
     { address: host.ip, port: topology.settings.galera.check_port, proto: "tcp", owner: "galera checker" },
   ],
   health: galeraHealth,
-  steps: () => [
-    { id: "config", title: "Write galera.cnf; keep mariadb.service from starting at boot", on: "each" },
-    {
-      id: "bootstrap",
-      title: "Bootstrap the cluster with galera_new_cluster (safe_to_bootstrap checked)",
-      on: "bootstrap",
-      after: ["config"],
-    },
-    {
-      id: "users",
-      title: "Set the root password; create SST and checker users; drop anonymous users",
-      on: "bootstrap",
-      after: ["bootstrap"],
-    },
-    {
-      id: "join",
-      title: "Start MariaDB and wait for Synced, one node at a time",
-      on: "serial",
-      after: ["users"],
-    },
-    {
-      id: "checker",
-      title: "Start galera-check.socket; expect 200 from every node",
-      on: "each",
-      after: ["join"],
-    },
-  ],
+  steps: () => galeraSteps(),
 };
