@@ -10,8 +10,12 @@ packages=(
   ipmitool
   iproute2
   iptables
+  util-linux          # nsenter, flock
+  iputils-ping
+  debian-archive-keyring  # mmdebstrap verifies the Debian mirror with it
   openssh-server      # a real sshd on loopback for transport tests
   openssh-client
+  sudo                # the transport's sudo path is tested as root
   ca-certificates
 )
 missing=()
