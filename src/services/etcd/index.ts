@@ -3,6 +3,7 @@ import type { ResolvedHost, Topology } from "../../topology/types.ts";
 import { controllerNames, controllers } from "../hosts.ts";
 import type { ServiceDef } from "../types.ts";
 import { etcdHealth } from "./health.ts";
+import { etcdSteps } from "./steps.ts";
 
 export const ETCD_CLIENT_PORT = 2379;
 export const ETCD_PEER_PORT = 2380;
@@ -67,10 +68,5 @@ export const etcd: ServiceDef = {
     { address: host.ip, port: ETCD_PEER_PORT, proto: "tcp", owner: "etcd peer" },
   ],
   health: etcdHealth,
-  steps: () => [
-    { id: "config", title: "Write /etc/default/etcd", on: "each" },
-    // "new" needs every member starting within the election window: start them together.
-    { id: "start", title: "Start etcd on every controller at once", on: "each", after: ["config"] },
-    { id: "health", title: "etcdctl endpoint health on every member", on: "bootstrap", after: ["start"] },
-  ],
+  steps: () => etcdSteps(),
 };

@@ -3,6 +3,7 @@ import type { ResolvedHost, Topology } from "../../topology/types.ts";
 import { controllerNames } from "../hosts.ts";
 import type { ServiceDef } from "../types.ts";
 import { memcachedHealth } from "./health.ts";
+import { memcachedSteps } from "./steps.ts";
 
 export const MEMCACHED_PORT = 11211;
 
@@ -59,13 +60,5 @@ export const memcached: ServiceDef = {
     { address: host.ip, port: MEMCACHED_PORT, proto: "tcp", owner: "memcached" },
   ],
   health: () => memcachedHealth(),
-  steps: () => [
-    { id: "config", title: "Write memcached.conf", on: "each" },
-    {
-      id: "start",
-      title: "Restart memcached; check it answers on the management address",
-      on: "each",
-      after: ["config"],
-    },
-  ],
+  steps: () => memcachedSteps(),
 };

@@ -3,6 +3,7 @@ import type { ResolvedHost, Topology } from "../../topology/types.ts";
 import { controllerNames, controllers, erlangAddress } from "../hosts.ts";
 import type { ServiceDef } from "../types.ts";
 import { rabbitmqHealth } from "./health.ts";
+import { rabbitmqSteps } from "./steps.ts";
 
 export const AMQP_PORT = 5672;
 export const DIST_PORT = 25672;
@@ -108,22 +109,5 @@ export const rabbitmq: ServiceDef = {
     { address: host.ip, port: DIST_PORT, proto: "tcp", owner: "rabbitmq distribution" },
   ],
   health: rabbitmqHealth,
-  steps: () => [
-    { id: "config", title: "Write rabbitmq.conf, rabbitmq-env.conf and the Erlang cookie", on: "each" },
-    // RabbitMQ 4.0 peer discovery: a node alone waits (~10 min) for the configured cluster size,
-    // so every node starts at once, not the bootstrap node first (measured in real-tools.test.ts).
-    { id: "start", title: "Start RabbitMQ on every controller at once", on: "each", after: ["config"] },
-    {
-      id: "cluster",
-      title: "Wait until cluster_status lists every node running, no partitions",
-      on: "bootstrap",
-      after: ["start"],
-    },
-    {
-      id: "users",
-      title: "Create the vhost and the openstack user; delete guest",
-      on: "bootstrap",
-      after: ["cluster"],
-    },
-  ],
+  steps: () => rabbitmqSteps(),
 };

@@ -1,0 +1,214 @@
+import { HastackError } from "../../util/errors.ts";
+import { controllers } from "../hosts.ts";
+import { waitUntil } from "../step-kit.ts";
+import type { StepContext, StepSpec } from "../types.ts";
+
+/**
+ * All nodes start together: with classic_config on RabbitMQ 4.0 a node that starts alone waits
+ * (about 10 minutes) for the peers it lists before it gives up, so a one-at-a-time start is the
+ * slow path; started together they form one cluster (real-tools.test.ts measured it). Enabled at
+ * boot: a rebooted node rejoins its cluster by itself, pause_minority keeps a lone one harmless.
+ */
+const start: StepSpec = {
+  id: "start",
+  title: "Enable and start RabbitMQ on every controller at once",
+  on: "each",
+  after: ["files"],
+  timeoutMs: 900_000,
+  async check(ctx) {
+    return (
+      (await ctx.test(["systemctl", "is-enabled", "--quiet", "rabbitmq-server"])) &&
+      (await ctx.test(["systemctl", "is-active", "--quiet", "rabbitmq-server"]))
+    );
+  },
+  async apply(ctx) {
+    await ctx.run(["systemctl", "enable", "rabbitmq-server"]);
+    await ctx.run(["systemctl", "start", "rabbitmq-server"], { timeoutMs: 840_000 });
+  },
+};
+
+interface ClusterView {
+  running: string[];
+  partitions: number;
+}
+
+async function clusterView(ctx: StepContext, host = ctx.host.name): Promise<ClusterView> {
+  const r = await ctx
+    .peer(host)
+    .exec(["rabbitmq-diagnostics", "-q", "cluster_status", "--formatter", "json"], { timeoutMs: 30_000 });
+  if (r.code !== 0) return { running: [], partitions: 0 };
+  const s = JSON.parse(r.stdout) as { running_nodes?: string[]; partitions?: unknown };
+  const p = s.partitions;
+  const partitions = Array.isArray(p) ? p.length : Object.keys(p ?? {}).length;
+  return { running: s.running_nodes ?? [], partitions };
+}
+
+async function oneCluster(ctx: StepContext): Promise<true | string> {
+  const want = controllers(ctx.topology).map((h) => `rabbit@${h.name}`);
+  const view = await clusterView(ctx);
+  const missing = want.filter((n) => !view.running.includes(n));
+  if (view.partitions > 0) return `${view.partitions} partition(s)`;
+  return missing.length === 0 ? true : `not running in the cluster: ${missing.join(", ")}`;
+}
+
+/**
+ * A node that came up as a cluster of its own (it missed the others' start) is joined to the
+ * bootstrap node's cluster: stop_app, reset (its database is empty on a first deploy), join.
+ */
+async function joinStray(ctx: StepContext, host: string): Promise<void> {
+  const t = ctx.peer(host);
+  const seed = `rabbit@${ctx.topology.bootstrap}`;
+  ctx.log.warn(`rabbit@${host} runs apart from ${seed}; joining it`);
+  for (const argv of [
+    ["rabbitmqctl", "stop_app"],
+    ["rabbitmqctl", "reset"],
+    ["rabbitmqctl", "join_cluster", seed],
+    ["rabbitmqctl", "start_app"],
+  ]) {
+    const r = await t.exec(argv, { timeoutMs: 120_000 });
+    if (r.code !== 0)
+      throw new HastackError(
+        "E_RABBITMQ_JOIN",
+        `Cannot join rabbit@${host} to ${seed}: \`${argv.join(" ")}\` exited with code ${r.code}: ${r.stderr.trim()}`,
+      );
+  }
+}
+
+const cluster: StepSpec = {
+  id: "cluster",
+  title: "Wait until cluster_status lists every node running, no partitions",
+  on: "bootstrap",
+  after: ["start"],
+  timeoutMs: 600_000,
+  async check(ctx) {
+    return (await oneCluster(ctx)) === true;
+  },
+  async apply(ctx) {
+    const settle = Date.now() + 60_000;
+    await waitUntil(
+      ctx,
+      "form one RabbitMQ cluster",
+      async () => {
+        const ok = await oneCluster(ctx);
+        if (ok === true || Date.now() < settle) return ok;
+        const mine = (await clusterView(ctx)).running;
+        for (const h of controllers(ctx.topology)) {
+          const node = `rabbit@${h.name}`;
+          if (mine.includes(node)) continue;
+          const theirs = await clusterView(ctx, h.name);
+          if (theirs.running.length === 1 && theirs.running[0] === node) await joinStray(ctx, h.name);
+        }
+        return ok;
+      },
+      { timeoutMs: 300_000, intervalMs: 2000 },
+    );
+  },
+};
+
+async function json<T>(ctx: StepContext, argv: string[]): Promise<T> {
+  const r = await ctx.run([...argv, "--formatter", "json"], { timeoutMs: 60_000 });
+  return JSON.parse(r.stdout || "[]") as T;
+}
+
+async function missingAccess(ctx: StepContext): Promise<string[]> {
+  const { vhost, user } = ctx.topology.settings.rabbitmq;
+  const missing: string[] = [];
+  const vhosts = await json<{ name: string; default_queue_type?: string }[]>(ctx, [
+    "rabbitmqctl",
+    "-q",
+    "list_vhosts",
+    "name",
+    "default_queue_type",
+  ]);
+  const v = vhosts.find((x) => x.name === vhost);
+  if (!v) missing.push(`vhost ${vhost}`);
+  else if (v.default_queue_type !== "quorum") missing.push(`quorum as ${vhost}'s default queue type`);
+  const users = await json<{ user: string }[]>(ctx, ["rabbitmqctl", "-q", "list_users"]);
+  if (users.some((u) => u.user === "guest")) missing.push("guest deleted");
+  if (!users.some((u) => u.user === user)) missing.push(`user ${user}`);
+  else {
+    // The password on stdin, never in argv. Without -q: with it, rabbitmqctl never reads stdin
+    // and waits forever (RabbitMQ 4.0.5).
+    const auth = await ctx.transport.exec(["rabbitmqctl", "authenticate_user", user], {
+      stdin: `${ctx.secret("rabbitmq_openstack")}\n`,
+      timeoutMs: 60_000,
+    });
+    if (auth.code !== 0) missing.push(`${user}'s password`);
+    if (v) {
+      const perms = await json<{ vhost: string; configure: string; write: string; read: string }[]>(ctx, [
+        "rabbitmqctl",
+        "-q",
+        "list_user_permissions",
+        user,
+      ]);
+      const p = perms.find((x) => x.vhost === vhost);
+      if (!p || p.configure !== ".*" || p.write !== ".*" || p.read !== ".*")
+        missing.push(`${user}'s permissions on ${vhost}`);
+    }
+  }
+  return missing;
+}
+
+/** Declares a queue without x-queue-type as the openstack user and reports the type it got. */
+const queueTypeScript = `
+import sys, amqp
+host, user, vhost = sys.argv[1], sys.argv[2], sys.argv[3]
+conn = amqp.Connection(host=host, userid=user, password=sys.stdin.read().strip(), virtual_host=vhost, connect_timeout=5)
+conn.connect()
+ch = conn.channel()
+ch.queue_declare(queue="hastack-default-type-check", durable=True, auto_delete=False)
+conn.close()
+`;
+
+const users: StepSpec = {
+  id: "users",
+  title: "Create the vhost (quorum queues by default) and the openstack user; delete guest",
+  on: "bootstrap",
+  after: ["cluster"],
+  async check(ctx) {
+    const missing = await missingAccess(ctx);
+    if (missing.length > 0 && ctx.dryRun) ctx.log.info(`would set up: ${missing.join(", ")}`);
+    return missing.length === 0;
+  },
+  async apply(ctx) {
+    const { vhost, user } = ctx.topology.settings.rabbitmq;
+    const password = { stdin: `${ctx.secret("rabbitmq_openstack")}\n`, timeoutMs: 60_000 };
+    const missing = await missingAccess(ctx);
+    const q = ["rabbitmqctl", "-q"];
+    if (missing.includes(`vhost ${vhost}`))
+      await ctx.run([...q, "add_vhost", vhost, "--default-queue-type", "quorum"]);
+    else if (missing.some((m) => m.startsWith("quorum as")))
+      await ctx.run([...q, "update_vhost_metadata", vhost, "--default-queue-type", "quorum"]);
+    if (missing.includes(`user ${user}`)) await ctx.run(["rabbitmqctl", "add_user", user], password);
+    else if (missing.includes(`${user}'s password`))
+      await ctx.run(["rabbitmqctl", "change_password", user], password);
+    await ctx.run([...q, "set_permissions", "-p", vhost, user, ".*", ".*", ".*"]);
+    if (missing.includes("guest deleted")) await ctx.run([...q, "delete_user", "guest"]);
+    // Proof, not faith: a queue declared without a type must come out quorum.
+    await ctx.run(["python3", "-c", queueTypeScript, `${ctx.host.ip}:5672`, user, vhost], password);
+    const queues = await json<{ name: string; type: string }[]>(ctx, [
+      ...q,
+      "list_queues",
+      "-p",
+      vhost,
+      "name",
+      "type",
+    ]);
+    const probe = queues.find((x) => x.name === "hastack-default-type-check");
+    await ctx.run([...q, "delete_queue", "-p", vhost, "hastack-default-type-check"]);
+    if (probe?.type !== "quorum")
+      throw new HastackError(
+        "E_RABBITMQ_QUEUE_TYPE",
+        `Cannot make quorum the default queue type on ${ctx.host.name}: a queue declared without a type in ${vhost} came out ${probe?.type ?? "missing"}`,
+      );
+  },
+};
+
+export function rabbitmqSteps(): StepSpec[] {
+  return [
+    { id: "files", title: "Write rabbitmq.conf, rabbitmq-env.conf and the Erlang cookie", on: "each" },
+    start,
+    cluster,
+    users,
+  ];
+}
