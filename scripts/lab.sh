@@ -46,3 +46,10 @@ node=node_modules/.bin/node
 
 "$node" src/cli/main.ts lab up "$@"
 "$node" src/cli/main.ts lab status
+
+# The base layer on the lab: secrets (BMC passwords came with `lab up`), deploy, health.
+# known_hosts is pinned by `lab up`, so deploy needs no --trust-new-host-keys.
+inventory=${HASTACK_LAB_DIR:-/var/lib/hastack/lab}/inventory.yaml
+"$node" src/cli/main.ts secrets init -i "$inventory"
+"$node" src/cli/main.ts deploy -i "$inventory" --quiet
+"$node" src/cli/main.ts status -i "$inventory"
