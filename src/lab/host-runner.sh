@@ -34,6 +34,14 @@ for pair in $(echo "$links" | tr , ' '); do
   done
 done
 
+# A pulled plug leaves the old boot's cgroups behind (empty: nobody was left to remove them). The
+# next boot's systemd finds them, and its early oneshot units (tmpfiles-setup, sysctl...) die
+# with SIGKILL: /run then lacks /run/mysqld and /run/haproxy. Remove them, deepest first.
+for dir in "$cg" "$named"; do
+  [ "$dir" = - ] && continue
+  find "$dir" -mindepth 1 -depth -type d -exec rmdir {} + 2>/dev/null
+done
+
 echo "=== power on $(date -Is)" >>"$log"
 systemd-nspawn "$@" >>"$log" 2>&1 </dev/null &
 pid=$!
