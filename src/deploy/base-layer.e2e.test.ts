@@ -1,0 +1,141 @@
+/**
+ * The base layer deployed for real on the lab: deploy, status, idempotence, dry-run, resume after
+ * a failure, a changed host key, one drill. Runs after the lab's own e2e file (which ends with
+ * `lab down`): useLab() brings the lab back.
+ */
+import { spawnSync } from "node:child_process";
+import fs from "node:fs/promises";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import YAML from "yaml";
+import { type LabHandle, useLab } from "../lab/testing.ts";
+
+const CLI = path.resolve(import.meta.dirname, "../cli/main.ts");
+const CONTROLLERS = ["ctl1", "ctl2", "ctl3"];
+
+function hastack(args: string[], timeoutMs = 600_000) {
+  const started = performance.now();
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: "utf8", timeout: timeoutMs });
+  return { code: r.status, out: `${r.stdout}${r.stderr}`, seconds: (performance.now() - started) / 1000 };
+}
+
+/** A copy of the lab inventory beside it (so it still runs in the lab namespace), edited. */
+async function inventoryCopy(lab: LabHandle, name: string, edit: (doc: Record<string, unknown>) => void) {
+  const src = path.dirname(lab.inventoryPath);
+  const dir = path.join(src, `e2e-${name}`);
+  await fs.rm(dir, { recursive: true, force: true });
+  await fs.mkdir(dir, { mode: 0o700 });
+  for (const f of ["inventory.secrets.yaml", "id_ed25519", "known_hosts"])
+    await fs.copyFile(path.join(src, f), path.join(dir, f));
+  const doc = YAML.parse(await fs.readFile(lab.inventoryPath, "utf8")) as Record<string, unknown>;
+  edit(doc);
+  await fs.writeFile(path.join(dir, "inventory.yaml"), YAML.stringify(doc));
+  return { dir, inventory: path.join(dir, "inventory.yaml") };
+}
+
+let lab: LabHandle;
+const copies: string[] = [];
+
+beforeAll(async () => {
+  lab = await useLab((line) => process.stderr.write(`${line}\n`));
+});
+
+afterAll(async () => {
+  for (const dir of copies) await fs.rm(dir, { recursive: true, force: true });
+});
+
+describe("the base layer on the lab", () => {
+  it("deploys from scratch and is healthy", { timeout: 900_000 }, () => {
+    expect(hastack(["secrets", "init", "-i", lab.inventoryPath]).code).toBe(0);
+    const deploy = hastack(["deploy", "-i", lab.inventoryPath, "--quiet"], 900_000);
+    process.stderr.write(`full base-layer deploy: ${deploy.seconds.toFixed(1)} s\n`);
+    expect(deploy.out).toMatch(/0 failed/);
+    expect(deploy.code).toBe(0);
+    const status = hastack(["status", "-i", lab.inventoryPath], 120_000);
+    expect(status.out).toMatch(/healthy: \d+ checks ok/);
+    expect(status.code).toBe(0);
+  });
+
+  it("changes nothing on a second deploy, in under 30 s", () => {
+    const again = hastack(["deploy", "-i", lab.inventoryPath, "--quiet"]);
+    process.stderr.write(`no-op re-deploy: ${again.seconds.toFixed(1)} s\n`);
+    expect(again.code).toBe(0);
+    expect(again.out).toMatch(/\b0 changed\b/);
+    expect(again.seconds).toBeLessThan(30);
+  });
+
+  it("shows exactly an edited HAProxy setting under --dry-run, on each controller, and changes nothing", async () => {
+    const copy = await inventoryCopy(lab, "dry-run", (doc) => {
+      doc.services = {
+        ...(doc.services as object),
+        haproxy: { ...((doc.services as { haproxy?: object })?.haproxy ?? {}), check: { rise: 3 } },
+      };
+    });
+    copies.push(copy.dir);
+    const dry = hastack(["deploy", "-i", copy.inventory, "--dry-run"]);
+    expect(dry.code).toBe(0);
+    const lines = dry.out.split("\n");
+    const removed = lines.filter((l) => /^-\s+server /.test(l));
+    const added = lines.filter((l) => /^\+\s+server /.test(l));
+    // Every server line of every listener, on each controller, differing only in rise.
+    expect(removed.length).toBeGreaterThan(0);
+    expect(added.map((l) => l.slice(1))).toEqual(removed.map((l) => l.slice(1).replace("rise 2", "rise 3")));
+    expect(lines.filter((l) => /^[-+](?![-+])/.test(l)).length).toBe(removed.length + added.length);
+    const shown = lines.filter((l) => /^\w+: \/\S+$/.test(l));
+    expect(shown.sort()).toEqual(CONTROLLERS.map((h) => `${h}: /etc/haproxy/haproxy.cfg`));
+    // Nothing was written: the real inventory still deploys with 0 changed.
+    expect(hastack(["deploy", "-i", lab.inventoryPath, "--quiet"]).out).toMatch(/\b0 changed\b/);
+  });
+
+  it("names host, step and stderr when a step fails, and --resume finishes the run", async () => {
+    // A broken unit on one host: memcached masked on ctl2, so its start step cannot enable it.
+    await lab.ssh("ctl2", ["sh", "-c", "systemctl stop memcached && systemctl mask memcached"]);
+    try {
+      const failed = hastack(["deploy", "-i", lab.inventoryPath, "--quiet"]);
+      expect(failed.code).not.toBe(0);
+      expect(failed.out).toMatch(/memcached\.start/);
+      expect(failed.out).toMatch(
+        /Cannot apply memcached\.start on ctl2: .*systemctl.*exited with code \d+: .*masked/,
+      );
+      expect(failed.out).toMatch(/--resume/);
+    } finally {
+      await lab.ssh("ctl2", ["systemctl", "unmask", "memcached"]);
+    }
+    const resumed = hastack(["deploy", "-i", lab.inventoryPath, "--resume", "--quiet"]);
+    expect(resumed.code).toBe(0);
+    expect(resumed.out).toMatch(/done before \(resumed\)/);
+    expect((await lab.ssh("ctl2", ["systemctl", "is-active", "memcached"])).stdout.trim()).toBe("active");
+  });
+
+  it("refuses a changed host key with a clear error", async () => {
+    const copy = await inventoryCopy(lab, "host-key", () => {});
+    copies.push(copy.dir);
+    const file = path.join(copy.dir, "known_hosts");
+    const lines = (await fs.readFile(file, "utf8")).split("\n");
+    const i = lines.findIndex((l) => l.includes("10.20.0.12"));
+    const [hostPart = "", type = "", key = ""] = lines[i]?.split(" ") ?? [];
+    // Another valid-looking key: the middle of the base64 blob changed.
+    const mid = Math.floor(key.length / 2);
+    const altered = `${key.slice(0, mid)}${key[mid] === "A" ? "B" : "A"}${key.slice(mid + 1)}`;
+    lines[i] = `${hostPart} ${type} ${altered}`;
+    await fs.writeFile(file, lines.join("\n"));
+    const refused = hastack(["deploy", "-i", copy.inventory, "--dry-run"]);
+    expect(refused.code).not.toBe(0);
+    expect(refused.out).toMatch(/host key/i);
+    expect(refused.out).toMatch(/ctl2|10\.20\.0\.12/);
+  });
+
+  it("survives a hard power-off of the VIP holder (drill), with measured downtime", {
+    timeout: 600_000,
+  }, () => {
+    const drill = hastack(
+      ["drill", "vip-holder-poweroff", "-i", lab.inventoryPath, "--healthy-timeout", "300"],
+      600_000,
+    );
+    process.stderr.write(`${drill.out}\n`);
+    expect(drill.out).toMatch(/downtime: [\d.]+ s/);
+    expect(drill.out).toMatch(/healthy again after [\d.]+/);
+    const status = hastack(["status", "-i", lab.inventoryPath], 120_000);
+    expect(status.code).toBe(0);
+  });
+});
