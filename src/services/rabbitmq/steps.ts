@@ -142,7 +142,7 @@ async function missingAccess(ctx: StepContext): Promise<string[]> {
         user,
       ]);
       const p = perms.find((x) => x.vhost === vhost);
-      if (!p || p.configure !== ".*" || p.write !== ".*" || p.read !== ".*")
+      if (p?.configure !== ".*" || p.write !== ".*" || p.read !== ".*")
         missing.push(`${user}'s permissions on ${vhost}`);
     }
   }
