@@ -23,8 +23,11 @@ async function powerBack(ctx: DrillContext, host: string): Promise<void> {
 }
 
 async function startClusterStack(ctx: DrillContext, host: string): Promise<void> {
-  const deadline = Date.now() + 90_000;
+  const deadline = Date.now() + 180_000;
   for (;;) {
+    // The fence of an isolated node may land after the heal (fencing takes seconds): a node
+    // powered off meanwhile is powered on again here, or SSH would never answer.
+    if ((await ctx.injector.powerStatus(host).catch(() => "on")) === "off") await ctx.injector.powerOn(host);
     const result = await ctx.pool
       .get(host)
       .exec(["systemctl", "start", "corosync", "pacemaker"], { timeoutMs: 30_000 })
