@@ -12,7 +12,7 @@ import type { StepContext, StepSpec } from "../services/types.ts";
 import { shellQuote } from "../transport/shell-quote.ts";
 import { unifiedDiff } from "./diff.ts";
 import type { DeployEvent } from "./events.ts";
-import type { RestartBook, UnitControl } from "./restarts.ts";
+import { isUnitFile, type RestartBook, type UnitControl } from "./restarts.ts";
 
 export interface BuiltinEnv {
   secrets: Readonly<Record<string, string>>;
@@ -126,6 +126,8 @@ export function filesStep(
         })),
       );
       ctx.log.info(`wrote ${diffs.map((d) => d.want.file.path).join(", ")}`);
+      // Before any restart reads it: a changed unit file is invisible to systemd until reloaded.
+      if (diffs.some((d) => isUnitFile(d.want.file.path))) await ctx.run(env.units.daemonReload());
     },
   };
 }

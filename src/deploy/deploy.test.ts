@@ -44,6 +44,7 @@ const units: UnitControl = {
   isActive: (u) => ["sh", "-c", 'test -e "$HASTACK_ROOT/active-$1"', "sh", u],
   restart: (u) => ["sh", "-c", 'echo "restart $1" >> "$HASTACK_ROOT/units.log"', "sh", u],
   reload: (u) => ["sh", "-c", 'echo "reload $1" >> "$HASTACK_ROOT/units.log"', "sh", u],
+  daemonReload: () => ["sh", "-c", 'echo "daemon-reload" >> "$HASTACK_ROOT/daemon.log"'],
 };
 
 function appendStep(id: string, extra: Partial<StepSpec> = {}): StepSpec {
@@ -63,7 +64,7 @@ function setup(opts: { hosts?: string[]; web?: string; extraSteps?: StepSpec[] }
   const names = opts.hosts ?? ["ctl1", "ctl2", "ctl3"];
   const lh = localHosts(names);
   const topology = testTopology(lh.dir, names);
-  const state = { web: opts.web ?? "port = 80" };
+  const state = { web: opts.web ?? "port = 80", unit: "[Service]\nExecStart=/usr/bin/web\n" };
   const svc: ServiceDef = {
     id: "web",
     title: "web",
@@ -75,6 +76,14 @@ function setup(opts: { hosts?: string[]; web?: string; extraSteps?: StepSpec[] }
         group,
         mode: 0o640,
         content: `# ${host.name}\n${state.web}\npassword = ${ctx.secret("web_password")}\n`,
+        onChange: { restart: ["web"] },
+      },
+      {
+        path: "/etc/systemd/system/web.service",
+        owner,
+        group,
+        mode: 0o644,
+        content: state.unit,
         onChange: { restart: ["web"] },
       },
       {
@@ -205,6 +214,18 @@ describe("deploy engine on local hosts", () => {
       .map((e) => (e as { host: string }).host);
     expect(order).toEqual(["ctl1", "ctl2"]);
     expect((await t.run()).counts.changed).toBe(0);
+  });
+
+  it("reloads systemd before restarting when a unit file changed", async () => {
+    const t = setup({ hosts: ["ctl1"] });
+    await t.run();
+    const root = t.roots.get("ctl1") ?? "";
+    writeFileSync(join(root, "active-web"), "");
+    t.state.unit = "[Service]\nExecStart=/usr/bin/web --fast\n";
+    await t.run();
+    // Once when the unit file was first written, once for the change; the restart step comes after.
+    expect(readFileSync(join(root, "daemon.log"), "utf8")).toBe("daemon-reload\ndaemon-reload\n");
+    expect(readFileSync(join(root, "units.log"), "utf8")).toBe("restart web\n");
   });
 
   it("owes a restart across a failed run: --resume still restarts", async () => {

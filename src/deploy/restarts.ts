@@ -5,13 +5,21 @@ export interface UnitControl {
   isActive(unit: string): string[];
   restart(unit: string): string[];
   reload(unit: string): string[];
+  /** Makes the service manager read changed unit files. */
+  daemonReload(): string[];
 }
 
 export const systemd: UnitControl = {
   isActive: (unit) => ["systemctl", "is-active", "--quiet", unit],
   restart: (unit) => ["systemctl", "restart", unit],
   reload: (unit) => ["systemctl", "reload-or-restart", unit],
+  daemonReload: () => ["systemctl", "daemon-reload"],
 };
+
+/** Files whose change systemd only sees after a daemon-reload. */
+export function isUnitFile(path: string): boolean {
+  return /^\/(etc|lib|usr\/lib|run)\/systemd\/(system|user)\//.test(path);
+}
 
 /**
  * Restarts owed because a file changed. Journaled as they are scheduled and done, so a run that
