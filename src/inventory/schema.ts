@@ -58,6 +58,12 @@ export const Bmc = z.strictObject({
   ),
   driver: z.enum(["ipmi"]).default("ipmi"),
   lanplus: z.boolean().default(true),
+  cipher_suite: z
+    .int()
+    .min(0)
+    .max(17)
+    .default(3)
+    .describe("IPMI 2.0 cipher suite for lanplus (3: AES-128, SHA1; 17: AES-128, SHA256 if the BMC has it)"),
 });
 export type Bmc = z.infer<typeof Bmc>;
 

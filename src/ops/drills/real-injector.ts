@@ -40,6 +40,7 @@ export function realInjector(
     const argv = [
       "-I",
       bmc.lanplus ? "lanplus" : "lan",
+      ...(bmc.lanplus ? ["-C", String(bmc.cipher_suite)] : []),
       "-H",
       bmc.address,
       "-p",

@@ -42,11 +42,14 @@ export async function runDrill(
 
   const faultAt = loop.now();
   let injected: Injected | undefined;
+  // How long the injection itself took (an IPMI call, an SSH round trip): the fault lands at its end.
+  let injectMs = 0;
   let downtime: Downtime = { downtimeMs: 0, failed: 0, total: 0, errors: [] };
   const violations = new Set<string>();
   try {
     injected = await drill.inject(ctx);
-    ctx.log(`${injected.action} at +${(faultAt / 1000).toFixed(2)} s`);
+    injectMs = loop.now() - faultAt;
+    ctx.log(`${injected.action} (took ${(injectMs / 1000).toFixed(2)} s)`);
     const current = injected;
     let watching = drill.watch !== undefined;
     const watcher = (async () => {
@@ -95,6 +98,7 @@ export async function runDrill(
     action: injected?.action ?? "",
     downtimeMs: Math.round(downtime.downtimeMs),
     goalMs,
+    injectMs: Math.round(injectMs),
     attempts: downtime.total,
     failedAttempts: downtime.failed,
     errors: downtime.errors.slice(0, 5),
@@ -114,7 +118,7 @@ export function formatDrillReport(r: DrillReport): string {
   const lines = [
     `drill ${r.drill}: ${r.action}`,
     `  downtime: ${s(r.downtimeMs)} (goal ${s(r.goalMs)}: ${r.downtimeMs <= r.goalMs ? "met" : "MISSED"})`,
-    `  first failure after ${s(r.firstFailureMs)}, back after ${s(r.recoveredMs)}; ${r.failedAttempts}/${r.attempts} probes failed`,
+    `  fault injected in ${s(r.injectMs)}; first failure ${s(r.firstFailureMs)} after the start of the injection, back after ${s(r.recoveredMs)}; ${r.failedAttempts}/${r.attempts} probes failed`,
   ];
   for (const e of r.errors) lines.push(`  error seen: ${e}`);
   for (const v of r.violations) lines.push(`  VIOLATION: ${v}`);

@@ -63,6 +63,8 @@ export interface DrillReport {
   action: string;
   downtimeMs: number;
   goalMs: number;
+  /** How long injecting took; the fault lands at its end. */
+  injectMs: number;
   firstFailureMs?: number;
   recoveredMs?: number;
   attempts: number;

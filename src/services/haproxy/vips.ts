@@ -32,7 +32,8 @@ export function haproxyPacemaker(topology: Topology): PacemakerContribution {
     type: "haproxy",
     params: {},
     ops: [
-      { name: "monitor", interval_s: 5, timeout_s: 20 },
+      // A dead HAProxy on the VIP holder is an outage until this monitor notices: keep it short.
+      { name: "monitor", interval_s: 2, timeout_s: 20 },
       { name: "start", interval_s: 0, timeout_s: 60 },
       { name: "stop", interval_s: 0, timeout_s: 60 },
     ],
@@ -69,7 +70,9 @@ export function haproxyPacemaker(topology: Topology): PacemakerContribution {
         first: "haproxy-clone",
         // biome-ignore lint/suspicious/noThenProperty: Pacemaker's name for an order's second resource.
         then: vip.id,
-        orderKind: "Mandatory",
+        // Optional: start HAProxy first when both start, but a restart of HAProxy must not
+        // stop and restart the VIP too (a Mandatory order cascades and doubles the outage).
+        orderKind: "Optional",
       },
     );
   }

@@ -25,7 +25,7 @@ export function clusterPacemaker(topology: Topology, secret: RenderContext["secr
         lanplus: host.bmc.lanplus ? "1" : "0",
         // Suite 3 (SHA1, AES-128): what BMCs support by default; without it ipmitool first tries
         // suites the BMC refuses, and each call takes ~14 s longer (the lab BMCs require 3).
-        ...(host.bmc.lanplus ? { cipher: "3" } : {}),
+        ...(host.bmc.lanplus ? { cipher: String(host.bmc.cipher_suite) } : {}),
         // Fence by power-off, not reboot: the survivors move resources as soon as the node is
         // off (no wait for the power-on), and a fenced node stays down until an operator looks
         // (E19; corosync/pacemaker do not start at boot either).

@@ -153,7 +153,7 @@ const fenceCheck: StepSpec = {
         `ipport=${host.bmc.port}`,
         `username=${host.bmc.user}`,
         `password=${ctx.secret(host.bmc.password_secret)}`,
-        ...(host.bmc.lanplus ? ["lanplus=1", "cipher=3"] : []),
+        ...(host.bmc.lanplus ? ["lanplus=1", `cipher=${host.bmc.cipher_suite}`] : []),
         "action=status",
         "",
       ].join("\n");
