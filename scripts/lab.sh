@@ -9,36 +9,8 @@ if [ "$(id -u)" -ne 0 ]; then
   exit 1
 fi
 
-# Program -> Debian package. Only missing ones are installed.
-declare -A need=(
-  [systemd-nspawn]=systemd-container
-  [mmdebstrap]=mmdebstrap
-  [ipmi_sim]=openipmi
-  [ipmitool]=ipmitool
-  [newuidmap]=uidmap
-  [ip]=iproute2
-  [bridge]=iproute2
-  [nsenter]=util-linux
-  [flock]=util-linux
-  [ssh]=openssh-client
-  [ssh-keygen]=openssh-client
-  [ping]=iputils-ping
-)
-missing=()
-for prog in "${!need[@]}"; do
-  command -v "$prog" >/dev/null 2>&1 || missing+=("${need[$prog]}")
-done
-# debian-archive-keyring lets mmdebstrap verify the Debian mirror.
-[ -e /usr/share/keyrings/debian-archive-keyring.gpg ] || missing+=(debian-archive-keyring)
-if [ "${#missing[@]}" -gt 0 ]; then
-  pkgs=$(printf '%s\n' "${missing[@]}" | sort -u | tr '\n' ' ')
-  echo "installing: $pkgs" >&2
-  apt-get update
-  # shellcheck disable=SC2086
-  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $pkgs
-fi
-
-[ -d node_modules ] || npm ci
+# Debian and npm packages this machine lacks (the same bootstrap `npm test` runs).
+bash scripts/bootstrap.sh
 
 # The Node.js 24 runtime pinned in package.json (npm run puts node_modules/.bin first on PATH).
 node=node_modules/.bin/node
