@@ -68,10 +68,7 @@ describe("loadInventory", () => {
   it("rejects a VIP outside the management network and a missing dependency", async () => {
     const text = (await (await import("node:fs/promises")).readFile("examples/lab.yaml", "utf8"))
       .replace("internal: 10.20.0.10", "internal: 10.22.0.10")
-      .replace(
-        "vip_manager: pacemaker",
-        "vip_manager: pacemaker\nservices:\n  openstack:\n    enabled: [keystone, nova]",
-      );
+      .replace("services:\n", "services:\n  openstack:\n    enabled: [keystone, nova]\n");
     const result = await validateInventory(await write(text));
     const codes = result.problems.map((p) => p.code);
     expect(codes).toContain("E_VIP_OUTSIDE_MANAGEMENT");
