@@ -82,3 +82,31 @@ describe("no secret value in any output", () => {
     for (const value of values) expect(all.includes(value), "a secret value leaked into output").toBe(false);
   });
 });
+
+describe("hastack plan", () => {
+  it("lists, per host, the deploy engine's own ordered steps and the files", async () => {
+    const result = await hastack("plan", "--json", "-i", "examples/lab.yaml");
+    expect(result.code).toBe(0);
+    const plans = JSON.parse(result.stdout) as {
+      host: string;
+      files: { path: string }[];
+      steps: { id: string; placeholder: boolean }[];
+    }[];
+    const ctl1 = plans.find((p) => p.host === "ctl1");
+    const ids = ctl1?.steps.map((s) => s.id) ?? [];
+    expect(ids[0]).toBe("host.packages");
+    for (const [before, after] of [
+      ["pacemaker.files", "pacemaker.quorum"],
+      ["haproxy.files", "pacemaker.cib"],
+      ["galera.bootstrap", "galera.join"],
+      ["galera.join", "galera.checker"],
+      ["rabbitmq.start", "rabbitmq.users"],
+    ] as [string, string][]) {
+      expect(ids.indexOf(before), `${before} before ${after}`).toBeLessThan(ids.indexOf(after));
+    }
+    expect(ctl1?.steps.find((s) => s.id === "galera.join")?.placeholder).toBe(false);
+    expect(ctl1?.files.map((f) => f.path)).toContain("/etc/haproxy/haproxy.cfg");
+    const cmp1 = plans.find((p) => p.host === "cmp1");
+    expect(cmp1?.steps.some((s) => s.id.startsWith("galera."))).toBe(false);
+  });
+});

@@ -1,7 +1,6 @@
 import type { Command } from "commander";
-import { services } from "../services/registry.ts";
+import { type PlannedStep, plannedSteps } from "../deploy/plan-view.ts";
 import { renderTopology } from "../services/render.ts";
-import type { StepSpec } from "../services/types.ts";
 import { loadTopology } from "../topology/load.ts";
 import type { Topology } from "../topology/types.ts";
 import { inventoryOption, jsonOption, printJson } from "./options.ts";
@@ -10,7 +9,7 @@ interface HostPlan {
   host: string;
   roles: string[];
   files: { path: string; service: string; owner: string; group: string; mode: string; bytes: number }[];
-  steps: { id: string; title: string; on: StepSpec["on"] }[];
+  steps: PlannedStep[];
 }
 
 export function registerPlan(program: Command): void {
@@ -37,7 +36,7 @@ export function registerPlan(program: Command): void {
         process.stdout.write("  steps:\n");
         for (const [i, s] of plan.steps.entries()) {
           process.stdout.write(
-            `    ${String(i + 1).padStart(3)}. ${s.id.padEnd(32)} ${s.on.padEnd(9)} ${s.title}\n`,
+            `    ${String(i + 1).padStart(3)}. ${s.id.padEnd(32)} ${s.on.padEnd(9)} ${s.title}${s.placeholder ? "  (not implemented yet: skipped)" : ""}\n`,
           );
         }
       }
@@ -45,19 +44,11 @@ export function registerPlan(program: Command): void {
 }
 
 export function planHosts(topology: Topology, only?: readonly string[]): HostPlan[] {
-  const { files } = renderTopology(topology, only);
-  const plans: HostPlan[] = [];
-  for (const host of topology.hosts) {
-    if (only && !only.includes(host.name)) continue;
-    const steps: HostPlan["steps"] = [];
-    for (const service of services) {
-      const serviceHosts = service.hosts(topology);
-      for (const step of service.steps?.(topology) ?? []) {
-        const stepHosts = step.on === "bootstrap" ? [topology.bootstrap] : (step.hosts ?? serviceHosts);
-        if (stepHosts.includes(host.name)) steps.push({ id: step.id, title: step.title, on: step.on });
-      }
-    }
-    plans.push({
+  const { files } = renderTopology(topology);
+  const steps = plannedSteps(topology, files);
+  return topology.hosts
+    .filter((host) => !only || only.includes(host.name))
+    .map((host) => ({
       host: host.name,
       roles: host.roles,
       files: (files.get(host.name) ?? []).map((f) => ({
@@ -68,8 +59,6 @@ export function planHosts(topology: Topology, only?: readonly string[]): HostPla
         mode: f.mode.toString(8).padStart(4, "0"),
         bytes: Buffer.byteLength(f.text),
       })),
-      steps,
-    });
-  }
-  return plans;
+      steps: steps.get(host.name) ?? [],
+    }));
 }
