@@ -41,7 +41,6 @@ describe("secrets in rendered files", () => {
       "metadata_proxy_secret",
       "horizon_secret_key",
       "memcache_secret_key",
-      "keepalived_auth",
     ]) {
       expect(names).toContain(name);
     }

@@ -6,8 +6,12 @@ import { controllerNames, controllers } from "../hosts.ts";
 import type { ServiceDef } from "../types.ts";
 import { keepalivedSteps } from "./steps.ts";
 
-/** keepalived refuses (config error) an auth_pass longer than 8 characters. */
-export const AUTH_PASS_LENGTH = 8;
+/**
+ * VRRP advertisement interval. A backup takes over after 3 missed adverts plus a skew under one
+ * interval: about 0.7 s at 200 ms, the point of choosing keepalived (VRRPv2 only does whole
+ * seconds: 3.x s).
+ */
+export const ADVERT_INTERVAL_S = 0.2;
 
 /** A VRRP router id per cluster, so two clusters on one segment do not fight over a VIP. */
 export function virtualRouterId(cluster: string): number {
@@ -18,7 +22,7 @@ export function virtualRouterId(cluster: string): number {
  * keepalived.conf when the inventory picks keepalived over Pacemaker for the VIPs: unicast
  * VRRP between the controllers' management addresses, the VIP only where HAProxy runs.
  */
-export function keepalivedConfig(topology: Topology, host: ResolvedHost, authPass: string): ConfigDoc {
+export function keepalivedConfig(topology: Topology, host: ResolvedHost): ConfigDoc {
   const members = controllers(topology);
   const nic = host.interfaces.management ?? "eth0";
   const prefix = topology.networks.management?.prefix ?? 24;
@@ -31,18 +35,11 @@ export function keepalivedConfig(topology: Topology, host: ResolvedHost, authPas
       ["interface", nic],
       ["virtual_router_id", String(virtualRouterId(topology.cluster))],
       ["priority", String(150 - host.controllerIndex * 10)],
-      ["advert_int", "1"],
+      ["advert_int", String(ADVERT_INTERVAL_S)],
       ["unicast_src_ip", host.ip],
     ],
     children: [
       { name: "unicast_peer", entries: members.filter((h) => h.name !== host.name).map((h) => [h.ip, ""]) },
-      {
-        name: "authentication",
-        entries: [
-          ["auth_type", "PASS"],
-          ["auth_pass", authPass],
-        ],
-      },
       {
         name: "virtual_ipaddress",
         entries: vipList(topology).map((v) => [`${v.ip}/${prefix}`, `dev ${nic}`]),
@@ -58,6 +55,9 @@ export function keepalivedConfig(topology: Topology, host: ResolvedHost, authPas
         name: "global_defs",
         entries: [
           ["router_id", host.name],
+          // VRRPv3 (RFC 5798): sub-second adverts. It has no authentication (v2's PASS was a
+          // cleartext 8-character password anyway); adverts go only to the unicast peers.
+          ["vrrp_version", "3"],
           ["enable_script_security", ""],
           ["script_user", "root"],
         ],
@@ -82,21 +82,13 @@ export const keepalived: ServiceDef = {
   after: ["haproxy"],
   hosts: (topology) => (topology.vipManager === "keepalived" ? controllerNames(topology) : []),
   packages: () => ["keepalived"],
-  secrets: [
-    {
-      name: "keepalived_auth",
-      kind: "password",
-      length: AUTH_PASS_LENGTH,
-      description: "VRRP auth_pass between the controllers (keepalived uses 8 characters)",
-    },
-  ],
   files: (ctx, host) => [
     {
       path: "/etc/keepalived/keepalived.conf",
       owner: "root",
       group: "root",
       mode: 0o600,
-      content: keepalivedConfig(ctx.topology, host, ctx.secret("keepalived_auth")),
+      content: keepalivedConfig(ctx.topology, host),
       onChange: { reload: ["keepalived"] },
     },
   ],

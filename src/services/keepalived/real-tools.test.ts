@@ -13,7 +13,6 @@ describe("keepalived.conf in the real keepalived -t (keepalived 2.3)", () => {
       inv.vip_manager = "keepalived";
     });
     const secrets = generatedSecrets(topology);
-    expect(secrets.keepalived_auth).toHaveLength(8);
     expect(renderedFile(topology, "ctl1", "/etc/hastack/cib.xml").text).not.toContain("IPaddr2");
     const files = topology.roles.controller.map((h) =>
       placed(renderedFile(topology, h, PATH), secrets, `/tmp/k/${h}.conf`),
@@ -22,13 +21,16 @@ describe("keepalived.conf in the real keepalived -t (keepalived 2.3)", () => {
       // keepalived wants the real VRRP interface to exist (and not be loopback).
       `ip link add mgmt0 type veth peer name mgmt0-peer && ip link set mgmt0 up
        for f in /tmp/k/*.conf; do keepalived -t -f "$f"; echo "$(basename "$f")=$?"; done
-       # Proof the check bites: keepalived refuses an auth_pass longer than 8 characters.
-       sed 's/auth_pass .*/auth_pass ${"x".repeat(12)}/' /tmp/k/ctl1.conf > /tmp/bad.conf
-       keepalived -t -f /tmp/bad.conf; echo "bad=$?"`,
+       # Proof the check bites: a VRRP router id must be 1..255.
+       sed 's/virtual_router_id .*/virtual_router_id 300/' /tmp/k/ctl1.conf > /tmp/bad.conf
+       keepalived -t -f /tmp/bad.conf; echo "bad=$?"
+       grep -c 'advert_int 0.2' /tmp/k/ctl1.conf`,
       { files: files.map((f) => ({ ...f, owner: "root:root" })) },
     );
     for (const h of topology.roles.controller) expect(result.stdout).toContain(`${h}.conf=0`);
     expect(result.stdout).toMatch(/bad=[1-9]/);
-    expect(result.stderr).toContain("Truncating auth_pass");
+    expect(result.stderr).toMatch(/number '300' outside range/);
+    // Sub-second adverts (VRRPv3) are accepted, not rounded to whole seconds.
+    expect(result.stderr).not.toMatch(/advert_int/i);
   });
 });
