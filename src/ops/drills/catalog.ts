@@ -22,6 +22,25 @@ async function powerBack(ctx: DrillContext, host: string): Promise<void> {
   await startClusterStack(ctx, host);
 }
 
+/**
+ * Pacemaker keeps the failures a drill provoked (a fence attempt that timed out, a monitor that
+ * failed while a peer was gone) until someone cleans them up, and status reports them as
+ * degraded. A cleanup re-probes every resource, so a fault that is still there shows up again.
+ */
+async function clearDrillFailures(ctx: DrillContext, host: string): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    const result = await ctx.pool
+      .get(host)
+      .exec(["crm_resource", "--cleanup"], { timeoutMs: 30_000 })
+      .catch(() => undefined);
+    if (result?.code === 0) return;
+    // Pacemaker was just started: wait until it has joined and answers.
+    await new Promise((r) => setTimeout(r, 2000));
+  }
+  ctx.log(`could not clear Pacemaker's failed actions from ${host}; status may show them`);
+}
+
 async function startClusterStack(ctx: DrillContext, host: string): Promise<void> {
   const deadline = Date.now() + 180_000;
   for (;;) {
@@ -32,7 +51,10 @@ async function startClusterStack(ctx: DrillContext, host: string): Promise<void>
       .get(host)
       .exec(["systemctl", "start", "corosync", "pacemaker"], { timeoutMs: 30_000 })
       .catch(() => undefined);
-    if (result?.code === 0) return;
+    if (result?.code === 0) {
+      await clearDrillFailures(ctx, host);
+      return;
+    }
     if (Date.now() > deadline)
       throw new HastackError("E_DRILL_RESTORE", `Cannot bring ${host} back: it does not answer over SSH`);
     await new Promise((r) => setTimeout(r, 1000));
