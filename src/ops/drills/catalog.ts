@@ -52,7 +52,10 @@ async function startClusterStack(ctx: DrillContext, host: string): Promise<void>
       .exec(["systemctl", "start", "corosync", "pacemaker"], { timeoutMs: 30_000 })
       .catch(() => undefined);
     if (result?.code === 0) {
-      await clearDrillFailures(ctx, host);
+      // Asked of a controller that stayed in the cluster: a node whose Pacemaker just started
+      // has not joined yet, and a cleanup there changes nothing.
+      const survivor = ctx.topology.roles.controller.find((h) => h !== host) ?? host;
+      await clearDrillFailures(ctx, survivor);
       return;
     }
     if (Date.now() > deadline)

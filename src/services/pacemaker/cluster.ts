@@ -37,7 +37,9 @@ export function clusterPacemaker(topology: Topology, secret: RenderContext["secr
           ? { pcmk_delay_max: `${p.fence_delay_s}s` }
           : {}),
       },
-      ops: [{ name: "monitor", interval_s: 60, timeout_s: 20 }],
+      // A BMC is a small, slow computer: a status call that takes longer than 20 s on a loaded
+      // site is not a dead fence device, and a failed monitor leaves the cluster degraded.
+      ops: [{ name: "monitor", interval_s: 60, timeout_s: 60 }],
     });
     constraints.push({
       kind: "location",
