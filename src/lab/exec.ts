@@ -1,5 +1,6 @@
 import { spawn } from "node:child_process";
 import { HastackError } from "../util/errors.ts";
+import { lastLines } from "../util/text.ts";
 
 export interface RunResult {
   code: number;
@@ -74,6 +75,4 @@ export async function runChecked(
   return result;
 }
 
-export function lastLines(text: string, n: number): string {
-  return text.trim().split("\n").slice(-n).join(" / ");
-}
+export { lastLines };

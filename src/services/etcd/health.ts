@@ -1,5 +1,6 @@
 import type { ProbeContext, ProbeResult, ProbeSpec } from "../../health/types.ts";
 import type { Topology } from "../../topology/types.ts";
+import { lastLine } from "../../util/text.ts";
 
 /** Members, leader and a real put+get, per node, through each node's own client URL. */
 export function etcdHealth(topology: Topology): ProbeSpec[] {
@@ -66,8 +67,4 @@ async function probe(ctx: ProbeContext, topology: Topology): Promise<ProbeResult
   const summary = `${count}/${want} members, ${leader ? (isLeader ? "leader" : "follower") : "NO LEADER"}, term ${entry?.Status.header.raft_term ?? "?"}, put+get ${written ? "ok" : "FAILED"}`;
   const state = !leader || !written ? "down" : count < want ? "degraded" : "ok";
   return { state, summary, details: { leader: leader.toString(16), members: count } };
-}
-
-function lastLine(text: string): string {
-  return (text.trim().split("\n").pop() ?? "").slice(0, 160);
 }

@@ -1,6 +1,7 @@
 import { createConnection } from "mysql2/promise";
 import type { ProbeContext, ProbeResult, ProbeSpec } from "../../health/types.ts";
 import type { Topology } from "../../topology/types.ts";
+import { lastLine } from "../../util/text.ts";
 
 /** The database user and schema the write probe uses; created by the galera deploy steps. */
 export const PROBE_USER = "hastack_probe";
@@ -38,7 +39,7 @@ async function probeNode(ctx: ProbeContext, topology: Topology): Promise<ProbeRe
   if (result.code !== 0) {
     return {
       state: "down",
-      summary: `mariadb does not answer: ${result.stderr.trim().split("\n").pop() ?? ""}`,
+      summary: `mariadb does not answer: ${lastLine(result.stderr)}`,
     };
   }
   const status = Object.fromEntries(

@@ -1,5 +1,6 @@
 import type { ProbeContext, ProbeResult, ProbeSpec } from "../../health/types.ts";
 import type { Topology } from "../../topology/types.ts";
+import { lastLine } from "../../util/text.ts";
 import { hastackDeploys } from "../deployable.ts";
 import { services } from "../registry.ts";
 
@@ -52,7 +53,7 @@ async function probeStats(ctx: ProbeContext): Promise<ProbeResult> {
   if (result.code !== 0 || !result.stdout.startsWith("#")) {
     return {
       state: "down",
-      summary: `stats socket does not answer: ${result.stderr.trim().split("\n").pop() ?? ""}`,
+      summary: `stats socket does not answer: ${lastLine(result.stderr)}`,
     };
   }
   const stats = parseShowStat(result.stdout);

@@ -1,4 +1,5 @@
 import type { ProbeContext, ProbeResult, ProbeSpec } from "../../health/types.ts";
+import { lastLine } from "../../util/text.ts";
 
 /** A real set and get on each node's memcached, at the address the services use. */
 export function memcachedHealth(): ProbeSpec[] {
@@ -15,7 +16,7 @@ async function probe(ctx: ProbeContext): Promise<ProbeResult> {
   if (result.code !== 0 && !result.stdout.includes("STORED")) {
     return {
       state: "down",
-      summary: `no answer on ${host.ip}:11211: ${result.stderr.trim().split("\n").pop() ?? ""}`,
+      summary: `no answer on ${host.ip}:11211: ${lastLine(result.stderr)}`,
     };
   }
   const ok = result.stdout.includes("STORED") && result.stdout.includes(`\r\n${token}\r\n`);

@@ -1,5 +1,6 @@
 import type { ProbeContext, ProbeResult, ProbeSpec } from "../../health/types.ts";
 import type { Topology } from "../../topology/types.ts";
+import { lastLine } from "../../util/text.ts";
 import { findAll, findFirst, parseXml, type XmlElement } from "../../util/xml.ts";
 
 /**
@@ -28,9 +29,7 @@ async function probeCluster(ctx: ProbeContext, controllers: string[]): Promise<P
     if (result.code === 0 && result.stdout.includes("<pacemaker-result")) {
       return summarize(parseXml(result.stdout), host);
     }
-    errors.push(
-      `${host}: ${(result.stderr.trim().split("\n").pop() ?? "").slice(0, 120) || `exit ${result.code}`}`,
-    );
+    errors.push(`${host}: ${lastLine(result.stderr, 120) || `exit ${result.code}`}`);
   }
   return { state: "down", summary: `no controller answered crm_mon (${errors.join("; ")})` };
 }

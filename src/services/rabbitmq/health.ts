@@ -1,5 +1,6 @@
 import type { ProbeContext, ProbeResult, ProbeSpec } from "../../health/types.ts";
 import type { Topology } from "../../topology/types.ts";
+import { lastLine } from "../../util/text.ts";
 
 /**
  * Per node: cluster view (running nodes, partitions, alarms, quorum queues without a leader) and
@@ -119,8 +120,4 @@ async function probeAmqp(ctx: ProbeContext, topology: Topology): Promise<ProbeRe
     state: "down",
     summary: `publish/consume failed: ${lastLine(result.stderr) || result.stdout.trim()}`,
   };
-}
-
-function lastLine(text: string): string {
-  return (text.trim().split("\n").pop() ?? "").slice(0, 160);
 }
