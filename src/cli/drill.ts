@@ -23,7 +23,10 @@ export function registerDrill(program: Command): void {
   program
     .command("drill")
     .argument("<name>", `one of: ${drills.map((d) => d.id).join(", ")}`)
-    .description("inject a fault, measure the downtime every 50 ms, restore, and wait for health")
+    .description(
+      "inject a fault, measure the downtime every 50 ms, restore, and wait for health; " +
+        "exit 0 passed, 3 slow (safe, over budget), 2 unsafe, 1 failed",
+    )
     .addOption(inventoryOption())
     .addOption(jsonOption())
     .option("-y, --yes", "do not ask before breaking real hosts")
@@ -55,7 +58,7 @@ export function registerDrill(program: Command): void {
         );
         if (opts.json) printJson(report);
         else process.stdout.write(formatDrillReport(report));
-        process.exitCode = report.ok ? 0 : 1;
+        process.exitCode = report.exitCode;
       } finally {
         await pool.closeAll();
       }

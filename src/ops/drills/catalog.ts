@@ -1,73 +1,8 @@
 import { vipHolders } from "../../services/vip/index.ts";
 import { HastackError } from "../../util/errors.ts";
-import type { DrillContext, DrillDef, Injected } from "./types.ts";
-
-/** The VIP holder as seen from the hosts themselves. */
-async function holderOf(ctx: DrillContext): Promise<string> {
-  const run = (host: string, argv: string[]) => ctx.injector.observe(host, argv);
-  const holders = await vipHolders(run, ctx.topology.roles.controller, ctx.topology.vips.internal);
-  if (holders.length !== 1) {
-    throw new HastackError(
-      "E_DRILL_PRECONDITION",
-      `Cannot start the drill: the VIP ${ctx.topology.vips.internal} is held by ${holders.length === 0 ? "nobody" : holders.join(" and ")}`,
-      { hint: "run `hastack status` and fix the VIP first" },
-    );
-  }
-  return holders[0] as string;
-}
-
-/** Brings a host back after a power drill: power on, then start the cluster stack if it did not. */
-async function powerBack(ctx: DrillContext, host: string): Promise<void> {
-  if ((await ctx.injector.powerStatus(host)) === "off") await ctx.injector.powerOn(host);
-  await startClusterStack(ctx, host);
-}
-
-/**
- * Pacemaker keeps the failures a drill provoked (a fence attempt that timed out, a monitor that
- * failed while a peer was gone) until someone cleans them up, and status reports them as
- * degraded. A cleanup re-probes every resource, so a fault that is still there shows up again.
- */
-async function clearDrillFailures(ctx: DrillContext, host: string): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    const result = await ctx.pool
-      .get(host)
-      .exec(["crm_resource", "--cleanup"], { timeoutMs: 30_000 })
-      .catch(() => undefined);
-    if (result?.code === 0) return;
-    // Pacemaker was just started: wait until it has joined and answers.
-    await new Promise((r) => setTimeout(r, 2000));
-  }
-  ctx.log(`could not clear Pacemaker's failed actions from ${host}; status may show them`);
-}
-
-async function startClusterStack(ctx: DrillContext, host: string): Promise<void> {
-  const deadline = Date.now() + 180_000;
-  for (;;) {
-    // The fence of an isolated node may land after the heal (fencing takes seconds): a node
-    // powered off meanwhile is powered on again here, or SSH would never answer.
-    if ((await ctx.injector.powerStatus(host).catch(() => "on")) === "off") await ctx.injector.powerOn(host);
-    const result = await ctx.pool
-      .get(host)
-      .exec(["systemctl", "start", "corosync", "pacemaker"], { timeoutMs: 30_000 })
-      .catch(() => undefined);
-    if (result?.code === 0) {
-      // Asked of a controller that stayed in the cluster: a node whose Pacemaker just started
-      // has not joined yet, and a cleanup there changes nothing.
-      const survivor = ctx.topology.roles.controller.find((h) => h !== host) ?? host;
-      await clearDrillFailures(ctx, survivor);
-      return;
-    }
-    if (Date.now() > deadline)
-      throw new HastackError("E_DRILL_RESTORE", `Cannot bring ${host} back: it does not answer over SSH`);
-    await new Promise((r) => setTimeout(r, 1000));
-  }
-}
-
-/** The writer HAProxy sends SQL to: the first controller (the others are `backup`). */
-function sqlWriter(ctx: DrillContext): string {
-  return ctx.topology.roles.controller[0] as string;
-}
+import { fenceCheck } from "./fence-check.ts";
+import { fencedInHistory, holderOf, mustRun, powerBack, sqlWriter } from "./host-ops.ts";
+import type { DrillDef, Injected } from "./types.ts";
 
 export const drills: readonly DrillDef[] = [
   {
@@ -100,7 +35,12 @@ export const drills: readonly DrillDef[] = [
         action: `killed haproxy (SIGKILL) on ${target} (the VIP holder)`,
         restore: async () => {
           // Pacemaker restarts it; clear the failure so status is clean again.
-          await ctx.pool.get(target).exec(["crm_resource", "--cleanup", "--resource", "haproxy-clone"]);
+          await mustRun(
+            ctx,
+            target,
+            ["crm_resource", "--cleanup", "--resource", "haproxy-clone"],
+            "clear the haproxy failure",
+          );
         },
       };
     },
@@ -119,12 +59,15 @@ export const drills: readonly DrillDef[] = [
         target,
         action: `killed mariadbd (SIGKILL) on ${target}, the node HAProxy sends writes to`,
         restore: async () => {
-          await ctx.pool.get(target).exec(["systemctl", "start", "mariadb"], { timeoutMs: 300_000 });
+          await mustRun(ctx, target, ["systemctl", "start", "mariadb"], "start mariadb again", 300_000);
         },
       };
     },
     async verify(_ctx, _injected, facts) {
-      return facts.acked.length === 0 ? ["no write was acknowledged during the drill"] : [];
+      // Nothing acknowledged proves nothing about lost writes: the drill measured nothing.
+      return facts.acked.length === 0
+        ? [{ severity: "failed", message: "no write was acknowledged during the drill" }]
+        : [];
     },
   },
   {
@@ -150,19 +93,21 @@ export const drills: readonly DrillDef[] = [
       return holders.length > 1 ? `two VIP holders at once: ${holders.join(", ")}` : undefined;
     },
     async verify(ctx, injected) {
-      const history = await ctx.pool
-        .get(ctx.topology.roles.controller.find((h) => h !== injected.target) ?? injected.target)
-        .exec(["stonith_admin", "--history", injected.target, "--output-as=xml"]);
-      return history.stdout.includes('status="success"') ? [] : [`${injected.target} was not fenced`];
+      // An isolated node that was not fenced may still hold the VIP and take writes on its side.
+      return (await fencedInHistory(ctx, injected.target))
+        ? []
+        : [{ severity: "unsafe", message: `${injected.target} was not fenced` }];
     },
   },
+  fenceCheck,
 ];
 
 export function drillById(id: string): DrillDef {
   const drill = drills.find((d) => d.id === id);
   if (!drill) {
-    throw new HastackError("E_DRILL_UNKNOWN", `Cannot find drill '${id}'`, {
-      hint: `drills: ${drills.map((d) => d.id).join(", ")}`,
+    const names = drills.map((d) => d.id).join(", ");
+    throw new HastackError("E_DRILL_UNKNOWN", `Unknown drill '${id}': the drills are ${names}`, {
+      hint: `hastack drill <name>, name one of: ${names}`,
     });
   }
   return drill;

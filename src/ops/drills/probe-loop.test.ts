@@ -48,6 +48,17 @@ describe("probe loop", () => {
     expect(d.errors[0]).toMatch(/ECONNREFUSED/);
   });
 
+  it("recovers without a failure only when told no outage is expected", async () => {
+    const server = await listen(0);
+    const loop = startProbeLoop(tcpProbe((server.address() as { port: number }).port), 50);
+    const since = loop.now();
+    // A fault that should cause an outage and caused none is not a recovery: it times out.
+    expect(await loop.waitForRecovery(since, 3, 600)).toBe(false);
+    expect(await loop.waitForRecovery(since, 3, 2000, false)).toBe(true);
+    await loop.stop();
+    server.close();
+  });
+
   it("reports zero downtime when nothing failed", () => {
     const attempts = [0, 50, 100].map((at) => ({ at, ok: true, ms: 1 }));
     expect(measureDowntime(attempts, 0).downtimeMs).toBe(0);

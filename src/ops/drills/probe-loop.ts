@@ -13,8 +13,17 @@ export interface Attempt {
 export interface ProbeLoop {
   stop(): Promise<Attempt[]>;
   attempts(): readonly Attempt[];
-  /** Resolves when an attempt that started after `since` succeeded `count` times in a row. */
-  waitForRecovery(since: number, count: number, timeoutMs: number): Promise<boolean>;
+  /**
+   * Resolves true when, after a failure, attempts that started after `since` succeeded `count`
+   * times in a row. With `requireFailure` false, `count` successes in a row are enough when
+   * nothing failed (a fault that should not interrupt the service).
+   */
+  waitForRecovery(
+    since: number,
+    count: number,
+    timeoutMs: number,
+    requireFailure?: boolean,
+  ): Promise<boolean>;
   now(): number;
 }
 
@@ -51,13 +60,18 @@ export function startProbeLoop(probe: () => Promise<void>, intervalMs = 50, maxI
   function sorted(): Attempt[] {
     return [...attempts].sort((a, b) => a.at - b.at);
   }
-  async function waitForRecovery(since: number, count: number, timeoutMs: number): Promise<boolean> {
+  async function waitForRecovery(
+    since: number,
+    count: number,
+    timeoutMs: number,
+    requireFailure = true,
+  ): Promise<boolean> {
     const deadline = now() + timeoutMs;
     while (now() < deadline) {
       const after = sorted().filter((a) => a.at >= since);
       const tail = after.slice(-count);
       const sawFailure = after.some((a) => !a.ok);
-      if (sawFailure && tail.length === count && tail.every((a) => a.ok)) return true;
+      if ((sawFailure || !requireFailure) && tail.length === count && tail.every((a) => a.ok)) return true;
       await new Promise((r) => setTimeout(r, intervalMs));
     }
     return false;

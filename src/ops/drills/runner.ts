@@ -2,6 +2,7 @@ import { HastackError } from "../../util/errors.ts";
 import { type Downtime, measureDowntime, startProbeLoop } from "./probe-loop.ts";
 import { sqlReadProbe, sqlWriteProbe } from "./sql-probes.ts";
 import type { DrillContext, DrillDef, DrillFacts, DrillReport, Injected } from "./types.ts";
+import { drillVerdict, VERDICT_EXIT_CODES, verdictLine } from "./verdict.ts";
 
 export interface RunDrillOptions {
   /** Probe interval. @default 50 */
@@ -18,9 +19,14 @@ export interface RunDrillOptions {
  */
 export async function runDrill(
   drill: DrillDef,
-  ctx: DrillContext,
+  base: Omit<DrillContext, "timing">,
   options: RunDrillOptions,
 ): Promise<DrillReport> {
+  const timings: DrillReport["timings"] = [];
+  const ctx: DrillContext = {
+    ...base,
+    timing: (label, ms) => void timings.push({ label, ms: Math.round(ms) }),
+  };
   const interval = options.intervalMs ?? 50;
   const facts: DrillFacts = { acked: [] };
   const write = drill.probe === "sql-write" ? await sqlWriteProbe(ctx.topology, ctx.secrets) : undefined;
@@ -46,6 +52,8 @@ export async function runDrill(
   let injectMs = 0;
   let downtime: Downtime = { downtimeMs: 0, failed: 0, total: 0, errors: [] };
   const violations = new Set<string>();
+  const problems: string[] = [];
+  const recoveryTimeoutMs = options.recoveryTimeoutMs ?? 120_000;
   try {
     injected = await drill.inject(ctx);
     injectMs = loop.now() - faultAt;
@@ -59,28 +67,35 @@ export async function runDrill(
         await new Promise((r) => setTimeout(r, 100));
       }
     })();
-    const recovered = await loop.waitForRecovery(faultAt, 5, options.recoveryTimeoutMs ?? 120_000);
+    const recovered = await loop.waitForRecovery(faultAt, 5, recoveryTimeoutMs, drill.outage ?? true);
     // Keep probing a little: a service that flaps right after coming back is not recovered.
     await new Promise((r) => setTimeout(r, 2000));
     watching = false;
     await watcher;
-    if (!recovered) ctx.log("the service did not come back before the timeout");
+    if (!recovered) problems.push(`the service did not come back within ${recoveryTimeoutMs / 1000} s`);
   } finally {
     const attempts = await loop.stop();
     facts.acked = write ? [...write.acked] : [];
     downtime = measureDowntime(attempts, faultAt);
     ctx.log(`downtime ${(downtime.downtimeMs / 1000).toFixed(2)} s; restoring`);
-    if (injected) await injected.restore();
+    // A restore that fails leaves the site broken: the report says so instead of a stack trace.
+    if (injected)
+      await injected.restore().catch((error: unknown) => {
+        problems.push(`restore failed: ${error instanceof Error ? error.message : String(error)}`);
+      });
   }
 
-  const problems: string[] = [];
   if (write) {
     const stored = new Set(await write.stored());
     const lost = facts.acked.filter((seq) => !stored.has(seq));
     if (lost.length > 0)
-      problems.push(`${lost.length} acknowledged write(s) lost: ${lost.slice(0, 10).join(", ")}`);
+      violations.add(`${lost.length} acknowledged write(s) lost: ${lost.slice(0, 10).join(", ")}`);
   }
-  if (drill.verify && injected) problems.push(...(await drill.verify(ctx, injected, facts)));
+  if (drill.verify && injected) {
+    for (const f of await drill.verify(ctx, injected, facts))
+      if (f.severity === "unsafe") violations.add(f.message);
+      else problems.push(f.message);
+  }
 
   const healthyStart = performance.now();
   let healthyAgainMs: number | undefined;
@@ -92,6 +107,12 @@ export async function runDrill(
   }
 
   const goalMs = drill.goalMs(ctx.topology);
+  const verdict = drillVerdict({
+    downtimeMs: downtime.downtimeMs,
+    goalMs,
+    violations: [...violations],
+    problems,
+  });
   const report: DrillReport = {
     drill: drill.id,
     target: injected?.target ?? "",
@@ -104,7 +125,10 @@ export async function runDrill(
     errors: downtime.errors.slice(0, 5),
     violations: [...violations],
     problems,
-    ok: violations.size === 0 && problems.length === 0,
+    timings,
+    verdict,
+    exitCode: VERDICT_EXIT_CODES[verdict],
+    ok: verdict === "passed",
   };
   if (downtime.firstFailureAt !== undefined)
     report.firstFailureMs = Math.round(downtime.firstFailureAt - faultAt);
@@ -120,9 +144,10 @@ export function formatDrillReport(r: DrillReport): string {
     `  downtime: ${s(r.downtimeMs)} (goal ${s(r.goalMs)}: ${r.downtimeMs <= r.goalMs ? "met" : "MISSED"})`,
     `  fault injected in ${s(r.injectMs)}; first failure ${s(r.firstFailureMs)} after the start of the injection, back after ${s(r.recoveredMs)}; ${r.failedAttempts}/${r.attempts} probes failed`,
   ];
+  for (const t of r.timings) lines.push(`  ${t.label}: ${s(t.ms)}`);
   for (const e of r.errors) lines.push(`  error seen: ${e}`);
   for (const v of r.violations) lines.push(`  VIOLATION: ${v}`);
   for (const p of r.problems) lines.push(`  PROBLEM: ${p}`);
-  lines.push(`  healthy again after ${s(r.healthyAgainMs)}`, `  verdict: ${r.ok ? "passed" : "FAILED"}`);
+  lines.push(`  healthy again after ${s(r.healthyAgainMs)}`, `  ${verdictLine(r, r.verdict)}`);
   return `${lines.join("\n")}\n`;
 }

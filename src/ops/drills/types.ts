@@ -2,6 +2,7 @@ import type { NetworkName } from "../../inventory/schema.ts";
 import type { Topology } from "../../topology/types.ts";
 import type { TransportPool } from "../../transport/pool.ts";
 import type { ExecResult } from "../../transport/types.ts";
+import type { DrillVerdict } from "./verdict.ts";
 
 /**
  * How a drill breaks things. The lab's injector acts through the lab's BMCs and bridges; the
@@ -28,12 +29,16 @@ export interface DrillContext {
   secrets: Readonly<Record<string, string>>;
   injector: FaultInjector;
   log(line: string): void;
+  /** Records how long one stage took ("fence", "rejoined"), for the report. */
+  timing(label: string, ms: number): void;
 }
 
 export interface Injected {
   target: string;
   /** What was done, for the report: "powered off ctl1 (the VIP holder) through its BMC". */
   action: string;
+  /** What the injection itself found (a fence that did not power the target off). */
+  findings?: DrillFinding[];
   restore(): Promise<void>;
 }
 
@@ -45,11 +50,23 @@ export interface DrillDef {
   probe: "sql-read" | "sql-write";
   /** The downtime the design promises, for the verdict line. */
   goalMs(topology: Topology): number;
+  /**
+   * Whether the fault interrupts the probed service. A drill that expects no outage (fencing a
+   * controller that holds neither the VIP nor the writes) does not wait for a failure to recover
+   * from. @default true
+   */
+  outage?: boolean;
   inject(ctx: DrillContext): Promise<Injected>;
   /** Sampled while the fault is on; returns a violation ("two VIP holders: ctl1, ctl2") or undefined. */
   watch?(ctx: DrillContext, injected: Injected): Promise<string | undefined>;
-  /** After recovery: problems found (lost writes, target not fenced...). */
-  verify?(ctx: DrillContext, injected: Injected, facts: DrillFacts): Promise<string[]>;
+  /** After the restore: what was found wrong (a lost write is unsafe; a missing measurement failed). */
+  verify?(ctx: DrillContext, injected: Injected, facts: DrillFacts): Promise<DrillFinding[]>;
+}
+
+/** "unsafe": a safety property broke (two VIP holders, a lost write, no fence); "failed": anything else. */
+export interface DrillFinding {
+  severity: "unsafe" | "failed";
+  message: string;
 }
 
 export interface DrillFacts {
@@ -70,8 +87,16 @@ export interface DrillReport {
   attempts: number;
   failedAttempts: number;
   errors: string[];
+  /** Safety violations: any makes the verdict unsafe. */
   violations: string[];
+  /** What else went wrong (no recovery, a restore that failed): any makes it failed. */
   problems: string[];
   healthyAgainMs?: number;
+  /** Stages the drill timed itself, in order: fence, power off confirmed, rejoined... */
+  timings: { label: string; ms: number }[];
+  verdict: DrillVerdict;
+  /** The exit code `hastack drill` ends with for this verdict. */
+  exitCode: number;
+  /** verdict === "passed" */
   ok: boolean;
 }

@@ -1,0 +1,132 @@
+import { clusterFacts } from "../../services/pacemaker/health.ts";
+import { vipHolders } from "../../services/vip/index.ts";
+import { HastackError } from "../../util/errors.ts";
+import { lastLines } from "../../util/text.ts";
+import { parseXml } from "../../util/xml.ts";
+import type { DrillContext } from "./types.ts";
+
+/** What drills do to hosts before and after a fault; every command's exit code is checked. */
+
+/** The VIP holder as seen from the hosts themselves. */
+export async function holderOf(ctx: DrillContext): Promise<string> {
+  const run = (host: string, argv: string[]) => ctx.injector.observe(host, argv);
+  const holders = await vipHolders(run, ctx.topology.roles.controller, ctx.topology.vips.internal);
+  if (holders.length !== 1) {
+    throw new HastackError(
+      "E_DRILL_PRECONDITION",
+      `Cannot start the drill: the VIP ${ctx.topology.vips.internal} is held by ${holders.length === 0 ? "nobody" : holders.join(" and ")}`,
+      { hint: "run `hastack status` and fix the VIP first" },
+    );
+  }
+  return holders[0] as string;
+}
+
+/** The writer HAProxy sends SQL to: the first controller (the others are `backup`). */
+export function sqlWriter(ctx: DrillContext): string {
+  return ctx.topology.roles.controller[0] as string;
+}
+
+/** A controller other than `host`, to ask the cluster about `host`. */
+export function survivorOf(ctx: DrillContext, host: string): string {
+  return ctx.topology.roles.controller.find((h) => h !== host) ?? host;
+}
+
+/** Runs a command on a host and throws, naming what it was for, when it fails or exits non-zero. */
+export async function mustRun(
+  ctx: DrillContext,
+  host: string,
+  argv: string[],
+  what: string,
+  timeoutMs = 60_000,
+): Promise<string> {
+  const result = await ctx.pool.get(host).exec(argv, { timeoutMs });
+  if (result.code !== 0) {
+    throw new HastackError(
+      "E_DRILL_RESTORE",
+      `Cannot ${what} on ${host}: ${argv.join(" ")} exited with code ${result.code}: ${lastLines(result.stderr || result.stdout, 3)}`,
+    );
+  }
+  return result.stdout;
+}
+
+/** Brings a host back after a power drill: power on, then start the cluster stack if it did not. */
+export async function powerBack(ctx: DrillContext, host: string): Promise<void> {
+  if ((await ctx.injector.powerStatus(host)) === "off") await ctx.injector.powerOn(host);
+  await startClusterStack(ctx, host);
+}
+
+/**
+ * Pacemaker keeps the failures a drill provoked (a fence attempt that timed out, a monitor that
+ * failed while a peer was gone) until someone cleans them up, and status reports them as
+ * degraded. A cleanup re-probes every resource, so a fault that is still there shows up again.
+ * Not fatal: a leftover failure shows in status, which the runner waits on anyway.
+ */
+async function clearDrillFailures(ctx: DrillContext, host: string): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    const result = await ctx.pool
+      .get(host)
+      .exec(["crm_resource", "--cleanup"], { timeoutMs: 30_000 })
+      .catch(() => undefined);
+    if (result?.code === 0) return;
+    // Pacemaker was just started: wait until it has joined and answers.
+    await new Promise((r) => setTimeout(r, 2000));
+  }
+  ctx.log(`could not clear Pacemaker's failed actions from ${host}; status may show them`);
+}
+
+async function startClusterStack(ctx: DrillContext, host: string): Promise<void> {
+  const deadline = Date.now() + 180_000;
+  let last = "it does not answer over SSH";
+  for (;;) {
+    // The fence of an isolated node may land after the heal (fencing takes seconds): a node
+    // powered off meanwhile is powered on again here, or SSH would never answer.
+    if ((await ctx.injector.powerStatus(host).catch(() => "on")) === "off") await ctx.injector.powerOn(host);
+    const result = await ctx.pool
+      .get(host)
+      .exec(["systemctl", "start", "corosync", "pacemaker"], { timeoutMs: 30_000 })
+      .catch(() => undefined);
+    if (result?.code === 0) {
+      // Asked of a controller that stayed in the cluster: a node whose Pacemaker just started
+      // has not joined yet, and a cleanup there changes nothing.
+      await clearDrillFailures(ctx, survivorOf(ctx, host));
+      return;
+    }
+    if (result)
+      last = `systemctl start corosync pacemaker exited with code ${result.code}: ${lastLines(result.stderr, 2)}`;
+    if (Date.now() > deadline)
+      throw new HastackError("E_DRILL_RESTORE", `Cannot bring ${host} back: ${last}`);
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
+
+/** Waits until `host` is online in Pacemaker as a survivor sees it; returns how long that took. */
+export async function waitRejoined(ctx: DrillContext, host: string, timeoutMs = 180_000): Promise<number> {
+  const started = performance.now();
+  const asker = survivorOf(ctx, host);
+  let last = "no answer";
+  while (performance.now() - started < timeoutMs) {
+    const r = await ctx.pool
+      .get(asker)
+      .exec(["crm_mon", "--output-as=xml", "--one-shot"], { timeoutMs: 20_000 })
+      .catch(() => undefined);
+    if (r?.code === 0) {
+      const node = clusterFacts(parseXml(r.stdout), asker).nodes.find((n) => n.name === host);
+      if (node?.state === "online") return performance.now() - started;
+      last = node ? node.state : "not a member";
+    }
+    await new Promise((res) => setTimeout(res, 500));
+  }
+  throw new HastackError(
+    "E_DRILL_RESTORE",
+    `Cannot see ${host} rejoin the cluster: still ${last} after ${timeoutMs / 1000} s (asked ${asker})`,
+  );
+}
+
+/** Whether the cluster's fence history on a survivor holds a successful fence of `host`. */
+export async function fencedInHistory(ctx: DrillContext, host: string): Promise<boolean> {
+  const history = await ctx.pool
+    .get(survivorOf(ctx, host))
+    .exec(["stonith_admin", "--history", host, "--output-as=xml"], { timeoutMs: 30_000 });
+  return history.code === 0 && history.stdout.includes('status="success"');
+}
