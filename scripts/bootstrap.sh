@@ -24,6 +24,7 @@ packages=(
   openssh-client
   sudo                # the transport's sudo path is tested as root
   ca-certificates
+  stress-ng           # npm run bench:lab: the bounded CPU load of the busy runs
 )
 missing=()
 for p in "${packages[@]}"; do
