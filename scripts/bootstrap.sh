@@ -36,8 +36,20 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# Not `npm ci`: the registry reachable here has no Biome binaries for other platforms, so the
-# lock file cannot list them and `npm ci` refuses it. `npm install` keeps the locked versions.
+# npm runs on the pinned Node.js 24, never on an older system Node: under Node 20 npm warns
+# (EBADENGINE) about every package that needs 22+. So the pinned `node` package goes into a
+# scratch prefix first, then `npm ci` installs exactly the lock file (it never rewrites it).
+# The lock lists every platform's optional Biome binary (as `npm install` writes it); npm skips
+# the ones for other platforms, so their absence from the registry here does not matter.
 if [ ! -x node_modules/.bin/node ] || [ ! -x node_modules/.bin/vitest ]; then
-  npm install --no-fund --no-audit
+  node_version=$(sed -n '/"node_modules\/node": {/,/}/s/.*"version": "\([^"]*\)".*/\1/p' package-lock.json | head -1)
+  if [ -z "$node_version" ]; then
+    echo "package-lock.json pins no node package" >&2
+    exit 1
+  fi
+  scratch=$(mktemp -d)
+  trap 'rm -rf "$scratch"' EXIT
+  printf '{"private":true,"allowScripts":{"node":true}}\n' >"$scratch/package.json"
+  (cd "$scratch" && npm install --no-fund --no-audit --no-package-lock "node@$node_version" >/dev/null)
+  PATH="$scratch/node_modules/.bin:$PATH" npm ci --no-fund --no-audit
 fi
