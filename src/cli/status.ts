@@ -3,8 +3,10 @@ import { collectStatus, exitCodeOf } from "../health/engine.ts";
 import { formatStatus } from "../health/screen.ts";
 import { readSecrets } from "../inventory/secrets-file.ts";
 import { enterLabNamespaceIfNeeded } from "../lab/netns.ts";
+import { services } from "../services/registry.ts";
 import { loadTopology } from "../topology/load.ts";
 import { sshPool } from "../transport/pool.ts";
+import { requireKnownNames } from "../util/names.ts";
 import { inventoryOption, inventoryPath, jsonOption, printJson } from "./options.ts";
 
 interface StatusOptions {
@@ -25,11 +27,21 @@ export function registerStatus(program: Command): void {
     .action(async (opts: StatusOptions) => {
       const file = inventoryPath(opts);
       await enterLabNamespaceIfNeeded(file);
-      const topology = await loadTopology(file);
+      const topology = await loadTopology(file, services);
+      // Only services that run probes on this site: naming another one would give zero checks.
+      const probed = services
+        .filter((s) => s.hosts(topology).length > 0 && (s.health?.(topology).length ?? 0) > 0)
+        .map((s) => s.id);
+      requireKnownNames("--only", opts.only, probed, "services with health probes on this site");
       const secrets = await readSecrets(topology.secretsFile);
       const pool = sshPool(topology);
       const once = () =>
-        collectStatus(topology, { transport: pool.get, secrets, ...(opts.only ? { only: opts.only } : {}) });
+        collectStatus(topology, {
+          transport: pool.get,
+          secrets,
+          services,
+          ...(opts.only ? { only: opts.only } : {}),
+        });
       try {
         if (opts.watch === undefined || opts.watch === false) {
           const report = await once();

@@ -269,6 +269,9 @@ describe("deploy engine on local hosts", () => {
     expect(r.status).toBe("ok");
     expect(existsSync(join(t.roots.get("ctl2") ?? "", "etc/web/web.conf"))).toBe(true);
     expect(existsSync(join(t.roots.get("ctl1") ?? "", "etc/web/web.conf"))).toBe(false);
-    await expect(t.run({ limit: ["nope"] })).rejects.toMatchObject({ code: "E_LIMIT_UNKNOWN" });
+    await expect(t.run({ limit: ["nope"] })).rejects.toMatchObject({
+      code: "E_UNKNOWN_NAME",
+      message: expect.stringContaining("'nope'"),
+    });
   });
 });

@@ -11,11 +11,13 @@
 import { createHash } from "node:crypto";
 import { dirname } from "node:path";
 import { redact } from "../inventory/secrets.ts";
+import { notImplemented } from "../services/deployable.ts";
 import type { RenderedFile } from "../services/render.ts";
 import type { ServiceDef } from "../services/types.ts";
 import type { Topology } from "../topology/types.ts";
 import type { Transport } from "../transport/types.ts";
 import { HastackError } from "../util/errors.ts";
+import { requireKnownNames } from "../util/names.ts";
 import type { BuiltinEnv } from "./builtin-steps.ts";
 import type { Counts, DeployEvent, PendingRestart } from "./events.ts";
 import { journalReporter, latestJournal, newRunId, readJournal, runsDir } from "./journal.ts";
@@ -120,13 +122,12 @@ async function deployLocked(input: DeployInput, opts: DeployOptions, runId: stri
     resumeOf = state.runId;
     expectedFingerprint = state.fingerprint;
   }
-  for (const host of limit ?? []) {
-    if (!input.topology.hosts.some((h) => h.name === host))
-      throw new HastackError(
-        "E_LIMIT_UNKNOWN",
-        `--limit names ${host}, which is not a host of the inventory`,
-      );
-  }
+  requireKnownNames(
+    "--limit",
+    limit,
+    input.topology.hosts.map((h) => h.name),
+    "hosts of the inventory",
+  );
 
   const journal = dryRun ? undefined : journalReporter(dir, runId);
   const reporter = journal ? fanOut(opts.reporter, journal) : opts.reporter;
@@ -166,10 +167,13 @@ async function deployLocked(input: DeployInput, opts: DeployOptions, runId: stri
     nodes: plan.nodes.map((n) => ({ key: n.key, step: n.step, title: n.title, host: n.host })),
     done: [...done],
     pendingRestarts: pending,
+    notImplemented: notImplemented(input.services, input.topology).map((s) => s.id),
   });
   book = new RestartBook(emit, pending);
   const counts = await runPlan(plan, {
     topology: input.topology,
+    services: input.services,
+    files: input.files,
     transports: input.transports,
     dryRun,
     concurrency: opts.concurrency,

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { SecretSpec } from "../services/types.ts";
 import { maskSecrets, materialize, redact, secretPlaceholder } from "./secrets.ts";
-import { initSecrets, readSecrets } from "./secrets-file.ts";
+import { initSecrets, readSecrets, setSecret } from "./secrets-file.ts";
 
 const specs: SecretSpec[] = [
   { name: "db_root", kind: "password", description: "MariaDB root" },
@@ -63,6 +63,21 @@ describe("secrets file", () => {
     expect(redact("login failed for s3cretValue", { db_root: "s3cretValue" })).toBe(
       "login failed for <secret:db_root>",
     );
-    expect(await readFile(new URL(import.meta.url), "utf8")).toContain("s3cretValue");
+  });
+
+  it("stores a set secret privately and refuses a name the file's own schema would reject", async () => {
+    const path = await tempFile();
+    await setSecret(path, "bmc_ctl1", "Passw0rd-for-ctl1");
+    expect((await stat(path)).mode & 0o777).toBe(0o600);
+    expect(await readSecrets(path)).toEqual({ bmc_ctl1: "Passw0rd-for-ctl1" });
+    const before = await readFile(path, "utf8");
+    for (const bad of ["Bad-Name", "1st", "with space", "", `a${"b".repeat(64)}`]) {
+      await expect(setSecret(path, bad, "value"), bad).rejects.toMatchObject({ code: "E_SECRET_NAME" });
+      // The rule is the reader's: a file holding that name would not load either.
+      const other = await tempFile();
+      await writeFile(other, `${JSON.stringify(bad)}: value\n`, { mode: 0o600 });
+      await expect(readSecrets(other), bad).rejects.toMatchObject({ code: "E_SECRETS_SCHEMA" });
+    }
+    expect(await readFile(path, "utf8")).toBe(before);
   });
 });

@@ -6,7 +6,10 @@ import { z } from "zod";
 import type { SecretKind, SecretSpec } from "../services/types.ts";
 import { HastackError } from "../util/errors.ts";
 
-const SecretsFile = z.record(z.string().regex(/^[a-z][a-z0-9_]*$/), z.string().min(1));
+/** A secret's name: the inventory schema's rule for `password_secret` (src/inventory/schema.ts). */
+export const SECRET_NAME = /^[a-z][a-z0-9_]{0,63}$/;
+
+const SecretsFile = z.record(z.string().regex(SECRET_NAME), z.string().min(1));
 export type SecretValues = z.infer<typeof SecretsFile>;
 
 export async function readSecrets(path: string): Promise<SecretValues> {
@@ -83,10 +86,7 @@ export async function initSecrets(
     if (!spec) {
       throw new HastackError(
         "E_SECRET_UNKNOWN",
-        `Cannot rotate '${options.rotate}': no such generated secret`,
-        {
-          hint: "see `hastack secrets list` for the names",
-        },
+        `Cannot rotate '${options.rotate}': the generated secrets are ${specs.map((s) => s.name).join(", ")}`,
       );
     }
     values[spec.name] = generateSecret(spec.kind, spec.length);
@@ -101,7 +101,14 @@ export async function initSecrets(
   return { path, created: !exists, added, rotated };
 }
 
+/** Stores one value; a name the secrets file's schema would reject is refused before anything is written. */
 export async function setSecret(path: string, name: string, value: string): Promise<void> {
+  if (!SECRET_NAME.test(name)) {
+    throw new HastackError(
+      "E_SECRET_NAME",
+      `Cannot set secret '${name}': a name is a lowercase letter, then up to 63 lowercase letters, digits or '_'`,
+    );
+  }
   const exists = await stat(path).then(
     () => true,
     () => false,
