@@ -5,7 +5,7 @@
  */
 
 import { createHash } from "node:crypto";
-import { maskSecrets, redact } from "../inventory/secrets.ts";
+import { maskLike, maskSecrets, redact } from "../inventory/secrets.ts";
 import { fileBytes } from "../services/materialize.ts";
 import type { RenderedFile } from "../services/render.ts";
 import type { StepContext, StepSpec } from "../services/types.ts";
@@ -62,13 +62,19 @@ async function showDiff(ctx: StepContext, d: Difference, env: BuiltinEnv): Promi
     diff = `(binary content changes; new sha256 ${d.want.sha.slice(0, 16)}…)\n`;
   } else {
     const current = await ctx.transport.readFile(file.path);
-    const theirs = current === undefined ? "" : redact(current.toString("utf8"), env.secrets);
-    diff = unifiedDiff(
-      theirs,
-      maskSecrets(file.text),
-      current === undefined ? "/dev/null" : `a${file.path}`,
-      `b${file.path}`,
-    );
+    // The host's copy may hold secret values no longer in the secrets file (before a rotation is
+    // deployed): masked by the shape of our lines, not only by the values we know.
+    const theirs =
+      current === undefined ? "" : maskLike(redact(current.toString("utf8"), env.secrets), file.text);
+    diff =
+      theirs === undefined
+        ? "(content changes; a file that is a secret as a whole is not shown)\n"
+        : unifiedDiff(
+            theirs,
+            maskSecrets(file.text),
+            current === undefined ? "/dev/null" : `a${file.path}`,
+            `b${file.path}`,
+          ) || "(only secret values change)\n";
   }
   env.emit({ type: "file-diff", host: ctx.host.name, step: ctx.step, path: file.path, diff });
 }

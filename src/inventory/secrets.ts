@@ -59,3 +59,39 @@ export function missingSecrets(names: string[]): HastackError {
     },
   );
 }
+
+/**
+ * Masks a host's copy of a file that may hold secret values we no longer know (the old value
+ * after a rotation: `redact` only knows the current ones). Each rendered line with placeholders
+ * becomes a pattern; a host line it matches gets the same placeholders masked. A host line that
+ * only starts like one (the text before its first secret) is masked from there on. A file with
+ * a line that is nothing but a secret (a cookie, a key) is not shown at all: undefined.
+ */
+export function maskLike(remote: string, rendered: string): string | undefined {
+  const patterns: { exact: RegExp; prefix: string; masked: string; first: string }[] = [];
+  for (const line of rendered.split("\n")) {
+    const names = [...line.matchAll(placeholderPattern)].map((m) => m[1] ?? "");
+    if (names.length === 0) continue;
+    const parts = line.split(placeholderPattern).filter((_, i) => i % 2 === 0);
+    if (parts.join("").trim() === "") return undefined;
+    patterns.push({
+      exact: new RegExp(`^${parts.map(escapeRegExp).join(".*?")}$`),
+      prefix: parts[0] ?? "",
+      masked: maskSecrets(line),
+      first: names[0] ?? "",
+    });
+  }
+  return remote
+    .split("\n")
+    .map((line) => {
+      const same = patterns.find((p) => p.exact.test(line));
+      if (same) return same.masked;
+      const like = patterns.find((p) => p.prefix.trim() !== "" && line.startsWith(p.prefix));
+      return like ? `${like.prefix}<secret:${like.first}>…` : line;
+    })
+    .join("\n");
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
+}
