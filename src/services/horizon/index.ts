@@ -1,13 +1,36 @@
 import type { Topology } from "../../topology/types.ts";
-import { apiService } from "../openstack-api.ts";
-import type { ServiceDef } from "../types.ts";
+import { apiFrontends, openstackService } from "../openstack/service.ts";
+import type { OpenStackServiceSpec } from "../openstack/spec.ts";
+import type { Frontend, Listen, ServiceDef } from "../types.ts";
+import { HorizonSettings, horizonSettings } from "./settings.ts";
 
-const http = apiService({
+const spec: OpenStackServiceSpec = {
   id: "horizon",
   title: "Horizon dashboard",
-  after: ["cinder"],
+  state: "declared",
+  requires: ["keystone"],
+  after: ["keystone"],
+  settings: { horizon: HorizonSettings },
+  endpoints: [{ id: "horizon", port: 80, path: "/horizon" }],
   // Session state lives in memcached, but a sticky cookie spares re-logins while a backend flaps.
-  listeners: [{ endpoint: "horizon", name: "horizon", check: { kind: "http", path: "/" }, sticky: true }],
+  // The application is mounted at /horizon: "/" has nothing behind it.
+  listeners: [
+    {
+      endpoint: "horizon",
+      name: "horizon",
+      check: { kind: "http", path: "/horizon/auth/login/" },
+      sticky: true,
+    },
+  ],
+  components: [
+    {
+      name: "horizon",
+      role: "controller",
+      // Not openstack-dashboard-apache: its vhost listens on every address; hastack renders its own (E32).
+      packages: ["openstack-dashboard", "apache2", "libapache2-mod-wsgi-py3"],
+      units: ["apache2.service"],
+    },
+  ],
   secrets: [
     {
       name: "horizon_secret_key",
@@ -15,13 +38,22 @@ const http = apiService({
       description: "Django SECRET_KEY of Horizon (same on every controller)",
     },
   ],
-  packages: ["openstack-dashboard", "apache2"],
-  steps: [
+  wsgi: [
     {
-      id: "config",
-      title: "Write local_settings.py and the Apache vhost on the management address",
-      on: "each",
+      kind: "apache",
+      name: "horizon",
+      endpoint: "horizon",
+      script: "/usr/share/openstack-dashboard/wsgi.py",
+      urlPath: "/horizon",
+      static: { urlPath: "/horizon/static", dir: "/var/lib/openstack-dashboard/static" },
+      user: "horizon",
+      group: "horizon",
+      processes: 2,
+      threads: 8,
     },
+  ],
+  steps: [
+    { id: "config", title: "Write local_settings.py (memcached sessions, Keystone URL)", on: "each" },
     {
       id: "start",
       title: "Restart Apache; wait until HAProxy sees every backend up",
@@ -29,21 +61,23 @@ const http = apiService({
       after: ["config"],
     },
   ],
-});
+};
 
-/** With horizon_tls, HTTPS passes through HAProxy to Apache on 443 (TCP, sticky by source). */
-function tlsFrontends(topology: Topology) {
-  if (!topology.settings.openstack.horizon_tls || !topology.endpoints.horizon) return [];
-  const [plain] = http.frontends?.(topology) ?? [];
+const http = openstackService(spec);
+
+/** With services.horizon.tls, HTTPS passes through HAProxy to Apache on 443 (TCP, sticky by source). */
+function tlsFrontends(topology: Topology): Frontend[] {
+  if (!horizonSettings(topology).tls) return [];
+  const [plain] = apiFrontends(spec, topology);
   if (!plain) return [];
   return [
     {
       ...plain,
       name: "horizon_tls",
       port: 443,
-      mode: "tcp" as const,
-      balance: "source" as const,
-      check: { kind: "tcp" as const },
+      mode: "tcp",
+      balance: "source",
+      check: { kind: "tcp" },
       backends: plain.backends.map((b) => ({ ...b, port: 443 })),
     },
   ];
@@ -51,11 +85,11 @@ function tlsFrontends(topology: Topology) {
 
 export const horizon: ServiceDef = {
   ...http,
-  frontends: (topology) => [...(http.frontends?.(topology) ?? []), ...tlsFrontends(topology)],
-  listens: (topology, host) => [
+  frontends: (topology) => [...apiFrontends(spec, topology), ...tlsFrontends(topology)],
+  listens: (topology, host): Listen[] => [
     ...(http.listens?.(topology, host) ?? []),
-    ...(tlsFrontends(topology).length > 0
-      ? [{ address: host.ip, port: 443, proto: "tcp" as const, owner: "horizon_tls" }]
+    ...(tlsFrontends(topology).length > 0 && host.controllerIndex > 0
+      ? [{ address: host.ip, port: 443, proto: "tcp" as const, owner: "horizon horizon_tls" }]
       : []),
   ],
 };

@@ -1,19 +1,55 @@
-import { apiService } from "../openstack-api.ts";
+import { openstackService } from "../openstack/service.ts";
 
-export const keystone = apiService({
+/**
+ * Keystone: served by Debian's uwsgi unit on the management address. Its own steps (db sync,
+ * keys, bootstrap) are names until the Keystone issue; the database step is the shared one.
+ */
+export const keystone = openstackService({
   id: "keystone",
   title: "Keystone identity API",
-  after: ["etcd"],
+  state: "declared",
+  requires: [],
+  after: ["galera", "rabbitmq", "memcached", "etcd", "haproxy"],
+  endpoints: [{ id: "keystone", port: 5000, path: "/v3" }],
   listeners: [{ endpoint: "keystone", name: "keystone_api", check: { kind: "http", path: "/v3" } }],
-  secrets: [
-    { name: "db_keystone", kind: "password", description: "MariaDB password of the keystone database user" },
-    { name: "keystone_admin", kind: "password", description: "Keystone admin user password" },
+  components: [
+    {
+      name: "keystone",
+      role: "controller",
+      // The client drives the Keystone registration of every other service (openstacksdk).
+      packages: ["keystone", "python3-openstackclient"],
+      units: ["keystone.service"],
+    },
   ],
-  packages: ["keystone", "apache2", "libapache2-mod-wsgi-py3", "python3-openstackclient"],
+  secrets: [{ name: "keystone_admin", kind: "password", description: "Keystone admin user password" }],
+  database: { names: ["keystone"] },
+  config: [
+    {
+      path: "/etc/keystone/keystone.conf",
+      owner: "keystone",
+      group: "keystone",
+      sections: ["database", "cache"],
+      own: () => [
+        { name: "token", entries: [["provider", "fernet"]] },
+        { name: "fernet_tokens", entries: [["key_repository", "/etc/keystone/fernet-keys/"]] },
+        { name: "credential", entries: [["key_repository", "/etc/keystone/credential-keys/"]] },
+      ],
+      restart: ["keystone"],
+    },
+  ],
+  wsgi: [
+    {
+      kind: "uwsgi",
+      unit: "keystone",
+      defaults: "keystone",
+      endpoint: "keystone",
+      ini: "/etc/keystone/keystone-uwsgi.ini",
+      processes: 2,
+      threads: 8,
+    },
+  ],
   steps: [
-    { id: "database", title: "Create the keystone database and user", on: "bootstrap" },
-    { id: "config", title: "Write keystone.conf and the Apache vhost on the management address", on: "each" },
-    { id: "db-sync", title: "keystone-manage db_sync", on: "bootstrap", after: ["database", "config"] },
+    { id: "db-sync", title: "keystone-manage db_sync", on: "bootstrap", after: ["database"] },
     // Fernet and credential keys must be identical on every controller (runbook E20).
     {
       id: "keys",
@@ -23,13 +59,13 @@ export const keystone = apiService({
     },
     {
       id: "bootstrap",
-      title: "keystone-manage bootstrap (admin user, endpoints)",
+      title: "keystone-manage bootstrap (admin user, roles incl. service, its own endpoints)",
       on: "bootstrap",
       after: ["keys"],
     },
     {
       id: "start",
-      title: "Restart Apache; wait until HAProxy sees every backend up",
+      title: "Start keystone (uwsgi); wait until HAProxy sees every backend up",
       on: "each",
       after: ["bootstrap"],
     },

@@ -1,0 +1,136 @@
+/**
+ * @module
+ * An OpenStack service as data (Kolla-Ansible's one block per service): what it needs from the
+ * base layer (a database on Galera, a RabbitMQ user, a Keystone service user, service and
+ * endpoints, the shared oslo sections, WSGI vhosts) is declared here and carried out by shared
+ * steps and renderers in this folder, so a service folder holds only what is its own.
+ */
+import type { DocSection } from "../../formats/doc.ts";
+import type { Role } from "../../inventory/schema.ts";
+import type { ResolvedHost } from "../../topology/types.ts";
+import type {
+  Component,
+  EndpointSpec,
+  Frontend,
+  HealthCheck,
+  RenderContext,
+  SecretSpec,
+  ServiceState,
+  SettingsSchema,
+  StepSpec,
+} from "../types.ts";
+
+export interface ApiListener {
+  /** Endpoint id (one of the service's `endpoints`). */
+  endpoint: string;
+  /** haproxy.cfg section name. */
+  name: string;
+  /** What HAProxy and the status probe ask: the API, not the port. */
+  check: HealthCheck;
+  sticky?: boolean;
+  mode?: "http" | "tcp";
+  timeouts?: Frontend["timeouts"];
+  /** What the backend speaks, for the status probe (a TLS listener passes through as TCP). @default "http" */
+  scheme?: "http" | "https";
+}
+
+/** The shared oslo sections a config file gets, each rendered from the site (src/services/openstack/oslo.ts). */
+export type OsloSection =
+  | "database"
+  | "keystone_authtoken"
+  | "oslo_messaging_rabbit"
+  | "oslo_concurrency"
+  | "cache"
+  | "coordination";
+
+export interface ServiceConfigFile {
+  path: string;
+  owner: string;
+  group: string;
+  sections: OsloSection[];
+  /**
+   * Hosts of these roles get the file (when the service runs there). @default ["controller"]:
+   * database and service credentials stay off computes unless a file says otherwise.
+   */
+  roles?: Role[];
+  /** The service's own sections ([DEFAULT] options, [glance_store]...), merged with the shared ones. */
+  own?(ctx: RenderContext, host: ResolvedHost): DocSection[];
+  /** Units restarted when the file changes. */
+  restart: string[];
+}
+
+/**
+ * An API served by Debian's uwsgi unit (openstack-pkg-tools init script: keystone, placement-api,
+ * nova-api, nova-api-metadata, neutron-api, cinder-api in trixie). The script builds
+ * `--http-socket :PORT` (every address, which collides with HAProxy on the VIP) and then sources
+ * /etc/default/<defaults>; hastack renders that file to bind the management address instead.
+ */
+export interface UwsgiApp {
+  kind: "uwsgi";
+  /** systemd unit restarted when the file changes. */
+  unit: string;
+  /** The init script's $NAME, whose /etc/default file it sources (neutron-api's is neutron-server). */
+  defaults: string;
+  /** Endpoint id whose port the app listens on. */
+  endpoint: string;
+  /** The uwsgi ini the package ships, e.g. /etc/cinder/cinder-api-uwsgi.ini. */
+  ini: string;
+  processes: number;
+  threads: number;
+}
+
+/** An Apache mod_wsgi site rendered by hastack (never a sed-patched package vhost: E32). */
+export interface ApacheVhost {
+  kind: "apache";
+  /** /etc/apache2/sites-enabled/<name>.conf */
+  name: string;
+  /** Endpoint id whose port the vhost listens on (the host's management address, never 0.0.0.0). */
+  endpoint: string;
+  /** The WSGI script the package ships, e.g. /usr/share/openstack-dashboard/wsgi.py. */
+  script: string;
+  /** URL path the application is mounted at, e.g. "/horizon". */
+  urlPath: string;
+  /** Static files served by Apache itself: URL path and directory. */
+  static?: { urlPath: string; dir: string };
+  user: string;
+  group: string;
+  processes: number;
+  threads: number;
+}
+
+export type WsgiServer = UwsgiApp | ApacheVhost;
+
+export interface OpenStackServiceSpec {
+  id: string;
+  title: string;
+  state: ServiceState;
+  requires: string[];
+  after: string[];
+  endpoints: EndpointSpec[];
+  listeners: ApiListener[];
+  components: Component[];
+  /** Secrets of its own, beyond the generated db_/svc_/rabbit_<id> ones. */
+  secrets?: SecretSpec[];
+  settings?: Readonly<Record<string, SettingsSchema>>;
+  /** Databases on Galera, all owned by the MariaDB user <id> (password secret db_<id>). */
+  database?: {
+    names: string[];
+    /**
+     * Which config section names which database. @default [{ section: "database", name: names[0] }]
+     * (placement reads [placement_database]; nova reads [api_database] and [database]).
+     */
+    sections?: { section: string; name: string }[];
+  };
+  /** A RabbitMQ user <id> on the OpenStack vhost (password secret rabbit_<id>). */
+  amqp?: boolean;
+  /**
+   * Keystone: the service user <id> (password svc_<id>) with the admin role in the service
+   * project (plus `roles`), and the catalogue entry of `type` with public, internal and admin
+   * endpoints of `endpoint` on the VIP.
+   */
+  identity?: { type: string; description: string; endpoint: string; roles?: string[] };
+  config?: ServiceConfigFile[];
+  wsgi?: WsgiServer[];
+  /** Its own steps (db sync, cells...); the shared ones are added around them. */
+  steps?: StepSpec[];
+}
