@@ -2,6 +2,7 @@ import { type Command, InvalidArgumentError } from "commander";
 import type { DeployCommandOptions } from "../deploy/command.ts";
 import { enterLabNamespaceIfNeeded } from "../lab/netns.ts";
 import { inventoryOption, inventoryPath, jsonOption } from "./options.ts";
+import { services } from "../services/registry.ts";
 
 type Options = DeployCommandOptions & { inventory: string };
 
@@ -46,6 +47,6 @@ export function registerDeploy(program: Command): void {
       // Re-execs inside the lab's network namespace when the inventory is the lab's.
       await enterLabNamespaceIfNeeded(file);
       const { runDeployCommand } = await import("../deploy/command.ts");
-      process.exitCode = await runDeployCommand(file, opts);
+      process.exitCode = await runDeployCommand(file, services, opts);
     });
 }

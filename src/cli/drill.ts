@@ -11,6 +11,7 @@ import { loadTopology } from "../topology/load.ts";
 import { sshPool } from "../transport/pool.ts";
 import { HastackError } from "../util/errors.ts";
 import { inventoryOption, inventoryPath, jsonOption, printJson } from "./options.ts";
+import { services } from "../services/registry.ts";
 
 interface DrillOptions {
   inventory: string;
@@ -35,7 +36,7 @@ export function registerDrill(program: Command): void {
       const drill = drillById(name);
       const file = inventoryPath(opts);
       await enterLabNamespaceIfNeeded(file);
-      const topology = await loadTopology(file);
+      const topology = await loadTopology(file, services);
       const secrets = await readSecrets(topology.secretsFile);
       const pool = sshPool(topology);
       try {
@@ -53,7 +54,7 @@ export function registerDrill(program: Command): void {
           { topology, pool, secrets, injector, log },
           {
             waitHealthy: () =>
-              waitHealthy(() => collectStatus(topology, { transport: pool.get, secrets }), timeoutMs, log),
+              waitHealthy(() => collectStatus(topology, { transport: pool.get, secrets, services }), timeoutMs, log),
           },
         );
         if (opts.json) printJson(report);

@@ -1,6 +1,9 @@
 import type { Command } from "commander";
 import { type PlannedStep, plannedSteps } from "../deploy/plan-view.ts";
+import { notImplemented } from "../services/deployable.ts";
+import { services } from "../services/registry.ts";
 import { renderTopology } from "../services/render.ts";
+import type { ServiceDef } from "../services/types.ts";
 import { loadTopology } from "../topology/load.ts";
 import type { Topology } from "../topology/types.ts";
 import { requireKnownNames } from "../util/names.ts";
@@ -11,6 +14,8 @@ interface HostPlan {
   roles: string[];
   files: { path: string; service: string; owner: string; group: string; mode: string; bytes: number }[];
   steps: PlannedStep[];
+  /** Services this host would run that hastack only declares: nothing of them is planned. */
+  notImplemented: string[];
 }
 
 export function registerPlan(program: Command): void {
@@ -21,14 +26,14 @@ export function registerPlan(program: Command): void {
     .option("--host <name...>", "only these hosts")
     .addOption(jsonOption())
     .action(async (opts: { inventory: string; host?: string[]; json?: boolean }) => {
-      const topology = await loadTopology(opts.inventory);
+      const topology = await loadTopology(opts.inventory, services);
       requireKnownNames(
         "--host",
         opts.host,
         topology.hosts.map((h) => h.name),
         "hosts of the inventory",
       );
-      const plans = planHosts(topology, opts.host);
+      const plans = planHosts(topology, services, opts.host);
       if (opts.json) {
         printJson(plans);
         return;
@@ -43,16 +48,23 @@ export function registerPlan(program: Command): void {
         process.stdout.write("  steps:\n");
         for (const [i, s] of plan.steps.entries()) {
           process.stdout.write(
-            `    ${String(i + 1).padStart(3)}. ${s.id.padEnd(32)} ${s.on.padEnd(9)} ${s.title}${s.placeholder ? "  (not implemented yet: skipped)" : ""}\n`,
+            `    ${String(i + 1).padStart(3)}. ${s.id.padEnd(32)} ${s.on.padEnd(9)} ${s.title}${s.state === "declared" ? "  (not implemented)" : ""}\n`,
           );
         }
+        if (plan.notImplemented.length > 0)
+          process.stdout.write(`  not implemented (declared only): ${plan.notImplemented.join(", ")}\n`);
       }
     });
 }
 
-export function planHosts(topology: Topology, only?: readonly string[]): HostPlan[] {
-  const { files } = renderTopology(topology);
-  const steps = plannedSteps(topology, files);
+export function planHosts(
+  topology: Topology,
+  registry: readonly ServiceDef[],
+  only?: readonly string[],
+): HostPlan[] {
+  const { files } = renderTopology(topology, registry);
+  const steps = plannedSteps(topology, files, registry);
+  const declared = notImplemented(registry, topology);
   return topology.hosts
     .filter((host) => !only || only.includes(host.name))
     .map((host) => ({
@@ -67,5 +79,6 @@ export function planHosts(topology: Topology, only?: readonly string[]): HostPla
         bytes: Buffer.byteLength(f.text),
       })),
       steps: steps.get(host.name) ?? [],
+      notImplemented: declared.filter((s) => s.hosts(topology).includes(host.name)).map((s) => s.id),
     }));
 }

@@ -5,6 +5,7 @@ import type { Command } from "commander";
 import { maskSecrets } from "../inventory/secrets.ts";
 import { readSecrets } from "../inventory/secrets-file.ts";
 import { fileBytes } from "../services/materialize.ts";
+import { services } from "../services/registry.ts";
 import { renderTopology } from "../services/render.ts";
 import { loadTopology } from "../topology/load.ts";
 import { requireKnownNames } from "../util/names.ts";
@@ -21,14 +22,14 @@ export function registerRender(program: Command): void {
     .addOption(jsonOption())
     .action(
       async (opts: { inventory: string; out: string; host?: string[]; masked?: boolean; json?: boolean }) => {
-        const topology = await loadTopology(opts.inventory);
+        const topology = await loadTopology(opts.inventory, services);
         requireKnownNames(
           "--host",
           opts.host,
           topology.hosts.map((h) => h.name),
           "hosts of the inventory",
         );
-        const { files } = renderTopology(topology, opts.host);
+        const { files } = renderTopology(topology, services, opts.host);
         const secrets = opts.masked ? {} : await readSecrets(topology.secretsFile);
         const out = resolve(opts.out);
         await mkdir(out, { recursive: true, mode: 0o700 });

@@ -1,8 +1,8 @@
 import { text } from "node:stream/consumers";
 import type { Command } from "commander";
 import { initSecrets, readSecrets, SECRET_NAME, setSecret } from "../inventory/secrets-file.ts";
-import { secretSpecs } from "../services/registry.ts";
-import { providedSecrets } from "../services/secret-specs.ts";
+import { services } from "../services/registry.ts";
+import { providedSecrets, secretSpecs } from "../services/secret-specs.ts";
 import { loadTopology } from "../topology/load.ts";
 import { HastackError } from "../util/errors.ts";
 import { inventoryOption, jsonOption, printJson } from "./options.ts";
@@ -19,8 +19,8 @@ export function registerSecrets(program: Command): void {
     .option("--rotate <name>", "replace one generated secret with a new value")
     .addOption(jsonOption())
     .action(async (opts: { inventory: string; rotate?: string; json?: boolean }) => {
-      const topology = await loadTopology(opts.inventory);
-      const result = await initSecrets(topology.secretsFile, secretSpecs(), {
+      const topology = await loadTopology(opts.inventory, services);
+      const result = await initSecrets(topology.secretsFile, secretSpecs(services), {
         ...(opts.rotate ? { rotate: opts.rotate } : {}),
       });
       const values = await readSecrets(topology.secretsFile);
@@ -52,10 +52,14 @@ export function registerSecrets(program: Command): void {
     .addOption(inventoryOption())
     .addOption(jsonOption())
     .action(async (opts: { inventory: string; json?: boolean }) => {
-      const topology = await loadTopology(opts.inventory);
+      const topology = await loadTopology(opts.inventory, services);
       const values = await readSecrets(topology.secretsFile).catch(() => ({}) as Record<string, string>);
       const rows = [
-        ...secretSpecs().map((s) => ({ name: s.name, kind: "generated", description: s.description })),
+        ...secretSpecs(services).map((s) => ({
+          name: s.name,
+          kind: "generated",
+          description: s.description,
+        })),
         ...providedSecrets(topology).map((s) => ({
           name: s.name,
           kind: "provided",
@@ -78,14 +82,17 @@ export function registerSecrets(program: Command): void {
     .description("store a secret you provide (a BMC password...), read from standard input")
     .addOption(inventoryOption())
     .action(async (name: string, opts: { inventory: string }) => {
-      const topology = await loadTopology(opts.inventory);
+      const topology = await loadTopology(opts.inventory, services);
       if (!SECRET_NAME.test(name)) {
         throw new HastackError(
           "E_SECRET_NAME",
           `Cannot set '${name}': a secret name is a lowercase letter, then up to 63 lowercase letters, digits or '_'`,
         );
       }
-      const known = [...secretSpecs().map((s) => s.name), ...providedSecrets(topology).map((s) => s.name)];
+      const known = [
+        ...secretSpecs(services).map((s) => s.name),
+        ...providedSecrets(topology).map((s) => s.name),
+      ];
       if (!known.includes(name)) {
         // A typo stored under its own name would leave the real secret missing, silently.
         throw new HastackError(

@@ -27,7 +27,7 @@ export function registerStatus(program: Command): void {
     .action(async (opts: StatusOptions) => {
       const file = inventoryPath(opts);
       await enterLabNamespaceIfNeeded(file);
-      const topology = await loadTopology(file);
+      const topology = await loadTopology(file, services);
       // Only services that run probes on this site: naming another one would give zero checks.
       const probed = services
         .filter((s) => s.hosts(topology).length > 0 && (s.health?.(topology).length ?? 0) > 0)
@@ -36,7 +36,12 @@ export function registerStatus(program: Command): void {
       const secrets = await readSecrets(topology.secretsFile);
       const pool = sshPool(topology);
       const once = () =>
-        collectStatus(topology, { transport: pool.get, secrets, ...(opts.only ? { only: opts.only } : {}) });
+        collectStatus(topology, {
+          transport: pool.get,
+          secrets,
+          services,
+          ...(opts.only ? { only: opts.only } : {}),
+        });
       try {
         if (opts.watch === undefined || opts.watch === false) {
           const report = await once();

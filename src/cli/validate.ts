@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { validateInventory } from "../topology/load.ts";
 import { inventoryOption, jsonOption, printJson } from "./options.ts";
 import { formatProblems, sortProblems } from "./problems.ts";
+import { services } from "../services/registry.ts";
 
 export function registerValidate(program: Command): void {
   program
@@ -12,7 +13,7 @@ export function registerValidate(program: Command): void {
     .addOption(inventoryOption())
     .addOption(jsonOption())
     .action(async (opts: { inventory: string; json?: boolean }) => {
-      const result = await validateInventory(opts.inventory);
+      const result = await validateInventory(opts.inventory, services);
       const errors = result.problems.filter((p) => p.severity === "error");
       process.exitCode = errors.length > 0 ? 1 : 0;
       if (opts.json) {

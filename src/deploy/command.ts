@@ -3,8 +3,8 @@
  * `hastack deploy` behind the CLI wiring: load, render, connect, run, report, exit code.
  */
 import { readSecrets } from "../inventory/secrets-file.ts";
-import { services } from "../services/registry.ts";
 import { renderTopology } from "../services/render.ts";
+import type { ServiceDef } from "../services/types.ts";
 import { loadTopology } from "../topology/load.ts";
 import { sshPool } from "../transport/pool.ts";
 import type { Transport } from "../transport/types.ts";
@@ -29,9 +29,13 @@ function pickReporter(opts: DeployCommandOptions): Reporter {
 }
 
 /** Returns the process exit code: 0 when every step finished, 1 otherwise. */
-export async function runDeployCommand(inventoryPath: string, opts: DeployCommandOptions): Promise<number> {
-  const topology = await loadTopology(inventoryPath);
-  const { files } = renderTopology(topology);
+export async function runDeployCommand(
+  inventoryPath: string,
+  services: readonly ServiceDef[],
+  opts: DeployCommandOptions,
+): Promise<number> {
+  const topology = await loadTopology(inventoryPath, services);
+  const { files } = renderTopology(topology, services);
   const secrets = await readSecrets(topology.secretsFile);
   const pool = sshPool(topology, { trustNewHostKeys: opts.trustNewHostKeys ?? false });
   const transports = new Map<string, Transport>(topology.hosts.map((h) => [h.name, pool.get(h.name)]));

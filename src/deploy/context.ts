@@ -1,4 +1,6 @@
-import type { StepContext, StepLogger } from "../services/types.ts";
+import { materialize, secretsIn } from "../inventory/secrets.ts";
+import type { RenderedFile } from "../services/render.ts";
+import type { ServiceDef, StepContext, StepLogger } from "../services/types.ts";
 import { hostByName, type Topology } from "../topology/types.ts";
 import { tail } from "../transport/remote-commands.ts";
 import { shellQuote } from "../transport/shell-quote.ts";
@@ -9,6 +11,8 @@ export interface ContextInput {
   step: string;
   host: string;
   topology: Topology;
+  services: readonly ServiceDef[];
+  files: ReadonlyMap<string, RenderedFile[]>;
   transports: ReadonlyMap<string, Transport>;
   dryRun: boolean;
   signal: AbortSignal;
@@ -37,6 +41,17 @@ export function makeStepContext(input: ContextInput): StepContext {
     step: input.step,
     host: hostByName(input.topology, input.host),
     topology: input.topology,
+    services: input.services,
+    renderedFile(path) {
+      const file = input.files.get(input.host)?.find((f) => f.path === path);
+      if (!file)
+        throw new HastackError(
+          "E_STEP_NO_FILE",
+          `Cannot find ${path} among the files rendered for ${input.host} (step ${input.step})`,
+        );
+      const values = Object.fromEntries(secretsIn(file.text).map((n) => [n, this.secret(n)]));
+      return materialize(file.text, values);
+    },
     transport,
     peer(name) {
       const t = input.transports.get(name);

@@ -46,6 +46,7 @@ function transports(knownHostsPath: string): Map<string, Transport> {
 const state = { value: "1" };
 const svc: ServiceDef = {
   id: "app",
+  state: "implemented",
   title: "app",
   hosts: () => HOSTS,
   files: (ctx, host) =>

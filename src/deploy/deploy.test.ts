@@ -67,6 +67,7 @@ function setup(opts: { hosts?: string[]; web?: string; extraSteps?: StepSpec[] }
   const state = { web: opts.web ?? "port = 80", unit: "[Service]\nExecStart=/usr/bin/web\n" };
   const svc: ServiceDef = {
     id: "web",
+    state: "implemented",
     title: "web",
     hosts: () => names,
     files: (ctx, host) => [

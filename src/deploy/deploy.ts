@@ -11,6 +11,7 @@
 import { createHash } from "node:crypto";
 import { dirname } from "node:path";
 import { redact } from "../inventory/secrets.ts";
+import { notImplemented } from "../services/deployable.ts";
 import type { RenderedFile } from "../services/render.ts";
 import type { ServiceDef } from "../services/types.ts";
 import type { Topology } from "../topology/types.ts";
@@ -166,10 +167,13 @@ async function deployLocked(input: DeployInput, opts: DeployOptions, runId: stri
     nodes: plan.nodes.map((n) => ({ key: n.key, step: n.step, title: n.title, host: n.host })),
     done: [...done],
     pendingRestarts: pending,
+    notImplemented: notImplemented(input.services, input.topology).map((s) => s.id),
   });
   book = new RestartBook(emit, pending);
   const counts = await runPlan(plan, {
     topology: input.topology,
+    services: input.services,
+    files: input.files,
     transports: input.transports,
     dryRun,
     concurrency: opts.concurrency,

@@ -15,7 +15,9 @@ export type NodeStatus =
   /** finished in the run being resumed */
   | "resumed"
   /** dry run: check says apply would run */
-  | "would-change";
+  | "would-change"
+  /** declared without check or apply: nothing was done, and it is not reported as ok */
+  | "not-implemented";
 
 export interface PlannedNode {
   key: string;
@@ -38,6 +40,7 @@ export interface Counts {
   blocked: number;
   resumed: number;
   wouldChange: number;
+  notImplemented: number;
 }
 
 export type DeployEvent =
@@ -52,6 +55,8 @@ export type DeployEvent =
       /** Node keys finished in earlier runs (resume): kept so a journal stands alone. */
       done: string[];
       pendingRestarts: PendingRestart[];
+      /** Services the site enables that this hastack only declares: nothing of them is deployed. */
+      notImplemented?: string[];
     }
   | { type: "step-start"; key: string; step: string; host: string; attempt: number }
   | {
@@ -72,7 +77,7 @@ export type DeployEvent =
   | { type: "run-end"; status: "ok" | "failed"; counts: Counts; durationMs: number };
 
 export function emptyCounts(): Counts {
-  return { changed: 0, ok: 0, failed: 0, blocked: 0, resumed: 0, wouldChange: 0 };
+  return { changed: 0, ok: 0, failed: 0, blocked: 0, resumed: 0, wouldChange: 0, notImplemented: 0 };
 }
 
 /** "3 changed, 12 ok, 1 failed" plus the rarer kinds only when present; "0 changed" on a no-op. */
@@ -81,5 +86,6 @@ export function formatCounts(c: Counts, dryRun = false): string {
   parts.push(`${c.ok} ok`, `${c.failed} failed`);
   if (c.blocked) parts.push(`${c.blocked} blocked`);
   if (c.resumed) parts.push(`${c.resumed} done before (resumed)`);
+  if (c.notImplemented) parts.push(`${c.notImplemented} not implemented`);
   return parts.join(", ");
 }

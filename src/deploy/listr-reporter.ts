@@ -66,11 +66,13 @@ export function listrReporter(out: Writable = process.stdout): Reporter {
     run = listr.run().catch(() => undefined);
   };
 
+  let declared: string[] = [];
   return {
     emit(e: DeployEvent) {
       switch (e.type) {
         case "run-start":
           dryRun = e.dryRun;
+          if (e.notImplemented?.length) declared = e.notImplemented;
           start(e.nodes);
           break;
         case "step-start": {
@@ -104,6 +106,8 @@ export function listrReporter(out: Writable = process.stdout): Reporter {
       if (diffs.length > 0) out.write(`\n${diffs.join("\n\n")}\n`);
       if (failures.length > 0) out.write(`\nFailed:\n${failures.map((f) => `  ${f}`).join("\n")}\n`);
       if (summary) out.write(`\n${summary}\n`);
+      if (declared.length > 0)
+        out.write(`not implemented (declared only, nothing deployed): ${declared.join(", ")}\n`);
     },
   };
 }

@@ -3,9 +3,11 @@
  * From the registry to planner input: the engine's own steps (host packages, each service's files
  * and restarts) placed among the steps services declare.
  */
+
+import { isDeployed } from "../services/deployable.ts";
 import type { RenderedFile } from "../services/render.ts";
 import type { ServiceDef, StepSpec } from "../services/types.ts";
-import { hostByName, type Topology } from "../topology/types.ts";
+import { hostByName, type ResolvedHost, type Topology } from "../topology/types.ts";
 import { HastackError } from "../util/errors.ts";
 import { type BuiltinEnv, filesStep, packagesStep, restartStep } from "./builtin-steps.ts";
 import type { PlanUnit } from "./plan.ts";
@@ -19,12 +21,13 @@ export interface UnitsInput {
 
 export function planUnits(input: UnitsInput, env: BuiltinEnv): PlanUnit[] {
   const { topology } = input;
-  const deployed = input.services.filter((s) => s.hosts(topology).length > 0);
+  // Declared services are not planned: plan, deploy and status name them as not implemented.
+  const deployed = input.services.filter((s) => isDeployed(s, topology));
   const ids = new Set(deployed.map((s) => s.id));
   const packagesOf = (host: string) => {
     const resolved = hostByName(topology, host);
     const on = deployed.filter((s) => s.hosts(topology).includes(host));
-    return [...new Set(on.flatMap((s) => s.packages?.(topology, resolved) ?? []))].sort();
+    return [...new Set(on.flatMap((s) => hostPackages(s, topology, resolved)))].sort();
   };
   const allHosts = topology.hosts
     .map((h) => h.name)
@@ -47,7 +50,7 @@ export function planUnits(input: UnitsInput, env: BuiltinEnv): PlanUnit[] {
       builtins.push({ id: `${svc.id}.restart`, spec: restartStep(svc.id, env), hosts });
     }
     const steps = placeBuiltins(svc.id, builtins, svc.steps?.(topology) ?? [], hosts);
-    const after = [...(withPackages ? ["host"] : []), ...(svc.after ?? []).filter((a) => ids.has(a))];
+    const after = [...(withPackages ? ["host"] : []), ...orderedAfter(svc, input.services, ids)];
     out.push({ service: svc.id, after, steps });
   }
   return out;
@@ -97,4 +100,33 @@ function placeBuiltins(
     out.push({ id, spec, hosts: spec.hosts ?? hosts });
   }
   return [...builtins.filter((b) => !placed.has(b.id)), ...out];
+}
+
+/** What a service installs on a host: its components for the host's roles, and its extra packages. */
+export function hostPackages(service: ServiceDef, topology: Topology, host: ResolvedHost): string[] {
+  const parts = (service.components ?? []).filter((c) => host.roles.includes(c.role));
+  return [...parts.flatMap((c) => c.packages), ...(service.packages?.(topology, host) ?? [])];
+}
+
+/**
+ * The deployed services `service` waits for. `after` is a graph: when a service it names is not
+ * deployed here (disabled, declared), it waits for what that one would have waited for, so
+ * dropping a service never drops the order between the others.
+ */
+export function orderedAfter(
+  service: ServiceDef,
+  all: readonly ServiceDef[],
+  deployed: ReadonlySet<string>,
+): string[] {
+  const byId = new Map(all.map((s) => [s.id, s]));
+  const out = new Set<string>();
+  const seen = new Set<string>();
+  const visit = (id: string) => {
+    if (seen.has(id)) return;
+    seen.add(id);
+    if (deployed.has(id)) out.add(id);
+    else for (const next of byId.get(id)?.after ?? []) visit(next);
+  };
+  for (const id of service.after ?? []) visit(id);
+  return [...out];
 }

@@ -1,4 +1,3 @@
-import { services as registry } from "../services/registry.ts";
 import type { RenderedFile } from "../services/render.ts";
 import type { ServiceDef, StepSpec } from "../services/types.ts";
 import type { Topology } from "../topology/types.ts";
@@ -11,8 +10,8 @@ export interface PlannedStep {
   id: string;
   title: string;
   on: StepSpec["on"];
-  /** Declared but without check/apply yet: deploy passes over it. */
-  placeholder: boolean;
+  /** declared: no check or apply yet; deploy reports it as not implemented, never as ok. */
+  state: "implemented" | "declared";
 }
 
 /**
@@ -23,7 +22,7 @@ export interface PlannedStep {
 export function plannedSteps(
   topology: Topology,
   files: ReadonlyMap<string, RenderedFile[]>,
-  services: readonly ServiceDef[] = registry,
+  services: readonly ServiceDef[],
 ): Map<string, PlannedStep[]> {
   // Never used: planning creates steps but runs none of them.
   const env: BuiltinEnv = {
@@ -47,8 +46,8 @@ export function plannedSteps(
   const byHost = new Map<string, PlannedStep[]>();
   for (const node of ordered) {
     const list = byHost.get(node.host) ?? [];
-    const placeholder = !node.spec.check && !node.spec.apply;
-    list.push({ id: node.step, title: node.title, on: node.spec.on, placeholder });
+    const state = node.spec.check || node.spec.apply ? "implemented" : "declared";
+    list.push({ id: node.step, title: node.title, on: node.spec.on, state });
     byHost.set(node.host, list);
   }
   return byHost;

@@ -50,6 +50,9 @@ export function plainReporter(out: Writable = process.stdout, opts: { quiet?: bo
       switch (e.type) {
         case "run-start":
           dryRun = e.dryRun;
+          // Said even when quiet: an operator must not take a declared service for a deployed one.
+          if (e.notImplemented?.length)
+            write(`not implemented (declared only, nothing deployed): ${e.notImplemented.join(", ")}`);
           if (!opts.quiet) {
             const what = e.dryRun ? "dry run" : e.resumeOf ? `resuming ${e.resumeOf}` : "deploy";
             write(

@@ -16,6 +16,8 @@ async function runSteps(steps: StepSpec[], concurrency = 16) {
   const events: DeployEvent[] = [];
   const counts = await runPlan(plan, {
     topology,
+    services: [],
+    files: new Map(),
     transports: lh.transports,
     dryRun: false,
     concurrency,

@@ -4,7 +4,8 @@
  * at a time (apt, dpkg and systemctl do not like company). A failure blocks only what waits for
  * it; independent work on other hosts carries on, so a resume has less left to do.
  */
-import type { StepLogger } from "../services/types.ts";
+import type { RenderedFile } from "../services/render.ts";
+import type { ServiceDef, StepLogger } from "../services/types.ts";
 import type { Topology } from "../topology/types.ts";
 import type { Transport } from "../transport/types.ts";
 import { HastackError } from "../util/errors.ts";
@@ -14,6 +15,9 @@ import type { Plan, PlanNode } from "./plan.ts";
 
 export interface RunnerOptions {
   topology: Topology;
+  services: readonly ServiceDef[];
+  /** Rendered files per host, secrets as placeholders (steps validate them before writing). */
+  files: ReadonlyMap<string, RenderedFile[]>;
   transports: ReadonlyMap<string, Transport>;
   dryRun: boolean;
   /** @default 16 */
@@ -31,7 +35,14 @@ interface Outcome {
   code?: string;
 }
 
-const succeeded: ReadonlySet<NodeStatus> = new Set(["ok", "changed", "resumed", "would-change"]);
+// A declared step does not block what follows it: it never did anything before either.
+const succeeded: ReadonlySet<NodeStatus> = new Set([
+  "ok",
+  "changed",
+  "resumed",
+  "would-change",
+  "not-implemented",
+]);
 const CONNECTION_CODES = /^E_(SSH|HOSTKEY)_/;
 
 export function runPlan(plan: Plan, opts: RunnerOptions): Promise<Counts> {
@@ -41,7 +52,12 @@ export function runPlan(plan: Plan, opts: RunnerOptions): Promise<Counts> {
   const busy = new Set<string>();
   const counts = emptyCounts();
   const tally = (o: Outcome) => {
-    const field = o.status === "would-change" ? "wouldChange" : o.status;
+    const field =
+      o.status === "would-change"
+        ? "wouldChange"
+        : o.status === "not-implemented"
+          ? "notImplemented"
+          : o.status;
     counts[field]++;
   };
 
@@ -156,6 +172,8 @@ async function attempt(
     step: node.step,
     host: node.host,
     topology: opts.topology,
+    services: opts.services,
+    files: opts.files,
     transports: opts.transports,
     dryRun: opts.dryRun,
     signal,
@@ -164,8 +182,9 @@ async function attempt(
     secrets: opts.secrets,
     redact: opts.redact,
   });
-  // A step with neither is a placeholder (a service not written yet): nothing to do.
-  if (!spec.check && !spec.apply) return { status: "ok", message: "placeholder: no check or apply yet" };
+  // A step with neither is declared, not written yet: it did nothing, and says so (never "ok").
+  if (!spec.check && !spec.apply)
+    return { status: "not-implemented", message: "declared: no check or apply yet" };
   if (spec.check && (await spec.check(ctx))) return { status: "ok" };
   if (opts.dryRun) return { status: "would-change" };
   if (!spec.apply) {

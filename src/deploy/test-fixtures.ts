@@ -36,7 +36,7 @@ export function testTopology(dir: string, names: string[], ssh?: Partial<Resolve
 }
 
 export function renderFor(services: readonly ServiceDef[], topology: Topology): Map<string, RenderedFile[]> {
-  return renderTopology(topology, undefined, services).files;
+  return renderTopology(topology, services).files;
 }
 
 export interface LocalHosts {

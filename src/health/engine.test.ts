@@ -1,13 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { Inventory } from "../inventory/schema.ts";
 import type { ServiceDef } from "../services/types.ts";
+import { parseInventory } from "../testing/fixtures.ts";
 import { resolveTopology } from "../topology/resolve.ts";
 import { LocalTransport } from "../transport/local-transport.ts";
 import { collectStatus, exitCodeOf } from "./engine.ts";
 import type { ProbeContext } from "./types.ts";
 
 const topology = resolveTopology(
-  Inventory.parse({
+  parseInventory({
     cluster: "t",
     release: "2025.1",
     platform: "debian-13",
@@ -20,7 +20,7 @@ const topology = resolveTopology(
       ]),
     ),
   }),
-  { source: "/tmp/t.yaml" },
+  { source: "/tmp/t.yaml", services: [] },
 );
 
 /** Every host is this machine: probes run real commands through the local transport. */
@@ -30,6 +30,7 @@ function service(id: string, failOn: string[], weight: "critical" | "redundant",
   return {
     id,
     title: id,
+    state: "implemented",
     hosts: (t) => t.roles.controller,
     health: () => [
       {

@@ -1,5 +1,5 @@
 import { redact } from "../inventory/secrets.ts";
-import { services } from "../services/registry.ts";
+import { isDeployed, notImplemented } from "../services/deployable.ts";
 import type { ServiceDef } from "../services/types.ts";
 import type { Topology } from "../topology/types.ts";
 import type { Transport } from "../transport/types.ts";
@@ -13,8 +13,8 @@ export interface StatusOptions {
   only?: readonly string[];
   /** How many probes run at once. @default 16 */
   concurrency?: number;
-  /** The services to probe. @default the registry */
-  services?: readonly ServiceDef[];
+  /** The site's services: the implemented ones are probed, the declared ones named as such. */
+  services: readonly ServiceDef[];
 }
 
 interface Job {
@@ -26,17 +26,31 @@ interface Job {
 /** Runs every probe every service declares, in parallel, and folds them into one verdict. */
 export async function collectStatus(topology: Topology, options: StatusOptions): Promise<StatusReport> {
   const jobs: Job[] = [];
-  for (const service of options.services ?? services) {
+  for (const service of options.services) {
     if (options.only && !options.only.includes(service.id)) continue;
+    if (!isDeployed(service, topology)) continue;
     const serviceHosts = service.hosts(topology);
-    if (serviceHosts.length === 0) continue;
     for (const spec of service.health?.(topology) ?? []) {
       if (spec.on === "once") jobs.push({ service: service.id, spec });
       else for (const host of spec.hosts ?? serviceHosts) jobs.push({ service: service.id, spec, host });
     }
   }
   const checks = await runLimited(jobs, options.concurrency ?? 16, (job) => runProbe(topology, job, options));
-  return { cluster: topology.cluster, at: new Date().toISOString(), checks, ...verdictOf(checks) };
+  // Declared services are named, never counted as checks that passed.
+  const declared = notImplemented(options.services, topology)
+    .map((s) => s.id)
+    .filter((id) => !options.only || options.only.includes(id));
+  const verdict = verdictOf(checks);
+  const headline =
+    declared.length > 0 ? `${verdict.headline}; not implemented: ${declared.join(", ")}` : verdict.headline;
+  return {
+    cluster: topology.cluster,
+    at: new Date().toISOString(),
+    checks,
+    notImplemented: declared,
+    verdict: verdict.verdict,
+    headline,
+  };
 }
 
 async function runProbe(topology: Topology, job: Job, options: StatusOptions): Promise<CheckResult> {

@@ -59,6 +59,8 @@ export interface StatusReport {
   cluster: string;
   at: string;
   checks: CheckResult[];
+  /** Services the site enables that hastack only declares: not deployed, not checked, not ok. */
+  notImplemented: string[];
   verdict: "healthy" | "degraded" | "down";
   /** One line saying what is wrong, or that nothing is. */
   headline: string;

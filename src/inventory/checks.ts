@@ -1,7 +1,9 @@
+import type { InventoryView, ServiceDef } from "../services/types.ts";
 import type { Problem } from "../util/errors.ts";
 import { cidrContains, cidrsOverlap, isHostAddress } from "../util/ip.ts";
 import type { SourceDoc } from "./load.ts";
-import type { Inventory, NetworkName, OpenStackService } from "./schema.ts";
+import { checkRequirements } from "./requirements.ts";
+import type { Inventory, NetworkName } from "./schema.ts";
 
 type Path = (string | number)[];
 type Report = (code: string, path: Path, message: string, hint: string) => void;
@@ -10,22 +12,30 @@ type Report = (code: string, path: Path, message: string, hint: string) => void;
  * Semantic checks that a schema cannot express. Each check reports through `report`, so every
  * problem in the file is found in one run, each with its position and a fix hint.
  */
-export function checkInventory(inventory: Inventory, source: SourceDoc): Problem[] {
+export function checkInventory(
+  inventory: Inventory,
+  source: SourceDoc,
+  services: readonly ServiceDef[],
+): Problem[] {
   const problems: Problem[] = [];
   const report: Report = (code, path, message, hint) => {
     problems.push({ severity: "error", code, message, hint, path, pos: source.positionOf(path) });
   };
-  for (const check of [
-    checkControllerCount,
-    checkNetworks,
-    checkHostAddresses,
-    checkDuplicateAddresses,
-    checkVips,
-    checkFencing,
-    checkServiceDependencies,
-    checkTunables,
-  ]) {
+  for (const check of [checkControllerCount, checkNetworks, checkHostAddresses, checkDuplicateAddresses]) {
     check(inventory, report);
+  }
+  checkVips(inventory, services, report);
+  for (const p of checkRequirements(inventory.services.openstack.enabled, services)) report(...p);
+  // Each service checks its own settings (corosync timeouts, fencing needs BMCs...).
+  const view: InventoryView = {
+    settings: inventory.services,
+    hosts: inventory.hosts,
+    vipManager: inventory.vip_manager,
+    enabled: inventory.services.openstack.enabled,
+    waivers: inventory.waivers,
+  };
+  for (const service of services) {
+    for (const p of service.check?.(view) ?? []) problems.push({ ...p, pos: source.positionOf(p.path) });
   }
   return problems;
 }
@@ -139,7 +149,7 @@ function checkDuplicateAddresses(inv: Inventory, report: Report): void {
   }
 }
 
-function checkVips(inv: Inventory, report: Report): void {
+function checkVips(inv: Inventory, services: readonly ServiceDef[], report: Report): void {
   const management = inv.networks.management.cidr;
   const internal: [Path, string][] = [[["vips", "internal"], inv.vips.internal]];
   for (const [service, ip] of Object.entries(inv.vips.services ?? {})) {
@@ -167,7 +177,8 @@ function checkVips(inv: Inventory, report: Report): void {
       );
     }
   }
-  const known = new Set<string>(["haproxy", "galera", "rabbitmq", ...inv.services.openstack.enabled]);
+  const enabled = new Set(inv.services.openstack.enabled);
+  const known = new Set(services.filter((s) => !s.group || enabled.has(s.id)).map((s) => s.id));
   for (const service of Object.keys(inv.vips.services ?? {})) {
     if (!known.has(service)) {
       report(
@@ -177,64 +188,5 @@ function checkVips(inv: Inventory, report: Report): void {
         `use one of: ${[...known].join(", ")}`,
       );
     }
-  }
-}
-
-function checkFencing(inv: Inventory, report: Report): void {
-  if (!inv.services.pacemaker.fencing || inv.vip_manager !== "pacemaker") return;
-  for (const [name, host] of Object.entries(inv.hosts)) {
-    if (host.roles.includes("controller") && !host.bmc) {
-      report(
-        "E_CONTROLLER_NO_BMC",
-        ["hosts", name],
-        `hosts.${name}: controller has no bmc, but fencing is on`,
-        "add a bmc (address, user, password_secret): without fencing a hung controller can keep the VIP",
-      );
-    }
-  }
-}
-
-const requires: Partial<Record<OpenStackService, OpenStackService[]>> = {
-  glance: ["keystone"],
-  placement: ["keystone"],
-  nova: ["keystone", "glance", "placement", "neutron"],
-  neutron: ["keystone"],
-  cinder: ["keystone"],
-  horizon: ["keystone"],
-};
-
-function checkServiceDependencies(inv: Inventory, report: Report): void {
-  const enabled = new Set(inv.services.openstack.enabled);
-  for (const [index, service] of inv.services.openstack.enabled.entries()) {
-    const missing = (requires[service] ?? []).filter((dep) => !enabled.has(dep));
-    if (missing.length > 0) {
-      report(
-        "E_SERVICE_DEPENDENCY",
-        ["services", "openstack", "enabled", index],
-        `services.openstack.enabled: ${service} needs ${missing.join(", ")}, which is not enabled`,
-        `add ${missing.join(", ")} to services.openstack.enabled, or remove ${service}`,
-      );
-    }
-  }
-}
-
-function checkTunables(inv: Inventory, report: Report): void {
-  const { token_ms, consensus_ms } = inv.services.corosync;
-  if (consensus_ms !== undefined && consensus_ms < token_ms * 1.2) {
-    report(
-      "E_COROSYNC_CONSENSUS",
-      ["services", "corosync", "consensus_ms"],
-      `services.corosync.consensus_ms: ${consensus_ms} is below 1.2 x token (${token_ms * 1.2})`,
-      "corosync refuses a consensus timeout shorter than 1.2 x token; remove it to use the default",
-    );
-  }
-  const { evs_suspect_timeout_s, evs_inactive_timeout_s } = inv.services.galera;
-  if (evs_inactive_timeout_s <= evs_suspect_timeout_s) {
-    report(
-      "E_GALERA_EVS",
-      ["services", "galera", "evs_inactive_timeout_s"],
-      `services.galera.evs_inactive_timeout_s must be greater than evs_suspect_timeout_s (${evs_suspect_timeout_s})`,
-      "Galera declares a node inactive only after it was suspected; raise inactive or lower suspect",
-    );
   }
 }

@@ -2,7 +2,9 @@ import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { services } from "../services/registry.ts";
 import { validateInventory } from "../topology/load.ts";
+import { inventorySchemaFor } from "./assemble.ts";
 import { loadInventory } from "./load.ts";
 
 async function write(text: string): Promise<string> {
@@ -15,13 +17,13 @@ async function write(text: string): Promise<string> {
 describe("loadInventory", () => {
   it("accepts both examples", async () => {
     for (const file of ["examples/lab.yaml", "examples/runbook-9-node.yaml"]) {
-      const result = await validateInventory(file);
+      const result = await validateInventory(file, services);
       expect(result.problems.filter((p) => p.severity === "error")).toEqual([]);
     }
   });
 
   it("reports five distinct mistakes at once, each with its line and column", async () => {
-    const result = await validateInventory("src/inventory/fixtures/five-mistakes.yaml");
+    const result = await validateInventory("src/inventory/fixtures/five-mistakes.yaml", services);
     const found = result.problems.map((p) => `${p.code}@${p.pos?.line}:${p.pos?.col}`).sort();
     expect(found).toEqual([
       "E_ADDRESS_OUTSIDE_NETWORK@21:30",
@@ -35,7 +37,7 @@ describe("loadInventory", () => {
 
   it("reports malformed YAML with its position, not an exception", async () => {
     const file = await write("cluster: lab\nhosts:\n  ctl1: [controller\n  ctl2: {}\n");
-    const result = await loadInventory(file);
+    const result = await loadInventory(file, inventorySchemaFor(services));
     expect(result.ok).toBe(false);
     if (result.ok) return;
     expect(result.problems[0]?.code).toMatch(/^E_YAML_/);
@@ -44,7 +46,7 @@ describe("loadInventory", () => {
 
   it("reports a duplicated host name as a YAML error at the second one", async () => {
     const file = await write("cluster: lab\nhosts:\n  ctl1: {}\n  ctl1: {}\n");
-    const result = await loadInventory(file);
+    const result = await loadInventory(file, inventorySchemaFor(services));
     expect(result.ok).toBe(false);
     if (result.ok) return;
     expect(result.problems[0]?.code).toBe("E_YAML_DUPLICATE_KEY");
@@ -55,13 +57,13 @@ describe("loadInventory", () => {
     const base = (await import("node:fs/promises")).readFile("examples/lab.yaml", "utf8");
     const text = (await base).replace("roles: [compute]", "roles: [compute, controller]");
     const file = await write(text);
-    let result = await validateInventory(file);
+    let result = await validateInventory(file, services);
     expect(result.problems.map((p) => p.code)).toContain("E_CONTROLLER_COUNT");
     await writeFile(
       file,
       `${await (await import("node:fs/promises")).readFile(file, "utf8")}waivers:\n  controller_count: four controllers across two rooms, a witness elsewhere\n`,
     );
-    result = await validateInventory(file);
+    result = await validateInventory(file, services);
     expect(result.problems.map((p) => p.code)).not.toContain("E_CONTROLLER_COUNT");
   });
 
@@ -69,7 +71,7 @@ describe("loadInventory", () => {
     const text = (await (await import("node:fs/promises")).readFile("examples/lab.yaml", "utf8"))
       .replace("internal: 10.20.0.10", "internal: 10.22.0.10")
       .replace("services:\n", "services:\n  openstack:\n    enabled: [keystone, nova]\n");
-    const result = await validateInventory(await write(text));
+    const result = await validateInventory(await write(text), services);
     const codes = result.problems.map((p) => p.code);
     expect(codes).toContain("E_VIP_OUTSIDE_MANAGEMENT");
     expect(codes).toContain("E_SERVICE_DEPENDENCY");

@@ -3,7 +3,8 @@ import { resolve } from "node:path";
 import { isMap, isNode, isPair, isScalar, isSeq, LineCounter, type Node, parseDocument } from "yaml";
 import type { z } from "zod";
 import { HastackError, type Problem, type SourcePosition } from "../util/errors.ts";
-import { Inventory } from "./schema.ts";
+import type { InventorySchema } from "./assemble.ts";
+import type { Inventory } from "./schema.ts";
 
 /** A parsed YAML file that can say where any path in it was written. */
 export interface SourceDoc {
@@ -64,26 +65,30 @@ export function parseSource(file: string, text: string): { doc?: SourceDoc; prob
 }
 
 /** Reads, parses and schema-checks an inventory, collecting every problem. */
-export async function loadInventory(file: string): Promise<LoadResult> {
+export async function loadInventory(file: string, schema: InventorySchema): Promise<LoadResult> {
   const { file: path, text } = await readSource(file);
   const { doc, problems } = parseSource(path, text);
   if (!doc) return { ok: false, problems };
-  const parsed = Inventory.safeParse(doc.value ?? {});
+  const parsed = schema.safeParse(doc.value ?? {});
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => issueToProblem(issue, doc));
-    const pruned = pruneInvalid(doc.value, parsed.error.issues);
+    const pruned = pruneInvalid(schema, doc.value, parsed.error.issues);
     return pruned
       ? { ok: false, problems, partial: { inventory: pruned, source: doc } }
       : { ok: false, problems };
   }
-  return { ok: true, value: { inventory: parsed.data, source: doc } };
+  return { ok: true, value: { inventory: parsed.data as Inventory, source: doc } };
 }
 
 /**
  * Removes each value the schema rejected and parses again, a few rounds at most. One schema error
  * then does not hide the semantic errors elsewhere in the file: validate reports them all at once.
  */
-function pruneInvalid(value: unknown, first: z.core.$ZodIssue[]): Inventory | undefined {
+function pruneInvalid(
+  schema: InventorySchema,
+  value: unknown,
+  first: z.core.$ZodIssue[],
+): Inventory | undefined {
   const data = structuredClone(value);
   let issues = first;
   for (let round = 0; round < 5; round++) {
@@ -95,8 +100,8 @@ function pruneInvalid(value: unknown, first: z.core.$ZodIssue[]): Inventory | un
         removeAt(data, path);
       }
     }
-    const again = Inventory.safeParse(data);
-    if (again.success) return again.data;
+    const again = schema.safeParse(data);
+    if (again.success) return again.data as Inventory;
     issues = again.error.issues;
   }
   return undefined;

@@ -1,10 +1,10 @@
 import { z } from "zod";
-import { Inventory } from "./schema.ts";
+import type { InventorySchema } from "./assemble.ts";
 
 /** JSON Schema of what an operator writes (defaults are optional there). */
-export function inventoryJsonSchema(): Record<string, unknown> {
+export function inventoryJsonSchema(schema: InventorySchema): Record<string, unknown> {
   return {
-    ...z.toJSONSchema(Inventory, { io: "input" }),
+    ...z.toJSONSchema(schema, { io: "input" }),
     $id: "https://hastack.dev/schema/inventory.schema.json",
     title: "hastack inventory",
   };
@@ -35,9 +35,9 @@ interface Row {
 }
 
 /** The field table of docs/inventory.md, generated from the schema so the two never drift. */
-export function inventoryReferenceTable(): string {
+export function inventoryReferenceTable(schema: InventorySchema): string {
   const rows: Row[] = [];
-  walk(inventoryJsonSchema() as JsonSchema, "", rows);
+  walk(inventoryJsonSchema(schema) as JsonSchema, "", rows);
   const lines = ["| key | type | required | default | description |", "|---|---|---|---|---|"];
   for (const r of rows) {
     lines.push(

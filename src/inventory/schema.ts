@@ -22,17 +22,6 @@ export type NetworkName = z.infer<typeof NetworkName>;
 export const Role = z.enum(["controller", "compute", "storage"]);
 export type Role = z.infer<typeof Role>;
 
-export const OpenStackService = z.enum([
-  "keystone",
-  "glance",
-  "placement",
-  "nova",
-  "neutron",
-  "cinder",
-  "horizon",
-]);
-export type OpenStackService = z.infer<typeof OpenStackService>;
-
 export const Network = z.strictObject({
   cidr: z.cidrv4().describe("IPv4 network in CIDR form, e.g. 10.20.0.0/24"),
   vlan: z.int().min(1).max(4094).optional().describe("802.1Q VLAN id, when the network is tagged"),
@@ -86,90 +75,6 @@ export const Vips = z.strictObject({
     .describe("optional dedicated VIP per service (the book's per-service VIP design)"),
 });
 
-const HaproxySettings = z.strictObject({
-  check: z
-    .strictObject({
-      inter_ms: z.int().min(100).default(1000),
-      fastinter_ms: z.int().min(50).default(250),
-      downinter_ms: z.int().min(100).default(2000),
-      rise: z.int().min(1).default(2),
-      fall: z.int().min(1).default(2),
-    })
-    .prefault({}),
-  timeouts: z
-    .strictObject({
-      connect_ms: z.int().min(100).default(5000),
-      client_s: z.int().min(1).default(600),
-      server_s: z.int().min(1).default(600),
-      check_ms: z.int().min(100).default(2000),
-    })
-    .prefault({}),
-  maxconn: z.int().min(100).default(40000),
-  stats_port: z.int().min(1).max(65535).default(8404),
-});
-
-const CorosyncSettings = z.strictObject({
-  token_ms: z.int().min(300).default(1000).describe("totem token timeout; lower = faster failover"),
-  consensus_ms: z.int().min(360).optional().describe("defaults to 1.2 x token"),
-  transport: z.literal("knet").default("knet"),
-});
-
-const PacemakerSettings = z.strictObject({
-  fencing: z.boolean().default(true).describe("stonith-enabled; turning it off allows split brain"),
-  no_quorum_policy: z.enum(["stop", "freeze", "suicide"]).default("stop"),
-  cluster_recheck_interval_min: z.int().min(1).default(5),
-  fence_timeout_s: z.int().min(5).default(60),
-  fence_delay_s: z.int().min(0).default(5).describe("pcmk_delay_max, so two nodes do not shoot each other"),
-});
-
-const GaleraSettings = z.strictObject({
-  sst_method: z.enum(["mariabackup", "rsync"]).default("mariabackup"),
-  gcache_size_mb: z.int().min(16).default(512),
-  innodb_buffer_pool_mb: z.int().min(64).default(1024),
-  max_connections: z.int().min(100).default(4096),
-  evs_suspect_timeout_s: z.number().min(1).default(5),
-  evs_inactive_timeout_s: z.number().min(2).default(10),
-  check_port: z.int().min(1).max(65535).default(9200),
-});
-
-const RabbitmqSettings = z.strictObject({
-  partition_handling: z.literal("pause_minority").default("pause_minority"),
-  net_ticktime_s: z.int().min(5).default(15),
-  vhost: z.string().default("/openstack"),
-  user: z.string().default("openstack"),
-  default_queue_type: z.enum(["quorum"]).default("quorum"),
-});
-
-const EtcdSettings = z.strictObject({
-  heartbeat_ms: z.int().min(10).default(100),
-  election_timeout_ms: z.int().min(100).default(1000),
-});
-
-const MemcachedSettings = z.strictObject({
-  memory_mb: z.int().min(16).default(1024),
-  max_connections: z.int().min(64).default(8192),
-});
-
-const OpenStackSettings = z.strictObject({
-  enabled: z
-    .array(OpenStackService)
-    .default(["keystone", "glance", "placement", "nova", "neutron", "cinder", "horizon"]),
-  region: z.string().default("RegionOne"),
-  horizon_tls: z.boolean().default(false).describe("serve Horizon on 443 as well as 80"),
-});
-
-export const Services = z.strictObject({
-  haproxy: HaproxySettings.prefault({}),
-  corosync: CorosyncSettings.prefault({}),
-  pacemaker: PacemakerSettings.prefault({}),
-  galera: GaleraSettings.prefault({}),
-  rabbitmq: RabbitmqSettings.prefault({}),
-  etcd: EtcdSettings.prefault({}),
-  memcached: MemcachedSettings.prefault({}),
-  openstack: OpenStackSettings.prefault({}),
-});
-export type Services = z.infer<typeof Services>;
-
 export const InstanceHa = z.strictObject({
   enabled: z.boolean().default(true),
   heartbeat_interval_s: z.number().min(0.2).default(2),
@@ -219,7 +124,8 @@ export const Waivers = z.strictObject({
     .describe("why a controller count other than an odd number >= 3 is fine"),
 });
 
-export const Inventory = z.strictObject({
+/** The parts of the inventory that belong to no service: the site, its hosts and networks. */
+const siteFields = {
   cluster: z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, "must be a short lowercase name"),
   release: z.literal("2025.1"),
   platform: z.literal("debian-13"),
@@ -236,11 +142,40 @@ export const Inventory = z.strictObject({
   vip_manager: z.enum(["pacemaker", "keepalived"]).default("pacemaker"),
   ssh: Ssh.prefault({}),
   hosts: z.record(hostName, Host),
-  services: Services.prefault({}),
   instance_ha: InstanceHa.prefault({}),
   overrides: z.array(Override).default([]),
   waivers: Waivers.prefault({}),
   secrets_file: z.string().optional().describe("path of the secrets file; default <inventory>.secrets.yaml"),
-});
-export type Inventory = z.infer<typeof Inventory>;
-export type InventoryInput = z.input<typeof Inventory>;
+};
+
+/**
+ * The inventory schema for a set of services: each `services.<key>` block is the settings schema
+ * a service owns, and `services.openstack.enabled` takes the ids of the optional OpenStack
+ * services (src/inventory/assemble.ts builds the arguments from the registry).
+ */
+export function inventorySchema(blocks: Readonly<Record<string, z.ZodObject>>, openstack: readonly string[]) {
+  const [first, ...rest] = openstack;
+  const id = first ? z.enum([first, ...rest]) : z.never();
+  const OpenStackSettings = z.strictObject({
+    enabled: z
+      .array(id)
+      .default([...openstack])
+      .describe("the OpenStack services to deploy (each brings what it requires)"),
+    region: z.string().default("RegionOne"),
+  });
+  const services = z.strictObject({
+    ...Object.fromEntries(Object.entries(blocks).map(([key, schema]) => [key, schema.prefault({})])),
+    openstack: OpenStackSettings.prefault({}),
+  });
+  return z.strictObject({ ...siteFields, services: services.prefault({}) });
+}
+
+const SiteSchema = z.strictObject(siteFields);
+
+/** `services:` as the program reads it: every block with its defaults applied. */
+export type ServicesBlock = Readonly<Record<string, unknown>> & {
+  openstack: { enabled: string[]; region: string };
+};
+
+export type Inventory = z.output<typeof SiteSchema> & { services: ServicesBlock };
+export type InventoryInput = z.input<typeof SiteSchema> & { services?: Record<string, unknown> };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import YAML from "yaml";
-import { Inventory } from "../inventory/schema.ts";
+import { parseInventory } from "../testing/fixtures.ts";
 import { labInventory, renderEtcHosts, renderInventory } from "./inventory.ts";
 import { hostVeth, LAB_NETWORKS, planLab } from "./plan.ts";
 
@@ -64,7 +64,7 @@ describe("planLab", () => {
 
 describe("labInventory", () => {
   it("parses with the inventory schema", () => {
-    const inv = Inventory.parse(YAML.parse(renderInventory(planLab())));
+    const inv = parseInventory(YAML.parse(renderInventory(planLab())));
     expect(inv.cluster).toBe("lab");
     expect(inv.vips.internal).toBe("10.20.0.10");
     expect(Object.keys(inv.hosts)).toHaveLength(8);

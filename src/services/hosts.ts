@@ -1,4 +1,3 @@
-import type { OpenStackService } from "../inventory/schema.ts";
 import type { ResolvedHost, Topology } from "../topology/types.ts";
 
 /** Controllers in corosync nodeid order (controllerIndex 1, 2, 3...). */
@@ -13,7 +12,7 @@ export function controllerNames(topology: Topology): string[] {
 }
 
 /** An OpenStack API runs on every controller when the inventory enables it, else nowhere. */
-export function openstackHosts(topology: Topology, service: OpenStackService): string[] {
+export function openstackHosts(topology: Topology, service: string): string[] {
   return topology.openstack.enabled.includes(service) ? controllerNames(topology) : [];
 }
 

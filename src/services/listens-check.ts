@@ -1,13 +1,13 @@
 import type { Topology } from "../topology/types.ts";
 import type { Problem } from "../util/errors.ts";
-import { services } from "./registry.ts";
+import type { ServiceDef } from "./types.ts";
 
 /**
  * Two services on one port of one address fail at start-up, far from the cause. Collect every
  * bind (services' own listens and HAProxy frontends on VIPs) and report each collision with both
- * owners named.
+ * owners named. Declared services count too: the ports are theirs before their deploy exists.
  */
-export function checkListens(topology: Topology): Problem[] {
+export function checkListens(topology: Topology, services: readonly ServiceDef[]): Problem[] {
   const problems: Problem[] = [];
   for (const host of topology.hosts) {
     const taken = new Map<string, string>();

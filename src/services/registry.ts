@@ -14,12 +14,14 @@ import { nova } from "./nova/index.ts";
 import { pacemaker } from "./pacemaker/index.ts";
 import { placement } from "./placement/index.ts";
 import { rabbitmq } from "./rabbitmq/index.ts";
-import type { SecretSpec, ServiceDef } from "./types.ts";
+import type { ServiceDef } from "./types.ts";
 import { vip } from "./vip/index.ts";
 
 /**
- * Every service hastack knows, in deploy order. An explicit list (Renovate's registries): adding
- * a service means adding its folder and one line here; engines iterate this and nothing else.
+ * Every service hastack knows. An explicit list (Renovate's registries): adding a service means
+ * adding its folder and one line here. Only the program's entry points import it (src/cli, the
+ * benches, tests that compose a site); engines receive the services they work on. Deploy order
+ * comes from each service's `after`, not from this list; the list breaks ties.
  */
 export const services: readonly ServiceDef[] = [
   hostPrep,
@@ -40,14 +42,3 @@ export const services: readonly ServiceDef[] = [
   horizon,
   instanceHa,
 ];
-
-export function serviceById(id: string): ServiceDef | undefined {
-  return services.find((s) => s.id === id);
-}
-
-/** Every secret hastack generates, once each, by name (BMC passwords are the operator's: not here). */
-export function secretSpecs(): SecretSpec[] {
-  const byName = new Map<string, SecretSpec>();
-  for (const service of services) for (const spec of service.secrets ?? []) byName.set(spec.name, spec);
-  return [...byName.values()].sort((a, b) => a.name.localeCompare(b.name));
-}

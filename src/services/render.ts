@@ -3,7 +3,7 @@ import { serializeDoc } from "../formats/serialize.ts";
 import { secretPlaceholder } from "../inventory/secrets.ts";
 import type { ResolvedHost, Topology } from "../topology/types.ts";
 import type { Problem } from "../util/errors.ts";
-import { services } from "./registry.ts";
+import { isDeployed } from "./deployable.ts";
 import type { FileSpec, RenderContext, ServiceDef } from "./types.ts";
 
 /** A file as it will be written: text still holds secret placeholders. */
@@ -26,20 +26,21 @@ export interface RenderResult {
   problems: Problem[];
 }
 
-export function renderContext(topology: Topology): RenderContext {
-  return { topology, secret: secretPlaceholder };
+export function renderContext(topology: Topology, services: readonly ServiceDef[]): RenderContext {
+  return { topology, services, secret: secretPlaceholder };
 }
 
 /**
  * Renders every host's files (only those of `only` when given) and applies the inventory's
- * overrides. `registry` is the services to render: the real registry, or a test's own.
+ * overrides. `registry` is the site's services: the real registry, or a test's own. Declared
+ * services render nothing: their files would name daemons hastack does not deploy yet.
  */
 export function renderTopology(
   topology: Topology,
+  registry: readonly ServiceDef[],
   only?: readonly string[],
-  registry: readonly ServiceDef[] = services,
 ): RenderResult {
-  const ctx = renderContext(topology);
+  const ctx = renderContext(topology, registry);
   const specs = new Map<string, { service: string; spec: FileSpec }[]>();
   for (const host of topology.hosts) {
     if (only && !only.includes(host.name)) continue;
@@ -73,7 +74,12 @@ function renderHostSpecs(
 ): { service: string; spec: FileSpec }[] {
   const out: { service: string; spec: FileSpec }[] = [];
   for (const service of registry) {
-    if (!service.files || !service.hosts(ctx.topology).includes(host.name)) continue;
+    if (
+      !service.files ||
+      !isDeployed(service, ctx.topology) ||
+      !service.hosts(ctx.topology).includes(host.name)
+    )
+      continue;
     for (const spec of service.files(ctx, host)) out.push({ service: service.id, spec });
   }
   return out;

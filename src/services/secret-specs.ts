@@ -1,4 +1,5 @@
 import type { Topology } from "../topology/types.ts";
+import type { SecretSpec, ServiceDef } from "./types.ts";
 
 /** Secrets the operator provides (BMC and SMTP passwords): referenced by the inventory, never generated. */
 export function providedSecrets(topology: Topology): { name: string; description: string }[] {
@@ -8,4 +9,11 @@ export function providedSecrets(topology: Topology): { name: string; description
   const smtp = topology.instanceHa.notify.smtp?.password_secret;
   if (smtp) out.push({ name: smtp, description: "SMTP password for instance-HA notifications" });
   return out;
+}
+
+/** Every secret the services generate, once each, by name (BMC passwords are the operator's: not here). */
+export function secretSpecs(services: readonly ServiceDef[]): SecretSpec[] {
+  const byName = new Map<string, SecretSpec>();
+  for (const service of services) for (const spec of service.secrets ?? []) byName.set(spec.name, spec);
+  return [...byName.values()].sort((a, b) => a.name.localeCompare(b.name));
 }

@@ -1,12 +1,10 @@
 /**
  * @module
- * Small helpers the services' deploy steps share: waiting for a cluster to converge, reading a
- * file as the deploy would write it, and asking systemd about units.
+ * Small helpers the services' deploy steps share: waiting for a cluster to converge, validating a
+ * rendered file before the engine writes it, and asking systemd about units.
  */
 import { createHash } from "node:crypto";
-import { materialize, secretsIn } from "../inventory/secrets.ts";
 import { HastackError } from "../util/errors.ts";
-import { renderTopology } from "./render.ts";
 import type { StepContext, StepSpec } from "./types.ts";
 
 export interface WaitOptions {
@@ -42,18 +40,6 @@ export async function waitUntil(
     }
     await new Promise((r) => setTimeout(r, intervalMs));
   }
-}
-
-/** The text of a rendered file of this host, secrets swapped in (to validate before writing). */
-export function renderedText(ctx: StepContext, path: string): string {
-  const files = renderTopology(ctx.topology, [ctx.host.name]).files.get(ctx.host.name) ?? [];
-  const file = files.find((f) => f.path === path);
-  if (!file)
-    throw new HastackError(
-      "E_STEP_NO_FILE",
-      `Cannot find ${path} among the files rendered for ${ctx.host.name}`,
-    );
-  return materialize(file.text, Object.fromEntries(secretsIn(file.text).map((n) => [n, ctx.secret(n)])));
 }
 
 /** `systemctl is-enabled`: "enabled", "disabled", "masked", "static"... */
@@ -100,12 +86,12 @@ export function validateBeforeWrite(
   return {
     ...base,
     async check(ctx) {
-      const want = sha256(renderedText(ctx, path));
+      const want = sha256(ctx.renderedFile(path));
       if (validated.get(ctx.host.name) === want) return true;
       return (await ctx.transport.stat([path])).get(path)?.sha256 === want;
     },
     async apply(ctx) {
-      const text = renderedText(ctx, path);
+      const text = ctx.renderedFile(path);
       await ctx.transport.writeFile(candidate, text, { owner: "root", group: "root", mode: 0o600 });
       try {
         await ctx.run(checker(candidate));

@@ -1,25 +1,54 @@
+import type { z } from "zod";
 import type { ConfigDoc } from "../formats/doc.ts";
 import type { ProbeSpec } from "../health/types.ts";
+import type { Role } from "../inventory/schema.ts";
 import type { ResolvedHost, Topology } from "../topology/types.ts";
 import type { ExecOptions, ExecResult, Transport } from "../transport/types.ts";
+import type { Problem } from "../util/errors.ts";
 
 /**
  * A service is data (Kolla-Ansible style): what files it renders, which HAProxy frontends and
- * Pacemaker resources it contributes, which secrets it owns, which ports it binds, and its deploy
- * steps. Generic engines (render, haproxy, cib, deploy, health) iterate the registry and never
- * name a service.
+ * Pacemaker resources it contributes, which secrets, settings, endpoints and ports it owns, and
+ * its deploy steps and health probes. Generic engines (inventory schema, render, haproxy, cib,
+ * deploy, health) receive the services they work on and never name one. Adding a service is a
+ * folder under src/services/ and one line in the registry (src/services/registry.ts), which only
+ * the program's entry points (the CLI, benches, tests) import.
  */
 export interface ServiceDef {
   id: string;
   title: string;
-  /** Services that must be deployed before this one (deploy order, plan order). */
+  /**
+   * implemented: hastack deploys it and checks it. declared: its data (secrets, settings,
+   * endpoints, step names) exists ahead of the issue that implements it; it installs nothing,
+   * gets no HAProxy frontend, and plan, deploy and status show it as "not implemented".
+   */
+  state: ServiceState;
+  /**
+   * "openstack": turned on by `services.openstack.enabled` (whose allowed values are the ids of
+   * such services). Without it the service is part of the base layer and always on.
+   */
+  group?: "openstack";
+  /** Services that must be enabled too (validated transitively; a positional inventory error). */
+  requires?: string[];
+  /**
+   * Services whose steps must finish before this one's start (deploy order). A graph, not a
+   * chain: ordering through a disabled service still holds (A after B after C, B off: A after C).
+   */
   after?: string[];
+  /** Inventory settings it owns: `services.<key>` validated by the schema (defaults applied). */
+  settings?: Readonly<Record<string, SettingsSchema>>;
+  /** API endpoints it serves: the topology's endpoint catalogue is assembled from these. */
+  endpoints?: EndpointSpec[];
+  /** Its parts by host role, with their packages and units (lab image and host packages). */
+  components?: Component[];
   /** Names of the hosts this service runs on; empty when it is not deployed. */
   hosts(topology: Topology): string[];
-  /** Debian packages it needs on a host. */
+  /** Debian packages it needs on a host, beyond those of its components. */
   packages?(topology: Topology, host: ResolvedHost): string[];
   /** Secrets it owns; `hastack secrets init` generates every one of them. */
   secrets?: SecretSpec[];
+  /** Semantic checks of its own settings a schema cannot express (validate reports them). */
+  check?(inventory: InventoryView): Omit<Problem, "pos">[];
   files?(ctx: RenderContext, host: ResolvedHost): FileSpec[];
   /** HAProxy listeners on the VIP that lead to this service. */
   frontends?(topology: Topology): Frontend[];
@@ -32,8 +61,42 @@ export interface ServiceDef {
   health?(topology: Topology): ProbeSpec[];
 }
 
+export type ServiceState = "implemented" | "declared";
+
+/** A zod object schema for one `services.<key>` block; every field has a default or is optional. */
+export type SettingsSchema = z.ZodObject;
+
+/** The inventory as a service's check sees it: its settings block and the hosts. */
+export interface InventoryView {
+  settings: Readonly<Record<string, unknown>>;
+  hosts: Readonly<Record<string, { roles: Role[]; bmc?: unknown }>>;
+  vipManager: string;
+  enabled: readonly string[];
+  waivers: Readonly<Record<string, string | undefined>>;
+}
+
+export interface EndpointSpec {
+  /** Endpoint id in topology.endpoints: the service id for its main API ("nova-metadata"...). */
+  id: string;
+  port: number;
+  /** URL path suffix, e.g. "/v3" for Keystone. */
+  path: string;
+}
+
+export interface Component {
+  /** e.g. "nova-api", "nova-compute". */
+  name: string;
+  /** Hosts of this role run it (when the service runs there). */
+  role: Role;
+  packages: string[];
+  /** systemd units hastack manages for it (enabled by deploy, never at image build). */
+  units: string[];
+}
+
 export interface RenderContext {
   topology: Topology;
+  /** Every service of the site (HAProxy renders their frontends, Pacemaker their resources). */
+  services: readonly ServiceDef[];
   /**
    * A placeholder standing for a secret's value. Rendered files carry placeholders; the writer
    * swaps in real values only when it writes to a host or to --out, and shows `<secret:NAME>`
@@ -183,6 +246,10 @@ export interface StepContext {
   host: ResolvedHost;
   topology: Topology;
   transport: Transport;
+  /** Every service of the site. */
+  services: readonly ServiceDef[];
+  /** A file rendered for this host, secrets swapped in (to validate it before it is written). */
+  renderedFile(path: string): string;
   /** The transport of another host of the topology (a join waits for a peer, say). */
   peer(name: string): Transport;
   log: StepLogger;

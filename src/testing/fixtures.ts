@@ -1,11 +1,14 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import YAML from "yaml";
-import { Inventory, type InventoryInput } from "../inventory/schema.ts";
+import { inventorySchemaFor } from "../inventory/assemble.ts";
+import type { Inventory, InventoryInput } from "../inventory/schema.ts";
 import { materialize } from "../inventory/secrets.ts";
 import { generateSecret } from "../inventory/secrets-file.ts";
-import { secretSpecs } from "../services/registry.ts";
+import { services } from "../services/registry.ts";
 import { type RenderedFile, renderTopology } from "../services/render.ts";
+import { secretSpecs } from "../services/secret-specs.ts";
+import type { ServiceDef } from "../services/types.ts";
 import { resolveTopology } from "../topology/resolve.ts";
 import type { Topology } from "../topology/types.ts";
 import { HastackError } from "../util/errors.ts";
@@ -17,17 +20,31 @@ const examples = fileURLToPath(new URL("../../examples/", import.meta.url));
 export function exampleTopology(
   name: "lab" | "runbook-9-node",
   edit?: (inv: InventoryInput) => void,
+  registry: readonly ServiceDef[] = services,
 ): Topology {
   const path = `${examples}${name}.yaml`;
   const input = YAML.parse(readFileSync(path, "utf8")) as InventoryInput;
   edit?.(input);
-  return resolveTopology(Inventory.parse(input), { source: path });
+  return resolveTopology(parseInventory(input, registry), { source: path, services: registry });
+}
+
+/** An inventory checked by the schema the services make up (the real registry by default). */
+export function parseInventory(input: unknown, registry: readonly ServiceDef[] = services): Inventory {
+  return inventorySchemaFor(registry).parse(input) as Inventory;
+}
+
+/**
+ * The registry as it will be once the OpenStack services are implemented: lets a test check what
+ * they contribute (frontends, files) before their deploy exists. A stand-in, said where used.
+ */
+export function withOpenStackImplemented(registry: readonly ServiceDef[] = services): ServiceDef[] {
+  return registry.map((s) => (s.group === "openstack" ? { ...s, state: "implemented" } : s));
 }
 
 /** A value for every generated secret and every host's BMC password, as `secrets init` would. */
 export function generatedSecrets(topology: Topology): Record<string, string> {
   const values: Record<string, string> = {};
-  for (const spec of secretSpecs()) {
+  for (const spec of secretSpecs(services)) {
     values[spec.name] = generateSecret(spec.kind, spec.length);
   }
   for (const host of topology.hosts)
@@ -35,8 +52,13 @@ export function generatedSecrets(topology: Topology): Record<string, string> {
   return values;
 }
 
-export function renderedFile(topology: Topology, host: string, path: string): RenderedFile {
-  const file = renderTopology(topology, [host])
+export function renderedFile(
+  topology: Topology,
+  host: string,
+  path: string,
+  registry: readonly ServiceDef[] = services,
+): RenderedFile {
+  const file = renderTopology(topology, registry, [host])
     .files.get(host)
     ?.find((f) => f.path === path);
   if (!file) throw new HastackError("E_TEST_NO_FILE", `Cannot find ${path} among the files of ${host}`);
@@ -60,5 +82,5 @@ export function placedHostFiles(
   host: string,
   secrets: Record<string, string>,
 ): PlacedFile[] {
-  return (renderTopology(topology, [host]).files.get(host) ?? []).map((f) => placed(f, secrets));
+  return (renderTopology(topology, services, [host]).files.get(host) ?? []).map((f) => placed(f, secrets));
 }

@@ -1,7 +1,9 @@
+import { inventorySchemaFor } from "../inventory/assemble.ts";
 import { checkInventory } from "../inventory/checks.ts";
 import { loadInventory, type SourceDoc } from "../inventory/load.ts";
 import { checkListens } from "../services/listens-check.ts";
 import { type RenderResult, renderTopology } from "../services/render.ts";
+import type { ServiceDef } from "../services/types.ts";
 import { InventoryError, type Problem } from "../util/errors.ts";
 import { resolveTopology } from "./resolve.ts";
 import type { Topology } from "./types.ts";
@@ -16,28 +18,28 @@ export interface Validated {
  * The whole check of an inventory: YAML syntax, schema, semantics, port collisions and
  * overrides (which need a render). Every problem is collected, none thrown.
  */
-export async function validateInventory(file: string): Promise<Validated> {
-  const loaded = await loadInventory(file);
+export async function validateInventory(file: string, services: readonly ServiceDef[]): Promise<Validated> {
+  const loaded = await loadInventory(file, inventorySchemaFor(services));
   if (!loaded.ok) {
     if (!loaded.partial) return { problems: loaded.problems };
     const { inventory, source } = loaded.partial;
-    return { problems: [...loaded.problems, ...checkInventory(inventory, source)] };
+    return { problems: [...loaded.problems, ...checkInventory(inventory, source, services)] };
   }
   const { inventory, source } = loaded.value;
-  const problems = checkInventory(inventory, source);
+  const problems = checkInventory(inventory, source, services);
   // Resolution assumes a sane address plan; stop here if the inventory has none.
   if (problems.some((p) => p.code === "E_HOST_NO_MANAGEMENT")) return { problems };
-  const topology = resolveTopology(inventory, { source: source.file });
-  const later = [...checkListens(topology)];
-  const render = renderTopology(topology);
+  const topology = resolveTopology(inventory, { source: source.file, services });
+  const later = [...checkListens(topology, services)];
+  const render = renderTopology(topology, services);
   later.push(...render.problems);
   problems.push(...later.map((p) => withPosition(p, source)));
   return { problems, topology, render };
 }
 
 /** Loads a valid topology or throws an InventoryError carrying every problem. */
-export async function loadTopology(file: string): Promise<Topology> {
-  const result = await validateInventory(file);
+export async function loadTopology(file: string, services: readonly ServiceDef[]): Promise<Topology> {
+  const result = await validateInventory(file, services);
   if (result.problems.some((p) => p.severity === "error") || !result.topology) {
     throw new InventoryError(result.problems);
   }

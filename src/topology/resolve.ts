@@ -1,33 +1,15 @@
 import { homedir } from "node:os";
 import { dirname, resolve } from "node:path";
-import type { Inventory, NetworkName, OpenStackService, Role } from "../inventory/schema.ts";
+import type { Inventory, NetworkName, Role } from "../inventory/schema.ts";
+import type { ServiceDef } from "../services/types.ts";
 import { parseCidr } from "../util/ip.ts";
 import type { Endpoint, ResolvedHost, ResolvedNetwork, Topology } from "./types.ts";
-
-/**
- * The API catalogue: the port and URL path of every OpenStack endpoint. These are the upstream
- * defaults (Glance 9292, never the removed registry 9191; one Keystone endpoint on 5000).
- */
-const apiPorts: Record<OpenStackService, { port: number; path: string }[]> = {
-  keystone: [{ port: 5000, path: "/v3" }],
-  glance: [{ port: 9292, path: "" }],
-  placement: [{ port: 8778, path: "" }],
-  nova: [
-    { port: 8774, path: "/v2.1" },
-    { port: 8775, path: "" },
-    { port: 6080, path: "/vnc_lite.html" },
-  ],
-  neutron: [{ port: 9696, path: "" }],
-  cinder: [{ port: 8776, path: "/v3" }],
-  horizon: [{ port: 80, path: "/horizon" }],
-};
-
-/** Endpoint ids for the second and third Nova listeners. */
-const endpointIds: Record<string, string> = { "nova:8775": "nova-metadata", "nova:6080": "nova-novncproxy" };
 
 export interface ResolveOptions {
   /** Absolute path of the inventory file. */
   source: string;
+  /** The site's services: their endpoints make up the API catalogue. */
+  services: readonly ServiceDef[];
 }
 
 export function resolveTopology(inv: Inventory, options: ResolveOptions): Topology {
@@ -79,12 +61,13 @@ export function resolveTopology(inv: Inventory, options: ResolveOptions): Topolo
   };
 
   const endpoints: Record<string, Endpoint> = {};
-  for (const service of inv.services.openstack.enabled) {
-    for (const { port, path } of apiPorts[service]) {
-      const id = endpointIds[`${service}:${port}`] ?? service;
-      const internalHost = vips.services[service] ?? vips.internal;
+  const enabled = new Set(inv.services.openstack.enabled);
+  for (const service of options.services) {
+    if (service.group && !enabled.has(service.id)) continue;
+    for (const { id, port, path } of service.endpoints ?? []) {
+      const internalHost = vips.services[service.id] ?? vips.internal;
       endpoints[id] = {
-        service: id,
+        service: service.id,
         port,
         path,
         internal: `http://${internalHost}:${port}${path}`,

@@ -1,4 +1,4 @@
-import type { Bmc, Inventory, NetworkName, OpenStackService, Role, Services } from "../inventory/schema.ts";
+import type { Bmc, Inventory, NetworkName, Role, ServicesBlock } from "../inventory/schema.ts";
 
 /**
  * The resolved topology (Vite's ResolvedConfig): every default applied, every host's addresses
@@ -21,9 +21,11 @@ export interface Topology {
   vipManager: "pacemaker" | "keepalived";
   /** First controller in inventory order bootstraps every clustered service. */
   bootstrap: string;
-  settings: Services;
+  /** `services:` of the inventory with defaults applied; each service reads its own block. */
+  settings: ServicesBlock;
   instanceHa: Inventory["instance_ha"];
-  openstack: { enabled: OpenStackService[]; region: string };
+  openstack: { enabled: string[]; region: string };
+  /** The API catalogue, assembled from the enabled services' endpoints. */
   endpoints: Record<string, Endpoint>;
   overrides: Inventory["overrides"];
 }

@@ -1,3 +1,5 @@
+import { haproxySettings } from "../../services/haproxy/settings.ts";
+import { corosyncSettings } from "../../services/pacemaker/settings.ts";
 import { vipHolders } from "../../services/vip/index.ts";
 import { HastackError } from "../../util/errors.ts";
 import { fenceCheck } from "./fence-check.ts";
@@ -49,7 +51,7 @@ export const drills: readonly DrillDef[] = [
     id: "galera-node-kill",
     title: "Kill MariaDB on the node that takes the writes",
     probe: "sql-write",
-    goalMs: (t) => (t.settings.haproxy.check.fall + 1) * t.settings.haproxy.check.inter_ms,
+    goalMs: (t) => (haproxySettings(t).check.fall + 1) * haproxySettings(t).check.inter_ms,
     async inject(ctx): Promise<Injected> {
       const target = sqlWriter(ctx);
       const result = await ctx.pool.get(target).exec(["systemctl", "kill", "--signal=SIGKILL", "mariadb"]);
@@ -74,7 +76,7 @@ export const drills: readonly DrillDef[] = [
     id: "controller-isolate",
     title: "Cut the VIP holder off the management network",
     probe: "sql-read",
-    goalMs: (t) => 5000 + t.settings.corosync.token_ms,
+    goalMs: (t) => 5000 + corosyncSettings(t).token_ms,
     async inject(ctx): Promise<Injected> {
       const target = await holderOf(ctx);
       await ctx.injector.isolate(target, "management");

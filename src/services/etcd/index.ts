@@ -3,17 +3,15 @@ import type { ResolvedHost, Topology } from "../../topology/types.ts";
 import { controllerNames, controllers } from "../hosts.ts";
 import type { ServiceDef } from "../types.ts";
 import { etcdHealth } from "./health.ts";
+import { ETCD_CLIENT_PORT, ETCD_PEER_PORT, EtcdSettings, etcdSettings } from "./settings.ts";
 import { etcdSteps } from "./steps.ts";
-
-export const ETCD_CLIENT_PORT = 2379;
-export const ETCD_PEER_PORT = 2380;
 
 /**
  * /etc/default/etcd (Debian's unit reads it as ETCD_* environment): a static cluster of the
  * controllers. Peers talk on the management address only, not the runbook's 0.0.0.0 (E16).
  */
 export function etcdEnv(topology: Topology, host: ResolvedHost): ConfigDoc {
-  const e = topology.settings.etcd;
+  const e = etcdSettings(topology);
   const peer = (ip: string) => `http://${ip}:${ETCD_PEER_PORT}`;
   const client = (ip: string) => `http://${ip}:${ETCD_CLIENT_PORT}`;
   return {
@@ -51,7 +49,11 @@ export const etcd: ServiceDef = {
   title: "etcd on the controllers (Cinder coordination, hastack locks)",
   after: ["memcached"],
   hosts: controllerNames,
-  packages: () => ["etcd-server", "etcd-client"],
+  state: "implemented",
+  settings: { etcd: EtcdSettings },
+  components: [
+    { name: "etcd", role: "controller", packages: ["etcd-server", "etcd-client"], units: ["etcd.service"] },
+  ],
   files: (ctx, host) => [
     {
       path: "/etc/default/etcd",
@@ -70,3 +72,5 @@ export const etcd: ServiceDef = {
   health: etcdHealth,
   steps: () => etcdSteps(),
 };
+
+export { ETCD_CLIENT_PORT, ETCD_PEER_PORT } from "./settings.ts";

@@ -1,7 +1,7 @@
 import { controllers } from "../hosts.ts";
 import { waitUntil } from "../step-kit.ts";
 import type { StepContext, StepSpec } from "../types.ts";
-import { ETCD_CLIENT_PORT } from "./index.ts";
+import { ETCD_CLIENT_PORT } from "./settings.ts";
 
 /**
  * Every member at once (an `each` step runs on all controllers in parallel): with

@@ -1,5 +1,6 @@
 import type { ConfigDoc } from "../../formats/doc.ts";
 import type { ResolvedHost, Topology } from "../../topology/types.ts";
+import { galeraSettings } from "./settings.ts";
 
 export const CHECK_USER = "galera_check";
 export const CHECK_SCRIPT = "/usr/local/lib/hastack/galera-check";
@@ -13,7 +14,7 @@ export const CHECK_CREDENTIALS = "/etc/hastack/galera-check.cnf";
  * the runbook's xinetd checker kept answering while MariaDB was down (E5), this one cannot.
  */
 export function checkerScript(topology: Topology): string {
-  const donorOk = topology.settings.galera.sst_method === "mariabackup" ? 1 : 0;
+  const donorOk = galeraSettings(topology).sst_method === "mariabackup" ? 1 : 0;
   return `#!/bin/bash
 # Rendered by hastack. Galera health for HAProxy, one run per connection (galera-check.socket).
 # Usage: galera-check CLIENT_CNF   (a [client] file with the ${CHECK_USER} credentials)
@@ -80,7 +81,7 @@ export function checkerSocket(topology: Topology, host: ResolvedHost): ConfigDoc
         name: "Socket",
         entries: [
           // The management address only: the checker tells anyone who asks about the database.
-          ["ListenStream", `${host.ip}:${topology.settings.galera.check_port}`],
+          ["ListenStream", `${host.ip}:${galeraSettings(topology).check_port}`],
           ["Accept", "yes"],
           ["MaxConnections", "64"],
         ],

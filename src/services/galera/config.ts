@@ -1,6 +1,7 @@
 import type { ConfigDoc } from "../../formats/doc.ts";
 import type { ResolvedHost, Topology } from "../../topology/types.ts";
 import { controllers } from "../hosts.ts";
+import { galeraSettings } from "./settings.ts";
 
 /** Debian 13's galera-4 package installs the provider here. */
 export const GALERA_PROVIDER = "/usr/lib/galera/libgalera_smm.so";
@@ -11,7 +12,7 @@ export const SST_USER = "galera_sst";
  * 50-server.cnf, so its bind-address wins over Debian's 127.0.0.1.
  */
 export function galeraConfig(topology: Topology, host: ResolvedHost, sstPassword: string): ConfigDoc {
-  const g = topology.settings.galera;
+  const g = galeraSettings(topology);
   const members = controllers(topology).map((h) => h.ip);
   const providerOptions = [
     `gcache.size=${g.gcache_size_mb}M`,

@@ -11,6 +11,7 @@ import {
 } from "./checker.ts";
 import { galeraConfig } from "./config.ts";
 import { galeraHealth } from "./health.ts";
+import { checkGaleraSettings, GaleraSettings, galeraSettings } from "./settings.ts";
 import { galeraSteps } from "./steps.ts";
 
 export const galera: ServiceDef = {
@@ -18,7 +19,17 @@ export const galera: ServiceDef = {
   title: "MariaDB Galera cluster on the controllers",
   after: ["haproxy"],
   hosts: controllerNames,
-  packages: () => ["mariadb-server", "mariadb-client", "galera-4", "mariadb-backup"],
+  state: "implemented",
+  settings: { galera: GaleraSettings },
+  check: checkGaleraSettings,
+  components: [
+    {
+      name: "mariadb",
+      role: "controller",
+      packages: ["mariadb-server", "mariadb-client", "galera-4", "mariadb-backup"],
+      units: ["mariadb.service"],
+    },
+  ],
   secrets: [
     { name: "db_root", kind: "password", description: "MariaDB root password (local socket logins only)" },
     { name: "galera_sst", kind: "password", description: "Galera SST user for mariabackup" },
@@ -75,7 +86,7 @@ export const galera: ServiceDef = {
       port: 3306,
       mode: "tcp",
       balance: "first",
-      check: { kind: "http-port", port: topology.settings.galera.check_port, path: "/" },
+      check: { kind: "http-port", port: galeraSettings(topology).check_port, path: "/" },
       // One writer, the others standby: concurrent writers on several nodes hit certification
       // conflicts (deadlocks) that OpenStack services handle badly.
       backends: controllers(topology).map((h, i) => ({
@@ -96,7 +107,7 @@ export const galera: ServiceDef = {
     { address: host.ip, port: 4567, proto: "tcp", owner: "galera replication" },
     { address: host.ip, port: 4568, proto: "tcp", owner: "galera IST" },
     { address: host.ip, port: 4444, proto: "tcp", owner: "galera SST" },
-    { address: host.ip, port: topology.settings.galera.check_port, proto: "tcp", owner: "galera checker" },
+    { address: host.ip, port: galeraSettings(topology).check_port, proto: "tcp", owner: "galera checker" },
   ],
   health: galeraHealth,
   steps: () => galeraSteps(),

@@ -5,6 +5,7 @@ import type { StepContext, StepSpec } from "../types.ts";
 import { CHECK_USER } from "./checker.ts";
 import { SST_USER } from "./config.ts";
 import { PROBE_DB, PROBE_USER } from "./health.ts";
+import { galeraSettings } from "./settings.ts";
 
 const GRASTATE = "/var/lib/mysql/grastate.dat";
 
@@ -217,7 +218,7 @@ const join: StepSpec = {
 
 /** The checker's answer over TCP, as HAProxy asks it. */
 async function checkerAnswers(ctx: StepContext): Promise<true | string> {
-  const port = ctx.topology.settings.galera.check_port;
+  const port = galeraSettings(ctx.topology).check_port;
   const script = `exec 3<>/dev/tcp/${ctx.host.ip}/${port} && printf 'GET / HTTP/1.0\\r\\n\\r\\n' >&3 && timeout 5 cat <&3`;
   const r = await ctx.transport.exec(["bash", "-c", script], { timeoutMs: 10_000 });
   const status = r.stdout.split("\n")[0]?.trim() ?? "";

@@ -1,6 +1,7 @@
 import type { ConfigDoc, DocEntry, DocSection } from "../../formats/doc.ts";
 import type { ResolvedHost, Topology } from "../../topology/types.ts";
 import type { Frontend, HealthCheck } from "../types.ts";
+import { haproxySettings } from "./settings.ts";
 
 export const STATS_USER = "hastack";
 
@@ -15,7 +16,7 @@ export function haproxyConfig(
   frontends: readonly Frontend[],
   statsPassword: string,
 ): ConfigDoc {
-  const s = topology.settings.haproxy;
+  const s = haproxySettings(topology);
   const global: DocSection = {
     name: "global",
     entries: [
@@ -79,7 +80,7 @@ function listenSection(topology: Topology, f: Frontend): DocSection {
   if (f.timeouts?.client_s) entries.push(["timeout client", `${f.timeouts.client_s}s`]);
   if (f.timeouts?.server_s) entries.push(["timeout server", `${f.timeouts.server_s}s`]);
   if (f.mode === "http" && f.sticky) entries.push(["cookie", "SERVERID insert indirect nocache"]);
-  const c = topology.settings.haproxy.check;
+  const c = haproxySettings(topology).check;
   for (const b of f.backends) {
     const words = [
       b.host,

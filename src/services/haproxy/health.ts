@@ -1,8 +1,5 @@
 import type { ProbeContext, ProbeResult, ProbeSpec } from "../../health/types.ts";
-import type { Topology } from "../../topology/types.ts";
 import { lastLine } from "../../util/text.ts";
-import { hastackDeploys } from "../deployable.ts";
-import { services } from "../registry.ts";
 
 /** Every frontend and backend server, read from each controller's own HAProxy stats socket. */
 export function haproxyHealth(): ProbeSpec[] {
@@ -57,10 +54,7 @@ async function probeStats(ctx: ProbeContext): Promise<ProbeResult> {
     };
   }
   const stats = parseShowStat(result.stdout);
-  const pending = pendingProxies(ctx.topology);
-  const servers = stats.filter(
-    (s) => s.server !== "FRONTEND" && s.server !== "BACKEND" && s.proxy !== "stats" && !pending.has(s.proxy),
-  );
+  const servers = stats.filter((s) => s.server !== "FRONTEND" && s.server !== "BACKEND" && s.proxy !== "stats");
   const proxies = [...new Set(servers.map((s) => s.proxy))];
   const up = servers.filter((s) => s.status.startsWith("UP"));
   const down = servers.filter((s) => !s.status.startsWith("UP"));
@@ -68,20 +62,7 @@ async function probeStats(ctx: ProbeContext): Promise<ProbeResult> {
   const summary = [
     `${proxies.length} proxies, ${up.length}/${servers.length} servers up`,
     ...(down.length > 0 ? [`down: ${down.map((s) => `${s.proxy}/${s.server}`).join(" ")}`] : []),
-    ...(pending.size > 0 ? [`${pending.size} not deployed yet`] : []),
   ].join("; ");
   const state = deadProxies.length > 0 ? "down" : down.length > 0 ? "degraded" : "ok";
   return { state, summary, details: { proxies: deadProxies.length ? { dead: deadProxies } : {}, servers } };
-}
-
-/**
- * Listeners of services this hastack version only declares (OpenStack APIs before their deploy
- * steps exist): nothing answers behind them yet, so their down servers say nothing about health.
- */
-function pendingProxies(topology: Topology): Set<string> {
-  return new Set(
-    services
-      .filter((s) => s.frontends && s.hosts(topology).length > 0 && !hastackDeploys(s, topology))
-      .flatMap((s) => s.frontends?.(topology).map((f) => f.name) ?? []),
-  );
 }

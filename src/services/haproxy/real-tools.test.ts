@@ -1,5 +1,11 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { exampleTopology, generatedSecrets, placed, renderedFile } from "../../testing/fixtures.ts";
+import {
+  exampleTopology,
+  generatedSecrets,
+  placed,
+  renderedFile,
+  withOpenStackImplemented,
+} from "../../testing/fixtures.ts";
 import { runInImage, toolRoot } from "../../testing/real-tools.ts";
 
 const PATH = "/etc/haproxy/haproxy.cfg";
@@ -7,19 +13,23 @@ const PATH = "/etc/haproxy/haproxy.cfg";
 // The first use may build the lab image (minutes): do it under the hook timeout, not a test timeout.
 beforeAll(() => toolRoot());
 
+// The OpenStack APIs are declared, not implemented, so the real registry gives them no listener;
+// rendering them as implemented checks what they will contribute (every API and Horizon on TLS).
+const everyApi = withOpenStackImplemented();
+
 describe("haproxy.cfg in the real haproxy -c (HAProxy 3.0)", () => {
   it("accepts every controller's file of both examples (and Horizon over TLS), rejects a broken one", async () => {
     const lab = exampleTopology("lab");
     const nine = exampleTopology("runbook-9-node", (inv) => {
-      inv.services = { ...inv.services, openstack: { ...inv.services?.openstack, horizon_tls: true } };
+      inv.services = { ...inv.services, horizon: { tls: true } };
     });
     const files = [
       ...lab.roles.controller.map((h) =>
         placed(renderedFile(lab, h, PATH), generatedSecrets(lab), `/tmp/cfg/lab-${h}.cfg`),
       ),
-      placed(renderedFile(nine, nine.bootstrap, PATH), generatedSecrets(nine), "/tmp/cfg/nine.cfg"),
+      placed(renderedFile(nine, nine.bootstrap, PATH, everyApi), generatedSecrets(nine), "/tmp/cfg/nine.cfg"),
     ];
-    expect(renderedFile(nine, nine.bootstrap, PATH).text).toContain("listen horizon_tls");
+    expect(renderedFile(nine, nine.bootstrap, PATH, everyApi).text).toContain("listen horizon_tls");
     const result = await runInImage(
       `for f in /tmp/cfg/*.cfg; do haproxy -c -f "$f" > /dev/null; echo "$(basename "$f")=$?"; done
        cp /tmp/cfg/nine.cfg /tmp/bad.cfg; echo "    balance nosuchalgo" >> /tmp/bad.cfg

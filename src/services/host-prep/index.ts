@@ -6,7 +6,14 @@ export const hostPrep: ServiceDef = {
   id: "host-prep",
   title: "Host preparation: names, kernel settings, time",
   hosts: (topology) => topology.hosts.map((h) => h.name),
-  packages: () => ["chrony", "iproute2", "kmod", "procps"],
+  state: "implemented",
+  // Every role: chrony is what keeps Galera and corosync from clock jumps.
+  components: (["controller", "compute", "storage"] as const).map((role) => ({
+    name: `host-${role}`,
+    role,
+    packages: ["chrony", "iproute2", "kmod", "procps"],
+    units: ["chrony.service"],
+  })),
   files: (ctx, host) => [
     { path: "/etc/hosts", owner: "root", group: "root", mode: 0o644, content: etcHosts(ctx.topology) },
     {

@@ -3,6 +3,7 @@ import type { ServiceDef } from "../types.ts";
 /** Instance HA (later issue): only its secret exists yet, so `secrets init` creates it now. */
 export const instanceHa: ServiceDef = {
   id: "instance-ha",
+  state: "declared",
   title: "Instance HA (evacuation of failed computes)",
   hosts: () => [],
   secrets: [

@@ -81,7 +81,10 @@ export const keepalived: ServiceDef = {
   title: "keepalived VRRP for the VIPs (instead of Pacemaker)",
   after: ["haproxy"],
   hosts: (topology) => (topology.vipManager === "keepalived" ? controllerNames(topology) : []),
-  packages: () => ["keepalived"],
+  state: "implemented",
+  components: [
+    { name: "keepalived", role: "controller", packages: ["keepalived"], units: ["keepalived.service"] },
+  ],
   files: (ctx, host) => [
     {
       path: "/etc/keepalived/keepalived.conf",

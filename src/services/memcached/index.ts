@@ -3,13 +3,12 @@ import type { ResolvedHost, Topology } from "../../topology/types.ts";
 import { controllerNames } from "../hosts.ts";
 import type { ServiceDef } from "../types.ts";
 import { memcachedHealth } from "./health.ts";
+import { MEMCACHED_PORT, MemcachedSettings, memcachedSettings } from "./settings.ts";
 import { memcachedSteps } from "./steps.ts";
-
-export const MEMCACHED_PORT = 11211;
 
 /** /etc/memcached.conf (Debian's wrapper reads one option per line). */
 export function memcachedConfig(topology: Topology, host: ResolvedHost): ConfigDoc {
-  const m = topology.settings.memcached;
+  const m = memcachedSettings(topology);
   return {
     format: "space",
     header: ["Rendered by hastack. Clients list every controller; memcached itself does not cluster."],
@@ -38,7 +37,11 @@ export const memcached: ServiceDef = {
   title: "memcached on every controller",
   after: ["rabbitmq"],
   hosts: controllerNames,
-  packages: () => ["memcached"],
+  state: "implemented",
+  settings: { memcached: MemcachedSettings },
+  components: [
+    { name: "memcached", role: "controller", packages: ["memcached"], units: ["memcached.service"] },
+  ],
   secrets: [
     {
       name: "memcache_secret_key",
@@ -62,3 +65,5 @@ export const memcached: ServiceDef = {
   health: () => memcachedHealth(),
   steps: () => memcachedSteps(),
 };
+
+export { MEMCACHED_PORT } from "./settings.ts";

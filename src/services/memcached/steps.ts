@@ -1,6 +1,6 @@
 import { waitUntil } from "../step-kit.ts";
 import type { StepContext, StepSpec } from "../types.ts";
-import { MEMCACHED_PORT } from "./index.ts";
+import { MEMCACHED_PORT } from "./settings.ts";
 
 /** `version` over the management address, the way clients reach it. */
 async function answers(ctx: StepContext): Promise<true | string> {

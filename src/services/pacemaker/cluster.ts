@@ -1,13 +1,15 @@
+import { bmcEndpoint, fenceIpmilanParams } from "../../hostkit/ipmi.ts";
 import type { Topology } from "../../topology/types.ts";
 import { controllers } from "../hosts.ts";
 import type { PacemakerContribution, PcmkConstraint, PcmkPrimitive, RenderContext } from "../types.ts";
+import { pacemakerSettings } from "./settings.ts";
 
 /**
  * Cluster properties and one fence_ipmilan device per controller. Each device can fence only
  * its own host (pcmk_host_list) and never runs there: a node cannot be trusted to fence itself.
  */
 export function clusterPacemaker(topology: Topology, secret: RenderContext["secret"]): PacemakerContribution {
-  const p = topology.settings.pacemaker;
+  const p = pacemakerSettings(topology);
   const primitives: PcmkPrimitive[] = [];
   const constraints: PcmkConstraint[] = [];
   for (const host of controllers(topology)) {
@@ -18,14 +20,9 @@ export function clusterPacemaker(topology: Topology, secret: RenderContext["secr
       class: "stonith",
       type: "fence_ipmilan",
       params: {
-        ip: host.bmc.address,
-        ipport: String(host.bmc.port),
-        username: host.bmc.user,
+        // The same address, user, lanplus and cipher suite the preflight and status check with.
+        ...fenceIpmilanParams(bmcEndpoint(host.bmc)),
         password: secret(host.bmc.password_secret),
-        lanplus: host.bmc.lanplus ? "1" : "0",
-        // Suite 3 (SHA1, AES-128): what BMCs support by default; without it ipmitool first tries
-        // suites the BMC refuses, and each call takes ~14 s longer (the lab BMCs require 3).
-        ...(host.bmc.lanplus ? { cipher: String(host.bmc.cipher_suite) } : {}),
         // Fence by power-off, not reboot: the survivors move resources as soon as the node is
         // off (no wait for the power-on), and a fenced node stays down until an operator looks
         // (E19; corosync/pacemaker do not start at boot either).

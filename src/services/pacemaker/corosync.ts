@@ -1,6 +1,7 @@
 import type { ConfigDoc, DocSection } from "../../formats/doc.ts";
 import type { Topology } from "../../topology/types.ts";
 import { controllers } from "../hosts.ts";
+import { corosyncSettings } from "./settings.ts";
 
 /**
  * corosync.conf, identical on every controller: knet over the management network, encrypted
@@ -8,7 +9,7 @@ import { controllers } from "../hosts.ts";
  * measured ~9 s to move a VIP with corosync's default 3000 ms and ~4.6 s with 1000 ms.
  */
 export function corosyncConfig(topology: Topology): ConfigDoc {
-  const s = topology.settings.corosync;
+  const s = corosyncSettings(topology);
   const members = controllers(topology);
   const totem: DocSection = {
     name: "totem",

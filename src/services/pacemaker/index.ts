@@ -1,22 +1,23 @@
 import { cibDocument, mergeContributions } from "../../formats/cib.ts";
 import { secretPlaceholder } from "../../inventory/secrets.ts";
 import type { Topology } from "../../topology/types.ts";
+import { isDeployed } from "../deployable.ts";
 import { controllerNames } from "../hosts.ts";
-import { services } from "../registry.ts";
 import type { PacemakerContribution, ServiceDef } from "../types.ts";
 import { CIB_PATH } from "./cib-load.ts";
 import { clusterPacemaker } from "./cluster.ts";
 import { corosyncConfig } from "./corosync.ts";
 import { pacemakerHealth } from "./health.ts";
+import { CorosyncSettings, checkPacemakerSettings, PacemakerSettings } from "./settings.ts";
 import { pacemakerSteps } from "./steps.ts";
 
 /** Where the rendered CIB lands; the cib step loads what differs with `cibadmin --replace`. */
 export { CIB_PATH };
 
-/** The CIB from every deployed service's contribution, in registry order. */
-export function clusterCib(topology: Topology): string {
+/** The CIB from every deployed service's contribution, in the site's order. */
+export function clusterCib(topology: Topology, services: readonly ServiceDef[]): string {
   const parts: PacemakerContribution[] = services.flatMap((s) =>
-    s.pacemaker && s.hosts(topology).length > 0 ? [s.pacemaker(topology)] : [],
+    s.pacemaker && isDeployed(s, topology) ? [s.pacemaker(topology)] : [],
   );
   return cibDocument(mergeContributions(parts));
 }
@@ -24,15 +25,25 @@ export function clusterCib(topology: Topology): string {
 export const pacemaker: ServiceDef = {
   id: "pacemaker",
   title: "Corosync and Pacemaker cluster of the controllers",
+  state: "implemented",
+  settings: { pacemaker: PacemakerSettings, corosync: CorosyncSettings },
+  check: checkPacemakerSettings,
   after: ["host-prep"],
   hosts: controllerNames,
-  packages: () => [
-    "corosync",
-    "pacemaker",
-    "pacemaker-cli-utils",
-    "pcs",
-    "resource-agents",
-    "fence-agents-ipmilan",
+  components: [
+    {
+      name: "cluster",
+      role: "controller",
+      packages: [
+        "corosync",
+        "pacemaker",
+        "pacemaker-cli-utils",
+        "pcs",
+        "resource-agents",
+        "fence-agents-ipmilan",
+      ],
+      units: ["corosync.service", "pacemaker.service", "pcsd.service", "pcsd-ruby.service"],
+    },
   ],
   secrets: [
     {
@@ -66,7 +77,7 @@ export const pacemaker: ServiceDef = {
       owner: "root",
       group: "root",
       mode: 0o600,
-      content: clusterCib(ctx.topology),
+      content: clusterCib(ctx.topology, ctx.services),
     },
   ],
   pacemaker: (topology) => clusterPacemaker(topology, secretPlaceholder),

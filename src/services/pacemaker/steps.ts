@@ -5,6 +5,7 @@ import { enabledUnits, inactiveUnits, waitUntil } from "../step-kit.ts";
 import type { StepContext, StepSpec } from "../types.ts";
 import { cibDiff, loadCib } from "./cib-load.ts";
 import { type ClusterFacts, clusterFacts } from "./health.ts";
+import { pacemakerSettings } from "./settings.ts";
 
 const STACK = ["corosync", "pacemaker"];
 
@@ -145,7 +146,7 @@ const fenceCheck: StepSpec = {
   on: "bootstrap",
   after: ["started"],
   async check(ctx) {
-    if (!ctx.topology.settings.pacemaker.fencing) return true;
+    if (!pacemakerSettings(ctx.topology).fencing) return true;
     for (const host of controllers(ctx.topology)) {
       if (!host.bmc) continue;
       const stdin = [

@@ -1,6 +1,7 @@
 import type { ProbeContext, ProbeResult, ProbeSpec } from "../../health/types.ts";
 import type { Topology } from "../../topology/types.ts";
 import { lastLine } from "../../util/text.ts";
+import { rabbitmqSettings } from "./settings.ts";
 
 /**
  * Per node: cluster view (running nodes, partitions, alarms, quorum queues without a leader) and
@@ -54,7 +55,7 @@ async function probeCluster(ctx: ProbeContext, topology: Topology): Promise<Prob
     "-q",
     "list_queues",
     "-p",
-    topology.settings.rabbitmq.vhost,
+    rabbitmqSettings(topology).vhost,
     "name",
     "type",
     "leader",
@@ -88,6 +89,7 @@ async function probeCluster(ctx: ProbeContext, topology: Topology): Promise<Prob
 
 const amqpScript = `
 import sys, time, amqp
+import { rabbitmqSettings } from "./settings.ts";
 host, user, vhost = sys.argv[1], sys.argv[2], sys.argv[3]
 password = sys.stdin.read().strip()
 conn = amqp.Connection(host=host, userid=user, password=password, virtual_host=vhost, connect_timeout=5)
@@ -108,7 +110,7 @@ print("ok" if msg is not None and msg.body == body else "lost")
 async function probeAmqp(ctx: ProbeContext, topology: Topology): Promise<ProbeResult> {
   const host = ctx.host;
   if (!host) return { state: "unknown", summary: "no host" };
-  const { user, vhost } = topology.settings.rabbitmq;
+  const { user, vhost } = rabbitmqSettings(topology);
   const started = performance.now();
   const result = await ctx.exec(host.name, ["python3", "-c", amqpScript, `${host.ip}:5672`, user, vhost], {
     stdin: ctx.secret("rabbitmq_openstack"),

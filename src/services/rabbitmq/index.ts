@@ -3,6 +3,7 @@ import type { ResolvedHost, Topology } from "../../topology/types.ts";
 import { controllerNames, controllers, erlangAddress } from "../hosts.ts";
 import type { ServiceDef } from "../types.ts";
 import { rabbitmqHealth } from "./health.ts";
+import { RabbitmqSettings, rabbitmqSettings } from "./settings.ts";
 import { rabbitmqSteps } from "./steps.ts";
 
 export const AMQP_PORT = 5672;
@@ -14,7 +15,7 @@ export const DIST_PORT = 25672;
  * that RabbitMQ 4 removed.
  */
 export function rabbitmqConfig(topology: Topology, host: ResolvedHost): ConfigDoc {
-  const r = topology.settings.rabbitmq;
+  const r = rabbitmqSettings(topology);
   return {
     format: "keyvalue",
     header: ["Rendered by hastack: RabbitMQ node settings."],
@@ -64,7 +65,16 @@ export const rabbitmq: ServiceDef = {
   title: "RabbitMQ cluster on the controllers",
   after: ["galera"],
   hosts: controllerNames,
-  packages: () => ["rabbitmq-server"],
+  state: "implemented",
+  settings: { rabbitmq: RabbitmqSettings },
+  components: [
+    {
+      name: "rabbitmq",
+      role: "controller",
+      packages: ["rabbitmq-server"],
+      units: ["rabbitmq-server.service", "epmd.service", "epmd.socket"],
+    },
+  ],
   secrets: [
     {
       name: "erlang_cookie",

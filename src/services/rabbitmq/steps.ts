@@ -2,6 +2,7 @@ import { HastackError } from "../../util/errors.ts";
 import { controllers } from "../hosts.ts";
 import { waitUntil } from "../step-kit.ts";
 import type { StepContext, StepSpec } from "../types.ts";
+import { rabbitmqSettings } from "./settings.ts";
 
 /**
  * All nodes start together: with classic_config on RabbitMQ 4.0 a node that starts alone waits
@@ -111,7 +112,7 @@ async function json<T>(ctx: StepContext, argv: string[]): Promise<T> {
 }
 
 async function missingAccess(ctx: StepContext): Promise<string[]> {
-  const { vhost, user } = ctx.topology.settings.rabbitmq;
+  const { vhost, user } = rabbitmqSettings(ctx.topology);
   const missing: string[] = [];
   const vhosts = await json<{ name: string; default_queue_type?: string }[]>(ctx, [
     "rabbitmqctl",
@@ -152,6 +153,7 @@ async function missingAccess(ctx: StepContext): Promise<string[]> {
 /** Declares a queue without x-queue-type as the openstack user and reports the type it got. */
 const queueTypeScript = `
 import sys, amqp
+import { rabbitmqSettings } from "./settings.ts";
 host, user, vhost = sys.argv[1], sys.argv[2], sys.argv[3]
 conn = amqp.Connection(host=host, userid=user, password=sys.stdin.read().strip(), virtual_host=vhost, connect_timeout=5)
 conn.connect()
@@ -171,7 +173,7 @@ const users: StepSpec = {
     return missing.length === 0;
   },
   async apply(ctx) {
-    const { vhost, user } = ctx.topology.settings.rabbitmq;
+    const { vhost, user } = rabbitmqSettings(ctx.topology);
     const password = { stdin: `${ctx.secret("rabbitmq_openstack")}\n`, timeoutMs: 60_000 };
     const missing = await missingAccess(ctx);
     const q = ["rabbitmqctl", "-q"];

@@ -9,6 +9,7 @@ import type { ServiceDef } from "../types.ts";
  */
 export const vip: ServiceDef = {
   id: "vip",
+  state: "implemented",
   title: "Virtual IPs",
   hosts: (t) => t.roles.controller,
   health: (t) =>

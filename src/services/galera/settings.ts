@@ -1,0 +1,33 @@
+import { z } from "zod";
+import type { Topology } from "../../topology/types.ts";
+import type { Problem } from "../../util/errors.ts";
+import type { InventoryView } from "../types.ts";
+
+export const GaleraSettings = z.strictObject({
+  sst_method: z.enum(["mariabackup", "rsync"]).default("mariabackup"),
+  gcache_size_mb: z.int().min(16).default(512),
+  innodb_buffer_pool_mb: z.int().min(64).default(1024),
+  max_connections: z.int().min(100).default(4096),
+  evs_suspect_timeout_s: z.number().min(1).default(5),
+  evs_inactive_timeout_s: z.number().min(2).default(10),
+  check_port: z.int().min(1).max(65535).default(9200),
+});
+export type GaleraSettings = z.output<typeof GaleraSettings>;
+
+export function galeraSettings(topology: Topology): GaleraSettings {
+  return topology.settings.galera as GaleraSettings;
+}
+
+export function checkGaleraSettings(inv: InventoryView): Omit<Problem, "pos">[] {
+  const { evs_suspect_timeout_s, evs_inactive_timeout_s } = inv.settings.galera as GaleraSettings;
+  if (evs_inactive_timeout_s > evs_suspect_timeout_s) return [];
+  return [
+    {
+      severity: "error",
+      code: "E_GALERA_EVS",
+      path: ["services", "galera", "evs_inactive_timeout_s"],
+      message: `services.galera.evs_inactive_timeout_s must be greater than evs_suspect_timeout_s (${evs_suspect_timeout_s})`,
+      hint: "Galera declares a node inactive only after it was suspected; raise inactive or lower suspect",
+    },
+  ];
+}

@@ -1,0 +1,72 @@
+/**
+ * @module
+ * The import graph of src/: which module imports which at run time (`import type` and
+ * `export type` are erased and load nothing), and the cycles in it. A cycle makes a module's
+ * meaning depend on which module of the cycle was imported first (`Cannot access 'etcd' before
+ * initialization`), so hastack keeps none.
+ */
+import { readdirSync, readFileSync } from "node:fs";
+import { dirname, join, relative, resolve } from "node:path";
+
+/** Every .ts module under `root` (tests too: they must import cleanly as well). */
+export function modulesUnder(root: string): string[] {
+  const out: string[] = [];
+  const walk = (dir: string) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) walk(path);
+      else if (entry.name.endsWith(".ts")) out.push(path);
+    }
+  };
+  walk(root);
+  return out.sort();
+}
+
+/**
+ * Relative imports a module loads at run time. Type-only imports and exports are skipped, and so
+ * is an import whose every name is `type X`; dynamic `import("...")` counts (it loads the module).
+ */
+export function runtimeImports(file: string, text = readFileSync(file, "utf8")): string[] {
+  const out: string[] = [];
+  const statement = /(?:^|\n)\s*(import|export)\s+(type\s+)?([^;]*?)\s+from\s+["'](\.[^"']+)["']/g;
+  for (const m of text.matchAll(statement)) {
+    const [, , typeOnly, clause = "", spec = ""] = m;
+    if (typeOnly) continue;
+    const names = /^\{([\s\S]*)\}$/.exec(clause.trim())?.[1];
+    if (names !== undefined) {
+      const parts = names
+        .split(",")
+        .map((n) => n.trim())
+        .filter(Boolean);
+      if (parts.length > 0 && parts.every((n) => n.startsWith("type "))) continue;
+    }
+    out.push(resolve(dirname(file), spec));
+  }
+  for (const m of text.matchAll(/(?:^|\n)\s*import\s+["'](\.[^"']+)["']/g))
+    out.push(resolve(dirname(file), m[1] ?? ""));
+  for (const m of text.matchAll(/\bimport\(\s*["'](\.[^"']+)["']\s*\)/g))
+    out.push(resolve(dirname(file), m[1] ?? ""));
+  return [...new Set(out)];
+}
+
+/** Each cycle once, as module paths relative to `root`, first module repeated at the end. */
+export function importCycles(files: readonly string[], root: string): string[][] {
+  const graph = new Map(files.map((f) => [f, runtimeImports(f).filter((t) => files.includes(t))]));
+  const cycles: string[][] = [];
+  const state = new Map<string, "open" | "done">();
+  const stack: string[] = [];
+  const visit = (file: string) => {
+    state.set(file, "open");
+    stack.push(file);
+    for (const next of graph.get(file) ?? []) {
+      const s = state.get(next);
+      if (s === "open")
+        cycles.push([...stack.slice(stack.indexOf(next)), next].map((f) => relative(root, f)));
+      else if (s === undefined) visit(next);
+    }
+    stack.pop();
+    state.set(file, "done");
+  };
+  for (const file of files) if (!state.has(file)) visit(file);
+  return cycles;
+}
