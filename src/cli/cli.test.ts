@@ -90,7 +90,8 @@ describe("hastack plan", () => {
     const plans = JSON.parse(result.stdout) as {
       host: string;
       files: { path: string }[];
-      steps: { id: string; placeholder: boolean }[];
+      steps: { id: string; state: "implemented" | "declared" }[];
+      notImplemented: string[];
     }[];
     const ctl1 = plans.find((p) => p.host === "ctl1");
     const ids = ctl1?.steps.map((s) => s.id) ?? [];
@@ -104,7 +105,10 @@ describe("hastack plan", () => {
     ] as [string, string][]) {
       expect(ids.indexOf(before), `${before} before ${after}`).toBeLessThan(ids.indexOf(after));
     }
-    expect(ctl1?.steps.find((s) => s.id === "galera.join")?.placeholder).toBe(false);
+    expect(ctl1?.steps.find((s) => s.id === "galera.join")?.state).toBe("implemented");
+    // The OpenStack services are declared only: named, never planned as steps that would be "ok".
+    expect(ctl1?.notImplemented).toContain("keystone");
+    expect(ids.some((id) => id.startsWith("keystone."))).toBe(false);
     expect(ctl1?.files.map((f) => f.path)).toContain("/etc/haproxy/haproxy.cfg");
     const cmp1 = plans.find((p) => p.host === "cmp1");
     expect(cmp1?.steps.some((s) => s.id.startsWith("galera."))).toBe(false);

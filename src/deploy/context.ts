@@ -46,7 +46,7 @@ export function makeStepContext(input: ContextInput): StepContext {
       const file = input.files.get(input.host)?.find((f) => f.path === path);
       if (!file)
         throw new HastackError(
-          "E_STEP_NO_FILE",
+          "E_NO_RENDERED_FILE",
           `Cannot find ${path} among the files rendered for ${input.host} (step ${input.step})`,
         );
       const values = Object.fromEntries(secretsIn(file.text).map((n) => [n, this.secret(n)]));

@@ -183,7 +183,7 @@ describe("deploy engine on local hosts", () => {
     for (const host of ["ctl1", "ctl2", "ctl3"]) {
       expect(readFileSync(join(t.roots.get(host) ?? "", "steps.log"), "utf8")).toBe("before\nafter\n");
     }
-    await expect(t.run({ resume: true })).rejects.toMatchObject({ code: "E_RESUME_NOTHING" });
+    await expect(t.run({ resume: true })).rejects.toMatchObject({ code: "E_RESUME_FINISHED" });
   });
 
   it("refuses to resume when the inputs changed since the failed run", async () => {

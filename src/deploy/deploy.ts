@@ -103,7 +103,7 @@ async function deployLocked(input: DeployInput, opts: DeployOptions, runId: stri
     const state = readJournal(path);
     if (state.status === "ok") {
       throw new HastackError(
-        "E_RESUME_NOTHING",
+        "E_RESUME_FINISHED",
         `Cannot resume: the last run (${state.runId}) finished without errors`,
         {
           hint: "run `hastack deploy` without --resume; it changes only what differs",

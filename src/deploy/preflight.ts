@@ -24,13 +24,13 @@ export async function preflight(plan: Plan, transports: ReadonlyMap<string, Tran
   if (failures.length === 0) return;
   // One failure keeps its own code and hint (a refused host key says what to check).
   if (failures.length === 1) throw first;
-  const codes = new Set(failures.map((f) => (f instanceof HastackError ? f.code : "E_CONNECT")));
+  const codes = new Set(failures.map((f) => (f instanceof HastackError ? f.code : "E_SSH_CONNECT")));
   const lines = failures.map((f) => (f instanceof Error ? f.message : String(f))).sort();
   const hints = new Set(
     failures.map((f) => (f instanceof HastackError ? f.hint : undefined)).filter((h) => h !== undefined),
   );
   throw new HastackError(
-    codes.size === 1 ? ([...codes][0] ?? "E_CONNECT") : "E_CONNECT",
+    codes.size === 1 ? ([...codes][0] ?? "E_SSH_CONNECT") : "E_SSH_CONNECT",
     `Cannot reach ${failures.length} hosts:\n  ${lines.join("\n  ")}`,
     {
       cause: first,

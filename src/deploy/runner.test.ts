@@ -30,6 +30,16 @@ async function runSteps(steps: StepSpec[], concurrency = 16) {
 }
 
 describe("runPlan", () => {
+  it("reports a declared step (no check, no apply) as not implemented, never as ok", async () => {
+    const { counts, events } = await runSteps([
+      { id: "declared", title: "declared", on: "each" },
+      { id: "real", title: "real", on: "each", after: ["declared"], check: async () => true },
+    ]);
+    expect(counts).toMatchObject({ ok: names.length, notImplemented: names.length, failed: 0, blocked: 0 });
+    const ends = events.filter((e) => e.type === "step-end" && e.step === "t.declared");
+    expect(ends.map((e) => (e as { status: string }).status)).toEqual(names.map(() => "not-implemented"));
+  });
+
   it("retries a failing step, then succeeds", async () => {
     let calls = 0;
     const { counts, events } = await runSteps([

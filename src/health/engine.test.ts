@@ -4,6 +4,7 @@ import { parseInventory } from "../testing/fixtures.ts";
 import { resolveTopology } from "../topology/resolve.ts";
 import { LocalTransport } from "../transport/local-transport.ts";
 import { collectStatus, exitCodeOf } from "./engine.ts";
+import { formatStatus } from "./screen.ts";
 import type { ProbeContext } from "./types.ts";
 
 const topology = resolveTopology(
@@ -64,6 +65,17 @@ describe("status engine", () => {
     expect(report.checks).toHaveLength(3);
     expect(report.verdict).toBe("healthy");
     expect(exitCodeOf(report)).toBe(0);
+  });
+
+  it("names a declared service as not implemented: it runs no probe and counts as no check", async () => {
+    const declared: ServiceDef = { ...service("y", ["a", "b", "c"], "critical"), state: "declared" };
+    const report = await status(service("x", [], "redundant"), declared);
+    expect(report.checks.map((c) => c.service)).toEqual(["x", "x", "x"]);
+    expect(report.notImplemented).toEqual(["y"]);
+    expect(report.headline).toBe("healthy: 3 checks ok; not implemented: y");
+    expect(formatStatus(report)).toContain(
+      "not implemented (declared only: not deployed, not checked)\n  --   y",
+    );
   });
 
   it("is degraded (exit 1) when one of three redundant nodes fails, and names it", async () => {

@@ -17,6 +17,10 @@ export function formatStatus(report: StatusReport, options: { color?: boolean } 
       lines.push(`  ${paint(c.state, marks[c.state])} ${where.padEnd(40)} ${c.summary}`);
     }
   }
+  if (report.notImplemented.length > 0) {
+    lines.push("", "not implemented (declared only: not deployed, not checked)");
+    for (const id of report.notImplemented) lines.push(`  --   ${id}`);
+  }
   const verdictState: HealthState =
     report.verdict === "healthy" ? "ok" : report.verdict === "degraded" ? "degraded" : "down";
   lines.push("", paint(verdictState, report.headline));

@@ -1,12 +1,12 @@
 import type { InventoryView, ServiceDef } from "../services/types.ts";
-import type { Problem } from "../util/errors.ts";
+import type { ErrorCode, Problem } from "../util/errors.ts";
 import { cidrContains, cidrsOverlap, isHostAddress } from "../util/ip.ts";
 import type { SourceDoc } from "./load.ts";
 import { checkRequirements } from "./requirements.ts";
 import type { Inventory, NetworkName } from "./schema.ts";
 
 type Path = (string | number)[];
-type Report = (code: string, path: Path, message: string, hint: string) => void;
+type Report = (code: ErrorCode, path: Path, message: string, hint: string) => void;
 
 /**
  * Semantic checks that a schema cannot express. Each check reports through `report`, so every

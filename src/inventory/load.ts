@@ -126,7 +126,7 @@ function issueToProblem(issue: z.core.$ZodIssue, doc: SourceDoc): Problem {
   const at = issue.code === "unrecognized_keys" && issue.keys[0] ? [...path, issue.keys[0]] : path;
   const problem: Problem = {
     severity: "error",
-    code: `E_SCHEMA_${issue.code.toUpperCase()}`,
+    code: `E_SCHEMA_${issue.code.toUpperCase() as Uppercase<typeof issue.code>}`,
     message: `${where}: ${describeIssue(issue)}`,
     path: at,
     pos: doc.positionOf(at, { key: issue.code === "unrecognized_keys" }),

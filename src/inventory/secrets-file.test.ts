@@ -47,11 +47,11 @@ describe("secrets file", () => {
   it("refuses a world-readable secrets file and a malformed one without quoting it", async () => {
     const path = await tempFile();
     await writeFile(path, "db_root: hunter2hunter2\n", { mode: 0o644 });
-    await expect(readSecrets(path)).rejects.toMatchObject({ code: "E_SECRETS_MODE" });
+    await expect(readSecrets(path)).rejects.toMatchObject({ code: "E_SECRETS_FILE_MODE" });
     const bad = await tempFile();
     await writeFile(bad, "db_root: [supersecretvalue\n", { mode: 0o600 });
     const error = await readSecrets(bad).catch((e: Error) => e);
-    expect(error).toMatchObject({ code: "E_SECRETS_SYNTAX" });
+    expect(error).toMatchObject({ code: "E_SECRETS_FILE_SYNTAX" });
     expect(String((error as Error).message)).not.toContain("supersecretvalue");
   });
 
@@ -76,7 +76,7 @@ describe("secrets file", () => {
       // The rule is the reader's: a file holding that name would not load either.
       const other = await tempFile();
       await writeFile(other, `${JSON.stringify(bad)}: value\n`, { mode: 0o600 });
-      await expect(readSecrets(other), bad).rejects.toMatchObject({ code: "E_SECRETS_SCHEMA" });
+      await expect(readSecrets(other), bad).rejects.toMatchObject({ code: "E_SECRETS_FILE_SCHEMA" });
     }
     expect(await readFile(path, "utf8")).toBe(before);
   });

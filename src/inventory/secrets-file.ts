@@ -18,12 +18,12 @@ export async function readSecrets(path: string): Promise<SecretValues> {
     text = await readFile(path, "utf8");
   } catch (cause) {
     if ((cause as NodeJS.ErrnoException).code === "ENOENT") {
-      throw new HastackError("E_SECRETS_MISSING", `Cannot read secrets file ${path}: it does not exist`, {
+      throw new HastackError("E_SECRETS_FILE_MISSING", `Cannot read secrets file ${path}: it does not exist`, {
         cause,
         hint: "run `hastack secrets init -i FILE` first",
       });
     }
-    throw new HastackError("E_SECRETS_READ", `Cannot read secrets file ${path}`, { cause });
+    throw new HastackError("E_SECRETS_FILE_READ", `Cannot read secrets file ${path}`, { cause });
   }
   await assertPrivate(path);
   // The parse error would quote the offending line, which may hold a secret: keep only its position.
@@ -33,14 +33,14 @@ export async function readSecrets(path: string): Promise<SecretValues> {
   } catch (cause) {
     const where = (cause as { linePos?: { line: number; col: number }[] }).linePos?.[0];
     throw new HastackError(
-      "E_SECRETS_SYNTAX",
+      "E_SECRETS_FILE_SYNTAX",
       `Cannot parse secrets file ${path}${where ? ` at line ${where.line}:${where.col}` : ""}`,
     );
   }
   const result = SecretsFile.safeParse(data);
   if (!result.success) {
     const keys = result.error.issues.map((i) => i.path.join(".")).join(", ");
-    throw new HastackError("E_SECRETS_SCHEMA", `Secrets file ${path} is malformed at: ${keys}`, {
+    throw new HastackError("E_SECRETS_FILE_SCHEMA", `Secrets file ${path} is malformed at: ${keys}`, {
       hint: "it must be a YAML map of secret_name: value",
     });
   }
@@ -51,7 +51,7 @@ async function assertPrivate(path: string): Promise<void> {
   const info = await stat(path);
   if ((info.mode & 0o077) !== 0) {
     throw new HastackError(
-      "E_SECRETS_MODE",
+      "E_SECRETS_FILE_MODE",
       `Secrets file ${path} is readable by others (mode ${(info.mode & 0o777).toString(8)})`,
       { hint: `chmod 600 ${path}` },
     );

@@ -28,7 +28,7 @@ export async function waitUntil(
   let last = "";
   for (;;) {
     if (ctx.signal.aborted)
-      throw new HastackError("E_STEP_ABORTED", `Cannot ${what} on ${ctx.host.name}: aborted`);
+      throw new HastackError("E_STEP_TIMEOUT", `Cannot ${what} on ${ctx.host.name}: aborted`);
     const answer = await probe().catch((e: unknown) => (e instanceof Error ? e.message : String(e)));
     if (answer === true) return;
     last = answer;

@@ -61,7 +61,7 @@ export function renderedFile(
   const file = renderTopology(topology, registry, [host])
     .files.get(host)
     ?.find((f) => f.path === path);
-  if (!file) throw new HastackError("E_TEST_NO_FILE", `Cannot find ${path} among the files of ${host}`);
+  if (!file) throw new HastackError("E_NO_RENDERED_FILE", `Cannot find ${path} among the files of ${host}`);
   return file;
 }
 

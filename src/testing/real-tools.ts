@@ -135,7 +135,7 @@ function spawnInCgroup(cgroups: string[], args: string[], timeoutMs: number): Pr
       clearTimeout(timer);
       if (timedOut) {
         reject(
-          new HastackError("E_TOOL_TIMEOUT", `Container run exceeded ${timeoutMs} ms`, {
+          new HastackError("E_COMMAND_TIMEOUT", `Container run exceeded ${timeoutMs} ms`, {
             hint: `stdout tail: ${stdout.slice(-2000)}\nstderr tail: ${stderr.slice(-2000)}`,
           }),
         );

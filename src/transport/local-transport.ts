@@ -53,10 +53,10 @@ export class LocalTransport extends ShellTransport {
         } catch {}
       };
       const timer = setTimeout(
-        () => kill(new HastackError("E_TIMEOUT", `Command timed out after ${timeoutMs} ms on ${this.name}`)),
+        () => kill(new HastackError("E_COMMAND_TIMEOUT", `Command timed out after ${timeoutMs} ms on ${this.name}`)),
         timeoutMs,
       );
-      const onAbort = () => kill(new HastackError("E_ABORTED", `Command aborted on ${this.name}`));
+      const onAbort = () => kill(new HastackError("E_COMMAND_ABORTED", `Command aborted on ${this.name}`));
       opts.signal?.addEventListener("abort", onAbort, { once: true });
       child.stdout.on("data", (d: Buffer) => out.push(d));
       child.stderr.on("data", (d: Buffer) => err.push(d));
@@ -65,7 +65,7 @@ export class LocalTransport extends ShellTransport {
       child.on("error", (e) => {
         clearTimeout(timer);
         reject(
-          new HastackError("E_EXEC", `Cannot run a command on ${this.name}: ${e.message}`, { cause: e }),
+          new HastackError("E_COMMAND_START", `Cannot run a command on ${this.name}: ${e.message}`, { cause: e }),
         );
       });
       child.on("close", (code, signal) => {

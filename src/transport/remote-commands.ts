@@ -130,7 +130,7 @@ export function parseStatOutput(
   const lines = stdout.split("\n").filter((l) => l !== "");
   if (lines.length !== paths.length) {
     throw new HastackError(
-      "E_STAT",
+      "E_FILE_STAT",
       `Cannot stat files on ${host}: expected ${paths.length} lines, got ${lines.length}`,
     );
   }

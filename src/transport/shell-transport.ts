@@ -46,7 +46,7 @@ export abstract class ShellTransport implements Transport {
     if (r.code === MISSING_EXIT) return undefined;
     if (r.code !== 0) {
       throw new HastackError(
-        "E_READ",
+        "E_FILE_READ",
         `Cannot read ${path} on ${this.name}: exit code ${r.code}: ${tail(r.stderr.toString())}`,
       );
     }
@@ -57,7 +57,7 @@ export abstract class ShellTransport implements Transport {
     const r = await this.execRaw(writeFileCommand(this.mapPath(path), opts), { stdin: data });
     if (r.code !== 0) {
       throw new HastackError(
-        "E_WRITE",
+        "E_FILE_WRITE",
         `Cannot write ${path} on ${this.name}: exit code ${r.code}: ${tail(r.stderr.toString())}`,
       );
     }
@@ -75,7 +75,7 @@ export abstract class ShellTransport implements Transport {
     if (r.code !== 0) {
       const names = files.length === 1 ? files[0]?.path : `${files.length} files`;
       throw new HastackError(
-        "E_WRITE",
+        "E_FILE_WRITE",
         `Cannot write ${names} on ${this.name}: exit code ${r.code}: ${tail(r.stderr.toString())}`,
       );
     }
@@ -86,7 +86,7 @@ export abstract class ShellTransport implements Transport {
     const r = await this.execRaw(statCommand(paths.map((p) => this.mapPath(p))));
     if (r.code !== 0) {
       throw new HastackError(
-        "E_STAT",
+        "E_FILE_STAT",
         `Cannot stat files on ${this.name}: exit code ${r.code}: ${tail(r.stderr.toString())}`,
       );
     }

@@ -65,9 +65,9 @@ describe("SshTransport against a real sshd on 127.0.0.1", () => {
     expect(before.code).toBe(0);
   });
 
-  it("times out a hanging command with E_TIMEOUT and stays usable", async () => {
+  it("times out a hanging command with E_COMMAND_TIMEOUT and stays usable", async () => {
     const e = await refusal(t.exec(["sleep", "30"], { timeoutMs: 300 }));
-    expect(e.code).toBe("E_TIMEOUT");
+    expect(e.code).toBe("E_COMMAND_TIMEOUT");
     expect((await t.exec(["true"])).code).toBe(0);
   });
 

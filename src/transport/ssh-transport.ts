@@ -230,10 +230,10 @@ export class SshTransport extends ShellTransport {
         };
         const timer = setTimeout(
           () =>
-            stop(new HastackError("E_TIMEOUT", `Command timed out after ${timeoutMs} ms on ${this.name}`)),
+            stop(new HastackError("E_COMMAND_TIMEOUT", `Command timed out after ${timeoutMs} ms on ${this.name}`)),
           timeoutMs,
         );
-        const onAbort = () => stop(new HastackError("E_ABORTED", `Command aborted on ${this.name}`));
+        const onAbort = () => stop(new HastackError("E_COMMAND_ABORTED", `Command aborted on ${this.name}`));
         opts.signal?.addEventListener("abort", onAbort, { once: true });
         stream.on("data", (d: Buffer) => out.push(d));
         stream.stderr.on("data", (d: Buffer) => err.push(d));
@@ -247,7 +247,7 @@ export class SshTransport extends ShellTransport {
           if (code === undefined) {
             return reject(
               new HastackError(
-                "E_SSH_CONNECTION",
+                "E_SSH_DISCONNECTED",
                 `Lost the connection to ${this.name} while running a command`,
               ),
             );

@@ -5,7 +5,7 @@
  */
 
 export interface ExecOptions {
-  /** Kills the command and throws E_TIMEOUT after this long. @default 600_000 */
+  /** Kills the command and throws E_COMMAND_TIMEOUT after this long. @default 600_000 */
   timeoutMs?: number;
   /** Sent to the command's stdin, then EOF. Never logged: it may carry secrets. */
   stdin?: Buffer | string;

@@ -1,13 +1,18 @@
+import type { ErrorCode } from "./error-codes.ts";
+
+export type { ErrorCode } from "./error-codes.ts";
+
 /**
  * Every error hastack raises on purpose is a HastackError: a stable `code` for machines and a
  * sentence for people, worded like Deno std ("Cannot start galera on ctl-2: exit code 1: ...").
  */
 export class HastackError extends Error {
-  readonly code: string;
+  /** One of src/util/error-codes.ts: a new code is added there first. */
+  readonly code: ErrorCode;
   /** A hint for the operator: what to do about it. */
   readonly hint: string | undefined;
 
-  constructor(code: string, message: string, options?: { cause?: unknown; hint?: string }) {
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; hint?: string }) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = "HastackError";
     this.code = code;
@@ -25,7 +30,7 @@ export interface SourcePosition {
 /** One problem found in an inventory. Checks collect all of them before reporting. */
 export interface Problem {
   severity: "error" | "warning";
-  code: string;
+  code: ErrorCode;
   message: string;
   hint?: string;
   /** Dotted path into the document, e.g. hosts.ctl1.addresses.management */

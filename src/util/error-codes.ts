@@ -1,0 +1,151 @@
+/**
+ * @module
+ * Every error code hastack raises, with what it means: one flat object, one line per code. To
+ * add a code, append a line; `HastackError` and `Problem` accept nothing else. Names read
+ * `E_<SUBJECT>_<WHAT>` (E_SECRETS_FILE_MODE, E_SSH_CONNECT); before adding one, look for an
+ * existing code with the same meaning. docs/errors.md is generated from this file
+ * (`npm run errors`); a test fails while it is stale, or when a code here is no longer raised.
+ */
+import type { ErrorCode as YamlErrorCode } from "yaml";
+import type { z } from "zod";
+
+export const errorCodes = {
+  E_ADDRESS_OUTSIDE_NETWORK: "a host address is not a host address of its network's CIDR",
+  E_BMC_OUTSIDE_NETWORK: "a BMC address is outside the bmc network",
+  E_CIB_BAD_ID: "a Pacemaker resource id is not a valid XML id",
+  E_CIB_DUPLICATE_ID: "two Pacemaker resources or constraints have the same id",
+  E_CIB_MISSING: "the rendered CIB file is missing on the host when it should be loaded",
+  E_COMMAND_ABORTED: "a command on a host was aborted (its step or probe was cancelled)",
+  E_COMMAND_START: "a command could not be started at all (no shell, spawn failed)",
+  E_COMMAND_TIMEOUT: "a command on a host (or a real-tool container) ran past its timeout and was killed",
+  E_CONFIG_NEWLINE: "a config key, value or section name contains a newline",
+  E_CONTROLLER_COUNT: "the number of controllers cannot form a quorum (fewer than 3, or even)",
+  E_CONTROLLER_NO_BMC: "a controller has no BMC while fencing is on",
+  E_COROSYNC_CONSENSUS: "corosync consensus is below 1.2 x token",
+  E_DEPLOY_LOCKED: "another deploy of this inventory is running",
+  E_DRILL_CONFIRM: "a destructive drill was not confirmed",
+  E_DRILL_INJECT: "a drill could not inject its fault",
+  E_DRILL_PRECONDITION: "the site is not in the state a drill starts from",
+  E_DRILL_RESTORE: "a drill could not undo its fault",
+  E_DRILL_UNHEALTHY: "the site did not become healthy again after a drill",
+  E_DRILL_UNKNOWN: "no drill has that name",
+  E_DUPLICATE_ADDRESS: "two hosts, BMCs or VIPs use the same address",
+  E_FENCE_CHECK: "a controller cannot reach a BMC with fence_ipmilan",
+  E_FILE_READ: "a file on a host could not be read",
+  E_FILE_STAT: "files on a host could not be hashed or stat'ed",
+  E_FILE_WRITE: "a file on a host could not be written",
+  E_GALERA_BOOTSTRAP: "Galera cannot be bootstrapped: MariaDB runs but no node is in a Primary component",
+  E_GALERA_EVS: "Galera's EVS timeouts are inconsistent",
+  E_GALERA_UNSAFE_BOOTSTRAP: "grastate.dat says safe_to_bootstrap: 0 on the bootstrap node",
+  E_HOSTKEY_MISMATCH: "a host presented an SSH host key other than the pinned one",
+  E_HOSTKEY_REVOKED: "a host presented an SSH host key marked revoked",
+  E_HOSTKEY_UNKNOWN: "a host's SSH host key is not pinned yet (first contact)",
+  E_HOST_NO_MANAGEMENT: "a host has no management address",
+  E_HOST_NO_STORAGE: "a storage host has no storage network address",
+  E_INVENTORY: "the inventory has errors (each one is listed as a problem)",
+  E_INVENTORY_READ: "the inventory file cannot be read",
+  E_IPMI: "a BMC did not carry out an IPMI request",
+  E_IPMI_OUTPUT: "ipmitool's answer could not be understood",
+  E_JOURNAL: "a deploy journal cannot be read",
+  E_LAB_BMC: "a lab BMC (ipmi_sim) did not start",
+  E_LAB_BOOT: "a lab host did not come up (no SSH)",
+  E_LAB_COMMAND: "a lab command exited non-zero",
+  E_LAB_DOWN: "the lab is not up",
+  E_LAB_EXEC: "a lab command could not be started",
+  E_LAB_FREEZE: "a lab host to freeze or thaw is not running",
+  E_LAB_HOST: "the lab has no host of that name",
+  E_LAB_IMAGE: "the lab image could not be built",
+  E_LAB_LOCK: "the lab's lock could not be taken",
+  E_LAB_NET: "a lab host is not on the network a fault targets",
+  E_LAB_PATH: "a path or word cannot be used in a lab script",
+  E_LAB_ROOT: "the lab needs root",
+  E_LAB_SECRETS: "the lab's secrets could not be prepared",
+  E_LAB_SIZE: "the lab is up with another size than asked for",
+  E_LAB_SPAWN: "a lab daemon could not be started",
+  E_LAB_TOOLS: "host tools the lab needs are missing",
+  E_LAB_USAGE: "a lab command was given an invalid argument",
+  E_NETWORK_OVERLAP: "two networks' CIDRs overlap",
+  E_NO_BMC: "a host to power-cycle has no BMC in the inventory",
+  E_NO_RENDERED_FILE: "no file of that path is rendered for that host",
+  E_NO_TRANSPORT: "no connection was set up for a host",
+  E_OPENSTACK_AMQP: "the RabbitMQ user of an OpenStack service cannot be set up",
+  E_OPENSTACK_DATABASE: "the database or grants of an OpenStack service cannot be set up",
+  E_OPENSTACK_IDENTITY: "the Keystone registration of an OpenStack service cannot be set up",
+  E_OPENSTACK_SPEC: "an OpenStack service's declaration is inconsistent",
+  E_OVERRIDE_FILE: "an override names a file no targeted host has",
+  E_OVERRIDE_SECTION: "an override names a section the file lacks",
+  E_OVERRIDE_UNSTRUCTURED: "an override targets a file without sections",
+  E_PLAN_CYCLE: "deploy steps wait on each other in a cycle",
+  E_PLAN_DUPLICATE: "two deploy steps have the same id",
+  E_PLAN_UNKNOWN_STEP: "a deploy step waits on a step that does not exist",
+  E_PORT_COLLISION: "two listeners bind the same address and port",
+  E_PROBE_TIMEOUT: "a health probe gave no answer within its timeout",
+  E_RABBITMQ_JOIN: "a RabbitMQ node cannot join the cluster",
+  E_RABBITMQ_QUEUE_TYPE: "a queue declared without a type did not come out quorum",
+  E_RESUME_FINISHED: "--resume, but the last run finished without errors",
+  E_RESUME_LIMIT: "--resume with another --limit than the run it resumes",
+  E_RESUME_NONE: "--resume, but there is no earlier run",
+  E_RESUME_STALE: "--resume, but the inventory, files or secrets changed since that run",
+  E_SECRETS_FILE_MISSING: "the secrets file does not exist",
+  E_SECRETS_FILE_MODE: "the secrets file is readable by others",
+  E_SECRETS_FILE_READ: "the secrets file cannot be read",
+  E_SECRETS_FILE_SCHEMA: "the secrets file is not a map of secret names to values",
+  E_SECRETS_FILE_SYNTAX: "the secrets file is not valid YAML",
+  E_SECRET_EMPTY: "secrets set was given an empty value",
+  E_SECRET_MISSING: "a secret a file, step or probe needs is not in the secrets file",
+  E_SECRET_NAME: "a secret name is malformed (lowercase letter, then letters, digits, '_')",
+  E_SECRET_UNKNOWN: "no generated or inventory-provided secret has that name",
+  E_SERVICE_DEPENDENCY: "an enabled service requires one that is not enabled",
+  E_SSH_AUTH: "SSH authentication to a host was refused",
+  E_SSH_CHANNEL: "an SSH channel for a command could not be opened",
+  E_SSH_CONNECT: "a host cannot be reached over SSH",
+  E_SSH_DISCONNECTED: "the SSH connection dropped while a command ran",
+  E_SSH_KEY: "the SSH private key cannot be read",
+  E_SSH_TIMEOUT: "the SSH handshake with a host timed out",
+  E_STEP_COMMAND: "a command run by a deploy step exited non-zero",
+  E_STEP_ERROR: "a deploy step failed with an unexpected error",
+  E_STEP_NO_APPLY: "a host is not in the wanted state and the step cannot change it",
+  E_STEP_TIMEOUT: "a deploy step ran past its timeout",
+  E_STEP_UNCONVERGED: "a deploy step applied, but its check still finds a difference",
+  E_STEP_WAIT: "a deploy step waited for a condition that did not come",
+  E_TEST_CONTAINER: "a test's service container (a real daemon for an integration test) did not start",
+  E_UNKNOWN_HOST: "a connection was asked for a host that is not in the inventory",
+  E_UNKNOWN_NAME: "a name given on the command line is not one of the valid ones",
+  E_UNKNOWN_NETWORK: "an address is given for a network the inventory does not define",
+  E_VIP_MANAGER: "vip_manager is neither pacemaker nor keepalived",
+  E_VIP_OUTSIDE_MANAGEMENT: "an internal VIP is outside the management network",
+  E_VIP_OUTSIDE_NETWORKS: "the public VIP is on none of the defined networks",
+  E_VIP_UNKNOWN_SERVICE: "vips.services names a service that is not enabled",
+} as const satisfies Record<string, string>;
+
+/**
+ * Codes passed through from the parsers that find inventory problems: the YAML library's own
+ * error codes and Zod's issue codes, each under a prefix.
+ */
+export const errorCodeFamilies = {
+  "E_YAML_*": "the inventory is not valid YAML; the rest is the YAML parser's code (E_YAML_DUPLICATE_KEY)",
+  "E_SCHEMA_*": "the inventory breaks its schema; the rest is Zod's issue code (E_SCHEMA_INVALID_TYPE)",
+} as const;
+
+export type ErrorCode =
+  | keyof typeof errorCodes
+  | `E_YAML_${YamlErrorCode}`
+  | `E_SCHEMA_${Uppercase<z.core.$ZodIssue["code"]>}`;
+
+/** docs/errors.md: every code and family with its meaning, generated from the catalogue. */
+export function errorsMarkdown(): string {
+  const rows = [...Object.entries(errorCodes), ...Object.entries(errorCodeFamilies)].map(
+    ([code, meaning]) => `| \`${code}\` | ${meaning} |`,
+  );
+  return [
+    "# Error codes",
+    "",
+    "Every error hastack reports carries one of these codes, as `error[CODE]: message` or in",
+    "`--json` output. Generated from `src/util/error-codes.ts` by `npm run errors`: do not edit.",
+    "",
+    "| code | meaning |",
+    "|---|---|",
+    ...rows,
+    "",
+  ].join("\n");
+}
