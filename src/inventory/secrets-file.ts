@@ -18,10 +18,14 @@ export async function readSecrets(path: string): Promise<SecretValues> {
     text = await readFile(path, "utf8");
   } catch (cause) {
     if ((cause as NodeJS.ErrnoException).code === "ENOENT") {
-      throw new HastackError("E_SECRETS_FILE_MISSING", `Cannot read secrets file ${path}: it does not exist`, {
-        cause,
-        hint: "run `hastack secrets init -i FILE` first",
-      });
+      throw new HastackError(
+        "E_SECRETS_FILE_MISSING",
+        `Cannot read secrets file ${path}: it does not exist`,
+        {
+          cause,
+          hint: "run `hastack secrets init -i FILE` first",
+        },
+      );
     }
     throw new HastackError("E_SECRETS_FILE_READ", `Cannot read secrets file ${path}`, { cause });
   }
