@@ -167,7 +167,16 @@ export function inventorySchema(blocks: Readonly<Record<string, z.ZodObject>>, o
     ...Object.fromEntries(Object.entries(blocks).map(([key, schema]) => [key, schema.prefault({})])),
     openstack: OpenStackSettings.prefault({}),
   });
-  return z.strictObject({ ...siteFields, services: services.prefault({}) });
+  // Keys in the order an operator writes them (and the docs list them): services after hosts.
+  const { instance_ha, overrides, waivers, secrets_file, ...head } = siteFields;
+  return z.strictObject({
+    ...head,
+    services: services.prefault({}),
+    instance_ha,
+    overrides,
+    waivers,
+    secrets_file,
+  });
 }
 
 const SiteSchema = z.strictObject(siteFields);
