@@ -12,9 +12,9 @@ import { exampleTopology } from "../testing/fixtures.ts";
 import type { Topology } from "../topology/types.ts";
 import { LocalTransport } from "../transport/local-transport.ts";
 import { fileBytes } from "./materialize.ts";
-import { secretSpecs } from "./registry.ts";
+import { services } from "./registry.ts";
 import { type RenderedFile, renderTopology } from "./render.ts";
-import { providedSecrets } from "./secret-specs.ts";
+import { providedSecrets, secretSpecs } from "./secret-specs.ts";
 import type { StepContext } from "./types.ts";
 
 const topologies = [
@@ -35,14 +35,14 @@ function leaked(text: string, values: Readonly<Record<string, string>>): string[
 /** A secrets file as `secrets init` + `secrets set` write it, read back as deploy reads it. */
 async function realSecrets(topology: Topology, dir: string): Promise<Record<string, string>> {
   const path = join(dir, "site.secrets.yaml");
-  await initSecrets(path, secretSpecs());
+  await initSecrets(path, secretSpecs(services));
   for (const p of providedSecrets(topology)) await setSecret(path, p.name, generateSecret("password"));
   return readSecrets(path);
 }
 
 /** The same names with new values: what the hosts hold before a rotation is deployed. */
 function rotated(values: Readonly<Record<string, string>>): Record<string, string> {
-  const specs = new Map(secretSpecs().map((s) => [s.name, s]));
+  const specs = new Map(secretSpecs(services).map((s) => [s.name, s]));
   return Object.fromEntries(
     Object.keys(values).map((name) => {
       const spec = specs.get(name);
@@ -94,7 +94,7 @@ describe("secret values", () => {
     async (_i, topology) => {
       const dir = await mkdtemp(join(tmpdir(), "hastack-secrets-"));
       const values = await realSecrets(topology, dir);
-      const { files } = renderTopology(topology);
+      const { files } = renderTopology(topology, services);
       let used = 0;
       for (const file of [...files.values()].flat()) {
         const bytes = fileBytes(file, values);
@@ -132,7 +132,7 @@ describe("secret values", () => {
     const dir = await mkdtemp(join(tmpdir(), "hastack-secrets-"));
     const values = await realSecrets(topology, dir);
     const before = rotated(values);
-    const file = [...renderTopology(topology).files.values()]
+    const file = [...renderTopology(topology, services).files.values()]
       .flat()
       .find((f) => f.encoding !== "base64" && secretsIn(f.text).length > 0) as RenderedFile;
     const raw = unifiedDiff(fileBytes(file, before).toString(), fileBytes(file, values).toString(), "a", "b");
@@ -141,11 +141,11 @@ describe("secret values", () => {
   });
 
   it("are declared once each, and files holding them are private", () => {
-    const names = secretSpecs().map((s) => s.name);
+    const names = secretSpecs(services).map((s) => s.name);
     expect(new Set(names).size).toBe(names.length);
     for (const name of ["db_root", "rabbitmq_openstack", "erlang_cookie", "corosync_authkey", "galera_sst"])
       expect(names).toContain(name);
-    for (const file of [...renderTopology(topologies[0] as Topology).files.values()].flat()) {
+    for (const file of [...renderTopology(topologies[0] as Topology, services).files.values()].flat()) {
       if (secretsIn(file.text).length > 0) expect(file.mode & 0o007, file.path).toBe(0);
     }
   });
