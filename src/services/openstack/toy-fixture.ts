@@ -69,7 +69,7 @@ export const controllers = topology.hosts.filter((h) => h.controllerIndex > 0);
 export const CONF = "/etc/toy/toy.conf";
 export const HAPROXY = "/etc/haproxy/haproxy.cfg";
 export const step = (id: string) => {
-  const found = toy.steps?.(topology).find((s) => s.id === id);
+  const found = toy.steps?.(topology, registry).find((s) => s.id === id);
   if (!found) throw new Error(`toy has no step ${id}`);
   return found;
 };

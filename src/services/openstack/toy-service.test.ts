@@ -70,7 +70,7 @@ describe("a toy OpenStack service added to the registry as data", () => {
     expect(own.map((f) => f.path)).toEqual([CONF, "/etc/default/toy-api"]);
     expect(own.map((f) => f.text).join("\n")).not.toMatch(/0\.0\.0\.0|guest/);
 
-    expect(toy.steps?.(topology).map((s) => [s.id, s.on, s.after])).toEqual([
+    expect(toy.steps?.(topology, registry).map((s) => [s.id, s.on, s.after])).toEqual([
       ["database", "bootstrap", ["galera"]],
       ["amqp-user", "bootstrap", ["rabbitmq"]],
       ["identity", "bootstrap", ["keystone"]],
