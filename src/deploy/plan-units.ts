@@ -49,7 +49,7 @@ export function planUnits(input: UnitsInput, env: BuiltinEnv): PlanUnit[] {
     if (files.some((f) => (f.onChange.restart?.length ?? 0) + (f.onChange.reload?.length ?? 0) > 0)) {
       builtins.push({ id: `${svc.id}.restart`, spec: restartStep(svc.id, env), hosts });
     }
-    const steps = placeBuiltins(svc.id, builtins, svc.steps?.(topology) ?? [], hosts);
+    const steps = placeBuiltins(svc.id, builtins, svc.steps?.(topology, input.services) ?? [], hosts);
     const after = [...(withPackages ? ["host"] : []), ...orderedAfter(svc, input.services, ids)];
     out.push({ service: svc.id, after, steps });
   }

@@ -5,8 +5,10 @@ import { HastackError } from "../util/errors.ts";
 export const CIB_SCHEMA = "pacemaker-4.0";
 
 /** Several services' contributions as one: properties and defaults merged, lists concatenated. */
-export function mergeContributions(parts: readonly PacemakerContribution[]): Required<PacemakerContribution> {
-  const merged: Required<PacemakerContribution> = {
+export function mergeContributions(
+  parts: readonly PacemakerContribution[],
+): Required<Omit<PacemakerContribution, "after">> {
+  const merged: Required<Omit<PacemakerContribution, "after">> = {
     properties: {},
     rscDefaults: {},
     primitives: [],
@@ -119,7 +121,7 @@ export function esc(text: string): string {
     .replace(/'/g, "&apos;");
 }
 
-function assertUniqueIds(c: Required<PacemakerContribution>): void {
+function assertUniqueIds(c: Required<Omit<PacemakerContribution, "after">>): void {
   const ids = [
     ...c.primitives.map((p) => p.id),
     ...c.clones.flatMap((clone) => [clone.id, clone.primitive.id]),

@@ -13,7 +13,7 @@ describe("the service registry", () => {
     expect(new Set(ids).size).toBe(ids.length);
     for (const service of services) {
       for (const dep of service.after ?? []) expect(ids, `${service.id} after ${dep}`).toContain(dep);
-      const steps = service.steps?.(lab) ?? [];
+      const steps = service.steps?.(lab, services) ?? [];
       const stepIds = steps.map((s) => s.id);
       expect(new Set(stepIds).size, service.id).toBe(stepIds.length);
       for (const step of steps) {

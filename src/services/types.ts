@@ -56,7 +56,8 @@ export interface ServiceDef {
   pacemaker?(topology: Topology): PacemakerContribution;
   /** Every address:port it binds on a host, for the port-collision check. */
   listens?(topology: Topology, host: ResolvedHost): Listen[];
-  steps?(topology: Topology): StepSpec[];
+  /** Its deploy steps; `services` is the whole site (a step may wait for what others contribute). */
+  steps?(topology: Topology, services: readonly ServiceDef[]): StepSpec[];
   /** Functional health probes `hastack status` runs (src/health/types.ts). */
   health?(topology: Topology): ProbeSpec[];
 }
@@ -202,6 +203,12 @@ export type PcmkConstraint =
   | { kind: "location"; id: string; rsc: string; node: string; score: string };
 
 export interface PacemakerContribution {
+  /**
+   * Steps that install and configure the units these resources run (`haproxy.unit`): the CIB
+   * that holds the resources is loaded only after them, so Pacemaker never starts a unit that
+   * does not exist yet.
+   */
+  after?: string[];
   properties?: Record<string, string>;
   rscDefaults?: Record<string, string>;
   primitives?: PcmkPrimitive[];

@@ -77,6 +77,8 @@ export function haproxyPacemaker(topology: Topology): PacemakerContribution {
     );
   }
   return {
+    // Its config on disk and its unit left to Pacemaker before the clone starts it.
+    after: ["haproxy.unit"],
     primitives,
     clones: [{ id: "haproxy-clone", primitive: haproxy, meta: { interleave: "true" } }],
     constraints,

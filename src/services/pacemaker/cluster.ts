@@ -21,8 +21,7 @@ export function clusterPacemaker(topology: Topology, secret: RenderContext["secr
       type: "fence_ipmilan",
       params: {
         // The same address, user, lanplus and cipher suite the preflight and status check with.
-        ...fenceIpmilanParams(bmcEndpoint(host.bmc)),
-        password: secret(host.bmc.password_secret),
+        ...fenceIpmilanParams(bmcEndpoint(host.bmc), secret(host.bmc.password_secret)),
         // Fence by power-off, not reboot: the survivors move resources as soon as the node is
         // off (no wait for the power-on), and a fenced node stays down until an operator looks
         // (E19; corosync/pacemaker do not start at boot either).

@@ -14,6 +14,13 @@ import { pacemakerSteps } from "./steps.ts";
 /** Where the rendered CIB lands; the cib step loads what differs with `cibadmin --replace`. */
 export { CIB_PATH };
 
+/** Steps every deployed contribution waits for: the CIB is loaded after all of them. */
+export function contributionSteps(topology: Topology, services: readonly ServiceDef[]): string[] {
+  return services.flatMap((s) =>
+    s.pacemaker && isDeployed(s, topology) ? (s.pacemaker(topology).after ?? []) : [],
+  );
+}
+
 /** The CIB from every deployed service's contribution, in the site's order. */
 export function clusterCib(topology: Topology, services: readonly ServiceDef[]): string {
   const parts: PacemakerContribution[] = services.flatMap((s) =>
@@ -88,5 +95,5 @@ export const pacemaker: ServiceDef = {
   health: pacemakerHealth,
   // Boot does not start the cluster stack: a fenced node comes back without rejoining until an
   // operator looks (E19); see steps.ts.
-  steps: () => pacemakerSteps(),
+  steps: (topology, services) => pacemakerSteps(contributionSteps(topology, services)),
 };

@@ -1,3 +1,4 @@
+import { bmcEndpoint, fenceIpmilanParams } from "../../hostkit/ipmi.ts";
 import { HastackError } from "../../util/errors.ts";
 import { parseXml } from "../../util/xml.ts";
 import { controllers } from "../hosts.ts";
@@ -89,13 +90,17 @@ const quorum: StepSpec = {
   },
 };
 
-const cib: StepSpec = {
+/**
+ * Resources go into the CIB only once their units exist: after every step the services'
+ * contributions name (`haproxy.unit`...), and a systemd resource whose unit is missing on the
+ * host stops the load with the resource and unit named instead of a failed start in Pacemaker.
+ */
+const cib = (contributions: readonly string[]): StepSpec => ({
   id: "cib",
   title:
-    "Load properties, fencing, HAProxy clone and VIPs into the CIB (crm_verify first; only what differs)",
+    "Load properties, fencing and the services' resources into the CIB (crm_verify first; only what differs)",
   on: "bootstrap",
-  // HAProxy's config must be on disk and its unit left to Pacemaker before the clone starts it.
-  after: ["quorum", "haproxy.unit"],
+  after: ["quorum", ...contributions],
   async check(ctx) {
     const d = await cibDiff(ctx);
     if (ctx.dryRun && (d.properties.length > 0 || d.scopes.length > 0))
@@ -103,9 +108,28 @@ const cib: StepSpec = {
     return d.properties.length === 0 && d.scopes.length === 0;
   },
   async apply(ctx) {
-    await loadCib(ctx, await cibDiff(ctx));
+    const diff = await cibDiff(ctx);
+    await requireUnits(ctx, diff.wanted);
+    await loadCib(ctx, diff);
   },
-};
+});
+
+async function requireUnits(ctx: StepContext, cibXml: string): Promise<void> {
+  for (const m of cibXml.matchAll(/<primitive\b[^>]*>/g)) {
+    const tag = m[0];
+    if (!/\bclass="systemd"/.test(tag)) continue;
+    const id = /\bid="([^"]*)"/.exec(tag)?.[1] ?? "?";
+    const unit = /\btype="([^"]*)"/.exec(tag)?.[1] ?? "";
+    if ((await ctx.transport.exec(["systemctl", "cat", `${unit}.service`])).code === 0) continue;
+    throw new HastackError(
+      "E_CIB_UNIT_MISSING",
+      `Cannot load resource ${id} into the CIB on ${ctx.host.name}: its unit ${unit}.service does not exist there`,
+      {
+        hint: "the step that installs it must come first: name it in the service's pacemaker contribution `after`",
+      },
+    );
+  }
+}
 
 function allStarted(f: ClusterFacts): true | string {
   const bad = f.resources.filter((r) => r.failed || r.nodes.length === 0 || r.role !== "Started");
@@ -149,15 +173,8 @@ const fenceCheck: StepSpec = {
     if (!pacemakerSettings(ctx.topology).fencing) return true;
     for (const host of controllers(ctx.topology)) {
       if (!host.bmc) continue;
-      const stdin = [
-        `ip=${host.bmc.address}`,
-        `ipport=${host.bmc.port}`,
-        `username=${host.bmc.user}`,
-        `password=${ctx.secret(host.bmc.password_secret)}`,
-        ...(host.bmc.lanplus ? ["lanplus=1", `cipher=${host.bmc.cipher_suite}`] : []),
-        "action=status",
-        "",
-      ].join("\n");
+      const params = fenceIpmilanParams(bmcEndpoint(host.bmc), ctx.secret(host.bmc.password_secret));
+      const stdin = [...Object.entries(params).map(([k, v]) => `${k}=${v}`), "action=status", ""].join("\n");
       const r = await ctx.transport.exec(["fence_ipmilan"], { stdin, timeoutMs: 60_000 });
       if (r.code !== 0 || !/Status: ON/i.test(r.stdout)) {
         throw new HastackError(
@@ -170,13 +187,13 @@ const fenceCheck: StepSpec = {
   },
 };
 
-export function pacemakerSteps(): StepSpec[] {
+export function pacemakerSteps(contributions: readonly string[]): StepSpec[] {
   return [
     { id: "files", title: "Write corosync.conf, the authkey and the CIB file", on: "each" },
     hacluster,
     units,
     quorum,
-    cib,
+    cib(contributions),
     started,
     fenceCheck,
   ];
