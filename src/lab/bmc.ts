@@ -1,9 +1,17 @@
 import fs from "node:fs/promises";
 import path from "node:path";
+import {
+  type BmcEndpoint,
+  type IpmiOutcome,
+  ipmiLocal,
+  type PowerAction,
+  type PowerState,
+  requireIpmi,
+} from "../hostkit/ipmi.ts";
 import { HastackError } from "../util/errors.ts";
 import { type CgroupLayout, cgroupPids, memberCgroups } from "./cgroups.ts";
 import { spawnDaemon } from "./daemon.ts";
-import { lastLines, run } from "./exec.ts";
+import { lastLines } from "./exec.ts";
 import { hostDir, plainWord } from "./host.ts";
 import { inLab } from "./network.ts";
 import { labDir } from "./paths.ts";
@@ -93,9 +101,9 @@ export async function ensureBmc(layout: CgroupLayout, host: LabHost, password: s
   const deadline = Date.now() + 10_000;
   let last = "";
   while (Date.now() < deadline) {
-    const result = await ipmi(host, password, ["chassis", "power", "status"]);
-    if (result.code === 0) return;
-    last = result.stderr || result.stdout;
+    const outcome = await ipmi(host, password, ["chassis", "power", "status"]);
+    if (outcome.ok) return;
+    last = outcome.detail;
     if (!(await bmcRunning(layout, host.name))) break;
     await new Promise((r) => setTimeout(r, 200));
   }
@@ -108,55 +116,29 @@ export async function ensureBmc(layout: CgroupLayout, host: LabHost, password: s
   );
 }
 
-/**
- * Talks to a host's BMC the way a fence agent does: ipmitool over lanplus from the lab namespace.
- * The password goes through the environment (-E), never the command line, where ps would show it.
- */
-export async function ipmi(host: LabHost, password: string, command: string[]) {
-  const [cmd, args] = inLab("ipmitool", [
-    "-I",
-    "lanplus",
-    "-C",
-    "3",
-    "-H",
-    host.bmcAddress,
-    "-p",
-    String(BMC_PORT),
-    "-U",
-    BMC_USER,
-    "-E",
-    "-N",
-    "1",
-    "-R",
-    "2",
-    ...command,
-  ]);
-  return run(cmd, args, { env: { ...process.env, IPMI_PASSWORD: password }, timeoutMs: 20_000 });
+/** A lab host's BMC as ipmitool reaches it: the lab's BMCs take cipher suite 3 only. */
+export function labBmcEndpoint(host: LabHost): BmcEndpoint {
+  return { address: host.bmcAddress, port: BMC_PORT, user: BMC_USER, lanplus: true, cipherSuite: 3 };
 }
 
-export type PowerState = "on" | "off";
+/** Talks to a host's BMC the way a fence agent does: ipmitool over lanplus, from the lab namespace. */
+function ipmi(host: LabHost, password: string, command: string[]): Promise<IpmiOutcome> {
+  return ipmiLocal(labBmcEndpoint(host), password, command, { wrap: inLab, verbose: true });
+}
+
+export type { PowerState };
 
 export async function powerStatus(host: LabHost, password: string): Promise<PowerState> {
-  const result = await ipmi(host, password, ["chassis", "power", "status"]);
-  if (result.code !== 0) {
-    throw new HastackError(
-      "E_LAB_BMC",
-      `Cannot read the power state of ${host.name}: ipmitool exited with code ${result.code}: ${lastLines(result.stderr, 2)}`,
-    );
-  }
-  return /is on/.test(result.stdout) ? "on" : "off";
+  const outcome = await ipmi(host, password, ["chassis", "power", "status"]);
+  const { power } = requireIpmi(outcome, `read the power state of ${host.name}`, labBmcEndpoint(host));
+  if (power === undefined) throw new HastackError("E_LAB_BMC", `Cannot read the power state of ${host.name}`);
+  return power;
 }
 
-export async function powerControl(
-  host: LabHost,
-  password: string,
-  action: "on" | "off" | "cycle" | "reset" | "soft",
-) {
-  const result = await ipmi(host, password, ["chassis", "power", action]);
-  if (result.code !== 0) {
-    throw new HastackError(
-      "E_LAB_BMC",
-      `Cannot power ${action} ${host.name}: ipmitool exited with code ${result.code}: ${lastLines(result.stderr, 2)}`,
-    );
-  }
+export async function powerControl(host: LabHost, password: string, action: PowerAction): Promise<void> {
+  requireIpmi(
+    await ipmi(host, password, ["chassis", "power", action]),
+    `power ${action} ${host.name}`,
+    labBmcEndpoint(host),
+  );
 }

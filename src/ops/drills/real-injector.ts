@@ -1,4 +1,4 @@
-import { execFile } from "node:child_process";
+import { bmcEndpoint, ipmiLocal, requireIpmi } from "../../hostkit/ipmi.ts";
 import type { NetworkName } from "../../inventory/schema.ts";
 import type { Topology } from "../../topology/types.ts";
 import type { TransportPool } from "../../transport/pool.ts";
@@ -35,39 +35,11 @@ export function realInjector(
     return { ...host.bmc, password };
   }
 
-  function ipmi(name: string, args: string[]): Promise<string> {
+  async function ipmi(name: string, args: string[]): Promise<{ power?: "on" | "off"; stdout: string }> {
     const bmc = bmcOf(name);
-    const argv = [
-      "-I",
-      bmc.lanplus ? "lanplus" : "lan",
-      ...(bmc.lanplus ? ["-C", String(bmc.cipher_suite)] : []),
-      "-H",
-      bmc.address,
-      "-p",
-      String(bmc.port),
-      "-U",
-      bmc.user,
-      "-E",
-      ...args,
-    ];
-    return new Promise((resolve, reject) => {
-      // -E: the password comes from IPMI_PASSWORD, never from argv (visible in ps).
-      execFile(
-        "ipmitool",
-        argv,
-        { env: { ...process.env, IPMI_PASSWORD: bmc.password }, timeout: 20_000 },
-        (error, stdout, stderr) => {
-          if (error)
-            reject(
-              new HastackError(
-                "E_IPMI",
-                `Cannot ${args.join(" ")} ${name} through its BMC: ${stderr.trim() || error.message}`,
-              ),
-            );
-          else resolve(stdout);
-        },
-      );
-    });
+    const endpoint = bmcEndpoint(bmc);
+    const outcome = await ipmiLocal(endpoint, bmc.password, args, { verbose: true });
+    return requireIpmi(outcome, `${args.join(" ")} ${name} through its BMC`, endpoint);
   }
 
   return {
@@ -79,7 +51,7 @@ export function realInjector(
       await ipmi(host, ["chassis", "power", "on"]);
     },
     async powerStatus(host) {
-      return /is on/i.test(await ipmi(host, ["chassis", "power", "status"])) ? "on" : "off";
+      return (await ipmi(host, ["chassis", "power", "status"])).power ?? "on";
     },
     async isolate(host: string, network: NetworkName) {
       const resolved = topology.hosts.find((h) => h.name === host);
