@@ -155,7 +155,7 @@ async function deployLocked(input: DeployInput, opts: DeployOptions, runId: stri
       },
     );
   }
-  await preflight(plan, input.transports);
+  await preflight(plan, input.transports, { topology: input.topology, secrets: input.secrets });
 
   emit({
     type: "run-start",

@@ -49,7 +49,7 @@ export async function checkFencePaths(input: FencePathInput): Promise<FencePath[
   // Every BMC in the inventory is checked, fencing on or off: drills and operators power hosts
   // through the same BMCs.
   const { topology } = input;
-  const controllers = topology.hosts.filter((h) => topology.roles.controller.includes(h.name));
+  const controllers = topology.hosts.filter((h) => h.roles.includes("controller"));
   const jobs = controllers.flatMap((target) =>
     target.bmc ? controllers.filter((c) => c.name !== target.name).map((from) => ({ from, target })) : [],
   );
