@@ -1,8 +1,4 @@
-import { type ChildProcess, spawn } from "node:child_process";
-import { createSocket } from "node:dgram";
-import fs from "node:fs/promises";
-import os from "node:os";
-import path from "node:path";
+import { spawn } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   type BmcEndpoint,
@@ -14,63 +10,20 @@ import {
   ipmitoolViaStdin,
   parsePowerStatus,
 } from "./ipmi.ts";
+import { freeUdpPort, type IpmiSim, startIpmiSim } from "./ipmi-sim-fixture.ts";
 
 const PASSWORD = "bmc-Secret-4711";
 
-/** A free UDP port on loopback (ipmi_sim cannot be told to pick one). */
-async function freeUdpPort(): Promise<number> {
-  const socket = createSocket("udp4");
-  await new Promise<void>((r) => socket.bind(0, "127.0.0.1", r));
-  const { port } = socket.address();
-  await new Promise<void>((r) => socket.close(() => r()));
-  return port;
-}
-
-let dir: string;
-let sim: ChildProcess;
+let sim: IpmiSim;
 let bmc: BmcEndpoint;
 
-// A real ipmi_sim (the lab's BMC) on loopback: lanplus, MD5-free RMCP+, user admin.
 beforeAll(async () => {
-  dir = await fs.mkdtemp(path.join(os.tmpdir(), "hastack-ipmi-"));
-  const port = await freeUdpPort();
-  await fs.writeFile(path.join(dir, "chassis.sh"), '#!/bin/sh\n[ "$2" = get ] && echo "power:1"\nexit 0\n', {
-    mode: 0o755,
-  });
-  const conf = [
-    'name "test"',
-    "set_working_mc 0x20",
-    "  startlan 1",
-    `    addr 127.0.0.1 ${port}`,
-    "    priv_limit admin",
-    "    allowed_auths_admin md5",
-    "    guid a1b2c3d4e5f6a7b8c9d0000000000099",
-    "  endlan",
-    `  chassis_control "${path.join(dir, "chassis.sh")} ${dir}"`,
-    'user 1 false "" "" user 1 md5',
-    `user 2 true "admin" "${PASSWORD}" admin 10 md5`,
-    "",
-  ].join("\n");
-  await fs.writeFile(path.join(dir, "lan.conf"), conf, { mode: 0o600 });
-  await fs.writeFile(
-    path.join(dir, "sim.emu"),
-    "mc_setbmc 0x20\nmc_add 0x20 0 no-device-sdrs 0x23 9 8 0x9f 0x1291 0xf02 persist_sdr\nmc_enable 0x20\n",
-  );
-  await fs.mkdir(path.join(dir, "state"));
-  const args = ["-c", "lan.conf", "-f", "sim.emu", "-s", "state", "-n"];
-  sim = spawn("ipmi_sim", args, { cwd: dir, stdio: "ignore" });
-  bmc = { address: "127.0.0.1", port, user: "admin", lanplus: true, cipherSuite: 3 };
-  const deadline = Date.now() + 10_000;
-  while (Date.now() < deadline) {
-    if ((await ipmiLocal(bmc, PASSWORD, ["chassis", "power", "status"])).ok) return;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error("ipmi_sim did not answer");
+  sim = await startIpmiSim(PASSWORD);
+  bmc = sim.bmc;
 });
 
 afterAll(async () => {
-  sim?.kill();
-  await fs.rm(dir, { recursive: true, force: true });
+  await sim?.stop();
 });
 
 describe("ipmitool against a real BMC (ipmi_sim)", () => {
