@@ -1,7 +1,9 @@
 import type { ProbeContext, ProbeResult, ProbeSpec } from "../../health/types.ts";
+import { checkFencePaths, fenceFailureLines, unfenceable } from "../../hostkit/fence-paths.ts";
 import type { Topology } from "../../topology/types.ts";
 import { lastLine } from "../../util/text.ts";
 import { findAll, findFirst, parseXml, type XmlElement } from "../../util/xml.ts";
+import { pacemakerSettings } from "./settings.ts";
 
 /**
  * The cluster as Pacemaker sees it, from the first controller that answers: quorum, DC, nodes,
@@ -17,7 +19,50 @@ export function pacemakerHealth(topology: Topology): ProbeSpec[] {
       timeoutMs: 15_000,
       run: (ctx) => probeCluster(ctx, topology.roles.controller),
     },
+    {
+      id: "fencing",
+      title: "Every controller can be fenced (each other controller asks its BMC)",
+      on: "once",
+      weight: "critical",
+      // ipmitool gives an unreachable BMC ~6 s; every path is asked at once.
+      timeoutMs: 20_000,
+      run: (ctx) => probeFencing(ctx),
+    },
   ];
+}
+
+/**
+ * A fence device that cannot reach its BMC is harmless until the day it is needed: then the
+ * cluster waits for a fence that never succeeds and stops every failover. So status asks the
+ * BMCs the way the devices do, and says what a broken path means.
+ */
+async function probeFencing(ctx: ProbeContext): Promise<ProbeResult> {
+  if (!pacemakerSettings(ctx.topology).fencing)
+    return { state: "ok", summary: "fencing is off (services.pacemaker.fencing: false): not checked" };
+  const paths = await checkFencePaths({
+    topology: ctx.topology,
+    secret: (name) => {
+      try {
+        return ctx.secret(name);
+      } catch {
+        return undefined;
+      }
+    },
+    exec: (host, argv, opts) => ctx.exec(host, argv, opts),
+  });
+  const details = { paths: paths.map(({ hint: _, ...p }) => ({ ...p, ms: Math.round(p.ms) })) };
+  const broken = unfenceable(paths);
+  if (broken.length === 0) {
+    const slowest = Math.max(0, ...paths.map((p) => p.ms));
+    return {
+      state: "ok",
+      summary: `${paths.length} controller-to-BMC paths answer (slowest ${(slowest / 1000).toFixed(2)} s)`,
+      details,
+    };
+  }
+  const lines = fenceFailureLines(paths);
+  const consequences = broken.map((h) => `${h} cannot be fenced: a failure of ${h} would stop failover`);
+  return { state: "degraded", summary: `${consequences.join("; ")} (${lines.join("; ")})`, details };
 }
 
 async function probeCluster(ctx: ProbeContext, controllers: string[]): Promise<ProbeResult> {
