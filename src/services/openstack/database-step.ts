@@ -5,8 +5,9 @@
  * bootstrap controller's socket (the deploy's root login) through stdin, so the password is
  * never in argv; Galera replicates the DDL to the other nodes.
  */
+
+import { sqlString } from "../../hostkit/sql.ts";
 import { HastackError } from "../../util/errors.ts";
-import { sqlString } from "../step-kit.ts";
 import type { StepContext, StepSpec } from "../types.ts";
 import { secretNames } from "./oslo.ts";
 

@@ -191,7 +191,7 @@ export function messaging(ctx: RenderContext, id: string): DocSection[] {
   const brokers = controllers(topology)
     .map((h) => `${id}:${password}@${h.name}:${AMQP_PORT}`)
     .join(",");
-  const vhost = rabbitmqSettings(topology).vhost.replace(/^\//, "");
+  const { vhost } = rabbitmqSettings(topology);
   const entries: DocEntry[] = [
     ["rabbit_quorum_queue", "true"],
     // Reply and fanout queues too: with classic ones a broker's death drops in-flight RPC replies.
@@ -208,7 +208,8 @@ export function messaging(ctx: RenderContext, id: string): DocSection[] {
     ["kombu_failover_strategy", "round-robin"],
   ];
   return [
-    // RabbitMQ's vhost "/openstack" is the URL path "openstack" (a leading "/" would be "//").
+    // The URL path is the vhost, percent-encoded: "/openstack" is "/%2Fopenstack" (a bare
+    // "/openstack" would name the vhost "openstack", which does not exist).
     { name: "DEFAULT", entries: [["transport_url", `rabbit://${brokers}/${encodeURIComponent(vhost)}`]] },
     { name: "oslo_messaging_rabbit", entries },
   ];

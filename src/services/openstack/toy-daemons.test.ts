@@ -1,12 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { collectStatus } from "../../health/engine.ts";
 import { generateSecret } from "../../inventory/secrets-file.ts";
+import { placed, renderedFile } from "../../testing/fixtures.ts";
 import { toolRoot } from "../../testing/real-tools.ts";
 import { HastackError } from "../../util/errors.ts";
 import { IDENTITY_SCRIPT, IDENTITY_SDK_METHODS } from "./identity-script.ts";
 import { type Container, startContainer } from "./test-container.ts";
 import { runStep } from "./test-kit.ts";
-import { registry, secrets, step, topology } from "./toy-fixture.ts";
+import { CONF, registry, secrets, step, topology } from "./toy-fixture.ts";
 
 /**
  * The toy service's shared steps and probe, run as the deploy and status engines run them,
@@ -16,6 +17,16 @@ import { registry, secrets, step, topology } from "./toy-fixture.ts";
  * the identity program is checked against the real SDK and run up to the point it needs Keystone.
  */
 const host = "ctl1";
+const NOTIFY = `
+import oslo_messaging
+from oslo_config import cfg
+conf = cfg.ConfigOpts()
+conf(["--config-file", "${CONF}"], project="toy")
+transport = oslo_messaging.get_notification_transport(conf)
+notifier = oslo_messaging.Notifier(transport, driver="messaging", topics=["hastack_probe"], publisher_id="toy", retry=3)
+notifier.info({}, "toy.ping", {"ok": True})
+transport.cleanup()
+`;
 const withSecrets = (extra: Record<string, string>) => ({ ...secrets, ...extra });
 const run = (id: string, transport: Container["transport"], values = secrets) =>
   runStep({ service: "toy", step: step(id), host, topology, services: registry, transport, secrets: values });
@@ -127,11 +138,17 @@ describe("toy RabbitMQ user in a real RabbitMQ node", () => {
   beforeAll(async () => {
     box = await startContainer(
       host,
-      `printf '127.0.0.1 localhost\\n10.20.0.11 ctl1\\n' > /etc/hosts
+      // ctl2 and ctl3 resolve but do not answer: the client must get through on ctl1.
+      `printf '127.0.0.1 localhost\\n10.20.0.11 ctl1\\n10.20.0.12 ctl2\\n10.20.0.13 ctl3\\n' > /etc/hosts
        runuser -u rabbitmq -- env HOME=/var/lib/rabbitmq rabbitmq-server > /tmp/rabbit.log 2>&1 &
        for i in $(seq 1 240); do rabbitmqctl -q await_startup >/dev/null 2>&1 && break; sleep 0.5; done
        rabbitmqctl -q add_vhost /openstack --default-queue-type quorum`,
-      { hostname: host, addresses: ["10.20.0.11"], readyTimeoutMs: 240_000 },
+      {
+        hostname: host,
+        addresses: ["10.20.0.11"],
+        readyTimeoutMs: 240_000,
+        files: [{ ...placed(renderedFile(topology, host, CONF, registry), secrets), owner: "root:root" }],
+      },
     );
   }, 300_000);
   afterAll(() => box?.stop());
@@ -161,6 +178,29 @@ describe("toy RabbitMQ user in a real RabbitMQ node", () => {
       read: ".*",
     });
     expect(await run("amqp-user", box.transport)).toMatchObject({ before: true, applied: false });
+
+    // The rendered toy.conf, read by the real oslo.messaging, reaches the broker as the toy user
+    // on the OpenStack vhost, and its queues come out quorum queues.
+    const notify = await box.transport.exec(["python3", "-c", NOTIFY], { timeoutMs: 120_000 });
+    expect(notify.stderr.split("\n").filter((l) => /Error|Traceback/.test(l))).toEqual([]);
+    expect(notify.code).toBe(0);
+    const queues = await box.transport.exec([
+      "rabbitmqctl",
+      "-q",
+      "list_queues",
+      "-p",
+      "/openstack",
+      "name",
+      "type",
+      "messages",
+      "--formatter",
+      "json",
+    ]);
+    expect(JSON.parse(queues.stdout)).toContainEqual({
+      name: "hastack_probe.info",
+      type: "quorum",
+      messages: 1,
+    });
 
     const rotated = withSecrets({ rabbit_toy: generateSecret("password") });
     expect(await run("amqp-user", box.transport, rotated)).toMatchObject({ before: false, after: true });

@@ -37,7 +37,7 @@ describe("a toy OpenStack service added to the registry as data", () => {
     // Below HAProxy's 5400 s on the Galera frontend, or pooled connections die idle.
     expect(Number(ini.database?.connection_recycle_time)).toBeLessThan(5400);
     const brokers = controllers.map((h) => `toy:${ph("rabbit_toy")}@${h.name}:5672`).join(",");
-    expect(ini.DEFAULT?.transport_url).toBe(`rabbit://${brokers}/openstack`);
+    expect(ini.DEFAULT?.transport_url).toBe(`rabbit://${brokers}/%2Fopenstack`);
     expect(ini.DEFAULT?.my_ip).toBe("10.20.0.11");
     expect(ini.oslo_messaging_rabbit).toMatchObject({
       rabbit_quorum_queue: "true",
@@ -109,7 +109,7 @@ describe("the toy service against the real daemons of the lab image", () => {
     const file = placed(renderedFile(topology, "ctl1", HAPROXY, registry), secrets);
     const r = await runInImage(
       `haproxy -c -f ${HAPROXY} >/dev/null; echo "good=$?"
-       sed -i 's|http-check send meth GET uri /healthcheck|http-check send meth NOPE|' ${HAPROXY}
+       sed -i 's|http-check send meth GET uri /healthcheck|& nosuchkeyword|' ${HAPROXY}
        haproxy -c -f ${HAPROXY} >/dev/null 2>&1; echo "bad=$?"`,
       { files: [{ ...file, owner: "root:root" }] },
     );
@@ -162,7 +162,7 @@ print(json.dumps({"brokers": ["%s@%s:%s" % (h.username, h.hostname, h.port) for 
     expect(r.stdout).toContain("read=0");
     const facts = JSON.parse(r.stdout.split("\n").find((l) => l.startsWith("{")) ?? "{}");
     expect(facts.brokers).toEqual(["toy@ctl1:5672", "toy@ctl2:5672", "toy@ctl3:5672"]);
-    expect(facts.vhost).toBe("openstack");
+    expect(facts.vhost).toBe("/openstack");
     expect(facts.quorum).toEqual([true, true, true]);
     expect(facts.prefetch).toBeGreaterThan(0);
     expect(facts.db).toEqual(["mysql+pymysql", "toy", "10.20.0.10", "toy"]);
