@@ -13,10 +13,19 @@ import { type LabHandle, useLab } from "../lab/testing.ts";
 const CLI = path.resolve(import.meta.dirname, "../cli/main.ts");
 const CONTROLLERS = ["ctl1", "ctl2", "ctl3"];
 
-function hastack(args: string[], timeoutMs = 600_000) {
+function hastack(args: string[], timeoutMs = 600_000, input?: string) {
   const started = performance.now();
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: "utf8", timeout: timeoutMs });
-  return { code: r.status, out: `${r.stdout}${r.stderr}`, seconds: (performance.now() - started) / 1000 };
+  const r = spawnSync(process.execPath, [CLI, ...args], {
+    encoding: "utf8",
+    timeout: timeoutMs,
+    ...(input === undefined ? {} : { input }),
+  });
+  return {
+    code: r.status,
+    stdout: r.stdout,
+    out: `${r.stdout}${r.stderr}`,
+    seconds: (performance.now() - started) / 1000,
+  };
 }
 
 /** A copy of the lab inventory beside it (so it still runs in the lab namespace), edited. */
@@ -135,7 +144,67 @@ describe("the base layer on the lab", () => {
     process.stderr.write(`${drill.out}\n`);
     expect(drill.out).toMatch(/downtime: [\d.]+ s/);
     expect(drill.out).toMatch(/healthy again after [\d.]+/);
+    // Within budget, nothing unsafe, restored: the verdict and the exit code both say so.
+    expect(drill.out).toMatch(/verdict: passed \(/);
+    expect(drill.code).toBe(0);
     const status = hastack(["status", "-i", lab.inventoryPath], 120_000);
     expect(status.code).toBe(0);
+  });
+
+  it("refuses to deploy, within 30 s, when a controller's BMC refuses the inventory's password; status names it", {
+    timeout: 600_000,
+  }, async () => {
+    const bmc = lab.host("ctl3").bmcAddress;
+    const right = await lab.bmcPassword("ctl3");
+    const wrong = "not-the-bmc-password";
+    const set = (value: string) =>
+      hastack(["secrets", "set", "bmc_ctl3", "-i", lab.inventoryPath], 60_000, `${value}\n`);
+    expect(set(wrong).code).toBe(0);
+    try {
+      const deploy = hastack(["deploy", "-i", lab.inventoryPath, "--quiet"], 120_000);
+      process.stderr.write(`deploy with a wrong BMC password failed in ${deploy.seconds.toFixed(1)} s\n`);
+      expect(deploy.code).not.toBe(0);
+      expect(deploy.out).toContain(`Cannot fence ctl3 from ctl1, ctl2: BMC ${bmc} refused the password`);
+      // The preflight's own limit; the point is seconds, not Pacemaker's 180 s wait.
+      expect(deploy.seconds).toBeLessThan(30);
+      expect(deploy.out).not.toContain(wrong);
+      expect(deploy.out).not.toContain(right);
+
+      const status = hastack(["status", "-i", lab.inventoryPath], 120_000);
+      expect(status.code).not.toBe(0);
+      expect(status.out).toContain("ctl3 cannot be fenced: a failure of ctl3 would stop failover");
+      expect(status.out).toContain(`BMC ${bmc} refused the password`);
+      expect(status.out).not.toContain(wrong);
+    } finally {
+      expect(set(right).code).toBe(0);
+    }
+    const deploy = hastack(["deploy", "-i", lab.inventoryPath, "--quiet"], 600_000);
+    expect(deploy.code).toBe(0);
+    const status = hastack(["status", "-i", lab.inventoryPath], 120_000);
+    expect(status.out).toMatch(/healthy: \d+ checks ok/);
+    expect(status.code).toBe(0);
+  });
+
+  it("fences a controller for real through Pacemaker and brings it back (drill fence-check)", {
+    timeout: 900_000,
+  }, () => {
+    const drill = hastack(["drill", "fence-check", "-i", lab.inventoryPath, "--json"], 900_000);
+    const report = JSON.parse(drill.stdout) as {
+      verdict: string;
+      target: string;
+      timings: { label: string; ms: number }[];
+      problems: string[];
+      violations: string[];
+    };
+    process.stderr.write(`fence-check: ${JSON.stringify(report.timings)}\n`);
+    expect([...report.violations, ...report.problems]).toEqual([]);
+    expect(report.verdict).toBe("passed");
+    expect(drill.code).toBe(0);
+    expect(report.timings.map((t) => t.label)).toEqual([
+      "fence (stonith_admin --fence)",
+      "power off confirmed by its BMC",
+      "powered on, cluster stack started",
+      "rejoined the cluster",
+    ]);
   });
 });

@@ -7,8 +7,9 @@ import { parseInventory } from "../testing/fixtures.ts";
 import { cgroupLayout, LAB_CGROUP } from "./cgroups.ts";
 import { run } from "./exec.ts";
 import { mountsUnder } from "./mounts.ts";
-import { NETNS_PATH } from "./network.ts";
+import { BRIDGE_MACS, bridgeMac, NETNS_PATH } from "./network.ts";
 import { LAB_NETNS, labDir } from "./paths.ts";
+import { LAB_NETWORKS, type LabNetwork } from "./plan.ts";
 import { type LabHandle, useLab } from "./testing.ts";
 
 const CLI = path.resolve(import.meta.dirname, "../cli/main.ts");
@@ -75,11 +76,23 @@ describe("the lab", () => {
     expect(onHost.stdout.trim()).toBe("");
   });
 
+  it("gives every bridge its fixed, locally administered MAC", async () => {
+    for (const net of Object.keys(BRIDGE_MACS) as LabNetwork[]) {
+      const mac = await bridgeMac(LAB_NETWORKS[net].bridge);
+      // 3: set by hand; 1 would mean taken from a port, and changing when that port goes away.
+      expect(`${net}: ${mac.address} ${mac.assignType}`).toBe(`${net}: ${BRIDGE_MACS[net]} 3`);
+      expect(Number.parseInt(mac.address.slice(0, 2), 16) & 0b11).toBe(0b10);
+    }
+  });
+
   it("powers a compute off and on through IPMI from a controller", async () => {
     const password = await lab.bmcPassword("cmp1");
     const address = lab.host("cmp1").addresses.management ?? "";
+    const macsBefore = await Promise.all(["br-mgmt", "br-stor", "br-prov"].map(bridgeMac));
     const off = await ipmiFromController(lab, "cmp1", password, ["chassis", "power", "off"]);
     expect(off.code).toBe(0);
+    // A bridge's MAC must not follow its ports: a host going away would move every address on it.
+    expect(await Promise.all(["br-mgmt", "br-stor", "br-prov"].map(bridgeMac))).toEqual(macsBefore);
     // Measured from the moment ipmitool returned: the first ping that times out (200 ms) ends it.
     const probe = `s=$(date +%s%N); while ping -c1 -W0.2 ${address} >/dev/null 2>&1; do :; done; echo $(( ($(date +%s%N) - s) / 1000000 ))`;
     const stopped = await lab.ssh("ctl1", ["sh", "-c", probe]);
