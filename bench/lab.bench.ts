@@ -1,53 +1,129 @@
-// npm run bench:lab: deploy and failover figures on the lab, printed as medians. Needs root and
-// a lab (`npm run lab`); takes about 3 minutes per drill run. BENCH_RUNS (default 5) sets the
-// runs per drill; BENCH_DRILLS (comma list) picks drills.
-import { spawnSync } from "node:child_process";
-import { labInventoryPath } from "../src/lab/paths.ts";
-import { drills } from "../src/ops/drills/catalog.ts";
+// npm run bench:lab: failover downtime on the lab, as p50 / p95 / max, on an idle machine and on
+// a busy one (a bounded CPU load this bench starts itself with stress-ng). Needs root and a
+// deployed lab (`npm run lab`). A vip-holder-poweroff run takes about a minute.
+//
+// Knobs (environment):
+//   BENCH_RUNS      runs per drill and load (default 20)
+//   BENCH_DRILLS    comma list of drills (default vip-holder-poweroff)
+//   BENCH_LOADS     comma list of idle,busy (default both)
+//   BENCH_CPU       stress-ng CPU workers for the busy runs (default 2: every core of the dev machine)
+//   BENCH_INVENTORY inventory to drill (default the lab's); e.g. a keepalived copy of it
+//   BENCH_NOOP      0 skips the no-op re-deploy timing (default 1)
+//   BENCH_OUT       where every run's report goes as JSON lines (default bench-lab-<time>.jsonl in the lab dir)
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+import YAML from "yaml";
+import { labDir, labInventoryPath } from "../src/lab/paths.ts";
+import { type Spread, spread } from "../src/ops/drills/stats.ts";
 import type { DrillReport } from "../src/ops/drills/types.ts";
 
-const inventory = labInventoryPath();
-const runs = Number(process.env.BENCH_RUNS ?? 5);
-const wanted = process.env.BENCH_DRILLS?.split(",") ?? drills.map((d) => d.id);
+const inventory = process.env.BENCH_INVENTORY ?? labInventoryPath();
+const runs = Number(process.env.BENCH_RUNS ?? 20);
+const wanted = (process.env.BENCH_DRILLS ?? "vip-holder-poweroff").split(",");
+const loads = (process.env.BENCH_LOADS ?? "idle,busy").split(",") as ("idle" | "busy")[];
+const cpuWorkers = Number(process.env.BENCH_CPU ?? 2);
+const out =
+  process.env.BENCH_OUT ??
+  path.join(labDir(), `bench-lab-${new Date().toISOString().replace(/[:.]/g, "-")}.jsonl`);
+const vipManager =
+  (YAML.parse(fs.readFileSync(inventory, "utf8")) as { vip_manager?: string }).vip_manager ?? "pacemaker";
+// The issue's goals for the p95 of vip-holder-poweroff, busy or not.
+const P95_GOAL_S: Record<string, number> = { pacemaker: 6, keepalived: 1.5 };
 
-function hastack(args: string[]): { code: number | null; stdout: string; seconds: number } {
+function hastack(args: string[]): { code: number | null; stdout: string; stderr: string; seconds: number } {
   const started = performance.now();
   const r = spawnSync(process.execPath, ["src/cli/main.ts", ...args], {
     encoding: "utf8",
     timeout: 1_200_000,
   });
-  return { code: r.status, stdout: r.stdout, seconds: (performance.now() - started) / 1000 };
+  return {
+    code: r.status,
+    stdout: r.stdout,
+    stderr: r.stderr,
+    seconds: (performance.now() - started) / 1000,
+  };
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
+function say(line: string): void {
+  process.stdout.write(`${line}\n`);
+}
+
+/** A CPU load with its own end (stress-ng --timeout), stopped by PID after each run anyway. */
+function startLoad(): ChildProcess {
+  const child = spawn("stress-ng", ["--cpu", String(cpuWorkers), "--timeout", "900s", "--quiet"], {
+    stdio: "ignore",
+  });
+  child.on("error", (error) => {
+    throw new Error(`cannot start stress-ng (scripts/bootstrap.sh installs it): ${error.message}`);
+  });
+  return child;
+}
+
+async function stopLoad(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((r) => child.once("exit", r));
+  child.kill("SIGTERM");
+  await exited;
+}
+
+function loadAverage(): string {
+  return fs.readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
 }
 
 const deploy = hastack(["deploy", "-i", inventory, "--quiet"]);
-if (deploy.code !== 0) throw new Error("the lab is not deployed: run `npm run lab` first");
-const noop: number[] = [];
-for (let i = 0; i < 3; i++) noop.push(hastack(["deploy", "-i", inventory, "--quiet"]).seconds);
-process.stdout.write(`no-op re-deploy: median ${median(noop).toFixed(1)} s over ${noop.length} runs\n`);
+if (deploy.code !== 0)
+  throw new Error(`the lab is not deployed: run \`npm run lab\` first\n${deploy.stderr}`);
+if (process.env.BENCH_NOOP !== "0") {
+  const noop: number[] = [];
+  for (let i = 0; i < 3; i++) noop.push(hastack(["deploy", "-i", inventory, "--quiet"]).seconds);
+  say(`no-op re-deploy: p50 ${spread(noop).p50.toFixed(1)} s over ${noop.length} runs`);
+}
 
+say(
+  `${new Date().toISOString()} vip_manager ${vipManager}, ${runs} run(s) per drill and load; reports in ${out}`,
+);
+const table: { drill: string; load: string; s: Spread; verdicts: string }[] = [];
 for (const id of wanted) {
-  const reports: DrillReport[] = [];
-  for (let i = 0; i < runs; i++) {
-    const r = hastack(["drill", id, "-i", inventory, "--json"]);
-    const report = JSON.parse(r.stdout || "null") as DrillReport | null;
-    if (!report) {
-      process.stdout.write(`${id}: run ${i + 1} produced no report (exit ${r.code})\n`);
-      continue;
+  for (const load of loads) {
+    const reports: DrillReport[] = [];
+    for (let i = 0; i < runs; i++) {
+      const stress = load === "busy" ? startLoad() : undefined;
+      // Let the load settle before the fault, so the whole drill runs under it.
+      if (stress) await new Promise((r) => setTimeout(r, 2000));
+      const before = loadAverage();
+      const r = hastack(["drill", id, "-i", inventory, "--json"]);
+      if (stress) await stopLoad(stress);
+      let report: DrillReport | undefined;
+      try {
+        report = JSON.parse(r.stdout) as DrillReport;
+      } catch {
+        say(
+          `${id} ${load} run ${i + 1}: no report (exit ${r.code}): ${r.stderr.trim().split("\n").slice(-2).join(" / ")}`,
+        );
+        continue;
+      }
+      reports.push(report);
+      fs.appendFileSync(out, `${JSON.stringify({ load, loadavg: before, ...report })}\n`);
+      say(
+        `${id} ${load} run ${i + 1}: ${(report.downtimeMs / 1000).toFixed(2)} s, target ${report.target}, ` +
+          `${report.verdict}, load ${before}${[...report.violations, ...report.problems].map((p) => `; ${p}`).join("")}`,
+      );
     }
-    reports.push(report);
+    const counts = new Map<string, number>();
+    for (const r of reports) counts.set(r.verdict, (counts.get(r.verdict) ?? 0) + 1);
+    const verdicts = [...counts.entries()].map(([v, n]) => `${n} ${v}`).join(", ");
+    table.push({ drill: id, load, s: spread(reports.map((r) => r.downtimeMs / 1000)), verdicts });
   }
-  const downtimes = reports.map((r) => r.downtimeMs / 1000);
-  const failed = reports.filter((r) => !r.ok).length;
-  const goal = (reports[0]?.goalMs ?? 0) / 1000;
-  process.stdout.write(
-    `${id}: downtime median ${median(downtimes).toFixed(2)} s (min ${Math.min(...downtimes).toFixed(2)}, ` +
-      `max ${Math.max(...downtimes).toFixed(2)}) over ${reports.length} runs, goal ${goal.toFixed(1)} s; ` +
-      `${failed} run(s) with a violation or problem\n`,
+}
+
+say("");
+say(`| drill | vip_manager | load | runs | p50 | p95 | max | verdicts | p95 goal |`);
+say(`| --- | --- | --- | --- | --- | --- | --- | --- | --- |`);
+for (const { drill, load, s, verdicts } of table) {
+  const goal = drill === "vip-holder-poweroff" ? P95_GOAL_S[vipManager] : undefined;
+  const met = goal === undefined ? "-" : `${s.p95 <= goal ? "met" : "MISSED"} (<= ${goal} s)`;
+  say(
+    `| ${drill} | ${vipManager} | ${load} | ${s.runs} | ${s.p50.toFixed(2)} s | ${s.p95.toFixed(2)} s | ${s.max.toFixed(2)} s | ${verdicts} | ${met} |`,
   );
-  for (const r of reports) for (const p of [...r.violations, ...r.problems]) process.stdout.write(`  ${p}\n`);
 }
