@@ -23,6 +23,7 @@ packages=(
   openssh-server      # a real sshd on loopback for transport tests
   openssh-client
   sudo                # the transport's sudo path is tested as root
+  socat               # hostkit's TCP client, tested against local servers
   ca-certificates
   stress-ng           # npm run bench:lab: the bounded CPU load of the busy runs
 )

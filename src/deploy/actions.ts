@@ -9,7 +9,9 @@
  *       { unless: ["mysql", "-e", "select 1"] }),
  *   ]
  */
+import { isActive, isEnabled, type SystemctlVerb, systemctl } from "../hostkit/systemd.ts";
 import type { StepContext, StepSpec } from "../services/types.ts";
+import type { Transport } from "../transport/types.ts";
 
 /** StepSpec minus what an action provides. */
 export type StepBase = Omit<StepSpec, "check" | "apply">;
@@ -62,23 +64,26 @@ export function command(base: StepBase, argv: string[] | string, guard: CommandG
   };
 }
 
-function systemctl(query: string, wanted: (code: number) => boolean, change: string[]) {
+function unitAction(
+  query: (t: Transport, unit: string) => Promise<boolean>,
+  wanted: boolean,
+  change: SystemctlVerb,
+) {
   return (units: readonly string[]): Action => ({
     async check(ctx) {
-      for (const u of units)
-        if (!wanted((await ctx.transport.exec(["systemctl", query, "--quiet", u])).code)) return false;
+      for (const u of units) if ((await query(ctx.transport, u)) !== wanted) return false;
       return true;
     },
     async apply(ctx) {
-      await ctx.run(["systemctl", ...change, ...units]);
+      await systemctl(ctx.transport, change, units, { signal: ctx.signal });
     },
   });
 }
 
-export const enabled = systemctl("is-enabled", (c) => c === 0, ["enable"]);
-export const active = systemctl("is-active", (c) => c === 0, ["start"]);
-export const disabled = systemctl("is-enabled", (c) => c !== 0, ["disable"]);
-export const inactive = systemctl("is-active", (c) => c !== 0, ["stop"]);
+export const enabled = unitAction(isEnabled, true, "enable");
+export const active = unitAction(isActive, true, "start");
+export const disabled = unitAction(isEnabled, false, "disable");
+export const inactive = unitAction(isActive, false, "stop");
 
 /** Enabled at boot and running. */
 export function unitsRunning(base: StepBase, units: string[]): StepSpec {

@@ -1,3 +1,4 @@
+import { isActiveArgv, systemctlArgv } from "../hostkit/systemd.ts";
 import type { DeployEvent, PendingRestart } from "./events.ts";
 
 /** How the engine drives a unit; tests swap systemctl for harmless commands. */
@@ -10,10 +11,10 @@ export interface UnitControl {
 }
 
 export const systemd: UnitControl = {
-  isActive: (unit) => ["systemctl", "is-active", "--quiet", unit],
-  restart: (unit) => ["systemctl", "restart", unit],
-  reload: (unit) => ["systemctl", "reload-or-restart", unit],
-  daemonReload: () => ["systemctl", "daemon-reload"],
+  isActive: (unit) => isActiveArgv(unit),
+  restart: (unit) => systemctlArgv("restart", [unit]),
+  reload: (unit) => systemctlArgv("reload-or-restart", [unit]),
+  daemonReload: () => systemctlArgv("daemon-reload"),
 };
 
 /** Files whose change systemd only sees after a daemon-reload. */

@@ -77,7 +77,7 @@ export async function checkFencePaths(input: FencePathInput): Promise<FencePath[
       const run = await input.exec(from.name, argv, { stdin, timeoutMs: input.timeoutMs ?? 12_000 }).then(
         (r) => ({ ...r, timedOut: false }),
         (error: Error & { code?: string }) =>
-          error.code === "E_TIMEOUT" ? { code: -1, stdout: "", stderr: "", timedOut: true } : error,
+          error.code === "E_COMMAND_TIMEOUT" ? { code: -1, stdout: "", stderr: "", timedOut: true } : error,
       );
       const ms = performance.now() - started;
       if (run instanceof Error) {

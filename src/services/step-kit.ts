@@ -1,7 +1,8 @@
 /**
  * @module
- * Small helpers the services' deploy steps share: waiting for a cluster to converge, validating a
- * rendered file before the engine writes it, and asking systemd about units.
+ * Small helpers the services' deploy steps share: waiting for a cluster to converge and validating
+ * a rendered file before the engine writes it. What a step does on a host (systemd, SQL, TCP,
+ * HAProxy's runtime API, tools' JSON) is in src/hostkit.
  */
 import { createHash } from "node:crypto";
 import { HastackError } from "../util/errors.ts";
@@ -40,34 +41,6 @@ export async function waitUntil(
     }
     await new Promise((r) => setTimeout(r, intervalMs));
   }
-}
-
-/** `systemctl is-enabled`: "enabled", "disabled", "masked", "static"... */
-export async function unitEnabled(ctx: StepContext, unit: string): Promise<string> {
-  const r = await ctx.transport.exec(["systemctl", "is-enabled", unit]);
-  return r.stdout.trim() || "unknown";
-}
-
-export async function unitActive(ctx: StepContext, unit: string): Promise<boolean> {
-  return (await ctx.transport.exec(["systemctl", "is-active", "--quiet", unit])).code === 0;
-}
-
-/** Names `units` that are enabled at boot, so a step can say which ones it disables. */
-export async function enabledUnits(ctx: StepContext, units: readonly string[]): Promise<string[]> {
-  const out: string[] = [];
-  for (const u of units) if ((await unitEnabled(ctx, u)) === "enabled") out.push(u);
-  return out;
-}
-
-export async function inactiveUnits(ctx: StepContext, units: readonly string[]): Promise<string[]> {
-  const out: string[] = [];
-  for (const u of units) if (!(await unitActive(ctx, u))) out.push(u);
-  return out;
-}
-
-/** SQL for a string literal: the values here are generated secrets (letters and digits), quoted anyway. */
-export function sqlString(value: string): string {
-  return `'${value.replace(/\\/g, "\\\\").replace(/'/g, "\\'")}'`;
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { ProbeContext, ProbeResult, ProbeSpec } from "../../health/types.ts";
+import { endpointStatus, memberList, putGet } from "../../hostkit/etcd.ts";
 import type { Topology } from "../../topology/types.ts";
 import { lastLine } from "../../util/text.ts";
 
@@ -15,56 +16,28 @@ export function etcdHealth(topology: Topology): ProbeSpec[] {
   ];
 }
 
-interface EndpointStatus {
-  Endpoint: string;
-  Status: {
-    header: { member_id: number; raft_term: number };
-    leader: number;
-    dbSize: number;
-    errors?: string[];
-  };
-}
-
 async function probe(ctx: ProbeContext, topology: Topology): Promise<ProbeResult> {
   const host = ctx.host;
   if (!host) return { state: "unknown", summary: "no host" };
-  const endpoint = `http://${host.ip}:2379`;
-  const status = await ctx.exec(host.name, [
-    "etcdctl",
-    `--endpoints=${endpoint}`,
-    "--command-timeout=3s",
-    "endpoint",
-    "status",
-    "-w",
-    "json",
-  ]);
-  if (status.code !== 0) return { state: "down", summary: `no answer: ${lastLine(status.stderr)}` };
-  const [entry] = JSON.parse(status.stdout) as EndpointStatus[];
-  const members = await ctx.exec(host.name, [
-    "etcdctl",
-    `--endpoints=${endpoint}`,
-    "member",
-    "list",
-    "-w",
-    "json",
-  ]);
-  const count =
-    members.code === 0 ? ((JSON.parse(members.stdout) as { members?: unknown[] }).members ?? []).length : 0;
-  const key = `/hastack/probe/${host.name}`;
-  const token = Date.now().toString(36);
-  const put = await ctx.exec(host.name, ["etcdctl", `--endpoints=${endpoint}`, "put", key, token]);
-  const get = await ctx.exec(host.name, [
-    "etcdctl",
-    `--endpoints=${endpoint}`,
-    "get",
-    key,
-    "--print-value-only",
-  ]);
-  const written = put.code === 0 && get.stdout.trim() === token;
-  const leader = entry?.Status.leader ?? 0;
-  const isLeader = leader !== 0 && leader === entry?.Status.header.member_id;
+  const t = ctx.transport(host.name);
+  const endpoint = [`http://${host.ip}:2379`];
+  const opts = { signal: ctx.signal };
+  const status = await endpointStatus(t, endpoint, opts).catch((e: Error) => e);
+  if (status instanceof Error) return { state: "down", summary: `no answer: ${lastLine(status.message)}` };
+  const entry = status[0];
+  const count = (await memberList(t, endpoint, opts).catch(() => [])).length;
+  const written = await putGet(
+    t,
+    endpoint[0] as string,
+    `/hastack/probe/${host.name}`,
+    Date.now().toString(36),
+    opts,
+  );
+  const leader = entry?.Status.leader ?? "0";
+  const hasLeader = leader !== "0";
+  const isLeader = hasLeader && leader === entry?.Status.header.member_id;
   const want = topology.roles.controller.length;
-  const summary = `${count}/${want} members, ${leader ? (isLeader ? "leader" : "follower") : "NO LEADER"}, term ${entry?.Status.header.raft_term ?? "?"}, put+get ${written ? "ok" : "FAILED"}`;
-  const state = !leader || !written ? "down" : count < want ? "degraded" : "ok";
-  return { state, summary, details: { leader: leader.toString(16), members: count } };
+  const summary = `${count}/${want} members, ${hasLeader ? (isLeader ? "leader" : "follower") : "NO LEADER"}, term ${entry?.Status.header.raft_term ?? "?"}, put+get ${written ? "ok" : "FAILED"}`;
+  const state = !hasLeader || !written ? "down" : count < want ? "degraded" : "ok";
+  return { state, summary, details: { leader: BigInt(leader).toString(16), members: count } };
 }

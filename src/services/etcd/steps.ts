@@ -1,3 +1,5 @@
+import { endpointHealth, memberList } from "../../hostkit/etcd.ts";
+import { allRunning, systemctl } from "../../hostkit/systemd.ts";
 import { controllers } from "../hosts.ts";
 import { waitUntil } from "../step-kit.ts";
 import type { StepContext, StepSpec } from "../types.ts";
@@ -16,42 +18,25 @@ const start: StepSpec = {
   after: ["files"],
   timeoutMs: 300_000,
   async check(ctx) {
-    return (
-      (await ctx.test(["systemctl", "is-enabled", "--quiet", "etcd"])) &&
-      (await ctx.test(["systemctl", "is-active", "--quiet", "etcd"]))
-    );
+    return allRunning(ctx.transport, ["etcd"]);
   },
   async apply(ctx) {
-    await ctx.run(["systemctl", "enable", "etcd"]);
-    await ctx.run(["systemctl", "start", "etcd"], { timeoutMs: 240_000 });
+    await systemctl(ctx.transport, "enable", ["etcd"]);
+    await systemctl(ctx.transport, "start", ["etcd"], { timeoutMs: 240_000, signal: ctx.signal });
   },
 };
 
-function endpoints(ctx: StepContext): string {
-  return controllers(ctx.topology)
-    .map((h) => `http://${h.ip}:${ETCD_CLIENT_PORT}`)
-    .join(",");
+function endpoints(ctx: StepContext): string[] {
+  return controllers(ctx.topology).map((h) => `http://${h.ip}:${ETCD_CLIENT_PORT}`);
 }
 
 async function healthy(ctx: StepContext): Promise<true | string> {
   const want = controllers(ctx.topology).map((h) => h.name);
-  const members = await ctx.transport.exec(
-    ["etcdctl", `--endpoints=${endpoints(ctx)}`, "member", "list", "-w", "json"],
-    { timeoutMs: 15_000 },
-  );
-  if (members.code !== 0) return `member list: ${members.stderr.trim()}`;
-  const names = ((JSON.parse(members.stdout) as { members?: { name?: string }[] }).members ?? []).map(
-    (m) => m.name ?? "",
-  );
+  const names = (await memberList(ctx.transport, endpoints(ctx))).map((m) => m.name);
   const missing = want.filter((n) => !names.includes(n));
   if (missing.length > 0) return `not members: ${missing.join(", ")}`;
-  const health = await ctx.transport.exec(
-    ["etcdctl", `--endpoints=${endpoints(ctx)}`, "endpoint", "health"],
-    {
-      timeoutMs: 15_000,
-    },
-  );
-  return health.code === 0 ? true : `unhealthy: ${(health.stderr || health.stdout).trim()}`;
+  const health = await endpointHealth(ctx.transport, endpoints(ctx));
+  return health === true ? true : `unhealthy: ${health}`;
 }
 
 const health: StepSpec = {
@@ -60,7 +45,7 @@ const health: StepSpec = {
   on: "bootstrap",
   after: ["start"],
   async check(ctx) {
-    return (await healthy(ctx)) === true;
+    return (await healthy(ctx).catch((e: Error) => e.message)) === true;
   },
   async apply(ctx) {
     await waitUntil(ctx, "get a healthy etcd cluster", () => healthy(ctx), { timeoutMs: 60_000 });

@@ -1,5 +1,6 @@
 import { createConnection } from "mysql2/promise";
 import type { ProbeContext, ProbeResult, ProbeSpec } from "../../health/types.ts";
+import { sql, sqlString } from "../../hostkit/sql.ts";
 import type { Topology } from "../../topology/types.ts";
 import { lastLine } from "../../util/text.ts";
 
@@ -34,20 +35,13 @@ const variables = [
 ];
 
 async function probeNode(ctx: ProbeContext, topology: Topology): Promise<ProbeResult> {
-  const sql = `SHOW GLOBAL STATUS WHERE Variable_name IN (${variables.map((v) => `'${v}'`).join(",")})`;
-  const result = await ctx.exec(ctx.host?.name ?? "", ["mariadb", "-N", "-B", "-e", sql]);
-  if (result.code !== 0) {
-    return {
-      state: "down",
-      summary: `mariadb does not answer: ${lastLine(result.stderr)}`,
-    };
-  }
-  const status = Object.fromEntries(
-    result.stdout
-      .trim()
-      .split("\n")
-      .map((l) => l.split("\t") as [string, string]),
+  const statement = `SHOW GLOBAL STATUS WHERE Variable_name IN (${variables.map(sqlString).join(",")})`;
+  const rows = await sql(ctx.transport(ctx.host?.name ?? ""), statement, { signal: ctx.signal }).catch(
+    (e: Error) => e,
   );
+  if (rows instanceof Error)
+    return { state: "down", summary: `mariadb does not answer: ${lastLine(rows.message)}` };
+  const status: Record<string, string> = Object.fromEntries(rows.map(([k = "", v = ""]) => [k, v]));
   const size = Number(status.wsrep_cluster_size ?? 0);
   const want = topology.roles.controller.length;
   const primary = status.wsrep_cluster_status === "Primary";

@@ -1,6 +1,9 @@
+import { globalStatus, sql, sqlString } from "../../hostkit/sql.ts";
+import { isActive, isEnabled, show, systemctl } from "../../hostkit/systemd.ts";
+import { tcpExchange } from "../../hostkit/tcp.ts";
 import { HastackError } from "../../util/errors.ts";
 import { controllers } from "../hosts.ts";
-import { sqlString, waitUntil } from "../step-kit.ts";
+import { waitUntil } from "../step-kit.ts";
 import type { StepContext, StepSpec } from "../types.ts";
 import { CHECK_USER } from "./checker.ts";
 import { SST_USER } from "./config.ts";
@@ -10,24 +13,13 @@ import { galeraSettings } from "./settings.ts";
 const GRASTATE = "/var/lib/mysql/grastate.dat";
 
 /** wsrep status of the local node, or undefined when MariaDB does not answer. */
-async function wsrep(t: StepContext["transport"]): Promise<Record<string, string> | undefined> {
-  const r = await t.exec(
-    [
-      "mariadb",
-      "-N",
-      "-B",
-      "-e",
-      "SHOW GLOBAL STATUS WHERE Variable_name IN ('wsrep_cluster_status','wsrep_local_state_comment','wsrep_cluster_size','wsrep_ready')",
-    ],
-    { timeoutMs: 15_000 },
-  );
-  if (r.code !== 0) return undefined;
-  return Object.fromEntries(
-    r.stdout
-      .trim()
-      .split("\n")
-      .map((l) => l.split("\t") as [string, string]),
-  );
+function wsrep(t: StepContext["transport"]): Promise<Record<string, string> | undefined> {
+  return globalStatus(t, [
+    "wsrep_cluster_status",
+    "wsrep_local_state_comment",
+    "wsrep_cluster_size",
+    "wsrep_ready",
+  ]);
 }
 
 async function primaryNodes(ctx: StepContext): Promise<string[]> {
@@ -54,7 +46,7 @@ const bootstrap: StepSpec = {
     return (await primaryNodes(ctx)).length > 0;
   },
   async apply(ctx) {
-    if (await ctx.test(["systemctl", "is-active", "--quiet", "mariadb"])) {
+    if (await isActive(ctx.transport, "mariadb")) {
       throw new HastackError(
         "E_GALERA_BOOTSTRAP",
         `Cannot bootstrap galera on ${ctx.host.name}: MariaDB runs here but no controller is in a Primary component`,
@@ -136,9 +128,10 @@ async function missingFacts(ctx: StepContext): Promise<string[]> {
     ]);
     facts.push([`${a.account} grants`, a.granted]);
   }
-  const sql = `SELECT ${facts.map(([, expr]) => `IF(${expr}, 1, 0)`).join(", ")};\n`;
-  const r = await ctx.run(["mariadb", "-N", "-B"], { stdin: sql });
-  const values = r.stdout.trim().split("\t");
+  const [values = []] = await sql(
+    ctx.transport,
+    `SELECT ${facts.map(([, expr]) => `IF(${expr}, 1, 0)`).join(", ")}`,
+  );
   return facts.filter((_, i) => values[i] !== "1").map(([name]) => name);
 }
 
@@ -153,20 +146,11 @@ const users: StepSpec = {
     return missing.length === 0;
   },
   async apply(ctx) {
-    const anonymous = await ctx.run([
-      "mariadb",
-      "-N",
-      "-B",
-      "-e",
-      "SELECT Host FROM mysql.user WHERE User=''",
-    ]);
+    const anonymous = await sql(ctx.transport, "SELECT Host FROM mysql.user WHERE User=''");
     const statements = [
       // The OS root keeps its socket login (the deploy's own sessions); the password is for the rest.
       `ALTER USER 'root'@'localhost' IDENTIFIED VIA unix_socket OR mysql_native_password USING PASSWORD(${sqlString(ctx.secret("db_root"))})`,
-      ...anonymous.stdout
-        .split("\n")
-        .filter((h) => h.trim() !== "")
-        .map((h) => `DROP USER IF EXISTS ''@${sqlString(h.trim())}`),
+      ...anonymous.map(([h = ""]) => `DROP USER IF EXISTS ''@${sqlString(h.trim())}`),
     ];
     for (const a of accounts(ctx)) {
       const password = sqlString(ctx.secret(a.secret));
@@ -176,7 +160,7 @@ const users: StepSpec = {
         ...a.grants,
       );
     }
-    await ctx.run(["mariadb", "-B"], { stdin: `${statements.join(";\n")};\n` });
+    await sql(ctx.transport, statements.join(";\n"), { signal: ctx.signal });
   },
 };
 
@@ -200,15 +184,12 @@ const join: StepSpec = {
   after: ["users"],
   timeoutMs: 900_000,
   async check(ctx) {
-    return (
-      (await ctx.test(["systemctl", "is-enabled", "--quiet", "mariadb"])) &&
-      (await synced(ctx.transport)) === true
-    );
+    return (await isEnabled(ctx.transport, "mariadb")) && (await synced(ctx.transport)) === true;
   },
   async apply(ctx) {
-    await ctx.run(["systemctl", "enable", "mariadb"]);
-    if (!(await ctx.test(["systemctl", "is-active", "--quiet", "mariadb"])))
-      await ctx.run(["systemctl", "start", "mariadb"], { timeoutMs: 600_000 });
+    await systemctl(ctx.transport, "enable", ["mariadb"]);
+    if (!(await isActive(ctx.transport, "mariadb")))
+      await systemctl(ctx.transport, "start", ["mariadb"], { timeoutMs: 600_000, signal: ctx.signal });
     await waitUntil(ctx, "join galera", () => synced(ctx.transport), {
       timeoutMs: 600_000,
       intervalMs: 1000,
@@ -219,10 +200,11 @@ const join: StepSpec = {
 /** The checker's answer over TCP, as HAProxy asks it. */
 async function checkerAnswers(ctx: StepContext): Promise<true | string> {
   const port = galeraSettings(ctx.topology).check_port;
-  const script = `exec 3<>/dev/tcp/${ctx.host.ip}/${port} && printf 'GET / HTTP/1.0\\r\\n\\r\\n' >&3 && timeout 5 cat <&3`;
-  const r = await ctx.transport.exec(["bash", "-c", script], { timeoutMs: 10_000 });
-  const status = r.stdout.split("\n")[0]?.trim() ?? "";
-  return status.startsWith("HTTP/1.1 200") ? true : `checker says ${status || r.stderr.trim() || "nothing"}`;
+  const r = await tcpExchange(ctx.transport, ctx.host.ip, port, "GET / HTTP/1.0\r\n\r\n", {
+    replySeconds: 5,
+  });
+  const status = r.reply.split("\n")[0]?.trim() ?? "";
+  return status.startsWith("HTTP/1.1 200") ? true : `checker says ${status || r.error || "nothing"}`;
 }
 
 const checker: StepSpec = {
@@ -231,28 +213,20 @@ const checker: StepSpec = {
   on: "each",
   after: ["join"],
   async check(ctx) {
-    const show = await ctx.run([
-      "systemctl",
-      "show",
-      "galera-check.socket",
-      "-p",
-      "NeedDaemonReload,ActiveState,UnitFileState",
+    const p = await show(ctx.transport, "galera-check.socket", [
+      "NeedDaemonReload",
+      "ActiveState",
+      "UnitFileState",
     ]);
-    const p = Object.fromEntries(
-      show.stdout
-        .trim()
-        .split("\n")
-        .map((l) => l.split("=", 2) as [string, string]),
-    );
     if (p.NeedDaemonReload === "yes" || p.ActiveState !== "active" || p.UnitFileState !== "enabled")
       return false;
     return (await checkerAnswers(ctx)) === true;
   },
   async apply(ctx) {
     // The files step writes unit files; systemd reads them only after a daemon-reload.
-    await ctx.run(["systemctl", "daemon-reload"]);
-    await ctx.run(["systemctl", "enable", "galera-check.socket"]);
-    await ctx.run(["systemctl", "restart", "galera-check.socket"]);
+    await systemctl(ctx.transport, "daemon-reload", []);
+    await systemctl(ctx.transport, "enable", ["galera-check.socket"]);
+    await systemctl(ctx.transport, "restart", ["galera-check.socket"]);
     await waitUntil(ctx, "get HTTP 200 from the galera checker", () => checkerAnswers(ctx), {
       timeoutMs: 30_000,
     });

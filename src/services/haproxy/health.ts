@@ -1,4 +1,5 @@
 import type { ProbeContext, ProbeResult, ProbeSpec } from "../../health/types.ts";
+import { showStat } from "../../hostkit/haproxy-runtime.ts";
 import { lastLine } from "../../util/text.ts";
 
 /** Every frontend and backend server, read from each controller's own HAProxy stats socket. */
@@ -14,47 +15,12 @@ export function haproxyHealth(): ProbeSpec[] {
   ];
 }
 
-export interface ProxyStat {
-  proxy: string;
-  server: string;
-  status: string;
-  check: string;
-  backup: boolean;
-}
-
-/** `show stat` CSV: the first line names the columns ("# pxname,svname,..."). */
-export function parseShowStat(csv: string): ProxyStat[] {
-  const lines = csv.split("\n").filter((l) => l.trim() !== "");
-  const header = (lines[0] ?? "").replace(/^#\s*/, "").split(",");
-  const col = (name: string) => header.indexOf(name);
-  const [px, sv, st, ck, bk] = [col("pxname"), col("svname"), col("status"), col("check_status"), col("bck")];
-  return lines.slice(1).map((line) => {
-    const f = line.split(",");
-    return {
-      proxy: f[px] ?? "",
-      server: f[sv] ?? "",
-      status: f[st] ?? "",
-      check: f[ck] ?? "",
-      backup: f[bk] === "1",
-    };
-  });
-}
-
 async function probeStats(ctx: ProbeContext): Promise<ProbeResult> {
   const host = ctx.host?.name ?? "";
-  const result = await ctx.exec(host, [
-    "sh",
-    "-c",
-    "echo 'show stat' | socat - UNIX-CONNECT:/run/haproxy/admin.sock",
-  ]);
-  if (result.code !== 0 || !result.stdout.startsWith("#")) {
-    return {
-      state: "down",
-      summary: `stats socket does not answer: ${lastLine(result.stderr)}`,
-    };
-  }
-  const stats = parseShowStat(result.stdout);
-  const servers = stats.filter((s) => s.server !== "FRONTEND" && s.server !== "BACKEND" && s.proxy !== "stats");
+  const stats = await showStat(ctx.transport(host), { signal: ctx.signal }).catch((e: Error) => e);
+  if (stats instanceof Error)
+    return { state: "down", summary: `stats socket does not answer: ${lastLine(stats.message)}` };
+  const servers = stats.filter((s) => s.kind === "server" && s.proxy !== "stats");
   const proxies = [...new Set(servers.map((s) => s.proxy))];
   const up = servers.filter((s) => s.status.startsWith("UP"));
   const down = servers.filter((s) => !s.status.startsWith("UP"));

@@ -1,6 +1,8 @@
+import { showInfo } from "../../hostkit/haproxy-runtime.ts";
+import { allRunning, isEnabled, systemctl } from "../../hostkit/systemd.ts";
 import { HastackError } from "../../util/errors.ts";
 import { controllers } from "../hosts.ts";
-import { enabledUnits, unitActive, unitEnabled, validateBeforeWrite, waitUntil } from "../step-kit.ts";
+import { validateBeforeWrite, waitUntil } from "../step-kit.ts";
 import type { StepContext, StepSpec } from "../types.ts";
 import { vipHolders } from "../vip/index.ts";
 import { vipList } from "./vips.ts";
@@ -29,17 +31,15 @@ const unit: StepSpec = {
   on: "each",
   after: ["files"],
   async check(ctx) {
-    const state = await unitEnabled(ctx, "haproxy");
-    if (ctx.topology.vipManager === "pacemaker") return state !== "enabled";
-    return state === "enabled" && (await unitActive(ctx, "haproxy"));
+    if (ctx.topology.vipManager === "pacemaker") return !(await isEnabled(ctx.transport, "haproxy"));
+    return allRunning(ctx.transport, ["haproxy"]);
   },
   async apply(ctx) {
     if (ctx.topology.vipManager === "pacemaker") {
-      if ((await enabledUnits(ctx, ["haproxy"])).length > 0)
-        await ctx.run(["systemctl", "disable", "haproxy"]);
+      if (await isEnabled(ctx.transport, "haproxy")) await systemctl(ctx.transport, "disable", ["haproxy"]);
       return;
     }
-    await ctx.run(["systemctl", "enable", "--now", "haproxy"]);
+    await systemctl(ctx.transport, "enable", ["haproxy"], { now: true, signal: ctx.signal });
   },
 };
 
@@ -54,11 +54,11 @@ export async function vipState(ctx: StepContext): Promise<true | string> {
       continue;
     }
     // The holder's HAProxy answers on its stats socket (HAProxy, not only the address, is up).
-    const r = await ctx
-      .peer(holders[0] as string)
-      .exec(["sh", "-c", "echo 'show info' | socat - UNIX-CONNECT:/run/haproxy/admin.sock"]);
-    if (r.code !== 0 || !r.stdout.includes("Name: HAProxy"))
-      problems.push(`HAProxy on ${holders[0]} does not answer`);
+    const answers = await showInfo(ctx.peer(holders[0] as string)).then(
+      () => true,
+      () => false,
+    );
+    if (!answers) problems.push(`HAProxy on ${holders[0]} does not answer`);
   }
   return problems.length === 0 ? true : problems.join("; ");
 }

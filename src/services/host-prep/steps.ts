@@ -1,3 +1,4 @@
+import { show, systemctl } from "../../hostkit/systemd.ts";
 import type { StepContext, StepSpec } from "../types.ts";
 import { sysctlConfig } from "./files.ts";
 
@@ -63,19 +64,7 @@ const kernel: StepSpec = {
  * ConditionResult=no, which is the correct state there (the host's clock is the parent's).
  */
 async function chronyState(ctx: StepContext): Promise<"running" | "skipped" | "stopped" | "disabled"> {
-  const r = await ctx.run([
-    "systemctl",
-    "show",
-    "chrony.service",
-    "-p",
-    "ActiveState,ConditionResult,UnitFileState",
-  ]);
-  const p = Object.fromEntries(
-    r.stdout
-      .trim()
-      .split("\n")
-      .map((l) => l.split("=", 2) as [string, string]),
-  );
+  const p = await show(ctx.transport, "chrony.service", ["ActiveState", "ConditionResult", "UnitFileState"]);
   if (p.UnitFileState !== "enabled") return "disabled";
   if (p.ActiveState === "active") return "running";
   // ConditionResult is "no" only after systemd tried to start it and the condition said no.
@@ -96,8 +85,8 @@ const time: StepSpec = {
     return state === "running" || state === "skipped";
   },
   async apply(ctx) {
-    await ctx.run(["systemctl", "unmask", "chrony.service"]);
-    await ctx.run(["systemctl", "enable", "--now", "chrony.service"]);
+    await systemctl(ctx.transport, "unmask", ["chrony.service"]);
+    await systemctl(ctx.transport, "enable", ["chrony.service"], { now: true, signal: ctx.signal });
   },
 };
 

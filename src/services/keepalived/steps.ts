@@ -1,3 +1,4 @@
+import { allRunning, systemctl } from "../../hostkit/systemd.ts";
 import { vipState } from "../haproxy/steps.ts";
 import { validateBeforeWrite, waitUntil } from "../step-kit.ts";
 import type { StepSpec } from "../types.ts";
@@ -14,13 +15,10 @@ const start: StepSpec = {
   on: "each",
   after: ["files"],
   async check(ctx) {
-    return (
-      (await ctx.test(["systemctl", "is-enabled", "--quiet", "keepalived"])) &&
-      (await ctx.test(["systemctl", "is-active", "--quiet", "keepalived"]))
-    );
+    return allRunning(ctx.transport, ["keepalived"]);
   },
   async apply(ctx) {
-    await ctx.run(["systemctl", "enable", "--now", "keepalived"]);
+    await systemctl(ctx.transport, "enable", ["keepalived"], { now: true, signal: ctx.signal });
   },
 };
 

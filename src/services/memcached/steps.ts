@@ -1,14 +1,15 @@
+import { allRunning, systemctl } from "../../hostkit/systemd.ts";
+import { tcpExchange } from "../../hostkit/tcp.ts";
 import { waitUntil } from "../step-kit.ts";
 import type { StepContext, StepSpec } from "../types.ts";
 import { MEMCACHED_PORT } from "./settings.ts";
 
 /** `version` over the management address, the way clients reach it. */
 async function answers(ctx: StepContext): Promise<true | string> {
-  const script = `exec 3<>/dev/tcp/${ctx.host.ip}/${MEMCACHED_PORT} && printf 'version\\r\\n' >&3 && timeout 2 head -1 <&3`;
-  const r = await ctx.transport.exec(["bash", "-c", script], { timeoutMs: 10_000 });
-  return r.stdout.startsWith("VERSION")
+  const r = await tcpExchange(ctx.transport, ctx.host.ip, MEMCACHED_PORT, "version\r\nquit\r\n");
+  return r.reply.startsWith("VERSION")
     ? true
-    : `no answer on ${ctx.host.ip}:${MEMCACHED_PORT}: ${r.stderr.trim()}`;
+    : `no answer on ${ctx.host.ip}:${MEMCACHED_PORT}: ${r.error || r.reply.trim() || "nothing"}`;
 }
 
 const start: StepSpec = {
@@ -17,14 +18,10 @@ const start: StepSpec = {
   on: "each",
   after: ["files"],
   async check(ctx) {
-    return (
-      (await ctx.test(["systemctl", "is-enabled", "--quiet", "memcached"])) &&
-      (await ctx.test(["systemctl", "is-active", "--quiet", "memcached"])) &&
-      (await answers(ctx)) === true
-    );
+    return (await allRunning(ctx.transport, ["memcached"])) && (await answers(ctx)) === true;
   },
   async apply(ctx) {
-    await ctx.run(["systemctl", "enable", "--now", "memcached"]);
+    await systemctl(ctx.transport, "enable", ["memcached"], { now: true, signal: ctx.signal });
     await waitUntil(ctx, "reach memcached", () => answers(ctx), { timeoutMs: 30_000 });
   },
 };

@@ -1,8 +1,9 @@
 import { bmcEndpoint, fenceIpmilanParams } from "../../hostkit/ipmi.ts";
+import { enabledOf, inactiveOf, systemctl, unitExists } from "../../hostkit/systemd.ts";
 import { HastackError } from "../../util/errors.ts";
 import { parseXml } from "../../util/xml.ts";
 import { controllers } from "../hosts.ts";
-import { enabledUnits, inactiveUnits, waitUntil } from "../step-kit.ts";
+import { waitUntil } from "../step-kit.ts";
 import type { StepContext, StepSpec } from "../types.ts";
 import { cibDiff, loadCib } from "./cib-load.ts";
 import { type ClusterFacts, clusterFacts } from "./health.ts";
@@ -55,13 +56,16 @@ const units: StepSpec = {
   on: "each",
   after: ["files", "hacluster-password"],
   async check(ctx) {
-    return (await enabledUnits(ctx, STACK)).length === 0 && (await inactiveUnits(ctx, STACK)).length === 0;
+    return (
+      (await enabledOf(ctx.transport, STACK)).length === 0 &&
+      (await inactiveOf(ctx.transport, STACK)).length === 0
+    );
   },
   async apply(ctx) {
     await ctx.run(["corosync", "-t"]);
-    const on = await enabledUnits(ctx, STACK);
-    if (on.length > 0) await ctx.run(["systemctl", "disable", ...on]);
-    await ctx.run(["systemctl", "start", ...STACK], { timeoutMs: 120_000 });
+    const on = await enabledOf(ctx.transport, STACK);
+    if (on.length > 0) await systemctl(ctx.transport, "disable", on);
+    await systemctl(ctx.transport, "start", STACK, { timeoutMs: 120_000, signal: ctx.signal });
   },
 };
 
@@ -120,7 +124,7 @@ async function requireUnits(ctx: StepContext, cibXml: string): Promise<void> {
     if (!/\bclass="systemd"/.test(tag)) continue;
     const id = /\bid="([^"]*)"/.exec(tag)?.[1] ?? "?";
     const unit = /\btype="([^"]*)"/.exec(tag)?.[1] ?? "";
-    if ((await ctx.transport.exec(["systemctl", "cat", `${unit}.service`])).code === 0) continue;
+    if (await unitExists(ctx.transport, `${unit}.service`)) continue;
     throw new HastackError(
       "E_CIB_UNIT_MISSING",
       `Cannot load resource ${id} into the CIB on ${ctx.host.name}: its unit ${unit}.service does not exist there`,

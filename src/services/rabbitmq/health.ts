@@ -1,4 +1,5 @@
 import type { ProbeContext, ProbeResult, ProbeSpec } from "../../health/types.ts";
+import { clusterStatus, listQueues } from "../../hostkit/rabbitmq.ts";
 import type { Topology } from "../../topology/types.ts";
 import { lastLine } from "../../util/text.ts";
 import { rabbitmqSettings } from "./settings.ts";
@@ -27,55 +28,23 @@ export function rabbitmqHealth(topology: Topology): ProbeSpec[] {
   ];
 }
 
-interface ClusterStatus {
-  running_nodes?: string[];
-  disk_nodes?: string[];
-  partitions?: Record<string, string[]> | unknown[];
-  alarms?: unknown[];
-}
-
 async function probeCluster(ctx: ProbeContext, topology: Topology): Promise<ProbeResult> {
-  const host = ctx.host?.name ?? "";
-  const result = await ctx.exec(host, [
-    "rabbitmq-diagnostics",
-    "-q",
-    "cluster_status",
-    "--formatter",
-    "json",
-  ]);
-  if (result.code !== 0) return { state: "down", summary: `node not running: ${lastLine(result.stderr)}` };
-  const status = JSON.parse(result.stdout) as ClusterStatus;
-  const running = status.running_nodes ?? [];
-  const partitions = Array.isArray(status.partitions)
-    ? status.partitions
-    : Object.entries(status.partitions ?? {});
-  const alarms = status.alarms ?? [];
-  const queues = await ctx.exec(host, [
-    "rabbitmqctl",
-    "-q",
-    "list_queues",
-    "-p",
-    rabbitmqSettings(topology).vhost,
-    "name",
-    "type",
-    "leader",
-    "--formatter",
-    "json",
-  ]);
-  const leaderless =
-    queues.code === 0
-      ? (JSON.parse(queues.stdout || "[]") as { name: string; type: string; leader?: string }[]).filter(
-          (q) => q.type === "quorum" && !q.leader,
-        )
-      : [];
+  const t = ctx.transport(ctx.host?.name ?? "");
+  const opts = { signal: ctx.signal };
+  const status = await clusterStatus(t, opts).catch((e: Error) => e);
+  if (status instanceof Error)
+    return { state: "down", summary: `node not running: ${lastLine(status.message)}` };
+  const { running, partitions, alarms } = status;
+  const queues = await listQueues(t, rabbitmqSettings(topology).vhost, opts).catch((e: Error) => e);
+  const leaderless = queues instanceof Error ? [] : queues.filter((q) => q.type === "quorum" && !q.leader);
   const want = topology.roles.controller.length;
   const parts = [`${running.length}/${want} nodes running`];
-  if (partitions.length > 0) parts.push(`PARTITIONED (${partitions.length})`);
+  if (partitions > 0) parts.push(`PARTITIONED (${partitions})`);
   if (alarms.length > 0) parts.push(`alarms: ${JSON.stringify(alarms)}`);
   if (leaderless.length > 0) parts.push(`${leaderless.length} quorum queue(s) without a leader`);
-  if (queues.code !== 0) parts.push(`cannot list queues: ${lastLine(queues.stderr)}`);
+  if (queues instanceof Error) parts.push(`cannot list queues: ${lastLine(queues.message)}`);
   const state =
-    partitions.length > 0 || leaderless.length > 0
+    partitions > 0 || leaderless.length > 0
       ? "down"
       : running.length < want || alarms.length > 0
         ? "degraded"
@@ -89,7 +58,6 @@ async function probeCluster(ctx: ProbeContext, topology: Topology): Promise<Prob
 
 const amqpScript = `
 import sys, time, amqp
-import { rabbitmqSettings } from "./settings.ts";
 host, user, vhost = sys.argv[1], sys.argv[2], sys.argv[3]
 password = sys.stdin.read().strip()
 conn = amqp.Connection(host=host, userid=user, password=password, virtual_host=vhost, connect_timeout=5)

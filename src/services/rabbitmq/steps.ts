@@ -1,3 +1,11 @@
+import {
+  clusterStatus,
+  listQueues,
+  listUserPermissions,
+  listUsers,
+  listVhosts,
+} from "../../hostkit/rabbitmq.ts";
+import { allRunning, systemctl } from "../../hostkit/systemd.ts";
 import { HastackError } from "../../util/errors.ts";
 import { controllers } from "../hosts.ts";
 import { waitUntil } from "../step-kit.ts";
@@ -17,14 +25,11 @@ const start: StepSpec = {
   after: ["files"],
   timeoutMs: 900_000,
   async check(ctx) {
-    return (
-      (await ctx.test(["systemctl", "is-enabled", "--quiet", "rabbitmq-server"])) &&
-      (await ctx.test(["systemctl", "is-active", "--quiet", "rabbitmq-server"]))
-    );
+    return allRunning(ctx.transport, ["rabbitmq-server"]);
   },
   async apply(ctx) {
-    await ctx.run(["systemctl", "enable", "rabbitmq-server"]);
-    await ctx.run(["systemctl", "start", "rabbitmq-server"], { timeoutMs: 840_000 });
+    await systemctl(ctx.transport, "enable", ["rabbitmq-server"]);
+    await systemctl(ctx.transport, "start", ["rabbitmq-server"], { timeoutMs: 840_000, signal: ctx.signal });
   },
 };
 
@@ -33,15 +38,9 @@ interface ClusterView {
   partitions: number;
 }
 
+/** A node that does not answer shows as running nothing. */
 async function clusterView(ctx: StepContext, host = ctx.host.name): Promise<ClusterView> {
-  const r = await ctx
-    .peer(host)
-    .exec(["rabbitmq-diagnostics", "-q", "cluster_status", "--formatter", "json"], { timeoutMs: 30_000 });
-  if (r.code !== 0) return { running: [], partitions: 0 };
-  const s = JSON.parse(r.stdout) as { running_nodes?: string[]; partitions?: unknown };
-  const p = s.partitions;
-  const partitions = Array.isArray(p) ? p.length : Object.keys(p ?? {}).length;
-  return { running: s.running_nodes ?? [], partitions };
+  return clusterStatus(ctx.peer(host)).catch(() => ({ running: [], partitions: 0 }));
 }
 
 async function oneCluster(ctx: StepContext): Promise<true | string> {
@@ -106,25 +105,14 @@ const cluster: StepSpec = {
   },
 };
 
-async function json<T>(ctx: StepContext, argv: string[]): Promise<T> {
-  const r = await ctx.run([...argv, "--formatter", "json"], { timeoutMs: 60_000 });
-  return JSON.parse(r.stdout || "[]") as T;
-}
-
 async function missingAccess(ctx: StepContext): Promise<string[]> {
   const { vhost, user } = rabbitmqSettings(ctx.topology);
   const missing: string[] = [];
-  const vhosts = await json<{ name: string; default_queue_type?: string }[]>(ctx, [
-    "rabbitmqctl",
-    "-q",
-    "list_vhosts",
-    "name",
-    "default_queue_type",
-  ]);
+  const vhosts = await listVhosts(ctx.transport);
   const v = vhosts.find((x) => x.name === vhost);
   if (!v) missing.push(`vhost ${vhost}`);
   else if (v.default_queue_type !== "quorum") missing.push(`quorum as ${vhost}'s default queue type`);
-  const users = await json<{ user: string }[]>(ctx, ["rabbitmqctl", "-q", "list_users"]);
+  const users = await listUsers(ctx.transport);
   if (users.some((u) => u.user === "guest")) missing.push("guest deleted");
   if (!users.some((u) => u.user === user)) missing.push(`user ${user}`);
   else {
@@ -136,12 +124,7 @@ async function missingAccess(ctx: StepContext): Promise<string[]> {
     });
     if (auth.code !== 0) missing.push(`${user}'s password`);
     if (v) {
-      const perms = await json<{ vhost: string; configure: string; write: string; read: string }[]>(ctx, [
-        "rabbitmqctl",
-        "-q",
-        "list_user_permissions",
-        user,
-      ]);
+      const perms = await listUserPermissions(ctx.transport, user);
       const p = perms.find((x) => x.vhost === vhost);
       if (p?.configure !== ".*" || p.write !== ".*" || p.read !== ".*")
         missing.push(`${user}'s permissions on ${vhost}`);
@@ -153,7 +136,6 @@ async function missingAccess(ctx: StepContext): Promise<string[]> {
 /** Declares a queue without x-queue-type as the openstack user and reports the type it got. */
 const queueTypeScript = `
 import sys, amqp
-import { rabbitmqSettings } from "./settings.ts";
 host, user, vhost = sys.argv[1], sys.argv[2], sys.argv[3]
 conn = amqp.Connection(host=host, userid=user, password=sys.stdin.read().strip(), virtual_host=vhost, connect_timeout=5)
 conn.connect()
@@ -188,14 +170,7 @@ const users: StepSpec = {
     if (missing.includes("guest deleted")) await ctx.run([...q, "delete_user", "guest"]);
     // Proof, not faith: a queue declared without a type must come out quorum.
     await ctx.run(["python3", "-c", queueTypeScript, `${ctx.host.ip}:5672`, user, vhost], password);
-    const queues = await json<{ name: string; type: string }[]>(ctx, [
-      ...q,
-      "list_queues",
-      "-p",
-      vhost,
-      "name",
-      "type",
-    ]);
+    const queues = await listQueues(ctx.transport, vhost);
     const probe = queues.find((x) => x.name === "hastack-default-type-check");
     await ctx.run([...q, "delete_queue", "-p", vhost, "hastack-default-type-check"]);
     if (probe?.type !== "quorum")

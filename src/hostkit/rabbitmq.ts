@@ -1,0 +1,114 @@
+/**
+ * @module
+ * RabbitMQ through `rabbitmqctl` / `rabbitmq-diagnostics --formatter json`, parsed through zod.
+ */
+import { z } from "zod";
+import type { ExecOptions, Transport } from "../transport/types.ts";
+import { parseToolJson, parseToolOutput, runTool } from "./command.ts";
+
+export const ClusterStatus = z
+  .object({
+    running_nodes: z.array(z.string()).default([]),
+    disk_nodes: z.array(z.string()).default([]),
+    // A map of node -> nodes it is partitioned from (an empty map or list when whole).
+    partitions: z.union([z.record(z.string(), z.array(z.string())), z.array(z.unknown())]).default({}),
+    alarms: z.array(z.unknown()).default([]),
+  })
+  .transform((s) => ({
+    running: s.running_nodes,
+    disk: s.disk_nodes,
+    partitions: Array.isArray(s.partitions) ? s.partitions.length : Object.keys(s.partitions).length,
+    alarms: s.alarms,
+  }));
+export type ClusterStatus = z.output<typeof ClusterStatus>;
+
+export const Queue = z.object({
+  name: z.string(),
+  type: z.string(),
+  // "" or absent for a classic queue; a node name for a quorum queue with a leader.
+  leader: z.string().optional(),
+});
+export const Vhost = z.object({ name: z.string(), default_queue_type: z.string().optional() });
+export const User = z.object({ user: z.string() });
+export const Permission = z.object({
+  vhost: z.string(),
+  configure: z.string(),
+  write: z.string(),
+  read: z.string(),
+});
+
+async function json<S extends z.ZodType>(
+  t: Transport,
+  argv: string[],
+  schema: S,
+  what: string,
+  opts?: ExecOptions,
+): Promise<z.output<S>> {
+  const r = await runTool(t, "E_RABBITMQ", what, [...argv, "--formatter", "json"], {
+    timeoutMs: 60_000,
+    ...opts,
+  });
+  // An empty listing prints nothing at all under -q.
+  const text = r.stdout.trim() === "" ? "[]" : r.stdout;
+  return parseToolOutput(
+    t,
+    argv.slice(0, 3).join(" "),
+    schema,
+    parseToolJson(t, argv[0] ?? "rabbitmqctl", text),
+  );
+}
+
+export function clusterStatus(t: Transport, opts?: ExecOptions): Promise<ClusterStatus> {
+  return json(
+    t,
+    ["rabbitmq-diagnostics", "-q", "cluster_status"],
+    ClusterStatus,
+    "read the RabbitMQ cluster status",
+    {
+      timeoutMs: 30_000,
+      ...opts,
+    },
+  );
+}
+
+export function listQueues(
+  t: Transport,
+  vhost: string,
+  opts?: ExecOptions,
+): Promise<z.output<typeof Queue>[]> {
+  return json(
+    t,
+    ["rabbitmqctl", "-q", "list_queues", "-p", vhost, "name", "type", "leader"],
+    z.array(Queue),
+    `list the queues of ${vhost}`,
+    opts,
+  );
+}
+
+export function listVhosts(t: Transport, opts?: ExecOptions): Promise<z.output<typeof Vhost>[]> {
+  return json(
+    t,
+    ["rabbitmqctl", "-q", "list_vhosts", "name", "default_queue_type"],
+    z.array(Vhost),
+    "list vhosts",
+    opts,
+  );
+}
+
+export function listUsers(t: Transport, opts?: ExecOptions): Promise<z.output<typeof User>[]> {
+  return json(t, ["rabbitmqctl", "-q", "list_users"], z.array(User), "list users", opts);
+}
+
+export function listUserPermissions(
+  t: Transport,
+  user: string,
+  opts?: ExecOptions,
+): Promise<z.output<typeof Permission>[]> {
+  return json(
+    t,
+    ["rabbitmqctl", "-q", "list_user_permissions", user],
+    z.array(Permission),
+    `list ${user}'s permissions`,
+    opts,
+  );
+}
