@@ -156,7 +156,22 @@ function generateFull(kind: SecretKind): string {
       return randomBytes(256).toString("base64");
     case "hex-32":
       return randomBytes(32).toString("hex");
+    case "cephx-key":
+      return cephxKey();
   }
+}
+
+/**
+ * What `ceph-authtool --gen-print-key` prints, made here so `secrets init` needs no Ceph tools:
+ * type u16 = 1 (AES), created u32 sec + u32 nsec, length u16 = 16, then the 16 key bytes.
+ */
+function cephxKey(): string {
+  const header = Buffer.alloc(12);
+  header.writeUInt16LE(1, 0);
+  header.writeUInt32LE(Math.floor(Date.now() / 1000), 2);
+  header.writeUInt32LE(0, 6);
+  header.writeUInt16LE(16, 10);
+  return Buffer.concat([header, randomBytes(16)]).toString("base64");
 }
 
 function randomString(alphabet: string, length: number): string {

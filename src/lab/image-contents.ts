@@ -7,12 +7,6 @@
 import type { Component } from "../services/types.ts";
 import { BASE_PACKAGES, KEEP_ENABLED } from "./image-recipe.ts";
 
-/**
- * Packages of services not yet declared as components (the Ceph service is a later issue): the
- * image carries them already so the lab can be used for that work.
- */
-export const PENDING_PACKAGES = ["ceph-mon", "ceph-osd", "ceph-mgr"];
-
 export interface ImageContents {
   packages: string[];
   deployManaged: string[];
@@ -21,7 +15,7 @@ export interface ImageContents {
 export function imageContents(components: readonly Component[]): ImageContents {
   const fromServices = components.flatMap((c) => c.packages);
   const packages = [
-    ...new Set([...BASE_PACKAGES, ...[...new Set([...fromServices, ...PENDING_PACKAGES])].sort()]),
+    ...new Set([...BASE_PACKAGES, ...[...new Set(fromServices)].sort()]),
   ];
   // A unit the image keeps enabled (chrony, ssh) is not the deploy's to enable.
   const kept = (unit: string) => KEEP_ENABLED.some((re) => re.test(unit));

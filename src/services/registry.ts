@@ -1,3 +1,4 @@
+import { ceph } from "./ceph/index.ts";
 import { cinder } from "./cinder/index.ts";
 import { etcd } from "./etcd/index.ts";
 import { galera } from "./galera/index.ts";
@@ -33,6 +34,7 @@ export const services: readonly ServiceDef[] = [
   rabbitmq,
   memcached,
   etcd,
+  ceph,
   keystone,
   glance,
   placement,

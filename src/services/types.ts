@@ -110,7 +110,8 @@ export type SecretKind =
   | "password" /* 32 chars, letters and digits: safe in every config syntax */
   | "erlang-cookie" /* 32 uppercase letters */
   | "bytes-256" /* 256 random bytes, base64 (corosync authkey) */
-  | "hex-32" /* 32 random bytes as hex (signing keys) */;
+  | "hex-32" /* 32 random bytes as hex (signing keys) */
+  | "cephx-key" /* a Ceph auth key: base64 of Ceph's 12-byte header + 16 random bytes ("AQ...==") */;
 
 export interface SecretSpec {
   name: string;

@@ -1,0 +1,99 @@
+/**
+ * Ceph deployed for real on the lab's storage hosts (one monitor, manager and file-backed OSD
+ * each), next to the base layer: HEALTH_OK, status green, a second deploy changes nothing, and
+ * each OpenStack service's key reaches only its own pools (tried with rbd on the hosts that hold
+ * the keys).
+ */
+import { spawnSync } from "node:child_process";
+import fs from "node:fs/promises";
+import path from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import YAML from "yaml";
+import { type LabHandle, useLab } from "../../lab/testing.ts";
+
+const CLI = path.resolve(import.meta.dirname, "../../cli/main.ts");
+
+function hastack(args: string[], timeoutMs = 900_000) {
+  const started = performance.now();
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: "utf8", timeout: timeoutMs });
+  return {
+    code: r.status,
+    stdout: r.stdout,
+    out: `${r.stdout}${r.stderr}`,
+    seconds: (performance.now() - started) / 1000,
+  };
+}
+
+let lab: LabHandle;
+
+async function sh(host: string, script: string) {
+  return lab.ssh(host, ["bash", "-c", script]);
+}
+
+beforeAll(async () => {
+  lab = await useLab((line) => process.stderr.write(`${line}\n`));
+  const inv = YAML.parse(await fs.readFile(lab.inventoryPath, "utf8")) as { services?: { ceph?: unknown } };
+  if (!inv.services?.ceph)
+    throw new Error(`${lab.inventoryPath} has no services.ceph: run \`hastack lab up\` from this tree`);
+});
+
+describe("Ceph on the lab", () => {
+  it("deploys with the base layer and reaches HEALTH_OK with every Ceph check ok", {
+    timeout: 1_200_000,
+  }, async () => {
+    expect(hastack(["secrets", "init", "-i", lab.inventoryPath]).code).toBe(0);
+    const deploy = hastack(["deploy", "-i", lab.inventoryPath, "--quiet"], 1_200_000);
+    process.stderr.write(`deploy with Ceph: ${deploy.seconds.toFixed(1)} s\n${deploy.out.slice(-1500)}\n`);
+    expect(deploy.out).toMatch(/0 failed/);
+    expect(deploy.code).toBe(0);
+    let health = "";
+    for (let i = 0; i < 60 && health !== "HEALTH_OK"; i++) {
+      const r = await sh("sto1", "ceph health -f json");
+      health = (JSON.parse(r.stdout || "{}") as { status?: string }).status ?? r.stderr;
+      if (health !== "HEALTH_OK") await new Promise((r) => setTimeout(r, 2000));
+    }
+    if (health !== "HEALTH_OK") process.stderr.write(`${(await sh("sto1", "ceph health detail")).stdout}\n`);
+    expect(health).toBe("HEALTH_OK");
+    const status = hastack(["status", "-i", lab.inventoryPath, "--only", "ceph", "--json"], 180_000);
+    const checks = (
+      JSON.parse(status.stdout) as { checks: { probe: string; state: string; summary: string }[] }
+    ).checks;
+    process.stderr.write(`${checks.map((c) => `${c.probe}: ${c.state}: ${c.summary}`).join("\n")}\n`);
+    expect(checks.map((c) => c.probe).sort()).toEqual(["capacity", "mgr", "osds", "pgs", "quorum", "rbd"]);
+    expect(checks.filter((c) => c.state !== "ok")).toEqual([]);
+  });
+
+  it("changes nothing on a second deploy", { timeout: 600_000 }, () => {
+    const again = hastack(["deploy", "-i", lab.inventoryPath, "--quiet"]);
+    process.stderr.write(`no-op re-deploy with Ceph: ${again.seconds.toFixed(1)} s\n`);
+    expect(again.code).toBe(0);
+    expect(again.out).toMatch(/\b0 changed\b/);
+  });
+
+  it("lets each OpenStack key touch only its own pools", { timeout: 180_000 }, async () => {
+    const rbd = (host: string, who: string, cmd: string) =>
+      sh(host, `timeout 60 rbd -n client.${who} ${cmd}`);
+    const tag = Date.now().toString(36);
+    expect((await rbd("ctl1", "glance", `create images/e2e-${tag} --size 4M`)).code).toBe(0);
+    const denied = await rbd("ctl1", "glance", `create volumes/e2e-${tag} --size 4M`);
+    expect(denied.code).not.toBe(0);
+    expect(denied.stderr).toMatch(/not permitted|permission denied/i);
+    expect((await rbd("ctl1", "cinder", `create volumes/e2e-${tag} --size 4M`)).code).toBe(0);
+    expect((await rbd("ctl1", "cinder", "ls images")).stdout).toContain(`e2e-${tag}`);
+    expect((await rbd("ctl1", "cinder", `rm images/e2e-${tag}`)).code).not.toBe(0);
+    expect((await rbd("cmp1", "nova", `create vms/e2e-${tag} --size 4M`)).code).toBe(0);
+    expect((await rbd("cmp1", "nova", `create backups/e2e-${tag} --size 4M`)).code).not.toBe(0);
+    // A compute holds no glance or admin key at all.
+    expect((await sh("cmp1", "ls /etc/ceph")).stdout.split("\n").sort()).toEqual([
+      "",
+      "ceph.client.nova.keyring",
+      "ceph.conf",
+    ]);
+    for (const [host, who, pool] of [
+      ["ctl1", "glance", "images"],
+      ["ctl1", "cinder", "volumes"],
+      ["cmp1", "nova", "vms"],
+    ])
+      await rbd(host ?? "", who ?? "", `rm ${pool}/e2e-${tag}`);
+  });
+});

@@ -1,0 +1,128 @@
+import type { FileSpec, ServiceDef } from "../types.ts";
+import { cephConf, keyring } from "./conf.ts";
+import { cephHealth } from "./health.ts";
+import {
+  ADMIN_CAPS,
+  ADMIN_KEYRING,
+  BOOTSTRAP_OSD_CAPS,
+  BOOTSTRAP_OSD_KEYRING,
+  CLIENTS,
+  cephHostNames,
+  clientCaps,
+  clientHosts,
+  monHosts,
+  osdHosts,
+  publicAddress,
+} from "./layout.ts";
+import { CephSettings, checkCephSettings, MON_V1_PORT, MON_V2_PORT } from "./settings.ts";
+import { cephSteps } from "./steps.ts";
+
+const DAEMON_UNITS = ["ceph.target", "ceph-mon.target", "ceph-mgr.target", "ceph-osd.target"];
+
+export const ceph: ServiceDef = {
+  id: "ceph",
+  title: "Ceph on the storage hosts: monitors, managers, BlueStore OSDs, RBD pools for OpenStack",
+  state: "implemented",
+  after: ["host-prep"],
+  settings: { ceph: CephSettings },
+  check: checkCephSettings,
+  components: [
+    {
+      name: "ceph-daemons",
+      role: "storage",
+      packages: ["ceph-mon", "ceph-mgr", "ceph-osd", "ceph-volume", "ceph-common"],
+      units: [...DAEMON_UNITS, "ceph-mon@.service", "ceph-mgr@.service", "ceph-osd@.service"],
+    },
+    {
+      name: "ceph-client",
+      role: "controller",
+      packages: ["ceph-common", "python3-rbd", "python3-rados"],
+      units: [],
+    },
+    {
+      name: "ceph-client",
+      role: "compute",
+      packages: ["ceph-common", "python3-rbd", "qemu-block-extra"],
+      units: [],
+    },
+  ],
+  hosts: cephHostNames,
+  // Monitors on the controllers (services.ceph.mons: controller) need the daemons there too.
+  packages: (topology, host) =>
+    host.roles.includes("controller") && monHosts(topology).some((h) => h.name === host.name)
+      ? ["ceph-mon", "ceph-mgr"]
+      : [],
+  secrets: [
+    {
+      name: "ceph_mon_key",
+      kind: "cephx-key",
+      description: "Ceph mon. key (monitors authenticate each other)",
+    },
+    { name: "ceph_admin_key", kind: "cephx-key", description: "Ceph client.admin key (monitor hosts only)" },
+    {
+      name: "ceph_bootstrap_osd_key",
+      kind: "cephx-key",
+      description: "Ceph client.bootstrap-osd key: may only register new OSDs (OSD hosts only)",
+    },
+    ...CLIENTS.map((c) => ({
+      name: c.secret,
+      kind: "cephx-key" as const,
+      description: `Ceph client.${c.name} key: RBD on ${Object.keys(c.pools).join(", ")} only`,
+    })),
+  ],
+  files: (ctx, host): FileSpec[] => {
+    const t = ctx.topology;
+    const secretFile = (
+      path: string,
+      entity: string,
+      secret: string,
+      caps: Record<string, string>,
+    ): FileSpec => ({
+      path,
+      owner: "root",
+      group: "root",
+      mode: 0o600,
+      content: keyring(entity, ctx.secret(secret), caps),
+    });
+    const out: FileSpec[] = [
+      { path: "/etc/ceph/ceph.conf", owner: "root", group: "root", mode: 0o644, content: cephConf(t) },
+    ];
+    if (monHosts(t).some((h) => h.name === host.name))
+      out.push(secretFile(ADMIN_KEYRING, "client.admin", "ceph_admin_key", ADMIN_CAPS));
+    if (osdHosts(t).some((h) => h.name === host.name))
+      out.push(
+        secretFile(
+          BOOTSTRAP_OSD_KEYRING,
+          "client.bootstrap-osd",
+          "ceph_bootstrap_osd_key",
+          BOOTSTRAP_OSD_CAPS,
+        ),
+      );
+    for (const c of CLIENTS) {
+      if (clientHosts(t, c).includes(host.name))
+        out.push(
+          secretFile(`/etc/ceph/ceph.client.${c.name}.keyring`, `client.${c.name}`, c.secret, clientCaps(c)),
+        );
+    }
+    return out;
+  },
+  listens: (topology, host) =>
+    monHosts(topology).some((h) => h.name === host.name)
+      ? [
+          {
+            address: publicAddress(topology, host),
+            port: MON_V2_PORT,
+            proto: "tcp",
+            owner: "ceph-mon (msgr2)",
+          },
+          {
+            address: publicAddress(topology, host),
+            port: MON_V1_PORT,
+            proto: "tcp",
+            owner: "ceph-mon (msgr1)",
+          },
+        ]
+      : [],
+  steps: (topology) => cephSteps(topology),
+  health: cephHealth,
+};

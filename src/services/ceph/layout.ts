@@ -1,0 +1,111 @@
+import type { NetworkName } from "../../inventory/schema.ts";
+import { hostsWithRole, type ResolvedHost, type Topology } from "../../topology/types.ts";
+import { controllers } from "../hosts.ts";
+import {
+  cephConfigured,
+  cephSettings,
+  MON_V1_PORT,
+  MON_V2_PORT,
+  osdSpecs,
+  type PoolName,
+} from "./settings.ts";
+
+/**
+ * Who runs what: monitors (and a manager beside each), OSD hosts, and the clients that only get
+ * ceph.conf and the keyrings of the OpenStack services they run.
+ */
+
+/** Ceph's public network: the storage network when the site has one (the book: keep it off management). */
+export function publicNetwork(topology: Topology): NetworkName {
+  return topology.networks.storage ? "storage" : "management";
+}
+
+export function publicAddress(topology: Topology, host: ResolvedHost): string {
+  return host.addresses[publicNetwork(topology)] ?? host.ip;
+}
+
+export function storageHosts(topology: Topology): ResolvedHost[] {
+  return cephConfigured(cephSettings(topology)) ? hostsWithRole(topology, "storage") : [];
+}
+
+export function monHosts(topology: Topology): ResolvedHost[] {
+  if (storageHosts(topology).length === 0) return [];
+  return cephSettings(topology).mons === "storage" ? storageHosts(topology) : controllers(topology);
+}
+
+export function osdHosts(topology: Topology): ResolvedHost[] {
+  const s = cephSettings(topology);
+  return storageHosts(topology).filter((h) => osdSpecs(s, h.name).length > 0);
+}
+
+/** Every host that gets ceph.conf: daemons' hosts and every controller and compute (clients). */
+export function cephHostNames(topology: Topology): string[] {
+  if (storageHosts(topology).length === 0) return [];
+  const names = new Set([
+    ...monHosts(topology).map((h) => h.name),
+    ...osdHosts(topology).map((h) => h.name),
+    ...topology.roles.controller,
+    ...topology.roles.compute,
+  ]);
+  return topology.hosts.filter((h) => names.has(h.name)).map((h) => h.name);
+}
+
+export function monAddrVec(topology: Topology, host: ResolvedHost): string {
+  const ip = publicAddress(topology, host);
+  return `[v2:${ip}:${MON_V2_PORT},v1:${ip}:${MON_V1_PORT}]`;
+}
+
+export type Access = "rw" | "ro";
+
+/** An OpenStack service's cephx user: its pools, and where its keyring goes when it is enabled. */
+export interface CephClient {
+  name: "glance" | "cinder" | "nova";
+  secret: string;
+  role: "controller" | "compute";
+  pools: Partial<Record<PoolName, Access>>;
+}
+
+/**
+ * Least privilege per service (`profile rbd` limited to pools): Glance writes images; Cinder
+ * writes volumes and backups and clones from images; Nova writes instance disks, attaches
+ * volumes, and clones from images. None can touch a pool not listed.
+ */
+export const CLIENTS: readonly CephClient[] = [
+  { name: "glance", secret: "ceph_glance_key", role: "controller", pools: { images: "rw" } },
+  {
+    name: "cinder",
+    secret: "ceph_cinder_key",
+    role: "controller",
+    pools: { volumes: "rw", backups: "rw", images: "ro" },
+  },
+  {
+    name: "nova",
+    secret: "ceph_nova_key",
+    role: "compute",
+    pools: { vms: "rw", volumes: "rw", images: "ro" },
+  },
+];
+
+/** Caps as `ceph auth` stores them (the order Ceph prints them back in). */
+export function clientCaps(client: CephClient): Record<"mgr" | "mon" | "osd", string> {
+  const entries = Object.entries(client.pools) as [PoolName, Access][];
+  const osd = entries.map(([p, a]) => `profile ${a === "rw" ? "rbd" : "rbd-read-only"} pool=${p}`).join(", ");
+  const mgr = entries
+    .filter(([, a]) => a === "rw")
+    .map(([p]) => `profile rbd pool=${p}`)
+    .join(", ");
+  return { mgr, mon: "profile rbd", osd };
+}
+
+/** Hosts that hold a client's keyring: those that run its OpenStack service (none while it is off). */
+export function clientHosts(topology: Topology, client: CephClient): string[] {
+  if (storageHosts(topology).length === 0 || !topology.openstack.enabled.includes(client.name)) return [];
+  return topology.roles[client.role];
+}
+
+export const ADMIN_CAPS = { mds: "allow *", mgr: "allow *", mon: "allow *", osd: "allow *" };
+export const BOOTSTRAP_OSD_CAPS = { mgr: "allow r", mon: "profile bootstrap-osd" };
+export const MGR_CAPS = { mds: "allow *", mon: "allow profile mgr", osd: "allow *" };
+
+export const ADMIN_KEYRING = "/etc/ceph/ceph.client.admin.keyring";
+export const BOOTSTRAP_OSD_KEYRING = "/var/lib/ceph/bootstrap-osd/ceph.keyring";
