@@ -160,6 +160,24 @@ export const nova = openstackService({
       threads: 8,
     },
   ],
+  // Debian's nova-novncproxy starts only when this file picks noVNC among the console proxies.
+  files: (_ctx, host) =>
+    host.controllerIndex > 0
+      ? [
+          {
+            path: "/etc/default/nova-consoleproxy",
+            owner: "root",
+            group: "root",
+            mode: 0o644,
+            content: {
+              format: "shell-env",
+              header: ["Rendered by hastack: the noVNC console proxy."],
+              sections: [{ name: "", entries: [["NOVA_CONSOLE_PROXY_TYPE", "novnc"]] }],
+            },
+            onChange: { restart: ["nova-novncproxy"] },
+          },
+        ]
+      : [],
   steps: [
     { id: "db-sync", title: "nova-manage api_db sync; db sync", on: "bootstrap", after: ["database"] },
     { id: "cells", title: "Map cell0 and cell1 (nova-manage cell_v2)", on: "bootstrap", after: ["db-sync"] },

@@ -36,15 +36,17 @@ async function rabbitmqctl(ctx: StepContext, argv: string[], doing: string, stdi
 }
 
 function parsed<T>(schema: z.ZodType<T>, text: string, what: string, host: string): T {
-  const result = schema.safeParse(JSON.parse(text.trim() || "[]"));
+  let value: unknown;
+  try {
+    value = JSON.parse(text.trim() || "[]");
+  } catch (cause) {
+    value = cause;
+  }
+  const result = schema.safeParse(value);
   if (!result.success)
-    throw new HastackError(
-      "E_OPENSTACK_AMQP",
-      `Cannot read ${what} on ${host}: unexpected rabbitmqctl output`,
-      {
-        cause: result.error,
-      },
-    );
+    throw new HastackError("E_TOOL_OUTPUT", `Cannot read ${what} on ${host}: unexpected rabbitmqctl output`, {
+      cause: value instanceof Error ? value : result.error,
+    });
   return result.data;
 }
 

@@ -92,9 +92,15 @@ async function register(ctx: StepContext, plan: IdentityPlan, mode: "check" | "a
       },
     );
   }
-  const answer = Answer.safeParse(JSON.parse(r.stdout.trim().split("\n").at(-1) ?? "{}"));
+  let last: unknown;
+  try {
+    last = JSON.parse(r.stdout.trim().split("\n").at(-1) ?? "");
+  } catch (cause) {
+    last = cause;
+  }
+  const answer = Answer.safeParse(last);
   if (!answer.success)
-    throw new HastackError("E_OPENSTACK_IDENTITY", `Cannot ${doing} on ${ctx.host.name}: unexpected answer`, {
+    throw new HastackError("E_TOOL_OUTPUT", `Cannot ${doing} on ${ctx.host.name}: unexpected answer`, {
       cause: answer.error,
     });
   return answer.data.missing;

@@ -159,6 +159,7 @@ export function openstackService(spec: OpenStackServiceSpec): ServiceDef {
     files: (ctx, host) => [
       ...configFiles(ctx, host, spec),
       ...(isController(host) ? wsgiFiles(ctx.topology, host, spec) : []),
+      ...(spec.files?.(ctx, host) ?? []),
     ],
     frontends: (topology) => apiFrontends(spec, topology),
     listens: (topology, host): Listen[] =>

@@ -11,6 +11,7 @@ import type { ResolvedHost } from "../../topology/types.ts";
 import type {
   Component,
   EndpointSpec,
+  FileSpec,
   Frontend,
   HealthCheck,
   RenderContext,
@@ -131,6 +132,8 @@ export interface OpenStackServiceSpec {
   identity?: { type: string; description: string; endpoint: string; roles?: string[] };
   config?: ServiceConfigFile[];
   wsgi?: WsgiServer[];
+  /** Files of its own beyond its config files and WSGI servers (an /etc/default a package reads). */
+  files?(ctx: RenderContext, host: ResolvedHost): FileSpec[];
   /** Its own steps (db sync, cells...); the shared ones are added around them. */
   steps?: StepSpec[];
 }

@@ -153,6 +153,7 @@ describe("toy RabbitMQ user in a real RabbitMQ node", () => {
   }, 300_000);
   afterAll(() => box?.stop());
 
+  // rabbitmqctl starts an Erlang VM per call: ~15 calls take minutes on a busy 2-core machine.
   it("creates the user with rights on the vhost, applies a changed password, and is idempotent", async () => {
     expect(await run("amqp-user", box.transport)).toMatchObject({
       before: false,
@@ -206,5 +207,5 @@ describe("toy RabbitMQ user in a real RabbitMQ node", () => {
     expect(await run("amqp-user", box.transport, rotated)).toMatchObject({ before: false, after: true });
     expect((await auth(secrets.rabbit_toy ?? "")).code).not.toBe(0);
     expect((await auth(rotated.rabbit_toy ?? "")).code).toBe(0);
-  }, 180_000);
+  }, 480_000);
 });
