@@ -12,7 +12,8 @@ export function readMemcachedReply(
   reply: string,
   token: string,
 ): { ok: boolean; items: string; bytes?: number } {
-  const ok = reply.includes("STORED\r\n") && reply.includes(`\r\n${token}\r\n`);
+  // The set is the first command: its answer is the first line ("NOT_STORED" also ends in STORED).
+  const ok = reply.startsWith("STORED\r\n") && reply.includes(`\r\n${token}\r\n`);
   const items = /STAT curr_items (\d+)/.exec(reply)?.[1] ?? "?";
   const bytes = /STAT bytes (\d+)/.exec(reply)?.[1];
   return { ok, items, ...(bytes ? { bytes: Number(bytes) } : {}) };
