@@ -17,6 +17,7 @@ const verbs: Record<string, () => Promise<Register>> = {
   status: async () => (await import("./status.ts")).registerStatus,
   drill: async () => (await import("./drill.ts")).registerDrill,
   lab: async () => (await import("./lab.ts")).registerLab,
+  ceph: async () => (await import("./ceph.ts")).registerCeph,
 };
 
 const program = new Command("hastack")

@@ -13,6 +13,7 @@ export const errorCodes = {
   E_ADDRESS_OUTSIDE_NETWORK: "a host address is not a host address of its network's CIDR",
   E_BMC_OUTSIDE_NETWORK: "a BMC address is outside the bmc network",
   E_CEPH: "a ceph, rbd or ceph-authtool command failed on a host",
+  E_CEPH_MAINTENANCE: "a Ceph host cannot go into or come out of maintenance (refused as unsafe, or it did not converge)",
   E_CEPH_MGR_PATCH: "the ceph-mgr module fix (lazy bcrypt import) cannot be applied",
   E_CEPH_MON_CREATE: "a Ceph monitor's data directory cannot be created",
   E_CEPH_MONS: "the Ceph monitors cannot form a quorum (an even count)",

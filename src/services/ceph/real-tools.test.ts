@@ -10,6 +10,7 @@ import { cephJson } from "./ceph-tool.ts";
 import { createMgr, createMon, createOsd, findOsd } from "./daemons.ts";
 import { ceph } from "./index.ts";
 import { monAddrVec, monHosts } from "./layout.ts";
+import { hostOsdIds, maintenanceOn, refuseReason } from "./maintenance.ts";
 import { MGR_UTIL, readPatchState } from "./mgr-patch.ts";
 import { rbdRoundTrip } from "./rbd-probe.ts";
 import { MgrDump, Status } from "./schemas.ts";
@@ -156,6 +157,21 @@ describe("a one-host Ceph 18 cluster made by the deploy's functions", () => {
     expect((await as("nova", "create backups/n1 --size 4M")).code).not.toBe(0);
   }, 300_000);
 
+  it("refuses maintenance that would leave PGs below min_size, and stops nothing", async () => {
+    const ids = await hostOsdIds(box.transport, host);
+    // One copy of everything: any stopped OSD takes PGs below min_size 1.
+    expect(await refuseReason(box.transport, ids)).toMatch(/would leave \d+ PG\(s\) below min_size/);
+    const io = { admin: box.transport, host: box.transport, log: () => {} };
+    await expect(maintenanceOn(io, host)).rejects.toThrow(
+      /Cannot take sto1 into maintenance: stopping osd\.0/,
+    );
+    const st = await cephJson(box.transport, ["status"], Status);
+    expect([st.osdmap.num_up_osds, st.pgmap.pgs_by_state.map((p) => p.state_name)]).toEqual([
+      1,
+      ["active+clean"],
+    ]);
+  }, 300_000);
+
   it.runIf(capture)("captures the JSON answers the unit tests parse", async () => {
     await mkdir(capture ?? "", { recursive: true });
     const cmds: Record<string, string[]> = {
@@ -168,10 +184,14 @@ describe("a one-host Ceph 18 cluster made by the deploy's functions", () => {
       "crush-rule-dump": ["osd", "crush", "rule", "dump"],
       "auth-get-glance": ["auth", "get", "client.glance"],
       "auth-ls": ["auth", "ls"],
+      "osd-ok-to-stop-refused": ["osd", "ok-to-stop", "0"],
     };
     for (const [name, args] of Object.entries(cmds)) {
       const r = await box.transport.exec(["ceph", ...args, "-f", "json"]);
-      await writeFile(`${capture}/${name}.json`, `${JSON.stringify(JSON.parse(r.stdout), null, 2)}\n`);
+      // A refusal answers JSON too, with a non-zero exit: keep both.
+      const answer =
+        r.code === 0 ? JSON.parse(r.stdout) : { exit: r.code, stdout: r.stdout, stderr: r.stderr };
+      await writeFile(`${capture}/${name}.json`, `${JSON.stringify(answer, null, 2)}\n`);
     }
   });
 });
