@@ -1,8 +1,8 @@
 import { type Command, InvalidArgumentError } from "commander";
 import type { DeployCommandOptions } from "../deploy/command.ts";
 import { enterLabNamespaceIfNeeded } from "../lab/netns.ts";
-import { inventoryOption, inventoryPath, jsonOption } from "./options.ts";
 import { services } from "../services/registry.ts";
+import { inventoryOption, inventoryPath, jsonOption } from "./options.ts";
 
 type Options = DeployCommandOptions & { inventory: string };
 

@@ -15,8 +15,9 @@ describe("unknown names on the command line", () => {
     expect(r.stderr).toContain("error[E_UNKNOWN_NAME]: Unknown --only 'nosuchthing'");
     for (const service of ["galera", "rabbitmq", "haproxy", "etcd", "memcached"])
       expect(r.stderr).toContain(service);
-    // Declared services without probes on this site are not offered either.
-    expect(r.stderr).not.toMatch(/\bnova\b/);
+    // Services without probes, or without hosts on this site (keepalived under Pacemaker), are not offered.
+    expect(r.stderr).not.toMatch(/\bhost-prep\b/);
+    expect(r.stderr).not.toMatch(/\bkeepalived\b/);
   });
 
   it("status --only refuses one unknown name among known ones", async () => {

@@ -53,7 +53,10 @@ export class LocalTransport extends ShellTransport {
         } catch {}
       };
       const timer = setTimeout(
-        () => kill(new HastackError("E_COMMAND_TIMEOUT", `Command timed out after ${timeoutMs} ms on ${this.name}`)),
+        () =>
+          kill(
+            new HastackError("E_COMMAND_TIMEOUT", `Command timed out after ${timeoutMs} ms on ${this.name}`),
+          ),
         timeoutMs,
       );
       const onAbort = () => kill(new HastackError("E_COMMAND_ABORTED", `Command aborted on ${this.name}`));
@@ -65,7 +68,9 @@ export class LocalTransport extends ShellTransport {
       child.on("error", (e) => {
         clearTimeout(timer);
         reject(
-          new HastackError("E_COMMAND_START", `Cannot run a command on ${this.name}: ${e.message}`, { cause: e }),
+          new HastackError("E_COMMAND_START", `Cannot run a command on ${this.name}: ${e.message}`, {
+            cause: e,
+          }),
         );
       });
       child.on("close", (code, signal) => {

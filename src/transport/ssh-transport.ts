@@ -230,7 +230,12 @@ export class SshTransport extends ShellTransport {
         };
         const timer = setTimeout(
           () =>
-            stop(new HastackError("E_COMMAND_TIMEOUT", `Command timed out after ${timeoutMs} ms on ${this.name}`)),
+            stop(
+              new HastackError(
+                "E_COMMAND_TIMEOUT",
+                `Command timed out after ${timeoutMs} ms on ${this.name}`,
+              ),
+            ),
           timeoutMs,
         );
         const onAbort = () => stop(new HastackError("E_COMMAND_ABORTED", `Command aborted on ${this.name}`));
