@@ -85,6 +85,9 @@ export async function amqpGaps(ctx: StepContext, user: string, vhost: string): P
 
 export function amqpStep(user: string): StepSpec {
   const secret = secretNames(user).amqp;
+  // What the engine's check just found, per host: apply acts on it instead of asking again
+  // (each rabbitmqctl call starts an Erlang VM, seconds on a busy controller).
+  const found = new Map<string, AmqpGap[]>();
   return {
     id: "amqp-user",
     title: `Create the RabbitMQ user ${user} with rights on the OpenStack vhost`,
@@ -92,12 +95,14 @@ export function amqpStep(user: string): StepSpec {
     after: ["rabbitmq"],
     async check(ctx) {
       const gaps = await amqpGaps(ctx, user, rabbitmqSettings(ctx.topology).vhost);
+      found.set(ctx.host.name, gaps);
       if (gaps.length > 0) ctx.log.info(`${ctx.dryRun ? "would set" : "setting"}: ${gaps.join(", ")}`);
       return gaps.length === 0;
     },
     async apply(ctx) {
       const { vhost } = rabbitmqSettings(ctx.topology);
-      const gaps = await amqpGaps(ctx, user, vhost);
+      const gaps = found.get(ctx.host.name) ?? (await amqpGaps(ctx, user, vhost));
+      found.delete(ctx.host.name);
       const password = `${ctx.secret(secret)}\n`;
       if (gaps.includes("user"))
         await rabbitmqctl(ctx, ["add_user", user], `create the RabbitMQ user ${user}`, password);

@@ -207,5 +207,5 @@ describe("toy RabbitMQ user in a real RabbitMQ node", () => {
     expect(await run("amqp-user", box.transport, rotated)).toMatchObject({ before: false, after: true });
     expect((await auth(secrets.rabbit_toy ?? "")).code).not.toBe(0);
     expect((await auth(rotated.rabbit_toy ?? "")).code).toBe(0);
-  }, 480_000);
+  }, 600_000);
 });
