@@ -100,6 +100,22 @@ export async function systemctl(
   await runTool(t, "E_SYSTEMD", what, systemctlArgv(verb, units, opts?.now), opts);
 }
 
+/** Sends a signal to every process of a unit (drills: `SIGKILL` is a crash, not a stop). */
+export async function killUnit(
+  t: Transport,
+  unit: string,
+  signal = "SIGKILL",
+  opts?: ExecOptions,
+): Promise<void> {
+  await runTool(
+    t,
+    "E_SYSTEMD",
+    `kill ${unit} with ${signal}`,
+    ["systemctl", "kill", `--signal=${signal}`, unit],
+    opts,
+  );
+}
+
 /** Enabled at boot and running (started only where it is not). */
 export async function ensureRunning(
   t: Transport,
