@@ -3,8 +3,15 @@ import type { ResolvedHost, Topology } from "../../topology/types.ts";
 import { galeraSettings } from "./settings.ts";
 
 export const CHECK_USER = "galera_check";
-export const CHECK_SCRIPT = "/usr/local/lib/hastack/galera-check";
+export const CHECK_SCRIPT = "/usr/local/lib/hastack/galera-check.py";
 export const CHECK_CREDENTIALS = "/etc/hastack/galera-check.cnf";
+export const CHECK_UNIT = "galera-check.service";
+/** What the per-connection checker (a socket unit spawning bash + mariadb per check) left behind. */
+export const OLD_CHECKER_FILES = [
+  "/etc/systemd/system/galera-check.socket",
+  "/etc/systemd/system/galera-check@.service",
+  "/usr/local/lib/hastack/galera-check",
+];
 
 /**
  * The checker HAProxy asks (`option httpchk` + `check port 9200`). It answers 200 only when the
@@ -12,45 +19,110 @@ export const CHECK_CREDENTIALS = "/etc/hastack/galera-check.cnf";
  * available only when the SST method does not block it (mariabackup) and nobody desynced the
  * node on purpose (wsrep_desync=ON: backups, maintenance). A refused or failed query is 503:
  * the runbook's xinetd checker kept answering while MariaDB was down (E5), this one cannot.
+ *
+ * One long-running process with one MariaDB connection, not a process per check: three HAProxies
+ * checking three nodes every second made the per-connection checker (a systemd instance, bash,
+ * the mariadb client) cost 24-30% of a core on every lab controller at rest, which is exactly
+ * the load that stretches failovers on a busy controller.
  */
 export function checkerScript(topology: Topology): string {
-  const donorOk = galeraSettings(topology).sst_method === "mariabackup" ? 1 : 0;
-  return `#!/bin/bash
-# Rendered by hastack. Galera health for HAProxy, one run per connection (galera-check.socket).
-# Usage: galera-check CLIENT_CNF   (a [client] file with the ${CHECK_USER} credentials)
-set -u
-cnf=\${1:?usage: galera-check CLIENT_CNF}
-available_when_donor=${donorOk}
+  const donorOk = galeraSettings(topology).sst_method === "mariabackup" ? "True" : "False";
+  return `#!/usr/bin/python3
+# Rendered by hastack. Galera health for HAProxy: one process, one MariaDB connection.
+# Usage: galera-check.py ADDRESS PORT CLIENT_CNF   (a [client] file with the ${CHECK_USER} credentials)
+import configparser
+import http.server
+import sys
+import threading
 
-respond() {
-  local body="$3"$'\\n'
-  printf 'HTTP/1.1 %s %s\\r\\nContent-Type: text/plain\\r\\nConnection: close\\r\\nContent-Length: %d\\r\\n\\r\\n%s' \\
-    "$1" "$2" "\${#body}" "$body"
-  exit 0
-}
+import pymysql
 
-# Read the request head so the client never sees a reset before the answer.
-while IFS= read -r -t 2 line; do
-  line=\${line%$'\\r'}
-  [ -z "$line" ] && break
-done
+AVAILABLE_WHEN_DONOR = ${donorOk}
+QUERY = (
+    "SELECT VARIABLE_NAME, VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS "
+    "WHERE VARIABLE_NAME IN ('WSREP_LOCAL_STATE', 'WSREP_READY') "
+    "UNION ALL SELECT 'WSREP_DESYNC', @@GLOBAL.wsrep_desync"
+)
 
-out=$(timeout 5 mariadb --defaults-extra-file="$cnf" --connect-timeout=2 -N -B -e \\
-  "SELECT VARIABLE_NAME, VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME IN ('WSREP_LOCAL_STATE','WSREP_READY') UNION ALL SELECT 'WSREP_DESYNC', @@GLOBAL.wsrep_desync" 2>/dev/null) ||
-  respond 503 "Service Unavailable" "MariaDB is not answering"
+address, port, cnf = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+client = configparser.ConfigParser()
+client.read(cnf)
+credentials = dict(client["client"])
+lock = threading.Lock()
+connection = None
 
-state=$(awk '$1 == "WSREP_LOCAL_STATE" { print $2 }' <<<"$out")
-ready=$(awk '$1 == "WSREP_READY" { print $2 }' <<<"$out")
-desync=$(awk '$1 == "WSREP_DESYNC" { print $2 }' <<<"$out")
-summary="wsrep_local_state=\${state:-none} wsrep_ready=\${ready:-none} wsrep_desync=\${desync:-none}"
 
-if [ "$ready" = ON ] && [ "$state" = 4 ]; then
-  respond 200 OK "Galera node is synced ($summary)"
-fi
-if [ "$ready" = ON ] && [ "$state" = 2 ] && [ "$available_when_donor" = 1 ] && [ "$desync" = 0 ]; then
-  respond 200 OK "Galera node is a non-blocking donor ($summary)"
-fi
-respond 503 "Service Unavailable" "Galera node is not synced ($summary)"
+def wsrep_status():
+    """The three values, or None when MariaDB does not answer. A connection that went stale
+    (MariaDB restarted since) gets one fresh try in the same check, so a restart never costs a
+    false 503."""
+    global connection
+    with lock:
+        for _ in range(2):
+            fresh = connection is None
+            try:
+                if connection is None:
+                    connection = pymysql.connect(
+                        unix_socket=credentials["socket"],
+                        user=credentials["user"],
+                        password=credentials["password"],
+                        connect_timeout=2,
+                        read_timeout=2,
+                        autocommit=True,
+                    )
+                with connection.cursor() as cursor:
+                    cursor.execute(QUERY)
+                    return {name.upper(): str(value) for name, value in cursor.fetchall()}
+            except Exception:
+                if connection is not None:
+                    try:
+                        connection.close()
+                    except Exception:
+                        pass
+                connection = None
+                if fresh:
+                    return None
+        return None
+
+
+def verdict():
+    status = wsrep_status()
+    if status is None:
+        return 503, "MariaDB is not answering"
+    state, ready, desync = (status.get(k, "none") for k in ("WSREP_LOCAL_STATE", "WSREP_READY", "WSREP_DESYNC"))
+    summary = f"wsrep_local_state={state} wsrep_ready={ready} wsrep_desync={desync}"
+    if ready == "ON" and state == "4":
+        return 200, f"Galera node is synced ({summary})"
+    if ready == "ON" and state == "2" and AVAILABLE_WHEN_DONOR and desync == "0":
+        return 200, f"Galera node is a non-blocking donor ({summary})"
+    return 503, f"Galera node is not synced ({summary})"
+
+
+class Check(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    timeout = 5
+
+    def do_GET(self):
+        code, text = verdict()
+        body = (text + "\\n").encode()
+        self.send_response(code)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Connection", "close")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+        self.close_connection = True
+
+    do_HEAD = do_GET
+    do_OPTIONS = do_GET
+
+    def log_message(self, *args):
+        pass
+
+
+server = http.server.ThreadingHTTPServer((address, port), Check)
+server.daemon_threads = True
+server.serve_forever()
 `;
 }
 
@@ -71,49 +143,38 @@ export function checkerCredentials(password: string): ConfigDoc {
   };
 }
 
-export function checkerSocket(topology: Topology, host: ResolvedHost): ConfigDoc {
+export function checkerService(topology: Topology, host: ResolvedHost): ConfigDoc {
   return {
     format: "ini",
-    header: ["Rendered by hastack: Galera health checker for HAProxy."],
+    header: ["Rendered by hastack: Galera health checker for HAProxy (httpchk on port 9200)."],
     sections: [
-      { name: "Unit", entries: [["Description", "Galera health checker socket (HAProxy httpchk)"]] },
       {
-        name: "Socket",
+        name: "Unit",
         entries: [
-          // The management address only: the checker tells anyone who asks about the database.
-          ["ListenStream", `${host.ip}:${galeraSettings(topology).check_port}`],
-          ["Accept", "yes"],
-          ["MaxConnections", "64"],
+          ["Description", "Galera health checker for HAProxy"],
+          ["After", "network-online.target"],
         ],
       },
-      { name: "Install", entries: [["WantedBy", "sockets.target"]] },
-    ],
-  };
-}
-
-export function checkerService(): ConfigDoc {
-  return {
-    format: "ini",
-    header: ["Rendered by hastack: one instance per HAProxy check connection."],
-    sections: [
-      { name: "Unit", entries: [["Description", "Galera health check for %I"]] },
       {
         name: "Service",
         entries: [
-          ["ExecStart", `${CHECK_SCRIPT} %d/client.cnf`],
-          ["StandardInput", "socket"],
-          ["StandardOutput", "socket"],
-          ["StandardError", "journal"],
+          // The management address only: the checker tells anyone who asks about the database.
+          [
+            "ExecStart",
+            `/usr/bin/python3 ${CHECK_SCRIPT} ${host.ip} ${galeraSettings(topology).check_port} %d/client.cnf`,
+          ],
+          ["Restart", "always"],
+          ["RestartSec", "1"],
           // Runs as a throwaway user; the credentials file stays root-only on disk.
           ["DynamicUser", "yes"],
           ["LoadCredential", `client.cnf:${CHECK_CREDENTIALS}`],
-          ["RuntimeMaxSec", "10"],
           ["PrivateTmp", "yes"],
           ["ProtectSystem", "strict"],
           ["ProtectHome", "yes"],
           ["NoNewPrivileges", "yes"],
         ],
       },
+      { name: "Install", entries: [["WantedBy", "multi-user.target"]] },
     ],
   };
 }

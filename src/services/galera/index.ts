@@ -7,7 +7,6 @@ import {
   checkerCredentials,
   checkerScript,
   checkerService,
-  checkerSocket,
 } from "./checker.ts";
 import { galeraConfig } from "./config.ts";
 import { galeraHealth } from "./health.ts";
@@ -26,8 +25,9 @@ export const galera: ServiceDef = {
     {
       name: "mariadb",
       role: "controller",
-      packages: ["mariadb-server", "mariadb-client", "galera-4", "mariadb-backup"],
-      units: ["mariadb.service"],
+      // python3-pymysql: the checker's one MariaDB connection.
+      packages: ["mariadb-server", "mariadb-client", "galera-4", "mariadb-backup", "python3-pymysql"],
+      units: ["mariadb.service", "galera-check.service"],
     },
   ],
   secrets: [
@@ -54,7 +54,14 @@ export const galera: ServiceDef = {
       content: galeraConfig(ctx.topology, host, ctx.secret("galera_sst")),
       onChange: { restart: ["mariadb"] },
     },
-    { path: CHECK_SCRIPT, owner: "root", group: "root", mode: 0o755, content: checkerScript(ctx.topology) },
+    {
+      path: CHECK_SCRIPT,
+      owner: "root",
+      group: "root",
+      mode: 0o755,
+      content: checkerScript(ctx.topology),
+      onChange: { restart: ["galera-check"] },
+    },
     {
       path: CHECK_CREDENTIALS,
       owner: "root",
@@ -63,19 +70,12 @@ export const galera: ServiceDef = {
       content: checkerCredentials(ctx.secret("galera_check")),
     },
     {
-      path: "/etc/systemd/system/galera-check.socket",
+      path: "/etc/systemd/system/galera-check.service",
       owner: "root",
       group: "root",
       mode: 0o644,
-      content: checkerSocket(ctx.topology, host),
-      onChange: { restart: ["galera-check.socket"] },
-    },
-    {
-      path: "/etc/systemd/system/galera-check@.service",
-      owner: "root",
-      group: "root",
-      mode: 0o644,
-      content: checkerService(),
+      content: checkerService(ctx.topology, host),
+      onChange: { restart: ["galera-check"] },
     },
   ],
   frontends: (topology) => [

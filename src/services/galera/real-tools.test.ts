@@ -36,15 +36,17 @@ describe("galera.cnf in the real mariadbd (Debian 13)", () => {
     expect(result.stdout).toContain("unknown variable 'wsrep_bogus_option=1'");
   });
 
-  it("checker answers 503 when stopped, without wsrep, and desynced; 200 on a Synced one-node cluster", async () => {
-    const request = String.raw`printf 'GET / HTTP/1.1\r\nHost: check\r\n\r\n'`;
+  it("checker (one long-running process) answers 503 when stopped, without wsrep, and desynced; 200 on a Synced one-node cluster", async () => {
+    // The checker as its unit runs it: one process on the management address, asked over HTTP.
     const check = (label: string) =>
-      `echo "== ${label}"; ${request} | ${CHECK_SCRIPT} ${CHECK_CREDENTIALS} | head -1; echo`;
+      `echo "== ${label}"; curl -s -i --max-time 5 http://${ip}:9200/ | head -1 | tr -d '\\r'; echo`;
     const waitUp = "for i in $(seq 1 120); do mariadb-admin ping >/dev/null 2>&1 && break; sleep 0.25; done";
     const waitDown = "for i in $(seq 1 120); do pgrep -x mariadbd >/dev/null || break; sleep 0.25; done";
     const result = await runInImage(
       [
         "mkdir -p /run/mysqld && chown mysql:mysql /run/mysqld",
+        `python3 ${CHECK_SCRIPT} ${ip} 9200 ${CHECK_CREDENTIALS} > /tmp/checker.log 2>&1 &`,
+        `for i in $(seq 1 40); do curl -s -o /dev/null http://${ip}:9200/ && break; sleep 0.25; done`,
         check("stopped"),
         // A plain MariaDB (no Galera): it answers queries, but it is not a synced cluster node.
         `mariadbd --user=mysql --wsrep-on=OFF > /tmp/plain.log 2>&1 &`,
@@ -62,7 +64,9 @@ describe("galera.cnf in the real mariadbd (Debian 13)", () => {
         check("desynced"),
         `mariadb -e "SET GLOBAL wsrep_desync = OFF"`,
         `mariadb-admin shutdown; ${waitDown}`,
+        check("stopped again"),
         "grep -iE 'ERROR' /tmp/galera.log | head -5",
+        "cat /tmp/checker.log",
       ].join("\n"),
       { files, hostname: host, addresses: [ip], timeoutMs: 120_000 },
     );
@@ -73,5 +77,7 @@ describe("galera.cnf in the real mariadbd (Debian 13)", () => {
     expect(answer("no-wsrep")).toBe("HTTP/1.1 503 Service Unavailable");
     expect(answer("synced")).toBe("HTTP/1.1 200 OK");
     expect(answer("desynced")).toBe("HTTP/1.1 503 Service Unavailable");
+    // The same process after MariaDB went away and came back and went away: it reconnects.
+    expect(answer("stopped again")).toBe("HTTP/1.1 503 Service Unavailable");
   });
 });

@@ -5,7 +5,7 @@ import { HastackError } from "../../util/errors.ts";
 import { controllers } from "../hosts.ts";
 import { waitUntil } from "../step-kit.ts";
 import type { StepContext, StepSpec } from "../types.ts";
-import { CHECK_USER } from "./checker.ts";
+import { CHECK_UNIT, CHECK_USER, OLD_CHECKER_FILES } from "./checker.ts";
 import { SST_USER } from "./config.ts";
 import { PROBE_DB, PROBE_USER } from "./health.ts";
 import { galeraSettings } from "./settings.ts";
@@ -209,24 +209,28 @@ async function checkerAnswers(ctx: StepContext): Promise<true | string> {
 
 const checker: StepSpec = {
   id: "checker",
-  title: "Start galera-check.socket; expect HTTP 200 from this node's checker",
+  title: "Start the galera checker (one process); expect HTTP 200 from this node's checker",
   on: "each",
   after: ["join"],
   async check(ctx) {
-    const p = await show(ctx.transport, "galera-check.socket", [
-      "NeedDaemonReload",
-      "ActiveState",
-      "UnitFileState",
-    ]);
+    const p = await show(ctx.transport, CHECK_UNIT, ["NeedDaemonReload", "ActiveState", "UnitFileState"]);
     if (p.NeedDaemonReload === "yes" || p.ActiveState !== "active" || p.UnitFileState !== "enabled")
       return false;
+    const old = await ctx.transport.stat(OLD_CHECKER_FILES);
+    if (OLD_CHECKER_FILES.some((f) => old.get(f))) return false;
     return (await checkerAnswers(ctx)) === true;
   },
   async apply(ctx) {
+    // The per-connection checker of earlier versions holds port 9200: stop it and remove it.
+    const old = await ctx.transport.stat(OLD_CHECKER_FILES);
+    if (OLD_CHECKER_FILES.some((f) => old.get(f))) {
+      await systemctl(ctx.transport, "disable", ["galera-check.socket"], { now: true });
+      await ctx.run(["rm", "-f", ...OLD_CHECKER_FILES]);
+    }
     // The files step writes unit files; systemd reads them only after a daemon-reload.
     await systemctl(ctx.transport, "daemon-reload", []);
-    await systemctl(ctx.transport, "enable", ["galera-check.socket"]);
-    await systemctl(ctx.transport, "restart", ["galera-check.socket"]);
+    await systemctl(ctx.transport, "enable", [CHECK_UNIT]);
+    await systemctl(ctx.transport, "restart", [CHECK_UNIT]);
     await waitUntil(ctx, "get HTTP 200 from the galera checker", () => checkerAnswers(ctx), {
       timeoutMs: 30_000,
     });
