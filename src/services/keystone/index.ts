@@ -3,6 +3,9 @@ import { openstackService } from "../openstack/service.ts";
 /**
  * Keystone: served by Debian's uwsgi unit on the management address. Its own steps (db sync,
  * keys, bootstrap) are names until the Keystone issue; the database step is the shared one.
+ * Seen in the lab image: Debian's keystone-uwsgi.ini loads uwsgi's apparmor plugin with
+ * `apparmor-profile = keystone`, and uwsgi exits at aa_change_profile in a container without
+ * AppArmor (the lab's hosts): the Keystone issue must render its own ini (or drop the profile).
  */
 export const keystone = openstackService({
   id: "keystone",
