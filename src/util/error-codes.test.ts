@@ -39,7 +39,8 @@ describe("error catalogue", () => {
 
   it("gives every code a one-line meaning, in order", () => {
     const codes = Object.keys(errorCodes);
-    expect(codes).toEqual([...codes].sort());
+    // Dictionary order ('_' before letters: E_HOST_NO_STORAGE, then E_HOSTKEY_MISMATCH).
+    expect(codes).toEqual([...codes].sort((a, b) => a.localeCompare(b, "en")));
     for (const meaning of Object.values(errorCodes)) {
       expect(meaning).not.toContain("\n");
       expect(meaning.length).toBeGreaterThan(10);
