@@ -11,6 +11,7 @@ import { sshPool, type TransportPool } from "../transport/pool.ts";
 import type { Transport } from "../transport/types.ts";
 import { HastackError } from "../util/errors.ts";
 import { requireKnownNames } from "../util/names.ts";
+import { registerCephDrill } from "./ceph-drill.ts";
 import { inventoryOption, inventoryPath, jsonOption, printJson } from "./options.ts";
 
 interface CephOptions {
@@ -19,8 +20,12 @@ interface CephOptions {
 }
 
 /** The first monitor host whose `ceph` gets an answer (it holds the admin keyring). */
-async function adminHost(topology: Topology, pool: TransportPool): Promise<Transport> {
-  for (const h of monHosts(topology)) {
+export async function adminHost(
+  topology: Topology,
+  pool: TransportPool,
+  except?: string,
+): Promise<Transport> {
+  for (const h of monHosts(topology).filter((m) => m.name !== except)) {
     const t = pool.get(h.name);
     const ok = await cephJson(t, ["quorum_status"], QuorumStatus, { connectTimeoutS: 5 }).then(
       () => true,
@@ -37,6 +42,7 @@ export function registerCeph(program: Command): void {
   const ceph = program
     .command("ceph")
     .description("Ceph operations from the book, each refusing what is unsafe");
+  registerCephDrill(ceph, adminHost);
   ceph
     .command("maintenance")
     .argument("<host>", "a storage host")

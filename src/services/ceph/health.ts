@@ -5,10 +5,9 @@ import { lastLine } from "../../util/text.ts";
 import { cephJson } from "./ceph-tool.ts";
 import { monHosts } from "./layout.ts";
 import { readPatchState } from "./mgr-patch.ts";
-import { explainPgState, pgStateHealth } from "./pg-states.ts";
 import { rbdRoundTrip } from "./rbd-probe.ts";
 import { Df, MgrDump, OsdDump, OsdTree, QuorumStatus, Status } from "./schemas.ts";
-import { capacityVerdict, osdsByHost, worst } from "./verdicts.ts";
+import { capacityVerdict, osdsByHost, pgVerdict } from "./verdicts.ts";
 
 /**
  * `hastack status` for Ceph: asked of the first monitor host that answers (they hold the admin
@@ -35,7 +34,7 @@ export function cephHealth(topology: Topology): ProbeSpec[] {
     once("quorum", "Ceph monitor quorum", "critical", (t) => quorum(t, topology)),
     once("mgr", "Ceph managers and the mgr module fix", "redundant", (t, ctx) => managers(t, topology, ctx)),
     once("osds", "Ceph OSDs up/in per host", "critical", osds),
-    once("pgs", "Ceph PG states and slow ops", "critical", pgs),
+    once("pgs", "Ceph health, PG states and slow ops", "critical", pgs),
     once("capacity", "Ceph capacity and full ratios", "critical", capacity),
     once("rbd", "RBD write+read round trip", "critical", (t) => rbdRoundTrip(t), 60_000),
   ];
@@ -76,7 +75,11 @@ async function managers(t: Transport, topology: Topology, ctx: ProbeContext): Pr
   const moduleChecks = Object.entries(st.health.checks).filter(([k]) => k.startsWith("MGR_MODULE"));
   const patch: Record<string, string> = {};
   for (const h of monHosts(topology))
-    patch[h.name] = await readPatchState(ctx.transport(h.name)).catch(() => "unknown");
+    patch[h.name] = await Promise.race([
+      readPatchState(ctx.transport(h.name)),
+      // A powered-off monitor host must not take the whole probe past its timeout.
+      new Promise<string>((r) => setTimeout(() => r("unknown"), 4000).unref()),
+    ]).catch(() => "unknown");
   const unpatched = Object.entries(patch)
     .filter(([, v]) => v === "needed")
     .map(([k]) => k);
@@ -129,18 +132,7 @@ async function osds(t: Transport): Promise<ProbeResult> {
 }
 
 async function pgs(t: Transport): Promise<ProbeResult> {
-  const st = await cephJson(t, ["status"], Status);
-  const states = st.pgmap.pgs_by_state;
-  const unclean = states.filter((s) => pgStateHealth(s.state_name) !== "ok");
-  const state = worst(unclean.map((s) => pgStateHealth(s.state_name)));
-  const slow = Object.entries(st.health.checks).filter(([k]) => k === "SLOW_OPS" || k.includes("SLOW"));
-  const named = unclean.map((s) => `${s.count} ${s.state_name} (${explainPgState(s.state_name)})`);
-  const checks = Object.keys(st.health.checks);
-  return {
-    state: slow.length > 0 && state === "ok" ? "degraded" : state,
-    summary: `${st.health.status}, ${st.pgmap.num_pgs} PGs${named.length ? `: ${named.join("; ")}` : " active+clean"}${slow.length ? `; slow ops: ${slow.map(([, c]) => c.summary.message).join("; ")}` : ", no slow ops"}`,
-    details: { health: st.health.status, checks, pgs: states, slowOps: slow.map(([k]) => k) },
-  };
+  return pgVerdict(await cephJson(t, ["status"], Status));
 }
 
 async function capacity(t: Transport): Promise<ProbeResult> {

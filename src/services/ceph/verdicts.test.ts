@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { AuthDump, CrushRules, Df, MgrDump, OsdDump, OsdTree, QuorumStatus, Status } from "./schemas.ts";
-import { capacityVerdict, osdsByHost } from "./verdicts.ts";
+import { capacityVerdict, osdsByHost, pgVerdict } from "./verdicts.ts";
 
 /**
  * Answers of a real Ceph 18.2.7 (the one-host cluster of real-tools.test.ts, captured with
@@ -67,6 +67,39 @@ describe("Ceph's JSON answers, parsed", () => {
     full.stats.total_used_raw_bytes = full.stats.total_bytes * 0.96;
     expect(capacityVerdict(full, dump)).toMatchObject({ state: "down" });
     expect(capacityVerdict(full, dump).summary).toContain("FULL: writes blocked");
+  });
+
+  it("weighs Ceph's health and names every PG state that is not active+clean, with its meaning", () => {
+    const st = Status.parse(fixture("status"));
+    // The captured one-copy cluster warns about itself: not green, and it says why.
+    expect(pgVerdict(st)).toMatchObject({
+      state: "degraded",
+      summary:
+        "HEALTH_WARN, 129 PGs active+clean; no slow ops; POOL_NO_REDUNDANCY: 5 pool(s) have no replicas configured",
+    });
+    const ok = structuredClone(st);
+    ok.health = { status: "HEALTH_OK", checks: {} };
+    expect(pgVerdict(ok).state).toBe("ok");
+    // A storage host lost (edited): degraded PGs still serve, peered ones do not.
+    const lost = structuredClone(ok);
+    lost.health = {
+      status: "HEALTH_WARN",
+      checks: {
+        SLOW_OPS: {
+          severity: "HEALTH_WARN",
+          summary: { message: "3 slow ops, oldest one blocked for 31 sec" },
+        },
+      },
+    };
+    lost.pgmap.pgs_by_state = [
+      { state_name: "active+undersized+degraded", count: 120 },
+      { state_name: "undersized+degraded+peered", count: 9 },
+    ];
+    const v = pgVerdict(lost);
+    expect(v.state).toBe("down");
+    expect(v.summary).toContain("120 active+undersized+degraded (undersized: fewer OSDs in its acting set");
+    expect(v.summary).toContain("9 undersized+degraded+peered (inactive: cannot serve I/O;");
+    expect(v.summary).toContain("slow ops: 3 slow ops, oldest one blocked for 31 sec");
   });
 
   it("rejects an answer missing what hastack reads, instead of reading undefined", () => {

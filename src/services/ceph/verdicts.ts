@@ -1,5 +1,6 @@
 import type { HealthState, ProbeResult } from "../../health/types.ts";
-import type { Df, OsdDump, OsdTree } from "./schemas.ts";
+import { explainPgState, pgStateHealth } from "./pg-states.ts";
+import type { Df, OsdDump, OsdTree, Status } from "./schemas.ts";
 
 /** Pure verdicts over parsed `ceph -f json` answers (unit tested on captured output). */
 
@@ -68,6 +69,41 @@ export function capacityVerdict(df: Df, dump: OsdDump): ProbeResult {
       backfillfull: backfill,
       full,
       pools: df.pools.map((p) => ({ name: p.name, ...p.stats })),
+    },
+  };
+}
+
+/**
+ * Ceph's own health and every PG not active+clean, named with the book's meaning: HEALTH_ERR or
+ * a PG without I/O is down; HEALTH_WARN, slow ops or a degraded PG still serving is degraded.
+ */
+export function pgVerdict(st: Status): ProbeResult {
+  const states = st.pgmap.pgs_by_state;
+  const unclean = states.filter((s) => pgStateHealth(s.state_name) !== "ok");
+  const checks = Object.entries(st.health.checks).filter(([, c]) => !c.muted);
+  const slow = checks.filter(([k]) => k.includes("SLOW"));
+  const byHealth: HealthState =
+    st.health.status === "HEALTH_ERR"
+      ? "down"
+      : st.health.status === "HEALTH_WARN" && checks.length > 0
+        ? "degraded"
+        : "ok";
+  const state = worst([byHealth, ...unclean.map((s) => pgStateHealth(s.state_name))]);
+  const named = unclean.map((s) => `${s.count} ${s.state_name} (${explainPgState(s.state_name)})`);
+  const warnings = checks.filter(([k]) => !k.includes("SLOW")).map(([k, c]) => `${k}: ${c.summary.message}`);
+  const parts = [
+    `${st.health.status}, ${st.pgmap.num_pgs} PGs${named.length ? `: ${named.join("; ")}` : " active+clean"}`,
+    slow.length ? `slow ops: ${slow.map(([, c]) => c.summary.message).join("; ")}` : "no slow ops",
+    ...warnings,
+  ];
+  return {
+    state,
+    summary: parts.join("; "),
+    details: {
+      health: st.health.status,
+      checks: checks.map(([k]) => k),
+      pgs: states,
+      slowOps: slow.map(([k]) => k),
     },
   };
 }
