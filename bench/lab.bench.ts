@@ -8,6 +8,7 @@
 //   BENCH_LOADS     comma list of idle,busy (default both)
 //   BENCH_CPU       stress-ng CPU workers for the busy runs (default 2: every core of the dev machine)
 //   BENCH_INVENTORY inventory to drill (default the lab's); e.g. a keepalived copy of it
+//   BENCH_HEALTHY   seconds a drill waits for a healthy site afterwards (default 300)
 //   BENCH_NOOP      0 skips the no-op re-deploy timing (default 1)
 //   BENCH_OUT       where every run's report goes as JSON lines (default bench-lab-<time>.jsonl in the lab dir)
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
@@ -92,7 +93,15 @@ for (const id of wanted) {
       // Let the load settle before the fault, so the whole drill runs under it.
       if (stress) await new Promise((r) => setTimeout(r, 2000));
       const before = loadAverage();
-      const r = hastack(["drill", id, "-i", inventory, "--json"]);
+      const r = hastack([
+        "drill",
+        id,
+        "-i",
+        inventory,
+        "--json",
+        "--healthy-timeout",
+        process.env.BENCH_HEALTHY ?? "300",
+      ]);
       if (stress) await stopLoad(stress);
       let report: DrillReport | undefined;
       try {
