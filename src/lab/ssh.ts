@@ -58,7 +58,9 @@ export function sshInteractive(host: LabHost, command: string[]): Promise<number
 export async function waitForSsh(host: LabHost, timeoutMs: number): Promise<number | undefined> {
   const started = Date.now();
   while (Date.now() - started < timeoutMs) {
-    const result = await sshRun(host, ["true"], { timeoutMs: 5_000 });
+    // Generous per attempt: on a loaded machine (load 20+ on 2 cores) one SSH handshake took
+    // 12-17 s, and a 5 s cut-off made `lab up` fail with every host answering.
+    const result = await sshRun(host, ["true"], { timeoutMs: 30_000 });
     if (result.code === 0) return Date.now() - started;
     await new Promise((r) => setTimeout(r, 250));
   }
