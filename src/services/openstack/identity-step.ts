@@ -4,10 +4,9 @@
  * roles on the service project, the catalogue service of its type, and public, internal and
  * admin endpoints in the site's region on the VIP URLs of the endpoint catalogue.
  *
- * Not yet run against a real Keystone: Keystone itself is deployed by a later issue (its own
- * steps are names only), so the lab has none. Until then what this step would do is data
- * (`identityPlan`), which the toy-service test checks, and the program it runs is checked
- * against the real openstacksdk of the lab image.
+ * Keystone itself is not deployed by hastack yet (its own issue; its steps are names only), so
+ * no site has run this step. toy-keystone.test.ts runs it against a real Keystone 2025.1 of the
+ * lab image, set up by hand in a container; toy-service.test.ts checks the plan (`identityPlan`).
  */
 import { z } from "zod";
 import type { Topology } from "../../topology/types.ts";

@@ -13,8 +13,8 @@ import { CONF, registry, secrets, step, topology } from "./toy-fixture.ts";
  * The toy service's shared steps and probe, run as the deploy and status engines run them,
  * against real daemons of the lab image: MariaDB (database step, then a login as the toy user),
  * RabbitMQ (amqp-user step, then authenticate_user), curl (the probe against real HTTP servers),
- * and openstacksdk (the identity program). Keystone itself is not deployable yet (its own issue):
- * the identity program is checked against the real SDK and run up to the point it needs Keystone.
+ * and openstacksdk (the identity program, here without a Keystone to reach: its error; against a
+ * real Keystone in toy-keystone.test.ts).
  */
 const host = "ctl1";
 const NOTIFY = `
