@@ -11,7 +11,13 @@ import { requireRoot } from "../lab/preflight.ts";
 import { sshInteractive } from "../lab/ssh.ts";
 import { readState, requirePlan } from "../lab/state.ts";
 import { formatStatus, labStatus } from "../lab/status.ts";
+import { services } from "../services/registry.ts";
 import { HastackError } from "../util/errors.ts";
+
+/** What the lab image must hold: every service's components. */
+function components() {
+  return services.flatMap((s) => s.components ?? []);
+}
 
 const POWER_ACTIONS = ["on", "off", "status", "cycle", "reset", "soft"] as const;
 type PowerAction = (typeof POWER_ACTIONS)[number];
@@ -47,7 +53,7 @@ export function registerLab(program: Command): void {
     .option("--computes <n>", "computes", count, DEFAULT_SIZE.computes)
     .option("--storage <n>", "storage hosts", count, DEFAULT_SIZE.storage)
     .action(async (opts: { controllers: number; computes: number; storage: number }) => {
-      const result = await labUp({ size: opts, onProgress: say });
+      const result = await labUp({ size: opts, components: components(), onProgress: say });
       if (result.alreadyUp) say("lab is already up");
       else {
         const slowest = Math.max(...Object.values(result.bootMs));
@@ -83,7 +89,7 @@ export function registerLab(program: Command): void {
     .description("build the lab image if needed and print its path")
     .action(async () => {
       requireRoot();
-      process.stdout.write(`${await ensureImage({ onProgress: say })}\n`);
+      process.stdout.write(`${await ensureImage({ components: components(), onProgress: say })}\n`);
     });
 
   lab

@@ -1,6 +1,7 @@
 /**
- * What goes into the lab image. Everything here feeds the image cache key, so changing a list
- * rebuilds the image on the next `lab up`.
+ * What goes into the lab image beyond the services' components (src/lab/image-contents.ts derives
+ * those). Everything here feeds the image cache key, so changing a list rebuilds the image on the
+ * next `lab up`.
  */
 
 export const SUITE = "trixie";
@@ -35,52 +36,7 @@ export const BASE_PACKAGES = [
   "ipmitool",
 ];
 
-export const HA_PACKAGES = [
-  "pacemaker",
-  // Only a Recommends of pacemaker, but pcs fails without cibadmin/crm_mon.
-  "pacemaker-cli-utils",
-  "corosync",
-  "pcs",
-  "fence-agents",
-  "fence-agents-ipmilan",
-  "resource-agents",
-  "haproxy",
-  "keepalived",
-  "mariadb-server",
-  "galera-4",
-  "mariadb-backup",
-  "rabbitmq-server",
-  "memcached",
-  "etcd-server",
-  "etcd-client",
-];
-
-export const OPENSTACK_PACKAGES = [
-  "keystone",
-  "glance",
-  "placement-api",
-  "nova-api",
-  "nova-conductor",
-  "nova-scheduler",
-  "nova-novncproxy",
-  "nova-compute",
-  "neutron-server",
-  "neutron-plugin-ml2",
-  "neutron-linuxbridge-agent",
-  "neutron-openvswitch-agent",
-  "neutron-dhcp-agent",
-  "neutron-l3-agent",
-  "neutron-metadata-agent",
-  "cinder-api",
-  "cinder-scheduler",
-  "cinder-volume",
-  "openstack-dashboard",
-  "python3-openstackclient",
-];
-
-export const CEPH_PACKAGES = ["ceph-mon", "ceph-osd", "ceph-mgr"];
-
-export const PACKAGES = [...BASE_PACKAGES, ...HA_PACKAGES, ...OPENSTACK_PACKAGES, ...CEPH_PACKAGES];
+// Every other package comes from the services' components (src/lab/image-contents.ts).
 
 /**
  * Enabled units a lab host keeps: what it needs to boot and be reached. Every other enabled unit
@@ -97,22 +53,6 @@ export const KEEP_ENABLED = [
   /^getty@/,
   /^console-getty/,
   /^container-getty/,
-];
-
-/** Services hastack's deploy enables itself: disabled, not masked, so `systemctl enable` is enough. */
-export const DEPLOY_MANAGED = [
-  "pacemaker.service",
-  "corosync.service",
-  "pcsd.service",
-  "pcsd-ruby.service",
-  "haproxy.service",
-  "keepalived.service",
-  "mariadb.service",
-  "rabbitmq-server.service",
-  "epmd.service",
-  "epmd.socket",
-  "memcached.service",
-  "etcd.service",
 ];
 
 /** Masked even when not enabled: socket, timer or D-Bus activation could start them by accident. */

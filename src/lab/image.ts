@@ -3,23 +3,19 @@ import { createWriteStream } from "node:fs";
 import fs from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import type { Component } from "../services/types.ts";
 import { HastackError } from "../util/errors.ts";
 import { exists } from "../util/fs.ts";
 import { lastLines, run, runChecked } from "./exec.ts";
-import {
-  ALWAYS_MASK,
-  DEPLOY_MANAGED,
-  KEEP_ENABLED,
-  MIRROR,
-  PACKAGES,
-  RECIPE_VERSION,
-  SUITE,
-} from "./image-recipe.ts";
+import { type ImageContents, imageContents } from "./image-contents.ts";
+import { ALWAYS_MASK, KEEP_ENABLED, MIRROR, RECIPE_VERSION, SUITE } from "./image-recipe.ts";
 import { lockExclusive } from "./lock.ts";
 import { removeTree } from "./mounts.ts";
 import { imageCacheDir } from "./paths.ts";
 
 export interface EnsureImageOptions {
+  /** Every service's components: the image holds all their packages (src/lab/image-contents.ts). */
+  components: readonly Component[];
   onProgress?: (line: string) => void;
 }
 
@@ -27,7 +23,9 @@ export interface EnsureImageOptions {
 export const IMAGE_NODE_PATH = "/opt/hastack/node/bin/node";
 
 /** The cache key: a hash of everything that decides the image's content. */
-export function imageKey(nodeVersion: string = process.version): string {
+export function imageKey(contents: ImageContents, nodeVersion: string = process.version): string {
+  const PACKAGES = contents.packages;
+  const DEPLOY_MANAGED = contents.deployManaged;
   const recipe = { RECIPE_VERSION, SUITE, MIRROR, PACKAGES, KEEP_ENABLED: KEEP_ENABLED.map(String) };
   const units = { DEPLOY_MANAGED, ALWAYS_MASK, nodeVersion };
   return createHash("sha256").update(JSON.stringify({ recipe, units })).digest("hex").slice(0, 16);
@@ -37,11 +35,12 @@ export function imageKey(nodeVersion: string = process.version): string {
  * Returns the path of the cached Debian 13 root filesystem, building it first when its cache key
  * changed. Concurrent callers serialise on a file lock; the loser reuses the winner's image.
  */
-export async function ensureImage(opts: EnsureImageOptions = {}): Promise<string> {
+export async function ensureImage(opts: EnsureImageOptions): Promise<string> {
   const progress = opts.onProgress ?? (() => {});
   const root = imageCacheDir();
   const node = await nodeRuntime();
-  const key = imageKey(node.version);
+  const contents = imageContents(opts.components);
+  const key = imageKey(contents, node.version);
   const final = path.join(root, key);
   const rootfs = path.join(final, "rootfs");
   if (await exists(path.join(final, "manifest.json"))) return rootfs;
@@ -55,12 +54,20 @@ export async function ensureImage(opts: EnsureImageOptions = {}): Promise<string
     const tmp = path.join(root, `.build-${key}-${process.pid}`);
     await fs.mkdir(tmp, { recursive: true });
     const started = Date.now();
-    progress(`building lab image ${key} (Debian ${SUITE}, ${PACKAGES.length} packages); this takes minutes`);
-    await bootstrap(path.join(tmp, "rootfs"), path.join(tmp, "build.log"), progress);
+    progress(
+      `building lab image ${key} (Debian ${SUITE}, ${contents.packages.length} packages); this takes minutes`,
+    );
+    await bootstrap(contents, path.join(tmp, "rootfs"), path.join(tmp, "build.log"), progress);
     progress("making services idle at boot");
-    await customize(path.join(tmp, "rootfs"), node.path);
+    await customize(contents, path.join(tmp, "rootfs"), node.path);
     const seconds = Math.round((Date.now() - started) / 1000);
-    const manifest = { key, suite: SUITE, packages: PACKAGES, built: new Date().toISOString(), seconds };
+    const manifest = {
+      key,
+      suite: SUITE,
+      packages: contents.packages,
+      built: new Date().toISOString(),
+      seconds,
+    };
     await fs.writeFile(path.join(tmp, "manifest.json"), `${JSON.stringify(manifest, null, 2)}\n`);
     // A rename is atomic: the cache directory either does not exist or holds a complete image.
     await fs.rename(tmp, final);
@@ -71,7 +78,12 @@ export async function ensureImage(opts: EnsureImageOptions = {}): Promise<string
   }
 }
 
-async function bootstrap(target: string, logPath: string, progress: (line: string) => void): Promise<void> {
+async function bootstrap(
+  contents: ImageContents,
+  target: string,
+  logPath: string,
+  progress: (line: string) => void,
+): Promise<void> {
   const log = createWriteStream(logPath);
   const counts: Record<string, number> = { "Get:": 0, "Unpacking ": 0, "Setting up ": 0 };
   const phases: Record<string, string> = {
@@ -79,7 +91,14 @@ async function bootstrap(target: string, logPath: string, progress: (line: strin
     "Unpacking ": "unpacked",
     "Setting up ": "configured",
   };
-  const args = ["--verbose", "--variant=apt", `--include=${PACKAGES.join(",")}`, SUITE, target, MIRROR];
+  const args = [
+    "--verbose",
+    "--variant=apt",
+    `--include=${contents.packages.join(",")}`,
+    SUITE,
+    target,
+    MIRROR,
+  ];
   const result = await run("mmdebstrap", args, {
     onLine(line) {
       log.write(`${line}\n`);
@@ -103,7 +122,8 @@ async function bootstrap(target: string, logPath: string, progress: (line: strin
   }
 }
 
-async function customize(rootfs: string, nodeBinary: string): Promise<void> {
+async function customize(contents: ImageContents, rootfs: string, nodeBinary: string): Promise<void> {
+  const DEPLOY_MANAGED = contents.deployManaged;
   const listed = await runChecked("list enabled units in the image", "chroot", [
     rootfs,
     "systemctl",

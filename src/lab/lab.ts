@@ -1,5 +1,6 @@
 import fs from "node:fs/promises";
 import path from "node:path";
+import type { Component } from "../services/types.ts";
 import { HastackError } from "../util/errors.ts";
 import { bmcRunning, ensureBmc, powerControl, powerStatus, writeBmcConfig } from "./bmc.ts";
 import { cgroupLayout } from "./cgroups.ts";
@@ -16,6 +17,8 @@ import { readState, writeState } from "./state.ts";
 
 export interface UpOptions {
   size: LabSize;
+  /** Every service's components: what the image must hold. */
+  components: readonly Component[];
   onProgress?: (line: string) => void;
   /** How long to wait for every host's sshd. */
   sshTimeoutMs?: number;
@@ -43,7 +46,7 @@ export async function labUp(opts: UpOptions): Promise<UpResult> {
     );
   }
   const plan = planLab(opts.size);
-  const rootfs = await ensureImage({ onProgress: progress });
+  const rootfs = await ensureImage({ components: opts.components, onProgress: progress });
   await fs.mkdir(labDir(), { recursive: true, mode: 0o700 });
   await ensureKeys(plan);
   const secrets = await ensureBmcSecrets(plan);

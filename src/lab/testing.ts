@@ -1,3 +1,5 @@
+// Test support composes the site like the CLI does: the registry is passed to the lab here.
+import { services } from "../services/registry.ts";
 import { powerControl, powerStatus } from "./bmc.ts";
 import type { RunResult } from "./exec.ts";
 import { freeze, heal } from "./faults.ts";
@@ -34,7 +36,7 @@ export async function useLab(onProgress?: (line: string) => void): Promise<LabHa
   const status = await labStatus(state ? planLab(size) : undefined);
   const healthy =
     status.hosts.length > 0 && status.hosts.every((h) => h.power === "on" && h.bmc === "running");
-  if (!healthy) await labUp({ size, onProgress });
+  if (!healthy) await labUp({ size, components: services.flatMap((s) => s.components ?? []), onProgress });
   const plan = planLab(size);
   // Undo what a failed test may have left: cut links and frozen hosts.
   for (const h of plan.hosts) {

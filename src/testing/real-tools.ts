@@ -3,6 +3,8 @@ import { randomBytes } from "node:crypto";
 import { mkdir, mkdtemp, readdir, rm, rmdir, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { services } from "../services/registry.ts";
+import type { Component } from "../services/types.ts";
 import { HastackError } from "../util/errors.ts";
 
 /**
@@ -54,8 +56,10 @@ async function resolveRoot(): Promise<string> {
   if (fromEnv) return fromEnv;
   // A computed specifier: the lab module is another engineer's and may not exist in this tree yet.
   const specifier = "../lab/image.ts";
-  const lab = (await import(specifier)) as { ensureImage(): Promise<string> };
-  return lab.ensureImage();
+  const lab = (await import(specifier)) as {
+    ensureImage(opts: { components: readonly Component[] }): Promise<string>;
+  };
+  return lab.ensureImage({ components: services.flatMap((s) => s.components ?? []) });
 }
 
 /** Runs argv (or a bash script when given a string) in a fresh container; never throws on exit codes. */
