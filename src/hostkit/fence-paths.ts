@@ -24,7 +24,10 @@ export interface FencePathInput {
   secret(name: string): string | undefined;
   /** Runs a command on a host; never throws for a non-zero exit. */
   exec(host: string, argv: string[], opts: ExecOptions): Promise<ExecResult>;
-  /** Per ipmitool call, SSH included. @default 12_000 */
+  /**
+   * Per ipmitool call, SSH included. @default 20_000: ipmitool itself gives up on a silent BMC
+   * in ~6 s; the rest is for a loaded controller (a whole path took 18.7 s at load average 25).
+   */
   timeoutMs?: number;
 }
 
@@ -74,7 +77,7 @@ export async function checkFencePaths(input: FencePathInput): Promise<FencePath[
       // -v: ipmitool then says which step of the session failed. One retry: an answer lost
       // on a busy network is not a dead BMC, and two attempts still end in ~6 s.
       const { argv, stdin } = ipmitoolViaStdin(ipmitoolArgs(endpoint, STATUS, { verbose: true }), password);
-      const run = await input.exec(from.name, argv, { stdin, timeoutMs: input.timeoutMs ?? 12_000 }).then(
+      const run = await input.exec(from.name, argv, { stdin, timeoutMs: input.timeoutMs ?? 20_000 }).then(
         (r) => ({ ...r, timedOut: false }),
         (error: Error & { code?: string }) =>
           error.code === "E_COMMAND_TIMEOUT" ? { code: -1, stdout: "", stderr: "", timedOut: true } : error,
