@@ -7,11 +7,11 @@ import { drillById, drills } from "../ops/drills/catalog.ts";
 import { labInjector } from "../ops/drills/lab-injector.ts";
 import { realInjector } from "../ops/drills/real-injector.ts";
 import { formatDrillReport, runDrill } from "../ops/drills/runner.ts";
+import { services } from "../services/registry.ts";
 import { loadTopology } from "../topology/load.ts";
 import { sshPool } from "../transport/pool.ts";
 import { HastackError } from "../util/errors.ts";
 import { inventoryOption, inventoryPath, jsonOption, printJson } from "./options.ts";
-import { services } from "../services/registry.ts";
 
 interface DrillOptions {
   inventory: string;
@@ -54,7 +54,11 @@ export function registerDrill(program: Command): void {
           { topology, pool, secrets, injector, log },
           {
             waitHealthy: () =>
-              waitHealthy(() => collectStatus(topology, { transport: pool.get, secrets, services }), timeoutMs, log),
+              waitHealthy(
+                () => collectStatus(topology, { transport: pool.get, secrets, services }),
+                timeoutMs,
+                log,
+              ),
           },
         );
         if (opts.json) printJson(report);

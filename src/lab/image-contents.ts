@@ -14,9 +14,7 @@ export interface ImageContents {
 
 export function imageContents(components: readonly Component[]): ImageContents {
   const fromServices = components.flatMap((c) => c.packages);
-  const packages = [
-    ...new Set([...BASE_PACKAGES, ...[...new Set(fromServices)].sort()]),
-  ];
+  const packages = [...new Set([...BASE_PACKAGES, ...[...new Set(fromServices)].sort()])];
   // A unit the image keeps enabled (chrony, ssh) is not the deploy's to enable.
   const kept = (unit: string) => KEEP_ENABLED.some((re) => re.test(unit));
   const deployManaged = [...new Set(components.flatMap((c) => c.units))].filter((u) => !kept(u)).sort();
