@@ -51,11 +51,11 @@ for (let i = 0; i < 5; i++) {
 
 const peakMiB = process.resourceUsage().maxRSS / 1024;
 process.stdout.write(
-  [
+  `${[
     `site: 3 controllers + ${computes} computes; ${files} files, ${(bytes / 1024).toFixed(0)} KiB rendered`,
     `validate+render in process: median ${median(inProcess).toFixed(0)} ms over ${runs} runs (first ${inProcess[0]?.toFixed(0)} ms)`,
     `hastack render (cold CLI, writes files): median ${median(cli).toFixed(0)} ms over ${cli.length} runs`,
     `peak memory (RSS of the bench process): ${peakMiB.toFixed(0)} MiB`,
     `target: under 2000 ms -> ${median(cli) < 2000 ? "met" : "NOT met"}`,
-  ].join("\n") + "\n",
+  ].join("\n")}\n`,
 );

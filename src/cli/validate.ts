@@ -1,8 +1,8 @@
 import type { Command } from "commander";
+import { services } from "../services/registry.ts";
 import { validateInventory } from "../topology/load.ts";
 import { inventoryOption, jsonOption, printJson } from "./options.ts";
 import { formatProblems, sortProblems } from "./problems.ts";
-import { services } from "../services/registry.ts";
 
 export function registerValidate(program: Command): void {
   program
