@@ -101,11 +101,9 @@ describe("Ceph on the lab", () => {
     expect((await rbd("cmp1", "nova", `create vms/e2e-${tag} --size 4M`)).code).toBe(0);
     expect((await rbd("cmp1", "nova", `create backups/e2e-${tag} --size 4M`)).code).not.toBe(0);
     // A compute holds no glance or admin key at all.
-    expect((await sh("cmp1", "ls /etc/ceph")).stdout.split("\n").sort()).toEqual([
-      "",
-      "ceph.client.nova.keyring",
-      "ceph.conf",
-    ]);
+    expect(
+      (await sh("cmp1", "ls /etc/ceph")).stdout.split("\n").filter((f) => f.endsWith(".keyring")),
+    ).toEqual(["ceph.client.nova.keyring"]);
     for (const [host, who, pool] of [
       ["ctl1", "glance", "images"],
       ["ctl1", "cinder", "volumes"],
@@ -145,10 +143,11 @@ describe("Ceph on the lab", () => {
     sampling = false;
     await sampler;
     // Below min_size is "peered" (or worse: down, incomplete). A brief "peering" is not: it is
-    // the surviving copies agreeing, which every OSD stop or start causes.
+    // the surviving copies agreeing, which every OSD stop or start causes; nor is "stale" (seen
+    // once on the lab: the stopped primary's last report, until peering moves the PG).
     const belowMinSize = samples
       .flat()
-      .filter((s) => s.split("+").some((p) => ["peered", "down", "incomplete", "stale"].includes(p)));
+      .filter((s) => s.split("+").some((p) => ["peered", "down", "incomplete"].includes(p)));
     process.stderr.write(
       `maintenance: ${samples.length} samples of ceph status, states seen: ${[...new Set(samples.flat())].join(", ")}\n`,
     );
