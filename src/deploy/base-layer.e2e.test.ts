@@ -104,7 +104,7 @@ describe("the base layer on the lab", () => {
       expect(failed.code).not.toBe(0);
       expect(failed.out).toMatch(/memcached\.start/);
       expect(failed.out).toMatch(
-        /Cannot apply memcached\.start on ctl2: .*systemctl.*exited with code \d+: [\s\S]*masked/,
+        /Cannot apply memcached\.start on ctl2: cannot enable memcached on ctl2: exit code \d+: [\s\S]*masked/,
       );
       expect(failed.out).toMatch(/--resume/);
     } finally {

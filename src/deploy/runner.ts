@@ -208,7 +208,10 @@ function describe(error: unknown, opts: RunnerOptions): string {
 /** Every failure message names step and host, whatever threw it. */
 function failure(node: PlanNode, error: unknown, opts: RunnerOptions): Outcome {
   const text = describe(error, opts);
-  const message = text.startsWith("Cannot ") ? text : `Cannot apply ${node.step} on ${node.host}: ${text}`;
+  // A toolkit error names host and action ("Cannot enable memcached on ctl2: ..."), not the step.
+  const named = text.startsWith("Cannot ") && text.includes(node.step);
+  const inner = text.startsWith("Cannot ") ? `c${text.slice(1)}` : text;
+  const message = named ? text : `Cannot apply ${node.step} on ${node.host}: ${inner}`;
   const code = error instanceof HastackError ? error.code : "E_STEP_ERROR";
   return { status: "failed", message, code };
 }

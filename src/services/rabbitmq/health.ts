@@ -16,6 +16,9 @@ export function rabbitmqHealth(topology: Topology): ProbeSpec[] {
       title: "RabbitMQ cluster",
       on: "each",
       weight: "redundant",
+      // Each rabbitmq-diagnostics call boots an Erlang VM (1-3 s, more on a loaded controller):
+      // a slow answer is not a dead cluster, and a timeout reads as down.
+      timeoutMs: 30_000,
       run: (ctx) => probeCluster(ctx, topology),
     },
     {
