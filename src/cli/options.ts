@@ -1,5 +1,9 @@
 import { resolve } from "node:path";
 import { type Command, Option } from "commander";
+import { services } from "../services/registry.ts";
+import { loadTopology } from "../topology/load.ts";
+import type { Topology } from "../topology/types.ts";
+import { requireKnownNames } from "../util/names.ts";
 
 /** Every verb that reads an inventory takes -i; HASTACK_INVENTORY or ./inventory.yaml otherwise. */
 export function inventoryOption(): Option {
@@ -19,4 +23,16 @@ export function inventoryPath(command: Command | { inventory: string }): string 
 
 export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** The site of an inventory, refusing `--host` names it does not have (plan, render). */
+export async function loadForHosts(inventory: string, hosts: string[] | undefined): Promise<Topology> {
+  const topology = await loadTopology(inventory, services);
+  requireKnownNames(
+    "--host",
+    hosts,
+    topology.hosts.map((h) => h.name),
+    "hosts of the inventory",
+  );
+  return topology;
 }

@@ -4,10 +4,8 @@ import { notImplemented } from "../services/deployable.ts";
 import { services } from "../services/registry.ts";
 import { renderTopology } from "../services/render.ts";
 import type { ServiceDef } from "../services/types.ts";
-import { loadTopology } from "../topology/load.ts";
 import type { Topology } from "../topology/types.ts";
-import { requireKnownNames } from "../util/names.ts";
-import { inventoryOption, jsonOption, printJson } from "./options.ts";
+import { inventoryOption, jsonOption, loadForHosts, printJson } from "./options.ts";
 
 interface HostPlan {
   host: string;
@@ -26,13 +24,7 @@ export function registerPlan(program: Command): void {
     .option("--host <name...>", "only these hosts")
     .addOption(jsonOption())
     .action(async (opts: { inventory: string; host?: string[]; json?: boolean }) => {
-      const topology = await loadTopology(opts.inventory, services);
-      requireKnownNames(
-        "--host",
-        opts.host,
-        topology.hosts.map((h) => h.name),
-        "hosts of the inventory",
-      );
+      const topology = await loadForHosts(opts.inventory, opts.host);
       const plans = planHosts(topology, services, opts.host);
       if (opts.json) {
         printJson(plans);

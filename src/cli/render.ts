@@ -7,9 +7,7 @@ import { readSecrets } from "../inventory/secrets-file.ts";
 import { fileBytes } from "../services/materialize.ts";
 import { services } from "../services/registry.ts";
 import { renderTopology } from "../services/render.ts";
-import { loadTopology } from "../topology/load.ts";
-import { requireKnownNames } from "../util/names.ts";
-import { inventoryOption, jsonOption, printJson } from "./options.ts";
+import { inventoryOption, jsonOption, loadForHosts, printJson } from "./options.ts";
 
 export function registerRender(program: Command): void {
   program
@@ -22,13 +20,7 @@ export function registerRender(program: Command): void {
     .addOption(jsonOption())
     .action(
       async (opts: { inventory: string; out: string; host?: string[]; masked?: boolean; json?: boolean }) => {
-        const topology = await loadTopology(opts.inventory, services);
-        requireKnownNames(
-          "--host",
-          opts.host,
-          topology.hosts.map((h) => h.name),
-          "hosts of the inventory",
-        );
+        const topology = await loadForHosts(opts.inventory, opts.host);
         const { files } = renderTopology(topology, services, opts.host);
         const secrets = opts.masked ? {} : await readSecrets(topology.secretsFile);
         const out = resolve(opts.out);

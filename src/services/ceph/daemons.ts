@@ -9,6 +9,7 @@ import { randomUUID } from "node:crypto";
 import { serializeDoc } from "../../formats/serialize.ts";
 import { runTool } from "../../hostkit/command.ts";
 import type { Transport } from "../../transport/types.ts";
+import type { ErrorCode } from "../../util/error-codes.ts";
 import { HastackError } from "../../util/errors.ts";
 import { ceph } from "./ceph-tool.ts";
 import { keyring } from "./conf.ts";
@@ -79,17 +80,7 @@ export async function createMon(
         `${tmp}/monmap`,
       ]);
     }
-    await runTool(t, "E_CEPH_MON_CREATE", what, [
-      "install",
-      "-d",
-      "-o",
-      "ceph",
-      "-g",
-      "ceph",
-      "-m",
-      "0750",
-      monDir(name),
-    ]);
+    await cephDir(t, "E_CEPH_MON_CREATE", what, monDir(name));
     await runTool(t, "E_CEPH_MON_CREATE", what, [
       "runuser",
       "-u",
@@ -112,17 +103,7 @@ export async function createMon(
 /** The manager's keyring, made by the cluster (`auth get-or-create` keeps an existing key). */
 export async function createMgr(t: Transport, name: string): Promise<void> {
   const dir = mgrDir(name);
-  await runTool(t, "E_CEPH", `create ${dir}`, [
-    "install",
-    "-d",
-    "-o",
-    "ceph",
-    "-g",
-    "ceph",
-    "-m",
-    "0750",
-    dir,
-  ]);
+  await cephDir(t, "E_CEPH", `create ${dir}`, dir);
   const caps = Object.entries(MGR_CAPS).flat();
   const r = await ceph(t, `create the key of mgr.${name}`, ["auth", "get-or-create", `mgr.${name}`, ...caps]);
   await t.writeFile(`${dir}/keyring`, r.stdout, { ...CEPH_OWNER, mode: 0o600 });
@@ -183,18 +164,7 @@ export async function createOsd(t: Transport, host: string, spec: OsdSpec): Prom
   const dir = `/var/lib/ceph/osd/ceph-${id}`;
   try {
     const fileDir = spec.path.replace(/\/[^/]+$/, "") || "/";
-    for (const d of [dir, fileDir])
-      await runTool(t, "E_CEPH_OSD_CREATE", `create ${d}`, [
-        "install",
-        "-d",
-        "-o",
-        "ceph",
-        "-g",
-        "ceph",
-        "-m",
-        "0750",
-        d,
-      ]);
+    for (const d of [dir, fileDir]) await cephDir(t, "E_CEPH_OSD_CREATE", `create ${d}`, d);
     await t.writeFile(`${dir}/keyring`, serializeDoc(keyring(`osd.${id}`, secret)), {
       ...CEPH_OWNER,
       mode: 0o600,
@@ -237,4 +207,9 @@ export async function createOsd(t: Transport, host: string, spec: OsdSpec): Prom
     throw e;
   }
   return id;
+}
+
+/** A daemon's data directory, owned by ceph and closed to others (mon, mgr and OSD dirs alike). */
+async function cephDir(t: Transport, code: ErrorCode, what: string, dir: string): Promise<void> {
+  await runTool(t, code, what, ["install", "-d", "-o", "ceph", "-g", "ceph", "-m", "0750", dir]);
 }
