@@ -15,6 +15,7 @@ const verbs: Record<string, () => Promise<Register>> = {
   plan: async () => (await import("./plan.ts")).registerPlan,
   deploy: async () => (await import("./deploy.ts")).registerDeploy,
   status: async () => (await import("./status.ts")).registerStatus,
+  diagnose: async () => (await import("./diagnose.ts")).registerDiagnose,
   drill: async () => (await import("./drill.ts")).registerDrill,
   lab: async () => (await import("./lab.ts")).registerLab,
   ceph: async () => (await import("./ceph.ts")).registerCeph,

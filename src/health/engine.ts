@@ -30,7 +30,7 @@ export async function collectStatus(topology: Topology, options: StatusOptions):
     if (options.only && !options.only.includes(service.id)) continue;
     if (!isDeployed(service, topology)) continue;
     const serviceHosts = service.hosts(topology);
-    for (const spec of service.health?.(topology) ?? []) {
+    for (const spec of service.health?.(topology, options.services) ?? []) {
       if (spec.on === "once") jobs.push({ service: service.id, spec });
       else for (const host of spec.hosts ?? serviceHosts) jobs.push({ service: service.id, spec, host });
     }
@@ -41,8 +41,14 @@ export async function collectStatus(topology: Topology, options: StatusOptions):
     .map((s) => s.id)
     .filter((id) => !options.only || options.only.includes(id));
   const verdict = verdictOf(checks);
-  const headline =
-    declared.length > 0 ? `${verdict.headline}; not implemented: ${declared.join(", ")}` : verdict.headline;
+  const warnings = checks.flatMap((c) =>
+    (c.warnings ?? []).map((w) => `${c.service}.${c.probe}${c.host ? `@${c.host}` : ""}: ${w}`),
+  );
+  const headline = [
+    verdict.headline,
+    ...(declared.length > 0 ? [`not implemented: ${declared.join(", ")}`] : []),
+    ...(warnings.length > 0 ? [`${warnings.length} warning(s)`] : []),
+  ].join("; ");
   return {
     cluster: topology.cluster,
     at: new Date().toISOString(),
@@ -50,6 +56,7 @@ export async function collectStatus(topology: Topology, options: StatusOptions):
     notImplemented: declared,
     verdict: verdict.verdict,
     headline,
+    warnings,
   };
 }
 

@@ -21,6 +21,10 @@ export function formatStatus(report: StatusReport, options: { color?: boolean } 
     lines.push("", "not implemented (declared only: not deployed, not checked)");
     for (const id of report.notImplemented) lines.push(`  --   ${id}`);
   }
+  if (report.warnings.length > 0) {
+    lines.push("", "warnings (accepted in the inventory, repeated on every run)");
+    for (const w of report.warnings) lines.push(`  ${paint("degraded", "WARN")} ${w}`);
+  }
   const verdictState: HealthState =
     report.verdict === "healthy" ? "ok" : report.verdict === "degraded" ? "degraded" : "down";
   lines.push("", paint(verdictState, report.headline));

@@ -43,6 +43,11 @@ export interface ProbeResult {
   summary: string;
   /** Structured facts for --json. */
   details?: Record<string, unknown>;
+  /**
+   * Something an operator accepted on purpose (a waiver) but must hear about on every run: shown
+   * with the verdict, without making it degraded.
+   */
+  warnings?: string[];
 }
 
 /** One probe run, as the status report holds it. */
@@ -64,4 +69,6 @@ export interface StatusReport {
   verdict: "healthy" | "degraded" | "down";
   /** One line saying what is wrong, or that nothing is. */
   headline: string;
+  /** Every probe's warnings, prefixed with the check that raised them. */
+  warnings: string[];
 }

@@ -34,7 +34,7 @@ export function toolFailure(t: Transport, code: ErrorCode, what: string, r: Exec
  * documents is an error that names the tool, never a silent `undefined` further on.
  */
 export function parseToolOutput<S extends z.ZodType>(
-  t: Transport,
+  t: Pick<Transport, "name">,
   tool: string,
   schema: S,
   data: unknown,

@@ -122,6 +122,11 @@ export const Waivers = z.strictObject({
     .min(10)
     .optional()
     .describe("why a controller count other than an odd number >= 3 is fine"),
+  fencing: z
+    .string()
+    .min(10)
+    .optional()
+    .describe("why services.pacemaker.fencing: false (stonith-enabled=false, split brain possible) is fine"),
 });
 
 /** The parts of the inventory that belong to no service: the site, its hosts and networks. */

@@ -58,8 +58,29 @@ export interface ServiceDef {
   listens?(topology: Topology, host: ResolvedHost): Listen[];
   /** Its deploy steps; `services` is the whole site (a step may wait for what others contribute). */
   steps?(topology: Topology, services: readonly ServiceDef[]): StepSpec[];
-  /** Functional health probes `hastack status` runs (src/health/types.ts). */
-  health?(topology: Topology): ProbeSpec[];
+  /**
+   * Functional health probes `hastack status` runs (src/health/types.ts); `services` is the whole
+   * site, for a probe that compares the live state with what hastack renders (the CIB).
+   */
+  health?(topology: Topology, services?: readonly ServiceDef[]): ProbeSpec[];
+  /** What `hastack diagnose` gathers from its hosts for one incident (src/ops/diagnose). */
+  diagnostics?(topology: Topology): DiagnosticSpec[];
+}
+
+/**
+ * One thing an operator looks at first after an incident (the book's ch. 13): a read-only
+ * command run on each of `hosts` at once, its output kept for the report, secrets masked.
+ */
+export interface DiagnosticSpec {
+  /** Unique within its service; the file name in the tarball: `<host>/<service>-<id>.txt`. */
+  id: string;
+  title: string;
+  /** Hosts to ask; defaults to the service's hosts. */
+  hosts?: string[];
+  /** The command for a window of time (journalctl's --since/--until form: "2026-12-02 04:20:00 UTC"). */
+  argv(window: { since: string; until: string }): string[];
+  /** @default 30_000 */
+  timeoutMs?: number;
 }
 
 export type ServiceState = "implemented" | "declared";

@@ -94,6 +94,7 @@ export function resolveTopology(inv: Inventory, options: ResolveOptions): Topolo
     openstack: { enabled: inv.services.openstack.enabled, region: inv.services.openstack.region },
     endpoints,
     overrides: inv.overrides,
+    waivers: inv.waivers,
   };
 }
 

@@ -28,6 +28,8 @@ export interface Topology {
   /** The API catalogue, assembled from the enabled services' endpoints. */
   endpoints: Record<string, Endpoint>;
   overrides: Inventory["overrides"];
+  /** What the operator accepted on purpose, with why: status repeats them on every run. */
+  waivers: Inventory["waivers"];
 }
 
 export interface ResolvedNetwork {

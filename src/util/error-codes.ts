@@ -35,6 +35,8 @@ export const errorCodes = {
   E_CONTROLLER_NO_BMC: "a controller has no BMC while fencing is on",
   E_COROSYNC_CONSENSUS: "corosync consensus is below 1.2 x token",
   E_DEPLOY_LOCKED: "another deploy of this inventory is running",
+  E_DIAGNOSE_SINCE: "hastack diagnose --since/--until is neither a duration (10m) nor a timestamp",
+  E_DIAGNOSE_TARBALL: "hastack diagnose cannot write its tarball",
   E_DRILL_CONFIRM: "a destructive drill was not confirmed",
   E_DRILL_INJECT: "a drill could not inject its fault",
   E_DRILL_PRECONDITION: "the site is not in the state a drill starts from",
@@ -44,6 +46,8 @@ export const errorCodes = {
   E_DUPLICATE_ADDRESS: "two hosts, BMCs or VIPs use the same address",
   E_ETCD: "etcdctl failed on a host",
   E_FENCE_CHECK: "a controller cannot reach a BMC with fence_ipmilan",
+  E_FENCING_OFF:
+    "services.pacemaker.fencing is false: an error without waivers.fencing, a warning (validate and status) with one",
   E_FILE_READ: "a file on a host could not be read",
   E_FILE_STAT: "files on a host could not be hashed or stat'ed",
   E_FILE_WRITE: "a file on a host could not be written",

@@ -1,8 +1,7 @@
-import { clusterFacts } from "../../services/pacemaker/health.ts";
+import { parseCrmMon, parseFenceHistory } from "../../hostkit/crm-mon.ts";
 import { vipHolders } from "../../services/vip/index.ts";
 import { HastackError } from "../../util/errors.ts";
 import { lastLines } from "../../util/text.ts";
-import { parseXml } from "../../util/xml.ts";
 import type { DrillContext } from "./types.ts";
 
 /** What drills do to hosts before and after a fault; every command's exit code is checked. */
@@ -111,9 +110,14 @@ export async function waitRejoined(ctx: DrillContext, host: string, timeoutMs = 
       .exec(["crm_mon", "--output-as=xml", "--one-shot"], { timeoutMs: 20_000 })
       .catch(() => undefined);
     if (r?.code === 0) {
-      const node = clusterFacts(parseXml(r.stdout), asker).nodes.find((n) => n.name === host);
-      if (node?.state === "online") return performance.now() - started;
-      last = node ? node.state : "not a member";
+      // An answer that is not crm_mon's shape (a node mid-restart) is one more reason to wait.
+      try {
+        const node = parseCrmMon({ name: asker }, r.stdout).nodes.find((n) => n.name === host);
+        if (node?.state === "online") return performance.now() - started;
+        last = node ? node.state : "not a member";
+      } catch (error) {
+        last = (error as Error).message;
+      }
     }
     await new Promise((res) => setTimeout(res, 500));
   }
@@ -128,5 +132,8 @@ export async function fencedInHistory(ctx: DrillContext, host: string): Promise<
   const history = await ctx.pool
     .get(survivorOf(ctx, host))
     .exec(["stonith_admin", "--history", host, "--output-as=xml"], { timeoutMs: 30_000 });
-  return history.code === 0 && history.stdout.includes('status="success"');
+  if (history.code !== 0) return false;
+  return parseFenceHistory({ name: survivorOf(ctx, host) }, history.stdout).some(
+    (e) => e.target === host && e.status === "success",
+  );
 }

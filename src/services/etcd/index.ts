@@ -2,7 +2,7 @@ import type { ConfigDoc } from "../../formats/doc.ts";
 import type { ResolvedHost, Topology } from "../../topology/types.ts";
 import { controllerNames, controllers } from "../hosts.ts";
 import type { ServiceDef } from "../types.ts";
-import { etcdHealth } from "./health.ts";
+import { etcdDiagnostics, etcdHealth } from "./health.ts";
 import { ETCD_CLIENT_PORT, ETCD_PEER_PORT, EtcdSettings, etcdSettings } from "./settings.ts";
 import { etcdSteps } from "./steps.ts";
 
@@ -70,6 +70,7 @@ export const etcd: ServiceDef = {
     { address: host.ip, port: ETCD_PEER_PORT, proto: "tcp", owner: "etcd peer" },
   ],
   health: etcdHealth,
+  diagnostics: etcdDiagnostics,
   steps: () => etcdSteps(),
 };
 

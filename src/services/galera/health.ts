@@ -1,8 +1,11 @@
 import { createConnection } from "mysql2/promise";
+import { z } from "zod";
 import type { ProbeContext, ProbeResult, ProbeSpec } from "../../health/types.ts";
+import { parseToolOutput } from "../../hostkit/command.ts";
 import { sql, sqlString } from "../../hostkit/sql.ts";
 import type { Topology } from "../../topology/types.ts";
 import { lastLine } from "../../util/text.ts";
+import { replicationProbe } from "./replication-probe.ts";
 
 /** The database user and schema the write probe uses; created by the galera deploy steps. */
 export const PROBE_USER = "hastack_probe";
@@ -10,7 +13,8 @@ export const PROBE_DB = "hastack_probe";
 
 /**
  * Per node: wsrep state (Primary, Synced, ready, cluster size, last committed seqno). Once: a
- * real write and read through the VIP, the path every OpenStack service takes.
+ * real write and read through the VIP, the path every OpenStack service takes, and that write
+ * found on every node with the same rows everywhere (replication-probe.ts).
  */
 export function galeraHealth(topology: Topology): ProbeSpec[] {
   return [
@@ -22,17 +26,20 @@ export function galeraHealth(topology: Topology): ProbeSpec[] {
       run: (ctx) => probeNode(ctx, topology),
     },
     { id: "write", title: "SQL write+read via VIP", on: "once", weight: "critical", run: probeWrite },
+    replicationProbe({ user: PROBE_USER, db: PROBE_DB }),
   ];
 }
 
-const variables = [
-  "wsrep_cluster_size",
-  "wsrep_cluster_status",
-  "wsrep_local_state_comment",
-  "wsrep_ready",
-  "wsrep_connected",
-  "wsrep_last_committed",
-];
+/** A MariaDB without wsrep (Galera off) lacks these: an error naming them, not a node read as "?". */
+const WsrepStatus = z.object({
+  wsrep_cluster_size: z.string().regex(/^\d+$/).transform(Number),
+  wsrep_cluster_status: z.string(),
+  wsrep_local_state_comment: z.string(),
+  wsrep_ready: z.string(),
+  wsrep_connected: z.string(),
+  wsrep_last_committed: z.string(),
+});
+const variables = Object.keys(WsrepStatus.shape);
 
 async function probeNode(ctx: ProbeContext, topology: Topology): Promise<ProbeResult> {
   const statement = `SHOW GLOBAL STATUS WHERE Variable_name IN (${variables.map(sqlString).join(",")})`;
@@ -41,13 +48,14 @@ async function probeNode(ctx: ProbeContext, topology: Topology): Promise<ProbeRe
   );
   if (rows instanceof Error)
     return { state: "down", summary: `mariadb does not answer: ${lastLine(rows.message)}` };
-  const status: Record<string, string> = Object.fromEntries(rows.map(([k = "", v = ""]) => [k, v]));
-  const size = Number(status.wsrep_cluster_size ?? 0);
+  const host = ctx.host?.name ?? "";
+  const status = parseToolOutput({ name: host }, "SHOW GLOBAL STATUS (wsrep)", WsrepStatus, Object.fromEntries(rows));
+  const size = status.wsrep_cluster_size;
   const want = topology.roles.controller.length;
   const primary = status.wsrep_cluster_status === "Primary";
   const synced = status.wsrep_local_state_comment === "Synced";
   const ready = status.wsrep_ready === "ON";
-  const summary = `${status.wsrep_cluster_status ?? "?"}, ${status.wsrep_local_state_comment ?? "?"}, ready ${status.wsrep_ready ?? "?"}, size ${size}/${want}, seqno ${status.wsrep_last_committed ?? "?"}`;
+  const summary = `${status.wsrep_cluster_status}, ${status.wsrep_local_state_comment}, ready ${status.wsrep_ready}, size ${size}/${want}, seqno ${status.wsrep_last_committed}`;
   const state = !primary || !ready ? "down" : !synced || size < want ? "degraded" : "ok";
   return { state, summary, details: status };
 }

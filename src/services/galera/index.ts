@@ -9,6 +9,7 @@ import {
   checkerService,
 } from "./checker.ts";
 import { galeraConfig } from "./config.ts";
+import { galeraDiagnostics } from "./diagnostics.ts";
 import { galeraHealth } from "./health.ts";
 import { checkGaleraSettings, GaleraSettings, galeraSettings } from "./settings.ts";
 import { galeraSteps } from "./steps.ts";
@@ -110,5 +111,6 @@ export const galera: ServiceDef = {
     { address: host.ip, port: galeraSettings(topology).check_port, proto: "tcp", owner: "galera checker" },
   ],
   health: galeraHealth,
+  diagnostics: galeraDiagnostics,
   steps: () => galeraSteps(),
 };

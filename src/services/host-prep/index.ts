@@ -1,5 +1,6 @@
 import type { ServiceDef } from "../types.ts";
 import { chronyConfig, etcHosts, MODULES_LOAD, sysctlConfig } from "./files.ts";
+import { hostPrepDiagnostics, hostPrepHealth } from "./health.ts";
 import { hostPrepSteps } from "./steps.ts";
 
 export const hostPrep: ServiceDef = {
@@ -44,4 +45,6 @@ export const hostPrep: ServiceDef = {
   listens: (_topology, host) =>
     host.controllerIndex > 0 ? [{ address: "0.0.0.0", port: 123, proto: "udp", owner: "chrony" }] : [],
   steps: () => hostPrepSteps(),
+  health: hostPrepHealth,
+  diagnostics: hostPrepDiagnostics,
 };

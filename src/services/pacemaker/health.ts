@@ -1,15 +1,17 @@
 import type { ProbeContext, ProbeResult, ProbeSpec } from "../../health/types.ts";
 import { checkFencePaths, fenceFailureLines, unfenceable } from "../../hostkit/fence-paths.ts";
 import type { Topology } from "../../topology/types.ts";
+import { CRM_MON_ARGV, type CrmMon, parseCrmMon } from "../../hostkit/crm-mon.ts";
 import { lastLine } from "../../util/text.ts";
-import { findAll, findFirst, parseXml, type XmlElement } from "../../util/xml.ts";
+import { cibProbe } from "./cib-probe.ts";
+import { corosyncProbe } from "./corosync-probe.ts";
 import { pacemakerSettings } from "./settings.ts";
 
 /**
  * The cluster as Pacemaker sees it, from the first controller that answers: quorum, DC, nodes,
  * every resource and where it runs, failed actions, fencing devices and the last fence.
  */
-export function pacemakerHealth(topology: Topology): ProbeSpec[] {
+export function pacemakerHealth(topology: Topology, render?: () => string): ProbeSpec[] {
   return [
     {
       id: "cluster",
@@ -29,6 +31,8 @@ export function pacemakerHealth(topology: Topology): ProbeSpec[] {
       timeoutMs: 30_000,
       run: (ctx) => probeFencing(ctx),
     },
+    corosyncProbe(topology),
+    cibProbe(topology, render),
   ];
 }
 
@@ -39,7 +43,11 @@ export function pacemakerHealth(topology: Topology): ProbeSpec[] {
  */
 async function probeFencing(ctx: ProbeContext): Promise<ProbeResult> {
   if (!pacemakerSettings(ctx.topology).fencing)
-    return { state: "ok", summary: "fencing is off (services.pacemaker.fencing: false): not checked" };
+    return {
+      state: "ok",
+      summary: "fencing is off (services.pacemaker.fencing: false): BMC paths not checked",
+      warnings: [fencingOffWarning(ctx.topology)],
+    };
   const paths = await checkFencePaths({
     topology: ctx.topology,
     secret: (name) => {
@@ -66,99 +74,75 @@ async function probeFencing(ctx: ProbeContext): Promise<ProbeResult> {
   return { state: "degraded", summary: `${consequences.join("; ")} (${lines.join("; ")})`, details };
 }
 
+/** The waiver's words, repeated on every run: fencing off is a decision, not a default. */
+export function fencingOffWarning(topology: Topology): string {
+  const why = topology.waivers.fencing ?? "no waiver given";
+  return `fencing is off (waived: ${why}): a hung controller keeps its VIP and writes while another takes over (split brain)`;
+}
+
 async function probeCluster(ctx: ProbeContext, controllers: string[]): Promise<ProbeResult> {
   const errors: string[] = [];
   for (const host of controllers) {
     const result = await ctx
-      .exec(host, ["crm_mon", "--output-as=xml", "--one-shot", "--inactive", "--fence-history=1"])
+      .exec(host, CRM_MON_ARGV)
       .catch((error: Error) => ({ code: -1, stdout: "", stderr: error.message }));
-    if (result.code === 0 && result.stdout.includes("<pacemaker-result")) {
-      return summarize(parseXml(result.stdout), host);
-    }
+    if (result.code === 0) return summarize(parseCrmMon({ name: host }, result.stdout), ctx.topology);
     errors.push(`${host}: ${lastLine(result.stderr, 120) || `exit ${result.code}`}`);
   }
   return { state: "down", summary: `no controller answered crm_mon (${errors.join("; ")})` };
 }
 
-export interface ClusterFacts {
-  askedOn: string;
-  quorum: boolean;
-  dc?: string;
-  nodes: { name: string; state: "online" | "standby" | "maintenance" | "offline" | "unclean" }[];
-  resources: { id: string; agent: string; role: string; failed: boolean; nodes: string[] }[];
-  failures: { op: string; node: string; exitReason: string; at: string }[];
-  lastFence?: { target: string; action: string; status: string; completed: string };
-}
-
-export function clusterFacts(root: XmlElement, askedOn: string): ClusterFacts {
-  const dc = findFirst(root, "current_dc");
-  const nodes = findAll(findFirst(root, "nodes") ?? root, "node").map((n) => ({
-    name: n.attrs.name ?? "?",
-    state: nodeState(n),
-  }));
-  const resources = findAll(findFirst(root, "resources") ?? root, "resource").map((r) => ({
-    id: r.attrs.id ?? "?",
-    agent: r.attrs.resource_agent ?? "",
-    role: r.attrs.role ?? "",
-    failed: r.attrs.failed === "true",
-    nodes: r.children.filter((c) => c.name === "node").map((c) => c.attrs.name ?? "?"),
-  }));
-  const failures = findAll(root, "failure").map((f) => ({
-    op: f.attrs.op_key ?? f.attrs.id ?? "?",
-    node: f.attrs.node ?? "?",
-    exitReason: f.attrs.exitreason ?? f.attrs.exitstatus ?? "",
-    at: f.attrs["last-rc-change"] ?? "",
-  }));
-  const fences = findAll(root, "fence_event");
-  const last = fences[0];
-  const facts: ClusterFacts = {
-    askedOn,
-    quorum: dc?.attrs.with_quorum === "true",
-    nodes,
-    resources,
-    failures,
-  };
-  if (dc?.attrs.present === "true" && dc.attrs.name) facts.dc = dc.attrs.name;
-  if (last) {
-    facts.lastFence = {
-      target: last.attrs.target ?? "?",
-      action: last.attrs.action ?? "?",
-      status: last.attrs.status ?? "?",
-      completed: last.attrs.completed ?? last.attrs["last-update"] ?? "",
-    };
+/**
+ * Fence events that still matter: a failed or pending fence of a node not fenced successfully
+ * since (crm_mon lists pending first, then newest first, one event per kind and target).
+ */
+export function openFences(mon: CrmMon): CrmMon["fenceHistory"] {
+  const seen = new Set<string>();
+  const open: CrmMon["fenceHistory"] = [];
+  for (const e of mon.fenceHistory) {
+    if (e.status === "pending") open.push(e);
+    else if (!seen.has(e.target) && e.status === "failed") open.push(e);
+    if (e.status !== "pending") seen.add(e.target);
   }
-  return facts;
+  return open;
 }
 
-function nodeState(n: XmlElement): ClusterFacts["nodes"][number]["state"] {
-  if (n.attrs.unclean === "true") return "unclean";
-  if (n.attrs.online !== "true") return "offline";
-  if (n.attrs.standby === "true") return "standby";
-  if (n.attrs.maintenance === "true") return "maintenance";
-  return "online";
-}
-
-function summarize(root: XmlElement, askedOn: string): ProbeResult {
-  const facts = clusterFacts(root, askedOn);
-  const online = facts.nodes.filter((n) => n.state === "online");
-  const notOnline = facts.nodes.filter((n) => n.state !== "online");
-  const stopped = facts.resources.filter((r) => r.nodes.length === 0 || r.failed);
+function summarize(mon: CrmMon, topology: Topology): ProbeResult {
+  const fencingWanted = pacemakerSettings(topology).fencing;
+  const online = mon.nodes.filter((n) => n.state === "online");
+  const notOnline = mon.nodes.filter((n) => n.state !== "online");
+  const stopped = mon.resources.filter((r) => r.nodes.length === 0 || r.failed);
+  const fences = openFences(mon);
+  const problems: string[] = [];
+  if (mon.maintenanceMode)
+    problems.push("maintenance-mode=true: Pacemaker starts, stops and moves nothing, so no failover happens");
+  if (!mon.stonithEnabled && fencingWanted)
+    problems.push(
+      "stonith-enabled=false on the live cluster while the inventory has fencing on (set by hand?): no node will be fenced, a hung controller keeps its VIP (E17)",
+    );
+  for (const f of fences)
+    problems.push(
+      `fence ${f.action} of ${f.target} ${f.status}${f.exitReason ? ` (${f.exitReason})` : ""}: its resources cannot move until it is fenced`,
+    );
+  const last = mon.fenceHistory.find((e) => e.status === "success");
   const parts = [
-    facts.quorum ? "quorate" : "NO QUORUM",
-    facts.dc ? `DC ${facts.dc}` : "no DC",
-    `${online.length}/${facts.nodes.length} nodes online`,
+    mon.quorum ? "quorate" : "NO QUORUM",
+    mon.dc ? `DC ${mon.dc}` : "no DC",
+    `${online.length}/${mon.nodes.length} nodes online`,
     ...notOnline.map((n) => `${n.name} ${n.state}`),
-    `${facts.resources.length - stopped.length}/${facts.resources.length} resources started`,
+    `${mon.resources.length - stopped.length}/${mon.resources.length} resources started`,
     ...stopped.map((r) => `${r.id} ${r.failed ? "FAILED" : "stopped"}`),
+    ...problems,
   ];
-  if (facts.failures.length > 0) parts.push(`${facts.failures.length} failed action(s)`);
-  if (facts.lastFence)
-    parts.push(`last fence: ${facts.lastFence.action} ${facts.lastFence.target} ${facts.lastFence.status}`);
+  if (mon.failures.length > 0) parts.push(`${mon.failures.length} failed action(s)`);
+  if (last)
+    parts.push(`last fence: ${last.action} ${last.target} ${last.status}${last.completed ? ` ${last.completed}` : ""}`);
   const state =
-    !facts.quorum || !facts.dc
+    !mon.quorum || !mon.dc
       ? "down"
-      : notOnline.length + stopped.length + facts.failures.length > 0
+      : notOnline.length + stopped.length + mon.failures.length + problems.length > 0
         ? "degraded"
         : "ok";
-  return { state, summary: parts.join(", "), details: { ...facts } };
+  // Fencing off by the inventory (waived) is the fencing probe's warning, not repeated here.
+  return { state, summary: parts.join(", "), details: { ...mon } };
 }

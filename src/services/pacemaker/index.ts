@@ -7,6 +7,7 @@ import type { PacemakerContribution, ServiceDef } from "../types.ts";
 import { CIB_PATH } from "./cib-load.ts";
 import { clusterPacemaker } from "./cluster.ts";
 import { corosyncConfig } from "./corosync.ts";
+import { pacemakerDiagnostics } from "./diagnostics.ts";
 import { pacemakerHealth } from "./health.ts";
 import { CorosyncSettings, checkPacemakerSettings, PacemakerSettings } from "./settings.ts";
 import { pacemakerSteps } from "./steps.ts";
@@ -92,7 +93,10 @@ export const pacemaker: ServiceDef = {
     { address: host.ip, port: 5405, proto: "udp", owner: "corosync knet" },
     { address: host.ip, port: 2224, proto: "tcp", owner: "pcsd" },
   ],
-  health: pacemakerHealth,
+  // The CIB probe compares the live CIB with the one rendered from the whole site's services.
+  health: (topology, services) =>
+    pacemakerHealth(topology, services ? () => clusterCib(topology, services) : undefined),
+  diagnostics: pacemakerDiagnostics,
   // Boot does not start the cluster stack: a fenced node comes back without rejoining until an
   // operator looks (E19); see steps.ts.
   steps: (topology, services) => pacemakerSteps(contributionSteps(topology, services)),

@@ -42,6 +42,7 @@ export function checkPacemakerSettings(inv: InventoryView): Omit<Problem, "pos">
       hint: "corosync refuses a consensus timeout shorter than 1.2 x token; remove it to use the default",
     });
   }
+  problems.push(...checkFencingWaiver(pacemaker.fencing, inv.waivers.fencing));
   if (pacemaker.fencing && inv.vipManager === "pacemaker") {
     for (const [name, host] of Object.entries(inv.hosts)) {
       if (!host.roles.includes("controller") || host.bmc) continue;
@@ -55,4 +56,33 @@ export function checkPacemakerSettings(inv: InventoryView): Omit<Problem, "pos">
     }
   }
   return problems;
+}
+
+/**
+ * Fencing off is the seeds' error E17: a hung controller keeps its VIP and its writes while the
+ * others take over (split brain). Allowed only with a written reason, and then still a warning
+ * on every `validate` (and `status`), so nobody forgets it is off.
+ */
+export function checkFencingWaiver(fencing: boolean, waiver: string | undefined): Omit<Problem, "pos">[] {
+  if (fencing) return [];
+  const path = ["services", "pacemaker", "fencing"];
+  if (!waiver)
+    return [
+      {
+        severity: "error",
+        code: "E_FENCING_OFF",
+        path,
+        message:
+          "services.pacemaker.fencing: false turns STONITH off: a hung controller can keep the VIP and its writes while another takes over (split brain)",
+        hint: "keep fencing on (give every controller a bmc), or set waivers.fencing to a sentence saying why this site may run without it",
+      },
+    ];
+  return [
+    {
+      severity: "warning",
+      code: "E_FENCING_OFF",
+      path,
+      message: `services.pacemaker.fencing: false (waived: ${waiver}): no node is ever fenced, split brain is possible`,
+    },
+  ];
 }

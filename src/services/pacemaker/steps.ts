@@ -1,19 +1,18 @@
+import { type CrmMon, parseCrmMon } from "../../hostkit/crm-mon.ts";
 import { bmcEndpoint, fenceIpmilanParams } from "../../hostkit/ipmi.ts";
 import { enabledOf, inactiveOf, systemctl, unitExists } from "../../hostkit/systemd.ts";
 import { HastackError } from "../../util/errors.ts";
-import { parseXml } from "../../util/xml.ts";
 import { controllers } from "../hosts.ts";
 import { waitUntil } from "../step-kit.ts";
 import type { StepContext, StepSpec } from "../types.ts";
 import { cibDiff, loadCib } from "./cib-load.ts";
-import { type ClusterFacts, clusterFacts } from "./health.ts";
 import { pacemakerSettings } from "./settings.ts";
 
 const STACK = ["corosync", "pacemaker"];
 
-async function facts(ctx: StepContext): Promise<ClusterFacts> {
+async function facts(ctx: StepContext): Promise<CrmMon> {
   const r = await ctx.run(["crm_mon", "--output-as=xml", "--one-shot", "--inactive"], { timeoutMs: 20_000 });
-  return clusterFacts(parseXml(r.stdout), ctx.host.name);
+  return parseCrmMon(ctx.transport, r.stdout);
 }
 
 /** Salt of a `$6$salt$hash` shadow entry, or undefined for locked or other hash kinds. */
@@ -69,7 +68,7 @@ const units: StepSpec = {
   },
 };
 
-function membership(f: ClusterFacts, want: string[]): true | string {
+function membership(f: CrmMon, want: string[]): true | string {
   const online = f.nodes.filter((n) => n.state === "online").map((n) => n.name);
   const missing = want.filter((h) => !online.includes(h));
   if (!f.quorum) return `no quorum (online: ${online.join(", ") || "none"})`;
@@ -135,7 +134,7 @@ async function requireUnits(ctx: StepContext, cibXml: string): Promise<void> {
   }
 }
 
-function allStarted(f: ClusterFacts): true | string {
+function allStarted(f: CrmMon): true | string {
   const bad = f.resources.filter((r) => r.failed || r.nodes.length === 0 || r.role !== "Started");
   if (f.resources.length === 0) return "no resources in the CIB";
   if (bad.length > 0)

@@ -1,4 +1,5 @@
 import type { ConfigDoc } from "../../formats/doc.ts";
+import { journalArgv, sections } from "../../hostkit/journal.ts";
 import type { ResolvedHost, Topology } from "../../topology/types.ts";
 import { controllerNames, controllers, erlangAddress } from "../hosts.ts";
 import type { ServiceDef } from "../types.ts";
@@ -119,5 +120,20 @@ export const rabbitmq: ServiceDef = {
     { address: host.ip, port: DIST_PORT, proto: "tcp", owner: "rabbitmq distribution" },
   ],
   health: rabbitmqHealth,
+  // What `hastack diagnose` gathers: the broker's cluster view, alarms and its log.
+  diagnostics: () => [
+    {
+      id: "state",
+      title: "RabbitMQ cluster status and alarms",
+      argv: () => sections(["rabbitmq-diagnostics -q cluster_status", "rabbitmq-diagnostics -q alarms"]),
+      timeoutMs: 60_000,
+    },
+    {
+      id: "journal",
+      title: "RabbitMQ's log in the window",
+      argv: (window) => journalArgv(["rabbitmq-server"], window),
+      timeoutMs: 60_000,
+    },
+  ],
   steps: () => rabbitmqSteps(),
 };
