@@ -4,8 +4,19 @@ import { enterLabNamespaceIfNeeded, inLabNamespace } from "../lab/netns.ts";
 import { labInjector } from "../ops/drills/lab-injector.ts";
 import { realInjector } from "../ops/drills/real-injector.ts";
 import { spread } from "../ops/drills/stats.ts";
-import { osdHosts } from "../services/ceph/layout.ts";
-import { type PoweroffRun, storagePoweroff } from "../services/ceph/poweroff-drill.ts";
+import { VERDICT_EXIT_CODES } from "../ops/drills/verdict.ts";
+import {
+  CEPH_DRILLS,
+  type CephDrillName,
+  type CephDrillRun,
+  type DrillIo,
+  STALL_GOAL_MS,
+  worstVerdict,
+} from "../services/ceph/drill-kit.ts";
+import { monHosts, osdHosts } from "../services/ceph/layout.ts";
+import { leaderHost, monLost } from "../services/ceph/mon-lost-drill.ts";
+import { osdKill } from "../services/ceph/osd-kill-drill.ts";
+import { fmt, storagePoweroff } from "../services/ceph/poweroff-drill.ts";
 import { services } from "../services/registry.ts";
 import { loadTopology } from "../topology/load.ts";
 import type { Topology } from "../topology/types.ts";
@@ -19,64 +30,84 @@ interface DrillOptions {
   inventory: string;
   json?: boolean;
   host?: string;
+  osd?: string;
   runs: string;
   hold: string;
   yes?: boolean;
 }
 
-/** The goal of issue 8: guests feel at most 15 s of stalled writes when a storage host dies. */
-const GOAL_MS = 15_000;
-
 type AdminHost = (topology: Topology, pool: TransportPool, except?: string) => Promise<Transport>;
+
+/** The host a drill breaks when --host is not given: the last storage host, or the leading monitor's. */
+async function defaultTarget(name: CephDrillName, topology: Topology, pool: TransportPool, adminHost: AdminHost) {
+  if (name !== "mon-lost") return osdHosts(topology).at(-1)?.name ?? "";
+  return leaderHost({ admin: await adminHost(topology, pool), topology });
+}
+
+function one(name: CephDrillName, io: DrillIo, target: string, opts: DrillOptions): Promise<CephDrillRun> {
+  const hold = Number(opts.hold);
+  if (name === "osd-kill") return osdKill(io, target, opts.osd === undefined ? undefined : Number(opts.osd));
+  if (name === "mon-lost") return monLost(io, target, hold);
+  return storagePoweroff(io, target, hold);
+}
 
 export function registerCephDrill(ceph: Command, adminHost: AdminHost): void {
   ceph
     .command("drill")
-    .argument("<name>", "storage-poweroff")
+    .argument("<name>", CEPH_DRILLS.join(", "))
     .description(
-      "pull a storage host's plug while a client writes through RBD; print the I/O stall and the recovery",
+      "break Ceph while a client writes through RBD (storage-poweroff: pull a storage host's plug; osd-kill: SIGKILL one OSD; mon-lost: pull a monitor host's plug); print the I/O stall, the recovery and a verdict",
     )
     .addOption(inventoryOption())
     .addOption(jsonOption())
-    .option("--host <name>", "the storage host to power off (default: the last one)")
+    .option("--host <name>", "the host to break (default: the last storage host; mon-lost: the leading monitor's)")
+    .option("--osd <id>", "osd-kill: the OSD to kill (default: the host's first)")
     .option("--runs <n>", "repeat, printing the median and p95", "1")
-    .option("--hold <seconds>", "how long the host stays off", "45")
+    .option("--hold <seconds>", "how long a powered-off host stays off", "45")
     .option("-y, --yes", "do not refuse on real hosts")
     .action(async (name: string, opts: DrillOptions) => {
-      requireKnownNames("drill", [name], ["storage-poweroff"], "Ceph drills");
+      requireKnownNames("drill", [name], CEPH_DRILLS, "Ceph drills");
+      const drill = name as CephDrillName;
       const file = inventoryPath(opts);
       await enterLabNamespaceIfNeeded(file);
       const topology = await loadTopology(file, services);
-      const storage = osdHosts(topology).map((h) => h.name);
-      const target = opts.host ?? storage.at(-1) ?? "";
-      requireKnownNames("--host", [target], storage, "storage hosts with OSDs");
       const lab = await inLabNamespace();
-      if (!lab && !opts.yes)
-        throw new HastackError("E_DRILL_CONFIRM", `Cannot power off ${target} of a real site without --yes`);
-      const secrets = await readSecrets(topology.secretsFile);
       const pool = sshPool(topology);
       try {
-        const injector = lab
-          ? await labInjector(topology, pool, secrets)
-          : realInjector(topology, pool, secrets);
+        const target = opts.host ?? (await defaultTarget(drill, topology, pool, adminHost));
+        const hosts = (drill === "mon-lost" ? monHosts(topology) : osdHosts(topology)).map((h) => h.name);
+        requireKnownNames("--host", [target], hosts, drill === "mon-lost" ? "monitor hosts" : "storage hosts with OSDs");
+        if (!lab && !opts.yes)
+          throw new HastackError("E_DRILL_CONFIRM", `Cannot break ${target} of a real site without --yes`);
+        const secrets = await readSecrets(topology.secretsFile);
+        const injector = lab ? await labInjector(topology, pool, secrets) : realInjector(topology, pool, secrets);
         const log = (line: string) => {
           if (!opts.json) process.stderr.write(`${line}\n`);
         };
-        const runs: PoweroffRun[] = [];
+        const runs: CephDrillRun[] = [];
         for (let i = 0; i < Number(opts.runs); i++) {
+          // A monitor host that is not the target answers for the cluster throughout.
           const admin = await adminHost(topology, pool, target);
-          const io = { topology, admin, transport: pool.get, injector, log };
-          runs.push(await storagePoweroff(io, target, Number(opts.hold)));
+          runs.push(await one(drill, { topology, admin, transport: pool.get, injector, log }, target, opts));
+          log(`run ${i + 1}: ${runs.at(-1)?.verdict}`);
         }
         const stall = spread(runs.map((r) => r.stallMs));
-        const recovery = spread(runs.map((r) => r.recoveryMs));
-        if (opts.json) printJson({ drill: name, target, goalMs: GOAL_MS, runs, stall, recovery });
-        else
+        const healthOk = spread(runs.flatMap((r) => (r.healthOkMs === undefined ? [] : [r.healthOkMs])));
+        const clean = spread(runs.flatMap((r) => (r.cleanMs === undefined ? [] : [r.cleanMs])));
+        const verdict = worstVerdict(runs);
+        if (opts.json)
+          printJson({ drill, target, goalMs: STALL_GOAL_MS, runs, stall, clean, healthOk, verdict, exitCode: VERDICT_EXIT_CODES[verdict] });
+        else {
+          for (const r of runs)
+            process.stdout.write(
+              `${r.action}: stall ${fmt(r.stallMs)}${r.timings.map((t) => `, ${t.label} ${fmt(t.ms)}`).join("")}, HEALTH_OK ${fmt(r.healthOkMs)}; ${r.verdict}${[...r.violations, ...r.problems].map((p) => `; ${p}`).join("")}\n`,
+            );
           process.stdout.write(
-            `${name} ${target}: I/O stall median ${(stall.p50 / 1000).toFixed(1)} s, p95 ${(stall.p95 / 1000).toFixed(1)} s (goal <= ${GOAL_MS / 1000} s); ` +
-              `active+clean ${(recovery.p50 / 1000).toFixed(1)} s (p95 ${(recovery.p95 / 1000).toFixed(1)} s) after power-on; ${runs.length} run(s)\n`,
+            `${drill} ${target}: I/O stall median ${fmt(stall.p50)}, p95 ${fmt(stall.p95)}, max ${fmt(stall.max)} (goal <= ${fmt(STALL_GOAL_MS)}); ` +
+              `HEALTH_OK median ${fmt(healthOk.p50)}, p95 ${fmt(healthOk.p95)}; ${runs.length} run(s); verdict: ${verdict}\n`,
           );
-        process.exitCode = stall.p95 <= GOAL_MS ? 0 : 3;
+        }
+        process.exitCode = VERDICT_EXIT_CODES[verdict];
       } finally {
         await pool.closeAll();
       }

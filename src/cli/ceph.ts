@@ -12,6 +12,7 @@ import type { Transport } from "../transport/types.ts";
 import { HastackError } from "../util/errors.ts";
 import { requireKnownNames } from "../util/names.ts";
 import { registerCephDrill } from "./ceph-drill.ts";
+import { registerCephReplace } from "./ceph-replace.ts";
 import { inventoryOption, inventoryPath, jsonOption, printJson } from "./options.ts";
 
 interface CephOptions {
@@ -43,6 +44,7 @@ export function registerCeph(program: Command): void {
     .command("ceph")
     .description("Ceph operations from the book, each refusing what is unsafe");
   registerCephDrill(ceph, adminHost);
+  registerCephReplace(ceph, adminHost);
   ceph
     .command("maintenance")
     .argument("<host>", "a storage host")

@@ -22,7 +22,11 @@ export const errorCodes = {
   E_CEPH_OSD_HOST: "Ceph OSDs are listed for a host that is not a storage host, or a storage host has none",
   E_CEPH_PG_NUM: "a Ceph pool's PG count is not a power of two",
   E_CEPH_RATIOS: "the Ceph nearfull/backfillfull/full ratios are not in increasing order",
+  E_CEPH_REPLACE:
+    "a Ceph OSD cannot be replaced (refused as unsafe, the device is not the inventory's, or it did not converge)",
   E_CEPH_REPLICAS: "the Ceph replica size exceeds the failure domains, or min_size exceeds size",
+  E_CEPH_RESTART:
+    "Ceph daemons cannot be restarted for a changed ceph.conf (refused as unsafe, or the cluster did not converge)",
   E_CIB_BAD_ID: "a Pacemaker resource id is not a valid XML id",
   E_CIB_DUPLICATE_ID: "two Pacemaker resources or constraints have the same id",
   E_CIB_MISSING: "the rendered CIB file is missing on the host when it should be loaded",

@@ -133,14 +133,24 @@ export async function findOsd(t: Transport, spec: OsdSpec): Promise<number | und
  * A new BlueStore OSD: on a device with ceph-volume (it also enables the units), on a file by
  * hand as the lab measured: `osd new` with the bootstrap-osd key, then `ceph-osd --mkfs`.
  * Returns the OSD id. A failed mkfs gives its id back (purge-new), so a retry does not leak ids.
+ * With `reuseId`, the new OSD takes over a destroyed one's id (replace-osd).
  */
-export async function createOsd(t: Transport, host: string, spec: OsdSpec): Promise<number> {
+export async function createOsd(t: Transport, host: string, spec: OsdSpec, reuseId?: number): Promise<number> {
+  const reuse = reuseId === undefined ? [] : [String(reuseId)];
   if (spec.kind === "device") {
     await runTool(
       t,
       "E_CEPH_OSD_CREATE",
       `create an OSD on ${spec.path}`,
-      ["ceph-volume", "lvm", "create", "--bluestore", "--data", spec.path],
+      [
+        "ceph-volume",
+        "lvm",
+        "create",
+        "--bluestore",
+        "--data",
+        spec.path,
+        ...(reuseId === undefined ? [] : ["--osd-id", String(reuseId)]),
+      ],
       { timeoutMs: 600_000 },
     );
     const id = await findOsd(t, spec);
@@ -156,7 +166,8 @@ export async function createOsd(t: Transport, host: string, spec: OsdSpec): Prom
     await runTool(t, "E_CEPH", "generate an OSD key", ["ceph-authtool", "--gen-print-key"])
   ).stdout.trim();
   const uuid = randomUUID();
-  const made = await ceph(t, `register a new OSD for ${spec.path}`, ["osd", "new", uuid, "-i", "-"], {
+  // With an id: the destroyed OSD's id and CRUSH place are taken over (a replaced disk).
+  const made = await ceph(t, `register a new OSD for ${spec.path}`, ["osd", "new", uuid, ...reuse, "-i", "-"], {
     ...as,
     stdin: JSON.stringify({ cephx_secret: secret }),
   });
@@ -198,12 +209,14 @@ export async function createOsd(t: Transport, host: string, spec: OsdSpec): Prom
   } catch (e) {
     await t.exec(["rm", "-rf", dir]);
     await t.exec(["rm", "-f", spec.path]);
-    await ceph(
-      t,
-      `give back osd.${id}`,
-      ["osd", "purge-new", String(id), "--yes-i-really-mean-it"],
-      as,
-    ).catch(() => {});
+    // A destroyed id stays destroyed for the next attempt; only a brand-new one is given back.
+    if (reuseId === undefined)
+      await ceph(
+        t,
+        `give back osd.${id}`,
+        ["osd", "purge-new", String(id), "--yes-i-really-mean-it"],
+        as,
+      ).catch(() => {});
     throw e;
   }
   return id;

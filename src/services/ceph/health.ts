@@ -6,8 +6,10 @@ import { cephJson } from "./ceph-tool.ts";
 import { monHosts } from "./layout.ts";
 import { readPatchState } from "./mgr-patch.ts";
 import { rbdRoundTrip } from "./rbd-probe.ts";
-import { Df, MgrDump, OsdDump, OsdTree, QuorumStatus, Status } from "./schemas.ts";
-import { capacityVerdict, osdsByHost, pgVerdict } from "./verdicts.ts";
+import { capacityVerdict } from "./capacity.ts";
+import { Df, MgrDump, OsdDf, OsdDump, OsdTree, QuorumStatus, Status } from "./schemas.ts";
+import { cephSettings } from "./settings.ts";
+import { osdsByHost, pgVerdict } from "./verdicts.ts";
 
 /**
  * `hastack status` for Ceph: asked of the first monitor host that answers (they hold the admin
@@ -35,7 +37,9 @@ export function cephHealth(topology: Topology): ProbeSpec[] {
     once("mgr", "Ceph managers and the mgr module fix", "redundant", (t, ctx) => managers(t, topology, ctx)),
     once("osds", "Ceph OSDs up/in per host", "critical", osds),
     once("pgs", "Ceph health, PG states and slow ops", "critical", pgs),
-    once("capacity", "Ceph capacity and full ratios", "critical", capacity),
+    once("capacity", "Ceph capacity per OSD and pool, against the warning and full ratios", "critical", (t) =>
+      capacity(t, cephSettings(topology).capacity_warn_ratio),
+    ),
     once("rbd", "RBD write+read round trip", "critical", (t) => rbdRoundTrip(t), 60_000),
   ];
 }
@@ -135,8 +139,9 @@ async function pgs(t: Transport): Promise<ProbeResult> {
   return pgVerdict(await cephJson(t, ["status"], Status));
 }
 
-async function capacity(t: Transport): Promise<ProbeResult> {
+async function capacity(t: Transport, warnRatio: number): Promise<ProbeResult> {
   const df = await cephJson(t, ["df"], Df);
+  const osdDf = await cephJson(t, ["osd", "df"], OsdDf);
   const dump = await cephJson(t, ["osd", "dump"], OsdDump);
-  return capacityVerdict(df, dump);
+  return capacityVerdict(df, osdDf, dump, warnRatio);
 }

@@ -11,6 +11,7 @@ import { systemctl } from "../../hostkit/systemd.ts";
 import type { Transport } from "../../transport/types.ts";
 import { HastackError } from "../../util/errors.ts";
 import { ceph, cephArgv, cephJson } from "./ceph-tool.ts";
+import { allClean, waitFor } from "./converge.ts";
 import { explainPgState, pgStateHealth } from "./pg-states.ts";
 import { OsdTree, Status } from "./schemas.ts";
 import { osdsByHost } from "./verdicts.ts";
@@ -61,21 +62,8 @@ function jsonOrNothing(text: string): unknown {
   }
 }
 
-async function wait(io: MaintenanceIo, what: string, probe: () => Promise<true | string>, timeoutMs: number) {
-  const deadline = Date.now() + timeoutMs;
-  let last = "";
-  while (Date.now() < deadline) {
-    if (io.signal?.aborted) break;
-    const answer = await probe().catch((e: Error) => e.message);
-    if (answer === true) return;
-    if (answer !== last) io.log(`waiting to ${what}: ${answer}`);
-    last = answer;
-    await new Promise((r) => setTimeout(r, 2000));
-  }
-  throw new HastackError(
-    "E_CEPH_MAINTENANCE",
-    `Cannot ${what}: still not there after ${timeoutMs / 1000} s: ${last}`,
-  );
+function wait(io: MaintenanceIo, what: string, probe: () => Promise<true | string>, timeoutMs: number) {
+  return waitFor(io, "E_CEPH_MAINTENANCE", what, probe, timeoutMs);
 }
 
 export async function maintenanceOn(io: MaintenanceIo, host: string): Promise<number[]> {
@@ -133,11 +121,7 @@ export async function maintenanceOff(io: MaintenanceIo, host: string): Promise<n
   await wait(
     io,
     "get every PG active+clean again",
-    async () => {
-      const st = await cephJson(io.admin, ["status"], Status);
-      const unclean = st.pgmap.pgs_by_state.filter((p) => pgStateHealth(p.state_name) !== "ok");
-      return unclean.length === 0 ? true : unclean.map((p) => `${p.count} ${p.state_name}`).join(", ");
-    },
+    () => allClean(io.admin),
     600_000,
   );
   io.log(`${host} is back: its OSDs are up, noout is cleared, every PG is active+clean`);

@@ -14,6 +14,7 @@ export const QuorumStatus = z.object({
 export type QuorumStatus = z.output<typeof QuorumStatus>;
 
 export const MgrDump = z.object({
+  epoch: z.number(),
   available: z.boolean(),
   active_name: z.string(),
   standbys: z.array(z.object({ name: z.string() })),
@@ -78,7 +79,18 @@ export const OsdDump = z.object({
       application_metadata: z.record(z.string(), z.unknown()),
     }),
   ),
-  osds: z.array(z.object({ osd: z.number(), uuid: z.string(), up: z.number(), in: z.number() })),
+  osds: z.array(
+    z.object({
+      osd: z.number(),
+      uuid: z.string(),
+      up: z.number(),
+      in: z.number(),
+      /** The OSD map epoch it last came up in: a restarted OSD has a newer one. */
+      up_from: z.number(),
+      /** "exists", "up", "destroyed"...: a destroyed OSD keeps its id and CRUSH place for its replacement. */
+      state: z.array(z.string()).default([]),
+    }),
+  ),
 });
 export type OsdDump = z.output<typeof OsdDump>;
 
@@ -112,6 +124,23 @@ export const Df = z.object({
   ),
 });
 export type Df = z.output<typeof Df>;
+
+/** `ceph osd df`: per OSD fill. `utilization` is a percentage (0-100), unlike `ceph df`'s fractions. */
+export const OsdDf = z.object({
+  nodes: z.array(
+    z.object({
+      id: z.number(),
+      name: z.string(),
+      kb: z.number(),
+      kb_used: z.number(),
+      kb_avail: z.number(),
+      utilization: z.number(),
+      reweight: z.number(),
+      status: z.string().optional(),
+    }),
+  ),
+});
+export type OsdDf = z.output<typeof OsdDf>;
 
 export const AuthEntities = z.array(
   z.object({ entity: z.string(), key: z.string(), caps: z.record(z.string(), z.string()).default({}) }),

@@ -74,6 +74,7 @@ describe("services.ceph validation", () => {
         osd_devices: { sto1: ["/dev/sdb"], sto2: ["/dev/sdb"] },
         pools: { size: 2 },
         full_ratio: 0.8,
+        capacity_warn_ratio: 0.9,
         mons: "controller",
       },
       (inv) => {
@@ -87,6 +88,9 @@ describe("services.ceph validation", () => {
       expect.stringMatching(/E_CEPH_OSD_HOST: .*storage host sto3 has no OSD device/),
     );
     expect(messages).toContainEqual(expect.stringMatching(/E_CEPH_RATIOS: .*full_ratio 0.8 does not hold/));
+    expect(messages).toContainEqual(
+      expect.stringMatching(/E_CEPH_RATIOS: .*capacity_warn_ratio 0.9 is not below nearfull_ratio 0.85/),
+    );
     expect(messages).toContainEqual(
       expect.stringMatching(/E_CEPH_MONS: .*4 monitors on the controller hosts/),
     );

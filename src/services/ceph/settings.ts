@@ -65,6 +65,14 @@ export const CephSettings = z.strictObject({
         .describe("fixed BlueStore cache (turns cache autotuning off): caps an OSD's memory in small hosts"),
     })
     .prefault({}),
+  capacity_warn_ratio: z
+    .number()
+    .gt(0)
+    .lt(1)
+    .default(0.75)
+    .describe(
+      "hastack status warns when an OSD or a pool is this full, before Ceph's nearfull (the book: expand at 75%)",
+    ),
   nearfull_ratio: z.number().gt(0).lt(1).default(0.85),
   backfillfull_ratio: z.number().gt(0).lt(1).default(0.9),
   full_ratio: z.number().gt(0).lt(1).default(0.95),
@@ -170,6 +178,13 @@ export function checkCephSettings(inv: InventoryView): Issue[] {
       at(s.full_ratio <= s.backfillfull_ratio ? "full_ratio" : "nearfull_ratio"),
       `services.ceph: nearfull_ratio ${s.nearfull_ratio} < backfillfull_ratio ${s.backfillfull_ratio} < full_ratio ${s.full_ratio} does not hold`,
       "the warning must come before backfill stops, and both before writes stop (the book: 0.75/0.85 in production)",
+    );
+  if (s.capacity_warn_ratio >= s.nearfull_ratio)
+    error(
+      "E_CEPH_RATIOS",
+      at("capacity_warn_ratio"),
+      `services.ceph.capacity_warn_ratio ${s.capacity_warn_ratio} is not below nearfull_ratio ${s.nearfull_ratio}: the early warning would come after Ceph's own`,
+      "leave room to add disks before nearfull: 0.75 with nearfull 0.85",
     );
   const mons =
     s.mons === "storage"

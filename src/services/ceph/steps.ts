@@ -7,6 +7,7 @@ import { authStep, cleanStep, poolsStep, ratiosStep } from "./cluster-steps.ts";
 import { createMgr, createMon, createOsd, findOsd, mgrCreated, monCreated } from "./daemons.ts";
 import { monAddrVec, monHosts, osdHosts } from "./layout.ts";
 import { applyMgrPatch, readPatchState } from "./mgr-patch.ts";
+import { daemonAges, restartDaemons, staleDaemons, unitOf } from "./restart.ts";
 import { QuorumStatus } from "./schemas.ts";
 import { cephFsid, cephSettings, osdSpecs } from "./settings.ts";
 
@@ -181,6 +182,44 @@ const osd: StepSpec = {
   },
 };
 
+/**
+ * After everything else, one host at a time: daemons that started before ceph.conf was last
+ * written restart in the safe order (restart.ts). A deploy that wrote no ceph.conf finds none.
+ */
+const rollingRestart: StepSpec = {
+  id: "rolling-restart",
+  title:
+    "Restart daemons running an older ceph.conf: monitors one at a time in quorum, OSDs with noout, active+clean before the next host",
+  on: "serial",
+  after: ["clean"],
+  timeoutMs: 1_800_000,
+  async check(ctx) {
+    const stale = staleDaemons(await daemonAges(ctx.transport));
+    if (stale.length > 0 && ctx.dryRun)
+      ctx.log.info(`would restart ${stale.map(unitOf).join(", ")} (started before ceph.conf was written)`);
+    return stale.length === 0;
+  },
+  async apply(ctx) {
+    const stale = staleDaemons(await daemonAges(ctx.transport));
+    // The admin keyring is on monitor hosts; another one's `ceph` keeps answering while this
+    // host's monitor restarts.
+    const mons = monHosts(ctx.topology).map((h) => h.name);
+    const other = mons.find((m) => m !== ctx.host.name);
+    const admin = other ? ctx.peer(other) : ctx.transport;
+    const done = await restartDaemons(
+      {
+        admin,
+        host: ctx.transport,
+        restart: (unit) => systemctl(ctx.transport, "restart", [unit]),
+        log: (line) => ctx.log.info(line),
+        signal: ctx.signal,
+      },
+      stale,
+    );
+    ctx.log.info(`restarted ${done.join(", ")} for the new ceph.conf`);
+  },
+};
+
 export function cephSteps(topology: Topology): StepSpec[] {
   const mons = monHosts(topology).map((h) => h.name);
   const first = mons.slice(0, 1);
@@ -197,5 +236,6 @@ export function cephSteps(topology: Topology): StepSpec[] {
     { ...osd, hosts: osdHosts(topology).map((h) => h.name) },
     { ...poolsStep, hosts: first },
     { ...cleanStep, hosts: first },
+    { ...rollingRestart, hosts: daemons },
   ];
 }

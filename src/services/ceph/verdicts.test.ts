@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { AuthDump, CrushRules, Df, MgrDump, OsdDump, OsdTree, QuorumStatus, Status } from "./schemas.ts";
-import { capacityVerdict, osdsByHost, pgVerdict } from "./verdicts.ts";
+import { AuthDump, CrushRules, MgrDump, OsdDump, OsdTree, QuorumStatus, Status } from "./schemas.ts";
+import { osdsByHost, pgVerdict } from "./verdicts.ts";
 
 /**
  * Answers of a real Ceph 18.2.7 (the one-host cluster of real-tools.test.ts, captured with
@@ -49,24 +49,6 @@ describe("Ceph's JSON answers, parsed", () => {
     const down = structuredClone(tree);
     for (const n of down.nodes) if (n.type === "osd") Object.assign(n, { status: "down", reweight: 0 });
     expect(osdsByHost(down)[0]?.osds).toEqual([{ name: "osd.0", up: false, in: false }]);
-  });
-
-  it("says how full the cluster is against its own ratios, per pool, and warns before nearfull", () => {
-    const df = Df.parse(fixture("df"));
-    const dump = OsdDump.parse(fixture("osd-dump"));
-    const fine = capacityVerdict(df, dump);
-    expect(fine.state).toBe("ok");
-    expect(fine.summary).toMatch(
-      /^raw 1\.3% used of 2\.0 GiB \(nearfull 85\.0%, full 95\.0%\); images 0\.0 GiB/,
-    );
-    const near = structuredClone(df);
-    near.stats.total_used_raw_bytes = near.stats.total_bytes * 0.8;
-    expect(capacityVerdict(near, dump)).toMatchObject({ state: "degraded" });
-    expect(capacityVerdict(near, dump).summary).toContain("approaching nearfull");
-    const full = structuredClone(df);
-    full.stats.total_used_raw_bytes = full.stats.total_bytes * 0.96;
-    expect(capacityVerdict(full, dump)).toMatchObject({ state: "down" });
-    expect(capacityVerdict(full, dump).summary).toContain("FULL: writes blocked");
   });
 
   it("weighs Ceph's health and names every PG state that is not active+clean, with its meaning", () => {

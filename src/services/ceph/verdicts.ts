@@ -1,6 +1,6 @@
 import type { HealthState, ProbeResult } from "../../health/types.ts";
 import { explainPgState, pgStateHealth } from "./pg-states.ts";
-import type { Df, OsdDump, OsdTree, Status } from "./schemas.ts";
+import type { OsdTree, Status } from "./schemas.ts";
 
 /** Pure verdicts over parsed `ceph -f json` answers (unit tested on captured output). */
 
@@ -31,46 +31,6 @@ export function osdsByHost(tree: OsdTree): HostOsds[] {
   if (tree.stray.length > 0)
     hosts.push({ host: "(no host)", osds: tree.stray.map((s) => ({ name: s.name, up: false, in: false })) });
   return hosts;
-}
-
-function pct(x: number): string {
-  return `${(x * 100).toFixed(1)}%`;
-}
-
-/**
- * Raw usage against the ratios the cluster enforces: nearfull warns, full stops every write (the
- * book: VMs hang). Warned earlier than Ceph does: at 90% of the nearfull ratio.
- */
-export function capacityVerdict(df: Df, dump: OsdDump): ProbeResult {
-  const used = df.stats.total_bytes > 0 ? df.stats.total_used_raw_bytes / df.stats.total_bytes : 0;
-  const { nearfull_ratio: near, full_ratio: full, backfillfull_ratio: backfill } = dump;
-  const state: HealthState = used >= full ? "down" : used >= near * 0.9 ? "degraded" : "ok";
-  const what =
-    used >= full
-      ? "FULL: writes blocked"
-      : used >= near
-        ? "NEARFULL"
-        : used >= near * 0.9
-          ? "approaching nearfull"
-          : "";
-  const gib = (b: number) => `${(b / 1024 ** 3).toFixed(1)} GiB`;
-  const pools = df.pools
-    .filter((p) => !p.name.startsWith("."))
-    .map(
-      (p) =>
-        `${p.name} ${gib(p.stats.stored)} (${pct(p.stats.percent_used)}, ${gib(p.stats.max_avail)} free)`,
-    );
-  return {
-    state,
-    summary: `raw ${pct(used)} used of ${gib(df.stats.total_bytes)} (nearfull ${pct(near)}, full ${pct(full)})${what ? ` ${what}` : ""}; ${pools.join(", ")}`,
-    details: {
-      usedRatio: used,
-      nearfull: near,
-      backfillfull: backfill,
-      full,
-      pools: df.pools.map((p) => ({ name: p.name, ...p.stats })),
-    },
-  };
 }
 
 /**
