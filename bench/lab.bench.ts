@@ -16,6 +16,7 @@ import fs from "node:fs";
 import path from "node:path";
 import YAML from "yaml";
 import { labDir, labInventoryPath } from "../src/lab/paths.ts";
+import type { CephDrillRun } from "../src/services/ceph/drill-kit.ts";
 import { type Spread, spread } from "../src/ops/drills/stats.ts";
 import type { DrillReport } from "../src/ops/drills/types.ts";
 
@@ -135,4 +136,45 @@ for (const { drill, load, s, verdicts } of table) {
   say(
     `| ${drill} | ${vipManager} | ${load} | ${s.runs} | ${s.p50.toFixed(2)} s | ${s.p95.toFixed(2)} s | ${s.max.toFixed(2)} s | ${verdicts} | ${met} |`,
   );
+}
+
+// ---- Ceph: storage-poweroff (issue 8) --------------------------------------------------------
+// BENCH_CEPH  runs of `hastack ceph drill storage-poweroff` (default 5 when the inventory has
+//             services.ceph, else 0; 0 skips): a storage host's plug pulled for 45 s while a
+//             compute writes through RBD. Prints the I/O stall and the time from power-on to
+//             HEALTH_OK as p50 / p95 / max (goal: stall <= 15 s).
+const withCeph = Boolean(
+  (YAML.parse(fs.readFileSync(inventory, "utf8")) as { services?: { ceph?: unknown } }).services?.ceph,
+);
+const cephRuns = Number(process.env.BENCH_CEPH ?? (withCeph ? 5 : 0));
+if (cephRuns > 0) {
+  const cephReports: CephDrillRun[] = [];
+  for (let i = 0; i < cephRuns; i++) {
+    const r = hastack(["ceph", "drill", "storage-poweroff", "-i", inventory, "--json"]);
+    let run: CephDrillRun | undefined;
+    try {
+      run = (JSON.parse(r.stdout) as { runs: CephDrillRun[] }).runs[0];
+    } catch {
+      run = undefined;
+    }
+    if (!run) {
+      say(`ceph storage-poweroff run ${i + 1}: no report (exit ${r.code}): ${r.stderr.trim().split("\n").slice(-2).join(" / ")}`);
+      continue;
+    }
+    cephReports.push(run);
+    fs.appendFileSync(out, `${JSON.stringify({ loadavg: loadAverage(), ...run })}\n`);
+    const ok = run.healthOkMs === undefined ? "never" : `${(run.healthOkMs / 1000).toFixed(1)} s`;
+    say(
+      `ceph storage-poweroff run ${i + 1}: stall ${(run.stallMs / 1000).toFixed(2)} s, HEALTH_OK ${ok} after power-on, target ${run.target}, ${run.verdict}${[...run.violations, ...run.problems].map((p) => `; ${p}`).join("")}`,
+    );
+  }
+  const stall = spread(cephReports.map((r) => r.stallMs / 1000));
+  const healthy = spread(cephReports.flatMap((r) => (r.healthOkMs === undefined ? [] : [r.healthOkMs / 1000])));
+  const row = (what: string, s: Spread) =>
+    say(`| ${what} | ${s.runs} | ${s.p50.toFixed(2)} s | ${s.p95.toFixed(2)} s | ${s.max.toFixed(2)} s |`);
+  say("");
+  say("| ceph storage-poweroff | runs | p50 | p95 | max |");
+  say("| --- | --- | --- | --- | --- |");
+  row(`I/O stall (goal <= 15 s: ${stall.p95 <= 15 ? "met" : "MISSED"} at p95)`, stall);
+  row("power-on to HEALTH_OK", healthy);
 }
