@@ -1,5 +1,21 @@
 import { serviceAuth } from "../openstack/oslo.ts";
 import { openstackService } from "../openstack/service.ts";
+import { NeutronSettings } from "./settings.ts";
+
+/** An OVN chassis: ovn-controller on Open vSwitch (compute hosts, and controllers as gateways). */
+const OVN_CHASSIS_PACKAGES = ["ovn-host", "openvswitch-switch"];
+/**
+ * openvswitch-switch.service is a oneshot requiring ovsdb-server and ovs-vswitchd; enabling it
+ * also enables ovs-record-hostname (Also=), which `systemctl enable` refuses while that is masked.
+ */
+const OVN_CHASSIS_UNITS = [
+  "openvswitch-switch.service",
+  "ovsdb-server.service",
+  "ovs-vswitchd.service",
+  "ovs-record-hostname.service",
+  "ovn-host.service",
+  "ovn-controller.service",
+];
 
 /**
  * Neutron with ML2/OVN: 2025.1 has no Linux bridge driver (Debian 13's package is empty; see
@@ -12,6 +28,8 @@ export const neutron = openstackService({
   state: "declared",
   requires: ["keystone"],
   after: ["keystone"],
+  // The OVS datapath of the OVN chassis (ovs.ts renders what it sets).
+  settings: { neutron: NeutronSettings },
   endpoints: [{ id: "neutron", port: 9696, path: "" }],
   listeners: [{ endpoint: "neutron", name: "neutron_api", check: { kind: "http", path: "/" } }],
   components: [
@@ -21,17 +39,27 @@ export const neutron = openstackService({
       packages: ["neutron-api", "neutron-rpc-server", "neutron-plugin-ml2"],
       units: ["neutron-api.service", "neutron-rpc-server.service"],
     },
-    { name: "ovn-central", role: "controller", packages: ["ovn-central"], units: ["ovn-central.service"] },
+    // Debian's ovn-central.service is a oneshot that wants northd and the NB/SB ovsdb-servers.
     {
-      name: "ovn-controller",
-      role: "compute",
-      packages: ["ovn-host", "openvswitch-switch"],
-      units: ["ovn-controller.service", "openvswitch-switch.service"],
+      name: "ovn-central",
+      role: "controller",
+      packages: ["ovn-central"],
+      units: [
+        "ovn-central.service",
+        "ovn-northd.service",
+        "ovn-ovsdb-server-nb.service",
+        "ovn-ovsdb-server-sb.service",
+      ],
     },
+    // Controllers are the gateway chassis (routers' external ports fail over between them).
+    { name: "ovn-gateway", role: "controller", packages: OVN_CHASSIS_PACKAGES, units: OVN_CHASSIS_UNITS },
+    { name: "ovn-controller", role: "compute", packages: OVN_CHASSIS_PACKAGES, units: OVN_CHASSIS_UNITS },
+    // The agent spawns one haproxy per network namespace as the metadata proxy; Debian's
+    // package does not depend on haproxy.
     {
       name: "neutron-ovn-metadata-agent",
       role: "compute",
-      packages: ["neutron-ovn-metadata-agent"],
+      packages: ["neutron-ovn-metadata-agent", "haproxy"],
       units: ["neutron-ovn-metadata-agent.service"],
     },
   ],
