@@ -8,7 +8,7 @@ export const SUITE = "trixie";
 export const MIRROR = "http://deb.debian.org/debian";
 
 /** Bump when the build steps in image.ts change in a way the lists below do not show. */
-export const RECIPE_VERSION = "1";
+export const RECIPE_VERSION = "2";
 
 export const BASE_PACKAGES = [
   "systemd",

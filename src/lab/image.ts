@@ -7,7 +7,7 @@ import type { Component } from "../services/types.ts";
 import { HastackError } from "../util/errors.ts";
 import { exists } from "../util/fs.ts";
 import { lastLines, run, runChecked } from "./exec.ts";
-import { type ImageContents, imageContents } from "./image-contents.ts";
+import { type ImageContents, imageContents, unitActions } from "./image-contents.ts";
 import { ALWAYS_MASK, KEEP_ENABLED, MIRROR, RECIPE_VERSION, SUITE } from "./image-recipe.ts";
 import { lockExclusive } from "./lock.ts";
 import { removeTree } from "./mounts.ts";
@@ -123,7 +123,6 @@ async function bootstrap(
 }
 
 async function customize(contents: ImageContents, rootfs: string, nodeBinary: string): Promise<void> {
-  const DEPLOY_MANAGED = contents.deployManaged;
   const listed = await runChecked("list enabled units in the image", "chroot", [
     rootfs,
     "systemctl",
@@ -136,12 +135,10 @@ async function customize(contents: ImageContents, rootfs: string, nodeBinary: st
     .split("\n")
     .map((l) => l.trim().split(/\s+/)[0] ?? "")
     .filter((u) => u !== "");
-  const disable = enabled.filter((u) => DEPLOY_MANAGED.includes(u) || !keep(u)).filter((u) => !mustMask(u));
-  const mask = [...new Set([...ALWAYS_MASK, ...enabled.filter((u) => mustMask(u))])];
+  // Deploy-managed units are disabled, never masked; the rest is masked (image-contents.ts).
+  const { disable, mask } = unitActions(enabled, contents);
   if (disable.length > 0) await systemctl(rootfs, ["disable", ...disable]);
-  // Units neither kept nor deploy-managed are masked so nothing starts them by accident.
-  const maskMore = disable.filter((u) => !DEPLOY_MANAGED.includes(u) && !u.endsWith("@.service"));
-  await systemctl(rootfs, ["mask", ...mask, ...maskMore]);
+  await systemctl(rootfs, ["mask", ...mask]);
   await systemctl(rootfs, ["enable", "systemd-networkd.service", "ssh.service"]);
   // Every host gets its own identity in its overlay; the image must not carry a shared one.
   await fs.writeFile(path.join(rootfs, "etc/machine-id"), "");
@@ -167,16 +164,6 @@ async function nodeRuntime(): Promise<{ path: string; version: string }> {
   const binary = await fs.realpath(pinned).catch(() => fs.realpath(process.execPath));
   const result = await runChecked("read the Node.js version", binary, ["--version"]);
   return { path: binary, version: result.stdout.trim() };
-}
-
-function keep(unit: string): boolean {
-  return KEEP_ENABLED.some((re) => re.test(unit));
-}
-
-function mustMask(unit: string): boolean {
-  return /^(nova|neutron|cinder|glance|keystone|placement|ceph|libvirt|virt|ovs|openvswitch|apache2|uwsgi)/.test(
-    unit,
-  );
 }
 
 async function systemctl(rootfs: string, args: string[]): Promise<void> {

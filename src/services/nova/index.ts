@@ -102,7 +102,32 @@ export const nova = openstackService({
       packages: ["nova-consoleproxy"],
       units: ["nova-novncproxy.service"],
     },
-    { name: "nova-compute", role: "compute", packages: ["nova-compute"], units: ["nova-compute.service"] },
+    // nova-compute-kvm is Debian's libvirt flavour (QEMU, libvirt, RBD drivers); it also runs
+    // virt_type=qemu (TCG), which the lab uses. qemu-block-extra is QEMU's RBD block driver.
+    {
+      name: "nova-compute",
+      role: "compute",
+      packages: ["nova-compute", "nova-compute-kvm", "qemu-block-extra", "python3-rbd"],
+      units: ["nova-compute.service"],
+    },
+    // Monolithic libvirtd (what worked in a lab host). Its sockets are listed because enabling
+    // libvirtd enables them too (Also=) and it requires virtlogd.socket: none may stay masked.
+    // virtlockd and libvirt-guests stay masked: no lock manager, and Nova, not libvirt, decides
+    // what happens to guests when a compute stops.
+    {
+      name: "libvirt",
+      role: "compute",
+      packages: ["libvirt-daemon-system", "libvirt-daemon-driver-qemu", "libvirt-daemon-driver-storage-rbd"],
+      units: [
+        "libvirtd.service",
+        "libvirtd.socket",
+        "libvirtd-ro.socket",
+        "libvirtd-admin.socket",
+        "virtlogd.service",
+        "virtlogd.socket",
+        "virtlogd-admin.socket",
+      ],
+    },
   ],
   secrets: [
     {
