@@ -26,6 +26,10 @@ packages=(
   socat               # hostkit's TCP client, tested against local servers
   ca-certificates
   stress-ng           # npm run bench:lab: the bounded CPU load of the busy runs
+  qemu-system-x86     # boots the guest image under TCG in its test (never KVM here)
+  genisoimage         # the guest image test's config drive, made as Nova makes one
+  cpio                # reads back the guest's initramfs in its test
+  fdisk               # sfdisk reads back the guest disk's partition table in its test
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -58,6 +58,8 @@ export const errorCodes = {
   E_GALERA_BOOTSTRAP: "Galera cannot be bootstrapped: MariaDB runs but no node is in a Primary component",
   E_GALERA_EVS: "Galera's EVS timeouts are inconsistent",
   E_GALERA_UNSAFE_BOOTSTRAP: "grastate.dat says safe_to_bootstrap: 0 on the bootstrap node",
+  E_GUEST_BOOT: "the guest image could not be booted under QEMU",
+  E_GUEST_IMAGE: "the guest image could not be built",
   E_HAPROXY_RUNTIME: "the HAProxy runtime API (stats socket) refused or failed a command",
   E_HOST_NO_MANAGEMENT: "a host has no management address",
   E_HOST_NO_STORAGE: "a storage host has no storage network address",
