@@ -54,6 +54,13 @@ export function clusterPacemaker(topology: Topology, secret: RenderContext["secr
       "no-quorum-policy": p.no_quorum_policy,
       // A unit: a bare 5 is 5 seconds, the runbook's E2.
       "cluster-recheck-interval": `${p.cluster_recheck_interval_min}min`,
+      // Pacemaker's default (80 %) throttles the controller to one action per node once the load
+      // average passes 2 x 0.8 x cores (3.2 on a 2-core host): after a fence, the fence device's
+      // move (start 1.8 s, then its monitor) then runs before the VIP start instead of beside it,
+      // which was 2.8 s of a 6.9 s failover on the loaded lab (DC log, "High CPU load detected").
+      // hastack's cluster has a handful of resources (VIPs, HAProxy, fence devices): throttling
+      // protects nothing and delays the failover, so 1000 % moves that line to a load of 20 x cores.
+      "load-threshold": `${p.load_threshold_percent}%`,
     },
     rscDefaults: { "resource-stickiness": "100", "migration-threshold": "3" },
     primitives,

@@ -33,7 +33,10 @@ beforeAll(() => toolRoot());
 
 describe("corosync.conf and the CIB in the real tools (corosync 3.1, Pacemaker 3.0)", () => {
   it("accepts the lab's 3-controller cluster and rejects broken copies", async () => {
-    const result = await verify(exampleTopology("lab"));
+    const lab = exampleTopology("lab");
+    // Throttling off in practice (see cluster.ts): the property is one crm_verify must accept.
+    expect(renderedFile(lab, "ctl1", CIB_PATH).text).toContain('name="load-threshold" value="1000%"');
+    const result = await verify(lab);
     expect(result.stdout).toContain("corosync=0");
     expect(result.stdout).toContain("crm_verify=0");
     expect(result.stdout).toMatch(/bad-corosync=[1-9]/);

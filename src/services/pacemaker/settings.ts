@@ -16,6 +16,11 @@ export const PacemakerSettings = z.strictObject({
   cluster_recheck_interval_min: z.int().min(1).default(5),
   fence_timeout_s: z.int().min(5).default(60),
   fence_delay_s: z.int().min(0).default(5).describe("pcmk_delay_max, so two nodes do not shoot each other"),
+  load_threshold_percent: z
+    .int()
+    .min(80)
+    .default(1000)
+    .describe("load-threshold: the load (per core, in %) above which Pacemaker runs one action at a time"),
 });
 export type PacemakerSettings = z.output<typeof PacemakerSettings>;
 
