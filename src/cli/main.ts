@@ -19,6 +19,7 @@ const verbs: Record<string, () => Promise<Register>> = {
   drill: async () => (await import("./drill.ts")).registerDrill,
   lab: async () => (await import("./lab.ts")).registerLab,
   ceph: async () => (await import("./ceph.ts")).registerCeph,
+  keystone: async () => (await import("./keystone.ts")).registerKeystone,
 };
 
 const program = new Command("hastack")

@@ -71,6 +71,11 @@ export const errorCodes = {
   E_IPMI: "a BMC did not carry out an IPMI request",
   E_IPMI_OUTPUT: "ipmitool's answer could not be understood",
   E_JOURNAL: "a deploy journal cannot be read",
+  E_KEYSTONE_BOOTSTRAP: "Keystone's admin, region, identity endpoints or demo project cannot be set up",
+  E_KEYSTONE_KEYS:
+    "Keystone's Fernet or credential keys cannot be read or written on a controller, or the secrets file is older than them",
+  E_KEYSTONE_ROTATE:
+    "a Fernet key rotation was refused (a controller unreachable, the secrets file behind) or could not write every controller",
   E_LAB_BMC: "a lab BMC (ipmi_sim) did not start",
   E_LAB_BOOT: "a lab host did not come up (no SSH)",
   E_LAB_COMMAND: "a lab command exited non-zero",

@@ -1,16 +1,23 @@
+import type { Topology } from "../../topology/types.ts";
 import { openstackService } from "../openstack/service.ts";
+import type { ServiceDef } from "../types.ts";
+import { KEYSTONE_CONF, keystoneSections, UWSGI_INI, uwsgiIni } from "./config.ts";
+import { CREDENTIAL_SECRET, FERNET_SECRET } from "./fernet.ts";
+import { keystoneProbes } from "./health.ts";
+import { KEYSTONE_DEMO_SECRET } from "./openrc.ts";
+import { keystoneSteps } from "./steps.ts";
 
 /**
- * Keystone: served by Debian's uwsgi unit on the management address. Its own steps (db sync,
- * keys, bootstrap) are names until the Keystone issue; the database step is the shared one.
- * Seen in the lab image: Debian's keystone-uwsgi.ini loads uwsgi's apparmor plugin with
- * `apparmor-profile = keystone`, and uwsgi exits at aa_change_profile in a container without
- * AppArmor (the lab's hosts): the Keystone issue must render its own ini (or drop the profile).
+ * Keystone, active/active on every controller behind the VIP: Debian's uwsgi unit bound to the
+ * management address (/etc/default/keystone, wsgi.ts) with hastack's own uwsgi ini (the
+ * package's loads an AppArmor profile that does not exist: config.ts), Fernet tokens with keys
+ * derived from the secrets identically on every controller (fernet.ts), rotated by
+ * `hastack keystone rotate-keys` (rotate.ts).
  */
-export const keystone = openstackService({
+const base = openstackService({
   id: "keystone",
   title: "Keystone identity API",
-  state: "declared",
+  state: "implemented",
   requires: [],
   after: ["galera", "rabbitmq", "memcached", "etcd", "haproxy"],
   endpoints: [{ id: "keystone", port: 5000, path: "/v3" }],
@@ -24,19 +31,25 @@ export const keystone = openstackService({
       units: ["keystone.service"],
     },
   ],
-  secrets: [{ name: "keystone_admin", kind: "password", description: "Keystone admin user password" }],
+  secrets: [
+    { name: "keystone_admin", kind: "password", description: "Keystone admin user password" },
+    { name: KEYSTONE_DEMO_SECRET, kind: "password", description: "Keystone demo user password" },
+    {
+      name: FERNET_SECRET,
+      kind: "hex-32",
+      description: "Seed of Keystone's Fernet token keys, :generation after rotations (rotate-keys)",
+    },
+    { name: CREDENTIAL_SECRET, kind: "hex-32", description: "Seed of Keystone's credential encryption keys" },
+  ],
   database: { names: ["keystone"] },
   config: [
     {
-      path: "/etc/keystone/keystone.conf",
-      owner: "keystone",
+      path: KEYSTONE_CONF,
+      // Readable by keystone, never writable by it.
+      owner: "root",
       group: "keystone",
       sections: ["database", "cache"],
-      own: () => [
-        { name: "token", entries: [["provider", "fernet"]] },
-        { name: "fernet_tokens", entries: [["key_repository", "/etc/keystone/fernet-keys/"]] },
-        { name: "credential", entries: [["key_repository", "/etc/keystone/credential-keys/"]] },
-      ],
+      own: () => keystoneSections(),
       restart: ["keystone"],
     },
   ],
@@ -46,31 +59,29 @@ export const keystone = openstackService({
       unit: "keystone",
       defaults: "keystone",
       endpoint: "keystone",
-      ini: "/etc/keystone/keystone-uwsgi.ini",
+      ini: UWSGI_INI,
       processes: 2,
       threads: 8,
     },
   ],
-  steps: [
-    { id: "db-sync", title: "keystone-manage db_sync", on: "bootstrap", after: ["database"] },
-    // Fernet and credential keys must be identical on every controller (runbook E20).
+  files: () => [
     {
-      id: "keys",
-      title: "Create fernet and credential keys; copy them to every controller",
-      on: "bootstrap",
-      after: ["db-sync"],
-    },
-    {
-      id: "bootstrap",
-      title: "keystone-manage bootstrap (admin user, roles incl. service, its own endpoints)",
-      on: "bootstrap",
-      after: ["keys"],
-    },
-    {
-      id: "start",
-      title: "Start keystone (uwsgi); wait until HAProxy sees every backend up",
-      on: "each",
-      after: ["bootstrap"],
+      path: UWSGI_INI,
+      owner: "root",
+      group: "root",
+      mode: 0o644,
+      content: uwsgiIni(),
+      onChange: { restart: ["keystone"] },
     },
   ],
+  steps: keystoneSteps,
 });
+
+export const keystone: ServiceDef = {
+  ...base,
+  // `services` is optional: the catalogue probe expects every deployed service when the engine passes them.
+  health: (topology: Topology, services?: readonly ServiceDef[]) => [
+    ...(base.health?.(topology) ?? []),
+    ...keystoneProbes(topology, services),
+  ],
+};

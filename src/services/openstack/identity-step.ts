@@ -4,9 +4,9 @@
  * roles on the service project, the catalogue service of its type, and public, internal and
  * admin endpoints in the site's region on the VIP URLs of the endpoint catalogue.
  *
- * Keystone itself is not deployed by hastack yet (its own issue; its steps are names only), so
- * no site has run this step. toy-keystone.test.ts runs it against a real Keystone 2025.1 of the
- * lab image, set up by hand in a container; toy-service.test.ts checks the plan (`identityPlan`).
+ * It runs after Keystone's own steps (src/services/keystone). toy-keystone.test.ts runs it against
+ * a real Keystone 2025.1 of the lab image, set up by hand in a container; toy-service.test.ts
+ * checks the plan (`identityPlan`).
  */
 import { z } from "zod";
 import type { Topology } from "../../topology/types.ts";

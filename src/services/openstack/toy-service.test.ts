@@ -26,8 +26,8 @@ describe("a toy OpenStack service added to the registry as data", () => {
     expect(section).toContain("http-check send meth GET uri /healthcheck");
     for (const h of controllers)
       expect(section).toMatch(new RegExp(`server ${h.name} ${h.ip}:9555 check inter`));
-    // Keystone is declared: no frontend for it (nothing would answer behind it).
-    expect(cfg).not.toContain("listen keystone_api");
+    // Keystone is implemented: its own listener is there too.
+    expect(cfg).toContain("listen keystone_api");
 
     const ini = parseIni(renderedFile(topology, "ctl1", CONF, registry).text);
     expect(ini.database?.connection).toBe(
@@ -81,8 +81,8 @@ describe("a toy OpenStack service added to the registry as data", () => {
   });
 
   it("plans its Keystone service, user, roles and endpoints on the VIP URLs", () => {
-    // Keystone is not deployed by hastack yet (its own issue): what the identity step would create is
-    // data; toy-keystone.test.ts runs the step against a hand-made real Keystone.
+    // What the identity step would create is data; toy-keystone.test.ts runs the step against a
+    // real Keystone (src/services/keystone/keystone-daemons.test.ts deploys one with hastack's steps).
     const identity = toySpec.identity;
     if (!identity) throw new Error("toy has no identity");
     expect(identityPlan(topology, "toy", identity)).toEqual({
