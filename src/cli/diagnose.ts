@@ -33,7 +33,10 @@ export function registerDiagnose(program: Command): void {
       await enterLabNamespaceIfNeeded(file);
       const topology = await loadTopology(file, services);
       const now = new Date();
-      const window = { since: parseSince(opts.since, now), until: opts.until ? parseSince(opts.until, now) : now };
+      const window = {
+        since: parseSince(opts.since, now),
+        until: opts.until ? parseSince(opts.until, now) : now,
+      };
       const secrets = await readSecrets(topology.secretsFile);
       const pool = sshPool(topology);
       try {

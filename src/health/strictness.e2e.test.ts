@@ -25,7 +25,9 @@ function status(lab: LabHandle): { code: number | null; report: StatusReport } {
 }
 
 function check(report: StatusReport, id: string, host?: string): CheckResult | undefined {
-  return report.checks.find((c) => `${c.service}.${c.probe}` === id && (host === undefined || c.host === host));
+  return report.checks.find(
+    (c) => `${c.service}.${c.probe}` === id && (host === undefined || c.host === host),
+  );
 }
 
 /** Status until it exits 0 (a cluster settles in seconds after an undo), or the last report. */
@@ -97,9 +99,15 @@ describe("status is at least as strict as the runbooks' checks", { timeout: 600_
     try {
       const s = status(lab);
       expect(s.code).not.toBe(0);
-      expect(check(s.report, "pacemaker.cib")?.summary).toContain("constraint e2e-by-hand (rsc_location) added by hand");
+      expect(check(s.report, "pacemaker.cib")?.summary).toContain(
+        "constraint e2e-by-hand (rsc_location) added by hand",
+      );
     } finally {
-      await sh(lab, "ctl1", `cibadmin --delete --scope constraints --xml-text '<rsc_location id="e2e-by-hand"/>'`);
+      await sh(
+        lab,
+        "ctl1",
+        `cibadmin --delete --scope constraints --xml-text '<rsc_location id="e2e-by-hand"/>'`,
+      );
     }
     await healthy(lab);
   });
@@ -115,9 +123,13 @@ describe("status is at least as strict as the runbooks' checks", { timeout: 600_
     try {
       const s = status(lab);
       expect(s.code).not.toBe(0);
-      expect(check(s.report, "galera.replication")?.summary).toMatch(/ctl3 hold\(s\) other rows than ctl1, ctl2 .*data diverged/);
+      expect(check(s.report, "galera.replication")?.summary).toMatch(
+        /ctl3 hold\(s\) other rows than ctl1, ctl2 .*data diverged/,
+      );
     } finally {
-      await local(`INSERT INTO replication (id, token, at) VALUES (${Number(row[0])}, '${row[1]}', '${row[2]}')`);
+      await local(
+        `INSERT INTO replication (id, token, at) VALUES (${Number(row[0])}, '${row[1]}', '${row[2]}')`,
+      );
     }
     await healthy(lab);
   });

@@ -60,8 +60,22 @@ function csvRows(text: string): string[][] {
 export function parseTracking(host: Pick<Transport, "name">, text: string): Tracking {
   // One record, exactly: a tuple of one row.
   const [row] = parseToolOutput(host, "chronyc -c tracking", z.tuple([TrackingRow]), csvRows(text));
-  const [referenceId, reference, stratum, , systemOffset, lastOffset, , , , , rootDelay, rootDispersion, , leap] =
-    row;
+  const [
+    referenceId,
+    reference,
+    stratum,
+    ,
+    systemOffset,
+    lastOffset,
+    ,
+    ,
+    ,
+    ,
+    rootDelay,
+    rootDispersion,
+    ,
+    leap,
+  ] = row;
   return {
     referenceId,
     reference,
@@ -89,7 +103,13 @@ const SourceRow = z.tuple([
   Float, // estimated error
 ]);
 
-export type SourceState = "selected" | "combined" | "not-combined" | "unusable" | "falseticker" | "too-variable";
+export type SourceState =
+  | "selected"
+  | "combined"
+  | "not-combined"
+  | "unusable"
+  | "falseticker"
+  | "too-variable";
 
 const states: Record<z.output<typeof SourceRow>[1], SourceState> = {
   "*": "selected",

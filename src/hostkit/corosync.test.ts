@@ -66,7 +66,11 @@ describe("corosync-cfgtool -s", () => {
 
   it("reads the link down towards a node a drill fenced", () => {
     const { links } = parseCfgtool(host, fixture("corosync-cfgtool-s-ctl2-fenced.txt"));
-    expect(links[0]?.peers.find((p) => p.nodeid === 2)).toEqual({ nodeid: 2, status: "disconnected", up: false });
+    expect(links[0]?.peers.find((p) => p.nodeid === 2)).toEqual({
+      nodeid: 2,
+      status: "disconnected",
+      up: false,
+    });
   });
 
   it("refuses output with no link", () => {

@@ -24,15 +24,30 @@ describe("crm_mon --output-as=xml", () => {
       ["ctl3", "online", false],
     ]);
     const vip = mon.resources.find((r) => r.id === "vip-internal");
-    expect(vip).toMatchObject({ agent: "ocf:heartbeat:IPaddr2", role: "Started", nodes: ["ctl3"], failed: false });
+    expect(vip).toMatchObject({
+      agent: "ocf:heartbeat:IPaddr2",
+      role: "Started",
+      nodes: ["ctl3"],
+      failed: false,
+    });
     // A clone's instances are three resources with one node each, all under the clone's name.
     const haproxy = mon.resources.filter((r) => r.id === "haproxy");
     expect(haproxy.map((r) => r.nodes[0])).toEqual(["ctl1", "ctl2", "ctl3"]);
     expect(haproxy.every((r) => r.parent === "haproxy-clone")).toBe(true);
-    expect(resourceNames(mon)).toEqual(["fence-ctl1", "fence-ctl2", "fence-ctl3", "vip-internal", "haproxy-clone"]);
+    expect(resourceNames(mon)).toEqual([
+      "fence-ctl1",
+      "fence-ctl2",
+      "fence-ctl3",
+      "vip-internal",
+      "haproxy-clone",
+    ]);
     expect(mon.failures).toEqual([]);
     expect(mon.fenceHistory).toEqual([]);
-    expect(mon.bans.map((b) => [b.resource, b.node, b.weight])).toContainEqual(["fence-ctl3", "ctl3", -1000000]);
+    expect(mon.bans.map((b) => [b.resource, b.node, b.weight])).toContainEqual([
+      "fence-ctl3",
+      "ctl3",
+      -1000000,
+    ]);
   });
 
   it("reads a node fenced by a drill: offline, and the fence history newest first", () => {
@@ -49,7 +64,11 @@ describe("crm_mon --output-as=xml", () => {
         client: "pacemaker-controld.312",
         completed: "2026-12-02 04:28:17.497439Z",
       },
-      expect.objectContaining({ target: "ctl3", status: "success", completed: "2026-12-02 04:23:41.949439Z" }),
+      expect.objectContaining({
+        target: "ctl3",
+        status: "success",
+        completed: "2026-12-02 04:23:41.949439Z",
+      }),
     ]);
   });
 
@@ -77,7 +96,10 @@ describe("crm_mon --output-as=xml", () => {
         at: "2026-12-02 04:23:21Z",
       },
     ]);
-    expect(mon.fenceHistory[0]).toMatchObject({ status: "failed", exitReason: "Fencing operation timed out" });
+    expect(mon.fenceHistory[0]).toMatchObject({
+      status: "failed",
+      exitReason: "Fencing operation timed out",
+    });
   });
 
   it("reads stonith-enabled=false and maintenance-mode=true from the cluster options", () => {
@@ -89,7 +111,10 @@ describe("crm_mon --output-as=xml", () => {
   it("refuses an answer that is not crm_mon's documented shape, naming what differs", () => {
     const noOnline = fixture("crm-mon-healthy.xml").replace(' online="true"', "");
     expect(() => parseCrmMon(ctl1, noOnline)).toThrow(
-      expect.objectContaining({ code: "E_TOOL_OUTPUT", message: expect.stringMatching(/crm_mon.*ctl1.*online/) }),
+      expect.objectContaining({
+        code: "E_TOOL_OUTPUT",
+        message: expect.stringMatching(/crm_mon.*ctl1.*online/),
+      }),
     );
     const badBool = fixture("crm-mon-healthy.xml").replace('unclean="false"', 'unclean="maybe"');
     expect(() => parseCrmMon(ctl1, badBool)).toThrow(/unclean/);

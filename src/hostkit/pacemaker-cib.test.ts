@@ -1,6 +1,11 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { parseCibConstraints, parseCibProperties, parseCrmVerify, parseResourcePaths } from "./pacemaker-cib.ts";
+import {
+  parseCibConstraints,
+  parseCibProperties,
+  parseCrmVerify,
+  parseResourcePaths,
+} from "./pacemaker-cib.ts";
 
 /** Captured read-only from the lab (Pacemaker 3.0.0); `-edited` and how crm_verify's failure was made: LAB-CAPTURES.md. */
 function fixture(name: string): string {

@@ -116,7 +116,9 @@ export interface VerifyResult {
   notes: string[];
 }
 
-const VerifyLines = z.array(z.object({ level: z.enum(["error", "warning", "note"]), text: z.string().min(1) }));
+const VerifyLines = z.array(
+  z.object({ level: z.enum(["error", "warning", "note"]), text: z.string().min(1) }),
+);
 
 /**
  * `crm_verify -L -V` (stdout and stderr together): silent and exit 0 when the live CIB is

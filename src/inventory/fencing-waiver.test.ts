@@ -21,7 +21,9 @@ describe("hastack validate: fencing off needs a waiver (the seeds' E17)", () => 
     const file = await labWith("");
     const result = await runCli(["validate", "-i", file]);
     expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/inventory\.yaml:\d+:\d+: error\[E_FENCING_OFF\]: services\.pacemaker\.fencing: false/);
+    expect(result.stderr).toMatch(
+      /inventory\.yaml:\d+:\d+: error\[E_FENCING_OFF\]: services\.pacemaker\.fencing: false/,
+    );
     expect(result.stderr).toContain("waivers.fencing");
   });
 

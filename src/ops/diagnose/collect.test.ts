@@ -21,7 +21,12 @@ const topology = exampleTopology("lab");
 async function leakyService(secrets: Record<string, string>): Promise<ServiceDef> {
   const dir = await mkdtemp(join(tmpdir(), "hastack-diag-"));
   const log = join(dir, "daemon.log");
-  await writeFile(log, Object.entries(secrets).map(([k, v]) => `debug: ${k} is ${v}\n`).join(""));
+  await writeFile(
+    log,
+    Object.entries(secrets)
+      .map(([k, v]) => `debug: ${k} is ${v}\n`)
+      .join(""),
+  );
   return {
     id: "leaky",
     title: "a daemon that logs its secrets",
@@ -52,7 +57,9 @@ describe("hastack diagnose", () => {
     expect(text).toContain("since 2026-12-02 04:20:00 UTC");
     expect(text).toContain("<secret:db_probe>");
     // The unreachable host is in the report, not a stop.
-    expect(report.outputs.find((o) => o.host === "ctl2")?.output).toContain("not gathered: Cannot connect to ctl2");
+    expect(report.outputs.find((o) => o.host === "ctl2")?.output).toContain(
+      "not gathered: Cannot connect to ctl2",
+    );
     const dir = await mkdtemp(join(tmpdir(), "hastack-diag-out-"));
     await writeTarball(report, join(dir, "d.tar.gz"));
     const tar = spawnSync("tar", ["-xzf", join(dir, "d.tar.gz"), "-C", dir]);
@@ -81,19 +88,29 @@ describe("hastack diagnose", () => {
     const report = await collectDiagnostics(topology, { transport, secrets: {}, services, window });
     const ids = new Set(report.outputs.map((o) => `${o.service}.${o.id}`));
     expect([...ids]).toEqual(
-      expect.arrayContaining(["host-prep.host", "pacemaker.state", "pacemaker.journal", "galera.state", "etcd.state"]),
+      expect.arrayContaining([
+        "host-prep.host",
+        "pacemaker.state",
+        "pacemaker.journal",
+        "galera.state",
+        "etcd.state",
+      ]),
     );
     expect([...ids].some((id) => id.startsWith("nova."))).toBe(false);
     expect(asked).toContain(
       "ctl1 journalctl --no-pager --output=short-iso-precise --since=2026-12-02 04:20:00 UTC --until=2026-12-02 04:30:00 UTC --unit=corosync --unit=pacemaker",
     );
-    expect(report.outputs.filter((o) => o.id === "host").map((o) => o.host)).toEqual(topology.hosts.map((h) => h.name));
+    expect(report.outputs.filter((o) => o.id === "host").map((o) => o.host)).toEqual(
+      topology.hosts.map((h) => h.name),
+    );
   });
 
   it("reads --since as a duration ago or a timestamp, and says when it is neither", () => {
     const now = new Date("2026-12-02T04:30:00Z");
     expect(journalTime(parseSince("10m", now))).toBe("2026-12-02 04:20:00 UTC");
     expect(journalTime(parseSince("2026-12-02T03:00:00Z", now))).toBe("2026-12-02 03:00:00 UTC");
-    expect(() => parseSince("yesterday-ish", now)).toThrow(expect.objectContaining({ code: "E_DIAGNOSE_SINCE" }));
+    expect(() => parseSince("yesterday-ish", now)).toThrow(
+      expect.objectContaining({ code: "E_DIAGNOSE_SINCE" }),
+    );
   });
 });

@@ -58,7 +58,10 @@ export function parseSince(value: string, now = new Date()): Date {
   }
   const absolute = new Date(value);
   if (Number.isNaN(absolute.getTime()))
-    throw new HastackError("E_DIAGNOSE_SINCE", `Cannot read --since ${value}: not a duration (10m, 2h) nor a timestamp`);
+    throw new HastackError(
+      "E_DIAGNOSE_SINCE",
+      `Cannot read --since ${value}: not a duration (10m, 2h) nor a timestamp`,
+    );
   return absolute;
 }
 
@@ -68,26 +71,45 @@ interface Job {
   host: string;
 }
 
-export async function collectDiagnostics(topology: Topology, options: DiagnoseOptions): Promise<DiagnosticReport> {
+export async function collectDiagnostics(
+  topology: Topology,
+  options: DiagnoseOptions,
+): Promise<DiagnosticReport> {
   const window = { since: journalTime(options.window.since), until: journalTime(options.window.until) };
   const jobs: Job[] = [];
   for (const service of options.services) {
     if (!isDeployed(service, topology)) continue;
     for (const spec of service.diagnostics?.(topology) ?? [])
-      for (const host of spec.hosts ?? service.hosts(topology)) jobs.push({ service: service.id, spec, host });
+      for (const host of spec.hosts ?? service.hosts(topology))
+        jobs.push({ service: service.id, spec, host });
   }
   const outputs = await runLimited(jobs, options.concurrency ?? 16, async (job) => {
     const argv = job.spec.argv(window);
     const started = performance.now();
-    const base = { service: job.service, id: job.spec.id, title: job.spec.title, host: job.host, command: argv.join(" ") };
+    const base = {
+      service: job.service,
+      id: job.spec.id,
+      title: job.spec.title,
+      host: job.host,
+      command: argv.join(" "),
+    };
     try {
       const r = await options.transport(job.host).exec(argv, { timeoutMs: job.spec.timeoutMs ?? 30_000 });
       const text = [r.stdout, r.stderr.trim() ? `--- stderr\n${r.stderr}` : ""].filter(Boolean).join("\n");
-      return { ...base, code: r.code, output: redact(text, options.secrets), durationMs: performance.now() - started };
+      return {
+        ...base,
+        code: r.code,
+        output: redact(text, options.secrets),
+        durationMs: performance.now() - started,
+      };
     } catch (error) {
       // An unreachable host is part of the incident: said in the report, never a stop.
       const message = error instanceof Error ? error.message : String(error);
-      return { ...base, output: redact(`not gathered: ${message}`, options.secrets), durationMs: performance.now() - started };
+      return {
+        ...base,
+        output: redact(`not gathered: ${message}`, options.secrets),
+        durationMs: performance.now() - started,
+      };
     }
   });
   return { cluster: topology.cluster, at: new Date().toISOString(), ...window, outputs };

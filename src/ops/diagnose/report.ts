@@ -18,7 +18,11 @@ export function formatReport(report: DiagnosticReport): string {
     lines.push("", `${"=".repeat(20)} ${host} ${"=".repeat(20)}`);
     for (const o of outputs) {
       const code = o.code === undefined ? "not reached" : `exit ${o.code}`;
-      lines.push("", `--- ${o.service}.${o.id}: ${o.title} (${code}, ${(o.durationMs / 1000).toFixed(1)} s)`, `$ ${o.command}`);
+      lines.push(
+        "",
+        `--- ${o.service}.${o.id}: ${o.title} (${code}, ${(o.durationMs / 1000).toFixed(1)} s)`,
+        `$ ${o.command}`,
+      );
       lines.push(o.output.trimEnd() || "(no output)");
     }
   }
@@ -43,7 +47,10 @@ export async function writeTarball(report: DiagnosticReport, path: string): Prom
     }
     const tar = spawnSync("tar", ["-czf", path, "-C", dir, top], { encoding: "utf8" });
     if (tar.status !== 0)
-      throw new HastackError("E_DIAGNOSE_TARBALL", `Cannot write ${path}: tar exit code ${tar.status}: ${tar.stderr.trim()}`);
+      throw new HastackError(
+        "E_DIAGNOSE_TARBALL",
+        `Cannot write ${path}: tar exit code ${tar.status}: ${tar.stderr.trim()}`,
+      );
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -2,8 +2,8 @@ import type { ProbeContext, ProbeResult, ProbeSpec } from "../../health/types.ts
 import { type EndpointStatus, endpointStatus, type Member, memberList, putGet } from "../../hostkit/etcd.ts";
 import { journalArgv, sections } from "../../hostkit/journal.ts";
 import type { Topology } from "../../topology/types.ts";
-import type { DiagnosticSpec } from "../types.ts";
 import { lastLine } from "../../util/text.ts";
+import type { DiagnosticSpec } from "../types.ts";
 
 /** Members, leader and a real put+get, per node, through each node's own client URL. */
 export function etcdHealth(topology: Topology): ProbeSpec[] {
@@ -41,7 +41,10 @@ async function probeLeader(ctx: ProbeContext, topology: Topology): Promise<Probe
         const t = ctx.transport(h.name);
         const endpoint = [`http://${h.ip}:2379`];
         const status = await endpointStatus(t, endpoint, { signal: ctx.signal }).catch((e: Error) => e);
-        answers.set(h.name, status instanceof Error ? lastLine(status.message, 100) : (status[0] ?? "no answer"));
+        answers.set(
+          h.name,
+          status instanceof Error ? lastLine(status.message, 100) : (status[0] ?? "no answer"),
+        );
         if (members.length === 0 && !(status instanceof Error))
           members = await memberList(t, endpoint, { signal: ctx.signal }).catch(() => []);
       }),
@@ -50,7 +53,10 @@ async function probeLeader(ctx: ProbeContext, topology: Topology): Promise<Probe
 }
 
 /** One leader agreed by all; exported for the tests over captured output. */
-export function judgeLeaders(answers: ReadonlyMap<string, EndpointStatus | string>, members: Member[]): ProbeResult {
+export function judgeLeaders(
+  answers: ReadonlyMap<string, EndpointStatus | string>,
+  members: Member[],
+): ProbeResult {
   const name = (id: string) => members.find((m) => m.ID === id)?.name || `member ${BigInt(id).toString(16)}`;
   const byLeader = new Map<string, string[]>();
   const silent: string[] = [];
@@ -59,13 +65,16 @@ export function judgeLeaders(answers: ReadonlyMap<string, EndpointStatus | strin
     else byLeader.set(a.Status.leader, [...(byLeader.get(a.Status.leader) ?? []), host]);
   }
   const leaders = [...byLeader.keys()];
-  const views = [...byLeader].map(([id, hosts]) => `${hosts.join(", ")} follow ${id === "0" ? "NO LEADER" : name(id)}`);
+  const views = [...byLeader].map(
+    ([id, hosts]) => `${hosts.join(", ")} follow ${id === "0" ? "NO LEADER" : name(id)}`,
+  );
   const problems: string[] = [];
   if (leaders.length > 1)
     problems.push(
       `members disagree on the leader (${views.join("; ")}): etcd is split, writes on the side without the leader fail`,
     );
-  if (byLeader.has("0")) problems.push(`${(byLeader.get("0") ?? []).join(", ")} see no leader: no writes there`);
+  if (byLeader.has("0"))
+    problems.push(`${(byLeader.get("0") ?? []).join(", ")} see no leader: no writes there`);
   if (silent.length > 0) problems.push(`no answer from ${silent.join(", ")}`);
   const agreed = leaders.length === 1 && leaders[0] !== "0" ? leaders[0] : undefined;
   const summary =
@@ -73,7 +82,11 @@ export function judgeLeaders(answers: ReadonlyMap<string, EndpointStatus | strin
       ? `${answers.size} members agree: leader ${name(agreed)}, term ${[...answers.values()].map((a) => (typeof a === "string" ? "?" : a.Status.header.raft_term)).join("/")}`
       : problems.join("; ");
   const state = byLeader.size === 0 ? "down" : problems.length > 0 ? "degraded" : "ok";
-  return { state, summary, details: { leaders: Object.fromEntries([...byLeader].map(([id, h]) => [name(id), h])) } };
+  return {
+    state,
+    summary,
+    details: { leaders: Object.fromEntries([...byLeader].map(([id, h]) => [name(id), h])) },
+  };
 }
 
 async function probe(ctx: ProbeContext, topology: Topology): Promise<ProbeResult> {
@@ -111,7 +124,8 @@ export function etcdDiagnostics(topology: Topology): DiagnosticSpec[] {
         id: "state",
         title: "This member's status (leader, raft term and index)",
         hosts: [h.name],
-        argv: () => sections([`etcdctl --endpoints=http://${h.ip}:2379 --command-timeout=3s endpoint status -w table`]),
+        argv: () =>
+          sections([`etcdctl --endpoints=http://${h.ip}:2379 --command-timeout=3s endpoint status -w table`]),
       },
       {
         id: "journal",

@@ -49,7 +49,12 @@ async function probeNode(ctx: ProbeContext, topology: Topology): Promise<ProbeRe
   if (rows instanceof Error)
     return { state: "down", summary: `mariadb does not answer: ${lastLine(rows.message)}` };
   const host = ctx.host?.name ?? "";
-  const status = parseToolOutput({ name: host }, "SHOW GLOBAL STATUS (wsrep)", WsrepStatus, Object.fromEntries(rows));
+  const status = parseToolOutput(
+    { name: host },
+    "SHOW GLOBAL STATUS (wsrep)",
+    WsrepStatus,
+    Object.fromEntries(rows),
+  );
   const size = status.wsrep_cluster_size;
   const want = topology.roles.controller.length;
   const primary = status.wsrep_cluster_status === "Primary";

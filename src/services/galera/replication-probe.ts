@@ -107,7 +107,10 @@ export function judgeReplication(
   return { state, summary, details: { written, copies: Object.fromEntries(copies) } };
 }
 
-async function probeReplication(ctx: ProbeContext, probe: { user: string; db: string }): Promise<ProbeResult> {
+async function probeReplication(
+  ctx: ProbeContext,
+  probe: { user: string; db: string },
+): Promise<ProbeResult> {
   const vip = ctx.topology.vips.services.galera ?? ctx.topology.vips.internal;
   const connection = await createConnection({
     host: vip,

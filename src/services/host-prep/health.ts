@@ -2,9 +2,9 @@ import type { ProbeContext, ProbeResult, ProbeSpec } from "../../health/types.ts
 import { parseSources, parseTracking, type Source, type Tracking } from "../../hostkit/chrony.ts";
 import { sections } from "../../hostkit/journal.ts";
 import { show } from "../../hostkit/systemd.ts";
-import type { DiagnosticSpec } from "../types.ts";
 import type { Topology } from "../../topology/types.ts";
 import { lastLine } from "../../util/text.ts";
+import type { DiagnosticSpec } from "../types.ts";
 
 /**
  * Galera, corosync and Ceph's monitors all misbehave when clocks jump or drift apart
@@ -18,13 +18,23 @@ export const MAX_SKEW_S = 1;
 /** Per host: chrony follows a selected source with a small offset (the runbook's V1). Once: clocks agree. */
 export function hostPrepHealth(topology: Topology): ProbeSpec[] {
   return [
-    { id: "time", title: "chrony synchronised (selected source, offset)", on: "each", weight: "redundant", run: probeChrony },
+    {
+      id: "time",
+      title: "chrony synchronised (selected source, offset)",
+      on: "each",
+      weight: "redundant",
+      run: probeChrony,
+    },
     {
       id: "clocks",
       title: "Clocks of all hosts agree",
       on: "once",
       weight: "redundant",
-      run: (ctx) => probeClocks(ctx, topology.hosts.map((h) => h.name)),
+      run: (ctx) =>
+        probeClocks(
+          ctx,
+          topology.hosts.map((h) => h.name),
+        ),
     },
   ];
 }
@@ -38,7 +48,10 @@ async function probeChrony(ctx: ProbeContext): Promise<ProbeResult> {
     // systemd skipped it: no CAP_SYS_TIME (a container); the clock is the parent's, which the
     // clocks probe compares with the other hosts.
     if (unit.ConditionResult === "no")
-      return { state: "ok", summary: "chrony skipped by systemd (cannot set the clock here: a container); clock is the parent's" };
+      return {
+        state: "ok",
+        summary: "chrony skipped by systemd (cannot set the clock here: a container); clock is the parent's",
+      };
     return {
       state: "degraded",
       summary: `chrony is ${unit.ActiveState}: this clock drifts unchecked (Galera, corosync and Ceph need clocks in step)`,
@@ -47,8 +60,14 @@ async function probeChrony(ctx: ProbeContext): Promise<ProbeResult> {
   const tracking = await ctx.exec(host, ["chronyc", "-c", "tracking"]);
   const sources = await ctx.exec(host, ["chronyc", "-c", "sources"]);
   if (tracking.code !== 0 || sources.code !== 0)
-    return { state: "degraded", summary: `chronyc does not answer: ${lastLine(tracking.stderr || sources.stderr)}` };
-  return judgeChrony(parseTracking({ name: host }, tracking.stdout), parseSources({ name: host }, sources.stdout));
+    return {
+      state: "degraded",
+      summary: `chronyc does not answer: ${lastLine(tracking.stderr || sources.stderr)}`,
+    };
+  return judgeChrony(
+    parseTracking({ name: host }, tracking.stdout),
+    parseSources({ name: host }, sources.stdout),
+  );
 }
 
 /** The runbook's V1 (a selected source) and the offset; exported for the tests over captured output. */
@@ -87,17 +106,26 @@ async function probeClocks(ctx: ProbeContext, hosts: string[]): Promise<ProbeRes
       const before = Date.now();
       const r = await ctx.exec(host, ["date", "+%s.%N"]).catch((e: Error) => e);
       const after = Date.now();
-      if (r instanceof Error || r.code !== 0) return { host, error: r instanceof Error ? r.message : r.stderr };
-      return { host, offset: Number(r.stdout.trim()) - (before + after) / 2000, uncertainty: (after - before) / 2000 };
+      if (r instanceof Error || r.code !== 0)
+        return { host, error: r instanceof Error ? r.message : r.stderr };
+      return {
+        host,
+        offset: Number(r.stdout.trim()) - (before + after) / 2000,
+        uncertainty: (after - before) / 2000,
+      };
     }),
   );
   return judgeClocks(readings);
 }
 
-export type ClockReading = { host: string; offset: number; uncertainty: number } | { host: string; error: string };
+export type ClockReading =
+  | { host: string; offset: number; uncertainty: number }
+  | { host: string; error: string };
 
 export function judgeClocks(readings: ClockReading[]): ProbeResult {
-  const ok = readings.filter((r): r is Extract<ClockReading, { offset: number }> => "offset" in r && Number.isFinite(r.offset));
+  const ok = readings.filter(
+    (r): r is Extract<ClockReading, { offset: number }> => "offset" in r && Number.isFinite(r.offset),
+  );
   if (ok.length === 0) return { state: "down", summary: "no host told its time" };
   const sorted = ok.map((r) => r.offset).sort((a, b) => a - b);
   const median = sorted[Math.floor(sorted.length / 2)] as number;
@@ -112,7 +140,9 @@ export function judgeClocks(readings: ClockReading[]): ProbeResult {
   ];
   const spread = (sorted[sorted.length - 1] as number) - (sorted[0] as number);
   const summary =
-    problems.length === 0 ? `${ok.length} hosts agree within ${spread.toFixed(3)} s (SSH round trip included)` : problems.join("; ");
+    problems.length === 0
+      ? `${ok.length} hosts agree within ${spread.toFixed(3)} s (SSH round trip included)`
+      : problems.join("; ");
   return {
     state: problems.length > 0 ? "degraded" : "ok",
     summary,

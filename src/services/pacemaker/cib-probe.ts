@@ -3,8 +3,8 @@ import {
   CIB_CONSTRAINTS_ARGV,
   CIB_PROPERTIES_ARGV,
   CIB_RESOURCES_ARGV,
-  CRM_VERIFY_ARGV,
   type CibView,
+  CRM_VERIFY_ARGV,
   parseCibConstraints,
   parseCibProperties,
   parseCrmVerify,
@@ -17,7 +17,12 @@ import type { ExecResult } from "../../transport/types.ts";
 import { lastLine } from "../../util/text.ts";
 
 /** Properties Pacemaker writes itself: never hastack's, never drift. */
-const PACEMAKER_OWNED = new Set(["dc-version", "cluster-infrastructure", "have-watchdog", "last-lrm-refresh"]);
+const PACEMAKER_OWNED = new Set([
+  "dc-version",
+  "cluster-infrastructure",
+  "have-watchdog",
+  "last-lrm-refresh",
+]);
 
 /**
  * The live CIB as the seeds check it by hand (`crm_verify -L -V`), and compared with what
@@ -36,7 +41,11 @@ export function cibProbe(topology: Topology, render?: () => string): ProbeSpec {
   };
 }
 
-async function probeCib(ctx: ProbeContext, controllers: string[], render?: () => string): Promise<ProbeResult> {
+async function probeCib(
+  ctx: ProbeContext,
+  controllers: string[],
+  render?: () => string,
+): Promise<ProbeResult> {
   const errors: string[] = [];
   for (const host of controllers) {
     const verify = await ctx.exec(host, CRM_VERIFY_ARGV).catch((e: Error) => e);
@@ -52,7 +61,8 @@ async function probeCib(ctx: ProbeContext, controllers: string[], render?: () =>
     }
     const verdict = parseCrmVerify({ name: host }, output, verify.code);
     const live = render ? await liveView(ctx, host) : undefined;
-    if (typeof live === "string") return { state: "degraded", summary: `cannot read the live CIB on ${host}: ${live}` };
+    if (typeof live === "string")
+      return { state: "degraded", summary: `cannot read the live CIB on ${host}: ${live}` };
     const drift = render && live ? cibDrift(renderedCibView(render()), live) : undefined;
     return judgeCib(host, verdict, drift);
   }
@@ -91,8 +101,10 @@ export function cibDrift(wanted: CibView, live: CibView): CibDrift {
   const properties: string[] = [];
   for (const [name, value] of wanted.properties) {
     const have = live.properties.get(name);
-    if (have === undefined) properties.push(`property ${name} is unset on the live cluster (hastack sets ${value})`);
-    else if (have !== value) properties.push(`property ${name}=${have} on the live cluster, hastack sets ${value}`);
+    if (have === undefined)
+      properties.push(`property ${name} is unset on the live cluster (hastack sets ${value})`);
+    else if (have !== value)
+      properties.push(`property ${name}=${have} on the live cluster, hastack sets ${value}`);
   }
   for (const [name, value] of live.properties)
     if (!wanted.properties.has(name) && !PACEMAKER_OWNED.has(name))
@@ -110,7 +122,9 @@ export function cibDrift(wanted: CibView, live: CibView): CibDrift {
   const liveIds = new Set(live.resources.map((r) => r.id));
   const wantedIds = new Set(wanted.resources.map((r) => r.id));
   const resources = [
-    ...live.resources.filter((r) => !wantedIds.has(r.id)).map((r) => `resource ${r.id} (${r.kind}) added by hand`),
+    ...live.resources
+      .filter((r) => !wantedIds.has(r.id))
+      .map((r) => `resource ${r.id} (${r.kind}) added by hand`),
     ...wanted.resources
       .filter((r) => !liveIds.has(r.id))
       .map((r) => `resource ${r.id} (${r.kind}) missing from the live cluster`),
@@ -126,7 +140,10 @@ export function judgeCib(host: string, verify: VerifyResult, drift?: CibDrift): 
     parts.push(
       `crm_verify -L finds the live CIB invalid (${verify.errors.join("; ") || "no reason given"}): Pacemaker may refuse or misapply changes`,
     );
-  else parts.push(`crm_verify -L ok on ${host}${verify.warnings.length > 0 ? ` (${verify.warnings.length} warning(s))` : ""}`);
+  else
+    parts.push(
+      `crm_verify -L ok on ${host}${verify.warnings.length > 0 ? ` (${verify.warnings.length} warning(s))` : ""}`,
+    );
   if (drift === undefined) parts.push("drift not compared (the site's services were not given)");
   else if (lines.length === 0) parts.push("no drift from what hastack renders");
   else

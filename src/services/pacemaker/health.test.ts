@@ -18,7 +18,10 @@ const names = new Map([
   [3, "ctl3"],
 ]);
 
-function probe(id: string, edit?: (inv: InventoryInput) => void): { spec: ProbeSpec; topology: ReturnType<typeof exampleTopology> } {
+function probe(
+  id: string,
+  edit?: (inv: InventoryInput) => void,
+): { spec: ProbeSpec; topology: ReturnType<typeof exampleTopology> } {
   const topology = exampleTopology("lab", edit);
   const spec = pacemakerHealth(topology).find((p) => p.id === id);
   if (!spec) throw new Error(`no probe ${id}`);
@@ -26,7 +29,12 @@ function probe(id: string, edit?: (inv: InventoryInput) => void): { spec: ProbeS
 }
 
 function answering(topology: ProbeContext["topology"], crmMon: string): ProbeContext {
-  const exec = async (): Promise<ExecResult> => ({ code: 0, stdout: fixture(crmMon), stderr: "", durationMs: 1 });
+  const exec = async (): Promise<ExecResult> => ({
+    code: 0,
+    stdout: fixture(crmMon),
+    stderr: "",
+    durationMs: 1,
+  });
   return { topology, exec, signal: new AbortController().signal } as unknown as ProbeContext;
 }
 
@@ -49,7 +57,9 @@ describe("pacemaker.cluster over captured crm_mon", () => {
     const { spec, topology } = probe("cluster");
     const result = await spec.run(answering(topology, "crm-mon-stonith-off-maintenance-edited.xml"));
     expect(result.state).toBe("degraded");
-    expect(result.summary).toContain("stonith-enabled=false on the live cluster while the inventory has fencing on");
+    expect(result.summary).toContain(
+      "stonith-enabled=false on the live cluster while the inventory has fencing on",
+    );
     expect(result.summary).toContain("maintenance-mode=true");
   });
 });
@@ -62,7 +72,9 @@ describe("pacemaker.fencing with fencing waived", () => {
     });
     const result = await spec.run({ topology } as unknown as ProbeContext);
     expect(result.state).toBe("ok");
-    expect(result.warnings).toEqual([expect.stringContaining("fencing is off (waived: a lab without BMCs, never production)")]);
+    expect(result.warnings).toEqual([
+      expect.stringContaining("fencing is off (waived: a lab without BMCs, never production)"),
+    ]);
   });
 });
 

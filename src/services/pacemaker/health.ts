@@ -1,7 +1,7 @@
 import type { ProbeContext, ProbeResult, ProbeSpec } from "../../health/types.ts";
+import { CRM_MON_ARGV, type CrmMon, parseCrmMon } from "../../hostkit/crm-mon.ts";
 import { checkFencePaths, fenceFailureLines, unfenceable } from "../../hostkit/fence-paths.ts";
 import type { Topology } from "../../topology/types.ts";
-import { CRM_MON_ARGV, type CrmMon, parseCrmMon } from "../../hostkit/crm-mon.ts";
 import { lastLine } from "../../util/text.ts";
 import { cibProbe } from "./cib-probe.ts";
 import { corosyncProbe } from "./corosync-probe.ts";
@@ -136,7 +136,9 @@ function summarize(mon: CrmMon, topology: Topology): ProbeResult {
   ];
   if (mon.failures.length > 0) parts.push(`${mon.failures.length} failed action(s)`);
   if (last)
-    parts.push(`last fence: ${last.action} ${last.target} ${last.status}${last.completed ? ` ${last.completed}` : ""}`);
+    parts.push(
+      `last fence: ${last.action} ${last.target} ${last.status}${last.completed ? ` ${last.completed}` : ""}`,
+    );
   const state =
     !mon.quorum || !mon.dc
       ? "down"
