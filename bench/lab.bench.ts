@@ -16,9 +16,9 @@ import fs from "node:fs";
 import path from "node:path";
 import YAML from "yaml";
 import { labDir, labInventoryPath } from "../src/lab/paths.ts";
-import type { CephDrillRun } from "../src/services/ceph/drill-kit.ts";
 import { type Spread, spread } from "../src/ops/drills/stats.ts";
 import type { DrillReport } from "../src/ops/drills/types.ts";
+import type { CephDrillRun } from "../src/services/ceph/drill-kit.ts";
 
 const inventory = process.env.BENCH_INVENTORY ?? labInventoryPath();
 const runs = Number(process.env.BENCH_RUNS ?? 20);
@@ -158,7 +158,9 @@ if (cephRuns > 0) {
       run = undefined;
     }
     if (!run) {
-      say(`ceph storage-poweroff run ${i + 1}: no report (exit ${r.code}): ${r.stderr.trim().split("\n").slice(-2).join(" / ")}`);
+      say(
+        `ceph storage-poweroff run ${i + 1}: no report (exit ${r.code}): ${r.stderr.trim().split("\n").slice(-2).join(" / ")}`,
+      );
       continue;
     }
     cephReports.push(run);
@@ -169,7 +171,9 @@ if (cephRuns > 0) {
     );
   }
   const stall = spread(cephReports.map((r) => r.stallMs / 1000));
-  const healthy = spread(cephReports.flatMap((r) => (r.healthOkMs === undefined ? [] : [r.healthOkMs / 1000])));
+  const healthy = spread(
+    cephReports.flatMap((r) => (r.healthOkMs === undefined ? [] : [r.healthOkMs / 1000])),
+  );
   const row = (what: string, s: Spread) =>
     say(`| ${what} | ${s.runs} | ${s.p50.toFixed(2)} s | ${s.p95.toFixed(2)} s | ${s.max.toFixed(2)} s |`);
   say("");

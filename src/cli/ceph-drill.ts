@@ -39,7 +39,12 @@ interface DrillOptions {
 type AdminHost = (topology: Topology, pool: TransportPool, except?: string) => Promise<Transport>;
 
 /** The host a drill breaks when --host is not given: the last storage host, or the leading monitor's. */
-async function defaultTarget(name: CephDrillName, topology: Topology, pool: TransportPool, adminHost: AdminHost) {
+async function defaultTarget(
+  name: CephDrillName,
+  topology: Topology,
+  pool: TransportPool,
+  adminHost: AdminHost,
+) {
   if (name !== "mon-lost") return osdHosts(topology).at(-1)?.name ?? "";
   return leaderHost({ admin: await adminHost(topology, pool), topology });
 }
@@ -60,7 +65,10 @@ export function registerCephDrill(ceph: Command, adminHost: AdminHost): void {
     )
     .addOption(inventoryOption())
     .addOption(jsonOption())
-    .option("--host <name>", "the host to break (default: the last storage host; mon-lost: the leading monitor's)")
+    .option(
+      "--host <name>",
+      "the host to break (default: the last storage host; mon-lost: the leading monitor's)",
+    )
     .option("--osd <id>", "osd-kill: the OSD to kill (default: the host's first)")
     .option("--runs <n>", "repeat, printing the median and p95", "1")
     .option("--hold <seconds>", "how long a powered-off host stays off", "45")
@@ -76,11 +84,18 @@ export function registerCephDrill(ceph: Command, adminHost: AdminHost): void {
       try {
         const target = opts.host ?? (await defaultTarget(drill, topology, pool, adminHost));
         const hosts = (drill === "mon-lost" ? monHosts(topology) : osdHosts(topology)).map((h) => h.name);
-        requireKnownNames("--host", [target], hosts, drill === "mon-lost" ? "monitor hosts" : "storage hosts with OSDs");
+        requireKnownNames(
+          "--host",
+          [target],
+          hosts,
+          drill === "mon-lost" ? "monitor hosts" : "storage hosts with OSDs",
+        );
         if (!lab && !opts.yes)
           throw new HastackError("E_DRILL_CONFIRM", `Cannot break ${target} of a real site without --yes`);
         const secrets = await readSecrets(topology.secretsFile);
-        const injector = lab ? await labInjector(topology, pool, secrets) : realInjector(topology, pool, secrets);
+        const injector = lab
+          ? await labInjector(topology, pool, secrets)
+          : realInjector(topology, pool, secrets);
         const log = (line: string) => {
           if (!opts.json) process.stderr.write(`${line}\n`);
         };
@@ -96,7 +111,17 @@ export function registerCephDrill(ceph: Command, adminHost: AdminHost): void {
         const clean = spread(runs.flatMap((r) => (r.cleanMs === undefined ? [] : [r.cleanMs])));
         const verdict = worstVerdict(runs);
         if (opts.json)
-          printJson({ drill, target, goalMs: STALL_GOAL_MS, runs, stall, clean, healthOk, verdict, exitCode: VERDICT_EXIT_CODES[verdict] });
+          printJson({
+            drill,
+            target,
+            goalMs: STALL_GOAL_MS,
+            runs,
+            stall,
+            clean,
+            healthOk,
+            verdict,
+            exitCode: VERDICT_EXIT_CODES[verdict],
+          });
         else {
           for (const r of runs)
             process.stdout.write(

@@ -27,7 +27,10 @@ export function registerCephReplace(ceph: Command, adminHost: AdminHost): void {
   ceph
     .command("replace-osd")
     .argument("<host>", "a storage host")
-    .argument("<device>", "the OSD's device as the inventory lists it (osd_devices), or the lab's osd_file path")
+    .argument(
+      "<device>",
+      "the OSD's device as the inventory lists it (osd_devices), or the lab's osd_file path",
+    )
     .description(
       "replace an OSD's disk: drain it (out, wait for active+clean), stop and destroy it keeping its id, zap and prepare the new disk, start it, wait for backfill; refuses what would leave PGs below min_size",
     )
@@ -38,7 +41,10 @@ export function registerCephReplace(ceph: Command, adminHost: AdminHost): void {
       "--in-place",
       "do not drain (when no other failure domain can take its copies): its PGs run degraded, at or above min_size, until backfill ends",
     )
-    .option("--pause-for-swap", "stop once the OSD is destroyed, to swap the disk; run again without it to finish")
+    .option(
+      "--pause-for-swap",
+      "stop once the OSD is destroyed, to swap the disk; run again without it to finish",
+    )
     .option("--timeout <minutes>", "for the drain and for the backfill each", "360")
     .action(async (host: string, device: string, opts: ReplaceOptions) => {
       const file = inventoryPath(opts);

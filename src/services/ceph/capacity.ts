@@ -78,7 +78,10 @@ export function capacityVerdict(df: Df, osdDf: OsdDf, dump: OsdDump, warnRatio: 
   const advice = capacityAdvice(findings);
   const pools = df.pools
     .filter((p) => !p.name.startsWith("."))
-    .map((p) => `${p.name} ${gib(p.stats.stored)} (${pct(p.stats.percent_used)}, ${gib(p.stats.max_avail)} free)`);
+    .map(
+      (p) =>
+        `${p.name} ${gib(p.stats.stored)} (${pct(p.stats.percent_used)}, ${gib(p.stats.max_avail)} free)`,
+    );
   const head = `raw ${pct(raw)} used of ${gib(df.stats.total_bytes)}, fullest ${fullest ? `${fullest.name} ${pct(fullest.utilization / 100)}` : "none"} (warn ${pct(warnRatio)}, nearfull ${pct(near)}, full ${pct(full)})`;
   return {
     state,

@@ -54,7 +54,11 @@ export async function healthOk(admin: Transport): Promise<true | string> {
 }
 
 /** True when each of `ids` is `want` (up or down) in the OSD map. */
-export async function osdsAre(admin: Transport, ids: readonly number[], want: "up" | "down"): Promise<true | string> {
+export async function osdsAre(
+  admin: Transport,
+  ids: readonly number[],
+  want: "up" | "down",
+): Promise<true | string> {
   const tree = await cephJson(admin, ["osd", "tree"], OsdTree, { connectTimeoutS: 5 });
   const wrong = ids.filter((id) => {
     const n = tree.nodes.find((x) => x.id === id);

@@ -135,7 +135,12 @@ export async function findOsd(t: Transport, spec: OsdSpec): Promise<number | und
  * Returns the OSD id. A failed mkfs gives its id back (purge-new), so a retry does not leak ids.
  * With `reuseId`, the new OSD takes over a destroyed one's id (replace-osd).
  */
-export async function createOsd(t: Transport, host: string, spec: OsdSpec, reuseId?: number): Promise<number> {
+export async function createOsd(
+  t: Transport,
+  host: string,
+  spec: OsdSpec,
+  reuseId?: number,
+): Promise<number> {
   const reuse = reuseId === undefined ? [] : [String(reuseId)];
   if (spec.kind === "device") {
     await runTool(
@@ -167,10 +172,15 @@ export async function createOsd(t: Transport, host: string, spec: OsdSpec, reuse
   ).stdout.trim();
   const uuid = randomUUID();
   // With an id: the destroyed OSD's id and CRUSH place are taken over (a replaced disk).
-  const made = await ceph(t, `register a new OSD for ${spec.path}`, ["osd", "new", uuid, ...reuse, "-i", "-"], {
-    ...as,
-    stdin: JSON.stringify({ cephx_secret: secret }),
-  });
+  const made = await ceph(
+    t,
+    `register a new OSD for ${spec.path}`,
+    ["osd", "new", uuid, ...reuse, "-i", "-"],
+    {
+      ...as,
+      stdin: JSON.stringify({ cephx_secret: secret }),
+    },
+  );
   const id = Number(made.stdout.trim());
   const dir = `/var/lib/ceph/osd/ceph-${id}`;
   try {

@@ -5,7 +5,7 @@
  * acknowledged write is unsafe, no recovery is failed, a stall over the goal is slow.
  */
 import type { FaultInjector } from "../../ops/drills/types.ts";
-import { drillVerdict, VERDICT_EXIT_CODES, type DrillVerdict } from "../../ops/drills/verdict.ts";
+import { type DrillVerdict, drillVerdict, VERDICT_EXIT_CODES } from "../../ops/drills/verdict.ts";
 import type { Topology } from "../../topology/types.ts";
 import type { Transport } from "../../transport/types.ts";
 import { HastackError } from "../../util/errors.ts";
@@ -69,9 +69,13 @@ export function writerFor(
 export async function requireHealthy(io: DrillIo, drill: CephDrillName, target: string): Promise<void> {
   const ok = await healthOk(io.admin);
   if (ok !== true)
-    throw new HastackError("E_DRILL_PRECONDITION", `Cannot run ${drill} on ${target}: Ceph is not healthy: ${ok}`, {
-      hint: "wait for HEALTH_OK (hastack status --only ceph), then run it again",
-    });
+    throw new HastackError(
+      "E_DRILL_PRECONDITION",
+      `Cannot run ${drill} on ${target}: Ceph is not healthy: ${ok}`,
+      {
+        hint: "wait for HEALTH_OK (hastack status --only ceph), then run it again",
+      },
+    );
 }
 
 export function sleep(ms: number): Promise<void> {
@@ -86,13 +90,18 @@ export async function writerFacts(
     const result = await writer.done;
     const violations =
       result.verified && result.verified.lost > 0
-        ? [`${result.verified.lost} of ${result.verified.checked} acknowledged RBD writes read back different: data lost`]
+        ? [
+            `${result.verified.lost} of ${result.verified.checked} acknowledged RBD writes read back different: data lost`,
+          ]
         : [];
     const problems = result.verified ? [] : ["the RBD writer ended without reading its writes back"];
     if (result.writes === 0) problems.push("the RBD writer acknowledged no write at all");
     return { result, violations, problems };
   } catch (e) {
-    return { violations: [], problems: [`the RBD writer failed: ${e instanceof Error ? e.message : String(e)}`] };
+    return {
+      violations: [],
+      problems: [`the RBD writer failed: ${e instanceof Error ? e.message : String(e)}`],
+    };
   }
 }
 
@@ -110,7 +119,8 @@ export interface RunFacts {
 /** The run's report and verdict: the stall is the downtime weighed against the goal. */
 export function conclude(f: RunFacts): CephDrillRun {
   const problems = [...f.writer.problems, ...(f.problems ?? [])];
-  if (f.recovery.healthOkMs === undefined) problems.push(`Ceph did not get back to HEALTH_OK: ${f.recovery.last}`);
+  if (f.recovery.healthOkMs === undefined)
+    problems.push(`Ceph did not get back to HEALTH_OK: ${f.recovery.last}`);
   const violations = f.writer.violations;
   const stallMs = f.writer.result?.stallMs ?? 0;
   const verdict = drillVerdict({ downtimeMs: stallMs, goalMs: STALL_GOAL_MS, violations, problems });
@@ -137,5 +147,8 @@ const RANK: readonly DrillVerdict[] = ["passed", "slow", "failed", "unsafe"];
 
 /** The worst verdict of several runs: one unsafe run makes the drill unsafe. */
 export function worstVerdict(runs: readonly CephDrillRun[]): DrillVerdict {
-  return runs.reduce<DrillVerdict>((w, r) => (RANK.indexOf(r.verdict) > RANK.indexOf(w) ? r.verdict : w), "passed");
+  return runs.reduce<DrillVerdict>(
+    (w, r) => (RANK.indexOf(r.verdict) > RANK.indexOf(w) ? r.verdict : w),
+    "passed",
+  );
 }

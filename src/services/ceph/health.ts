@@ -2,11 +2,11 @@ import type { HealthState, ProbeContext, ProbeResult, ProbeSpec } from "../../he
 import type { Topology } from "../../topology/types.ts";
 import type { Transport } from "../../transport/types.ts";
 import { lastLine } from "../../util/text.ts";
+import { capacityVerdict } from "./capacity.ts";
 import { cephJson } from "./ceph-tool.ts";
 import { monHosts } from "./layout.ts";
 import { readPatchState } from "./mgr-patch.ts";
 import { rbdRoundTrip } from "./rbd-probe.ts";
-import { capacityVerdict } from "./capacity.ts";
 import { Df, MgrDump, OsdDf, OsdDump, OsdTree, QuorumStatus, Status } from "./schemas.ts";
 import { cephSettings } from "./settings.ts";
 import { osdsByHost, pgVerdict } from "./verdicts.ts";

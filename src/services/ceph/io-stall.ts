@@ -119,7 +119,9 @@ export interface Recovery {
 export async function recoveryTimes(admin: Transport, since: number, timeoutMs: number): Promise<Recovery> {
   const out: Recovery = { last: "" };
   while (Date.now() - since < timeoutMs) {
-    const st = await cephJson(admin, ["status"], Status, { connectTimeoutS: 5 }).catch((e: Error) => e.message);
+    const st = await cephJson(admin, ["status"], Status, { connectTimeoutS: 5 }).catch(
+      (e: Error) => e.message,
+    );
     if (typeof st === "string") out.last = st;
     else {
       const clean =

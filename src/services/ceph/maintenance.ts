@@ -118,12 +118,7 @@ export async function maintenanceOff(io: MaintenanceIo, host: string): Promise<n
     300_000,
   );
   await ceph(io.admin, `clear noout on ${host}`, ["osd", "unset-group", "noout", host]);
-  await wait(
-    io,
-    "get every PG active+clean again",
-    () => allClean(io.admin),
-    600_000,
-  );
+  await wait(io, "get every PG active+clean again", () => allClean(io.admin), 600_000);
   io.log(`${host} is back: its OSDs are up, noout is cleared, every PG is active+clean`);
   return ids;
 }

@@ -10,7 +10,15 @@
 import { HastackError } from "../../util/errors.ts";
 import { cephArgv, cephJson } from "./ceph-tool.ts";
 import { fullQuorum } from "./converge.ts";
-import { type CephDrillRun, conclude, type DrillIo, requireHealthy, sleep, writerFacts, writerFor } from "./drill-kit.ts";
+import {
+  type CephDrillRun,
+  conclude,
+  type DrillIo,
+  requireHealthy,
+  sleep,
+  writerFacts,
+  writerFor,
+} from "./drill-kit.ts";
 import { recoveryTimes, startWriter } from "./io-stall.ts";
 import { monHosts, osdHosts } from "./layout.ts";
 import { hostOsdIds, refuseReason } from "./maintenance.ts";
@@ -22,7 +30,11 @@ export async function leaderHost(io: Pick<DrillIo, "admin" | "topology">): Promi
   const q = await cephJson(io.admin, ["quorum_status"], QuorumStatus);
   const leader = q.quorum_leader_name;
   const host = monHosts(io.topology).find((h) => h.name === leader);
-  if (!host) throw new HastackError("E_DRILL_PRECONDITION", `Cannot find the host of the leading monitor ${leader ?? "(none)"}`);
+  if (!host)
+    throw new HastackError(
+      "E_DRILL_PRECONDITION",
+      `Cannot find the host of the leading monitor ${leader ?? "(none)"}`,
+    );
   return host.name;
 }
 
@@ -34,7 +46,10 @@ export async function monLost(io: DrillIo, target: string, holdS = 45): Promise<
   if (whole !== true) throw new HastackError("E_DRILL_PRECONDITION", `Cannot power off ${target}: ${whole}`);
   const ok = await io.admin.exec(cephArgv(["mon", "ok-to-stop", target]));
   if (ok.code !== 0)
-    throw new HastackError("E_DRILL_PRECONDITION", `Cannot power off ${target}: ceph mon ok-to-stop: ${`${ok.stderr}${ok.stdout}`.trim()}`);
+    throw new HastackError(
+      "E_DRILL_PRECONDITION",
+      `Cannot power off ${target}: ceph mon ok-to-stop: ${`${ok.stderr}${ok.stdout}`.trim()}`,
+    );
   if (osdHosts(io.topology).some((h) => h.name === target)) {
     const why = await refuseReason(io.admin, await hostOsdIds(io.admin, target));
     if (why) throw new HastackError("E_DRILL_PRECONDITION", `Cannot power off ${target}: ${why}`);
@@ -43,21 +58,26 @@ export async function monLost(io: DrillIo, target: string, holdS = 45): Promise<
   const w = writerFor(io, target);
   const writer = startWriter(io.transport(w.host), w, 5 + holdS + 20);
   await sleep(5000);
-  io.log(`writing through RBD from ${w.host} (client.${w.user}, pool ${w.pool}); powering off monitor host ${target}`);
+  io.log(
+    `writing through RBD from ${w.host} (client.${w.user}, pool ${w.pool}); powering off monitor host ${target}`,
+  );
   const off = Date.now();
   await io.injector.powerOff(target);
   const timings: { label: string; ms: number }[] = [];
   const problems: string[] = [];
   // Until the hold ends: when do the survivors answer with a quorum that no longer counts it?
   while (Date.now() - off < holdS * 1000) {
-    const q = await cephJson(io.admin, ["quorum_status"], QuorumStatus, { connectTimeoutS: 3 }).catch(() => undefined);
+    const q = await cephJson(io.admin, ["quorum_status"], QuorumStatus, { connectTimeoutS: 3 }).catch(
+      () => undefined,
+    );
     if (q && !q.quorum_names.includes(target) && q.quorum_names.length > mons / 2) {
       timings.push({ label: `quorum of ${q.quorum_names.join(", ")}`, ms: Date.now() - off });
       break;
     }
     await sleep(1000);
   }
-  if (timings.length === 0) problems.push(`the surviving monitors had no quorum without ${target} within ${holdS} s`);
+  if (timings.length === 0)
+    problems.push(`the surviving monitors had no quorum without ${target} within ${holdS} s`);
   await sleep(Math.max(0, holdS * 1000 - (Date.now() - off)));
   io.log(`powering ${target} on again`);
   await io.injector.powerOn(target);

@@ -17,7 +17,12 @@ const CLI = path.resolve(import.meta.dirname, "../../cli/main.ts");
 function hastack(args: string[], timeoutMs = 1_800_000) {
   const started = performance.now();
   const r = spawnSync(process.execPath, [CLI, ...args], { encoding: "utf8", timeout: timeoutMs });
-  return { code: r.status, stdout: r.stdout, out: `${r.stdout}${r.stderr}`, seconds: (performance.now() - started) / 1000 };
+  return {
+    code: r.status,
+    stdout: r.stdout,
+    out: `${r.stdout}${r.stderr}`,
+    seconds: (performance.now() - started) / 1000,
+  };
 }
 
 /** Leaves the event loop free for the sampler. */
@@ -60,7 +65,10 @@ function sampler(): { stop(): Promise<Sample[]> } {
           pgmap?: { pgs_by_state?: { state_name: string }[] };
         };
         if (!st.pgmap?.pgs_by_state) continue;
-        samples.push({ states: st.pgmap.pgs_by_state.map((p) => p.state_name), quorum: st.quorum_names?.length ?? 0 });
+        samples.push({
+          states: st.pgmap.pgs_by_state.map((p) => p.state_name),
+          quorum: st.quorum_names?.length ?? 0,
+        });
         break;
       }
       await new Promise((r) => setTimeout(r, 1000));
@@ -111,7 +119,8 @@ async function started(host: string): Promise<Record<string, number>> {
 beforeAll(async () => {
   lab = await useLab((line) => process.stderr.write(`${line}\n`));
   const inv = YAML.parse(await fs.readFile(lab.inventoryPath, "utf8")) as { services?: { ceph?: unknown } };
-  if (!inv.services?.ceph) throw new Error(`${lab.inventoryPath} has no services.ceph: run ceph.e2e.test.ts first`);
+  if (!inv.services?.ceph)
+    throw new Error(`${lab.inventoryPath} has no services.ceph: run ceph.e2e.test.ts first`);
   expect(hastack(["deploy", "-i", lab.inventoryPath, "--quiet"]).code).toBe(0);
   await waitHealthOk();
 }, 1_800_000);
@@ -130,7 +139,9 @@ describe("Ceph operations on the lab", () => {
     ];
     await fs.writeFile(copy, YAML.stringify(inv));
     const hosts = ["sto1", "sto2", "sto3"];
-    const before = Object.fromEntries(await Promise.all(hosts.map(async (h) => [h, await started(h)] as const)));
+    const before = Object.fromEntries(
+      await Promise.all(hosts.map(async (h) => [h, await started(h)] as const)),
+    );
     const begin = Math.floor(Date.now() / 1000);
     const s = sampler();
     const changed = await hastackAsync(["deploy", "-i", copy, "--quiet"]);
@@ -138,25 +149,33 @@ describe("Ceph operations on the lab", () => {
     process.stderr.write(changed.out.slice(-2000));
     expect(changed.code).toBe(0);
     expect((await sh("sto1", "grep osd_scrub_load_threshold /etc/ceph/ceph.conf")).stdout).toContain("5");
-    const after = Object.fromEntries(await Promise.all(hosts.map(async (h) => [h, await started(h)] as const)));
+    const after = Object.fromEntries(
+      await Promise.all(hosts.map(async (h) => [h, await started(h)] as const)),
+    );
     for (const h of hosts) {
       expect(Object.keys(after[h] ?? {}).sort()).toEqual(Object.keys(before[h] ?? {}).sort());
-      for (const [daemon, at] of Object.entries(after[h] ?? {})) expect(at, `${h} ${daemon}`).toBeGreaterThanOrEqual(begin);
+      for (const [daemon, at] of Object.entries(after[h] ?? {}))
+        expect(at, `${h} ${daemon}`).toBeGreaterThanOrEqual(begin);
     }
     // Host by host: in the order their monitors restarted, each host's OSD was back before the
     // next host's monitor went.
-    const at = (h: string, kind: string) => Object.entries(after[h] ?? {}).find(([k]) => k.startsWith(kind))?.[1] ?? 0;
+    const at = (h: string, kind: string) =>
+      Object.entries(after[h] ?? {}).find(([k]) => k.startsWith(kind))?.[1] ?? 0;
     const order = [...hosts].sort((a, b) => at(a, "ceph-mon") - at(b, "ceph-mon"));
     for (let i = 1; i < order.length; i++)
       expect(at(order[i - 1] ?? "", "ceph-osd")).toBeLessThanOrEqual(at(order[i] ?? "", "ceph-mon"));
-    process.stderr.write(`conf change: ${samples.length} samples, states ${[...new Set(samples.flatMap((x) => x.states))].join(", ")}\n`);
+    process.stderr.write(
+      `conf change: ${samples.length} samples, states ${[...new Set(samples.flatMap((x) => x.states))].join(", ")}\n`,
+    );
     expect(samples.length).toBeGreaterThan(10);
     expect(belowMinSize(samples)).toEqual([]);
     expect(Math.min(...samples.map((x) => x.quorum))).toBeGreaterThanOrEqual(2);
-    expect((await sh("sto1", "ceph osd dump -f json")).stdout).not.toMatch(/"noout"/);
+    expect((await sh("sto1", "ceph osd dump -f json")).stdout).not.toMatch(/noout/);
     // Back to the lab's own ceph.conf: restarted once more; then a deploy that writes nothing restarts nothing.
     expect(hastack(["deploy", "-i", lab.inventoryPath, "--quiet"]).code).toBe(0);
-    const settled = Object.fromEntries(await Promise.all(hosts.map(async (h) => [h, await started(h)] as const)));
+    const settled = Object.fromEntries(
+      await Promise.all(hosts.map(async (h) => [h, await started(h)] as const)),
+    );
     const noop = hastack(["deploy", "-i", lab.inventoryPath, "--quiet"]);
     expect(noop.code).toBe(0);
     expect(noop.out).toMatch(/\b0 changed\b/);
@@ -171,25 +190,48 @@ describe("Ceph operations on the lab", () => {
     const device = "/var/lib/ceph/disk/osd-block";
     const refused = hastack(["ceph", "replace-osd", "sto3", device, "-i", lab.inventoryPath]);
     expect(refused.code).not.toBe(0);
-    expect(refused.out).toMatch(/Cannot replace osd\.\d+ on sto3: draining it needs 3 other hosts with OSDs to hold every copy, and there are 2/);
+    expect(refused.out).toMatch(
+      /Cannot replace osd\.\d+ on sto3: draining it needs 3 other hosts with OSDs to hold every copy, and there are 2/,
+    );
     const tree = JSON.parse((await sh("sto1", "ceph osd tree -f json")).stdout) as {
       nodes: { type: string; status?: string; reweight?: number }[];
     };
-    expect(tree.nodes.filter((n) => n.type === "osd" && n.status === "up" && n.reweight === 1).length).toBe(3);
-    expect(
-      hastack(["ceph", "replace-osd", "sto3", "/dev/sdz", "-i", lab.inventoryPath]).out,
-    ).toMatch(/Unknown device '\/dev\/sdz'/);
+    expect(tree.nodes.filter((n) => n.type === "osd" && n.status === "up" && n.reweight === 1).length).toBe(
+      3,
+    );
+    expect(hastack(["ceph", "replace-osd", "sto3", "/dev/sdz", "-i", lab.inventoryPath]).out).toMatch(
+      /Unknown device '\/dev\/sdz'/,
+    );
     const s = sampler();
-    const replaced = await hastackAsync(["ceph", "replace-osd", "sto3", device, "--in-place", "--json", "-i", lab.inventoryPath]);
+    const replaced = await hastackAsync([
+      "ceph",
+      "replace-osd",
+      "sto3",
+      device,
+      "--in-place",
+      "--json",
+      "-i",
+      lab.inventoryPath,
+    ]);
     const samples = await s.stop();
     process.stderr.write(replaced.out.slice(-2000));
     expect(replaced.code).toBe(0);
-    const report = JSON.parse(replaced.stdout) as { osd: number; mode: string; oldUuid: string; newUuid: string; backfillMs: number };
+    const report = JSON.parse(replaced.stdout) as {
+      osd: number;
+      mode: string;
+      oldUuid: string;
+      newUuid: string;
+      backfillMs: number;
+    };
     expect(report.mode).toBe("in-place");
     expect(report.newUuid).not.toBe(report.oldUuid);
-    process.stderr.write(`replace-osd in place: backfill ${(report.backfillMs / 1000).toFixed(1)} s, ${samples.length} samples\n`);
+    process.stderr.write(
+      `replace-osd in place: backfill ${(report.backfillMs / 1000).toFixed(1)} s, ${samples.length} samples\n`,
+    );
     expect(belowMinSize(samples)).toEqual([]);
-    expect((await sh("sto3", `cat /var/lib/ceph/osd/ceph-${report.osd}/whoami`)).stdout.trim()).toBe(String(report.osd));
+    expect((await sh("sto3", `cat /var/lib/ceph/osd/ceph-${report.osd}/whoami`)).stdout.trim()).toBe(
+      String(report.osd),
+    );
     await waitHealthOk();
   });
 
@@ -200,7 +242,12 @@ describe("Ceph operations on the lab", () => {
       process.stderr.write(r.out.slice(-3000));
       const out = JSON.parse(r.stdout) as {
         verdict: string;
-        runs: { stallMs: number; healthOkMs?: number; verified?: { lost: number; checked: number }; timings: { label: string }[] }[];
+        runs: {
+          stallMs: number;
+          healthOkMs?: number;
+          verified?: { lost: number; checked: number };
+          timings: { label: string }[];
+        }[];
       };
       // The stall budget is a bench:lab figure: passed or slow are both safe and recovered.
       expect(["passed", "slow"]).toContain(out.verdict);

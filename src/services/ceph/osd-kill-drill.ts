@@ -6,13 +6,22 @@
  * (Restart=on-failure, 10 s) and backfill catches it up. Measured: the stall, when Ceph marked
  * it down, when it was up again, and the time from the kill to active+clean and HEALTH_OK.
  */
+
+import { HastackError } from "../../util/errors.ts";
 import { cephJson } from "./ceph-tool.ts";
-import { type CephDrillRun, conclude, type DrillIo, requireHealthy, sleep, writerFacts, writerFor } from "./drill-kit.ts";
+import {
+  type CephDrillRun,
+  conclude,
+  type DrillIo,
+  requireHealthy,
+  sleep,
+  writerFacts,
+  writerFor,
+} from "./drill-kit.ts";
 import { recoveryTimes, startWriter } from "./io-stall.ts";
 import { hostOsdIds, refuseReason } from "./maintenance.ts";
 import { fmt } from "./poweroff-drill.ts";
 import { OsdDump } from "./schemas.ts";
-import { HastackError } from "../../util/errors.ts";
 
 /** How long systemd gets to bring the daemon back (RestartSec=10 plus the OSD's start). */
 const RESTART_BUDGET_MS = 90_000;
@@ -22,25 +31,36 @@ export async function osdKill(io: DrillIo, target: string, osd?: number): Promis
   const ids = await hostOsdIds(io.admin, target);
   const id = osd ?? ids[0];
   if (id === undefined || !ids.includes(id))
-    throw new HastackError("E_DRILL_PRECONDITION", `Cannot kill osd.${osd} on ${target}: ${target} holds ${ids.map((i) => `osd.${i}`).join(", ")}`);
+    throw new HastackError(
+      "E_DRILL_PRECONDITION",
+      `Cannot kill osd.${osd} on ${target}: ${target} holds ${ids.map((i) => `osd.${i}`).join(", ")}`,
+    );
   const why = await refuseReason(io.admin, [id]);
   if (why) throw new HastackError("E_DRILL_PRECONDITION", `Cannot kill osd.${id} on ${target}: ${why}`);
-  const before = (await cephJson(io.admin, ["osd", "dump"], OsdDump)).osds.find((o) => o.osd === id)?.up_from ?? 0;
+  const before =
+    (await cephJson(io.admin, ["osd", "dump"], OsdDump)).osds.find((o) => o.osd === id)?.up_from ?? 0;
   const host = io.transport(target);
   const unit = `ceph-osd@${id}`;
   const w = writerFor(io, target);
   const writer = startWriter(io.transport(w.host), w, 60);
   await sleep(5000);
-  io.log(`writing through RBD from ${w.host} (client.${w.user}, pool ${w.pool}); killing ${unit} on ${target}`);
+  io.log(
+    `writing through RBD from ${w.host} (client.${w.user}, pool ${w.pool}); killing ${unit} on ${target}`,
+  );
   const killed = Date.now();
   const kill = await host.exec(["systemctl", "kill", "--signal=SIGKILL", unit]);
   if (kill.code !== 0)
-    throw new HastackError("E_DRILL_INJECT", `Cannot kill ${unit} on ${target}: exit code ${kill.code}: ${kill.stderr.trim()}`);
+    throw new HastackError(
+      "E_DRILL_INJECT",
+      `Cannot kill ${unit} on ${target}: exit code ${kill.code}: ${kill.stderr.trim()}`,
+    );
   const timings: { label: string; ms: number }[] = [];
   const problems: string[] = [];
   let seenDown = false;
   for (;;) {
-    const dump = await cephJson(io.admin, ["osd", "dump"], OsdDump, { connectTimeoutS: 5 }).catch(() => undefined);
+    const dump = await cephJson(io.admin, ["osd", "dump"], OsdDump, { connectTimeoutS: 5 }).catch(
+      () => undefined,
+    );
     const o = dump?.osds.find((x) => x.osd === id);
     if (o && o.up === 0 && !seenDown) {
       seenDown = true;
@@ -51,7 +71,9 @@ export async function osdKill(io: DrillIo, target: string, osd?: number): Promis
       break;
     }
     if (Date.now() - killed > RESTART_BUDGET_MS) {
-      problems.push(`systemd did not restart ${unit} within ${RESTART_BUDGET_MS / 1000} s (started by the drill)`);
+      problems.push(
+        `systemd did not restart ${unit} within ${RESTART_BUDGET_MS / 1000} s (started by the drill)`,
+      );
       await host.exec(["systemctl", "reset-failed", unit]);
       await host.exec(["systemctl", "start", unit]);
       break;

@@ -6,7 +6,15 @@
  * active+clean and HEALTH_OK. The injector (lab BMC or real IPMI) is passed in.
  */
 import { HastackError } from "../../util/errors.ts";
-import { type CephDrillRun, conclude, type DrillIo, requireHealthy, sleep, writerFacts, writerFor } from "./drill-kit.ts";
+import {
+  type CephDrillRun,
+  conclude,
+  type DrillIo,
+  requireHealthy,
+  sleep,
+  writerFacts,
+  writerFor,
+} from "./drill-kit.ts";
 import { recoveryTimes, startWriter } from "./io-stall.ts";
 import { hostOsdIds, refuseReason } from "./maintenance.ts";
 

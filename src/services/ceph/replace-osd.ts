@@ -64,7 +64,11 @@ export interface ReplaceReport {
 const SafeToDestroy = z.object({ safe_to_destroy: z.array(z.number()).default([]) });
 
 function refusal(id: number | string, host: string, why: string, hint?: string): HastackError {
-  return new HastackError("E_CEPH_REPLACE", `Cannot replace osd.${id} on ${host}: ${why}`, hint ? { hint } : {});
+  return new HastackError(
+    "E_CEPH_REPLACE",
+    `Cannot replace osd.${id} on ${host}: ${why}`,
+    hint ? { hint } : {},
+  );
 }
 
 /** Why draining `id` could never end in active+clean, or undefined when the others can take its copies. */
@@ -94,7 +98,9 @@ export async function drainRefusal(
 }
 
 async function safeToDestroy(admin: Transport, id: number): Promise<true | string> {
-  const r = await admin.exec(cephArgv(["osd", "safe-to-destroy", String(id), "-f", "json"], { connectTimeoutS: 5 }));
+  const r = await admin.exec(
+    cephArgv(["osd", "safe-to-destroy", String(id), "-f", "json"], { connectTimeoutS: 5 }),
+  );
   let answer: unknown;
   try {
     answer = JSON.parse(r.stdout);
@@ -122,21 +128,40 @@ async function zap(io: ReplaceIo, spec: OsdSpec, id: number, oldUuid: string): P
     return;
   }
   if ((await t.exec(["test", "-b", spec.path])).code !== 0)
-    throw refusal(id, t.name, `${spec.path} is not a block device`, "put the new disk in, then run the same command again");
+    throw refusal(
+      id,
+      t.name,
+      `${spec.path} is not a block device`,
+      "put the new disk in, then run the same command again",
+    );
   // ceph-volume's activation unit and tmpfs mount of the old OSD; absent after a dead disk's reboot.
   await t.exec(["systemctl", "disable", `ceph-volume@lvm-${id}-${oldUuid}`]);
   await t.exec(["umount", dir]);
   await t.exec(["rm", "-rf", dir]);
   const r = await t.exec(["ceph-volume", "lvm", "zap", "--destroy", spec.path], { timeoutMs: 300_000 });
-  if (r.code !== 0) throw refusal(id, t.name, `ceph-volume lvm zap ${spec.path}: exit code ${r.code}: ${r.stderr.trim().split("\n").pop()}`);
+  if (r.code !== 0)
+    throw refusal(
+      id,
+      t.name,
+      `ceph-volume lvm zap ${spec.path}: exit code ${r.code}: ${r.stderr.trim().split("\n").pop()}`,
+    );
 }
 
-export async function replaceOsd(io: ReplaceIo, spec: OsdSpec, opts: ReplaceOptions = {}): Promise<ReplaceReport> {
+export async function replaceOsd(
+  io: ReplaceIo,
+  spec: OsdSpec,
+  opts: ReplaceOptions = {},
+): Promise<ReplaceReport> {
   const host = io.host.name;
   const timeoutMs = io.timeoutMs ?? 6 * 3600_000;
   const found = opts.osd ?? (await findOsd(io.host, spec));
   if (found === undefined)
-    throw refusal("?", host, `no OSD is on ${spec.path}`, "if its disk is dead, name the OSD: --osd N (ceph osd tree)");
+    throw refusal(
+      "?",
+      host,
+      `no OSD is on ${spec.path}`,
+      "if its disk is dead, name the OSD: --osd N (ceph osd tree)",
+    );
   const id = found;
   const tree = await cephJson(io.admin, ["osd", "tree"], OsdTree);
   if (!osdsByHost(tree).some((h) => h.host === host && h.osds.some((o) => o.name === `osd.${id}`)))
@@ -170,16 +195,35 @@ export async function replaceOsd(io: ReplaceIo, spec: OsdSpec, opts: ReplaceOpti
     } else {
       const dead = await inactivePgs(io.admin);
       if (dead)
-        throw refusal(id, host, `PGs cannot serve I/O (${dead}): osd.${id} may hold their last copy`, "bring osd.N back if its disk still reads; ceph health detail names the PGs");
+        throw refusal(
+          id,
+          host,
+          `PGs cannot serve I/O (${dead}): osd.${id} may hold their last copy`,
+          "bring osd.N back if its disk still reads; ceph health detail names the PGs",
+        );
     }
     await ceph(io.admin, `set noout on osd.${id}`, ["osd", "add-noout", `osd.${id}`]);
     if (entry.up === 1) await stop();
-    await ceph(io.admin, `destroy osd.${id}`, ["osd", "destroy", String(id), "--force", "--yes-i-really-mean-it"]);
+    await ceph(io.admin, `destroy osd.${id}`, [
+      "osd",
+      "destroy",
+      String(id),
+      "--force",
+      "--yes-i-really-mean-it",
+    ]);
   } else {
     const unclean = await allClean(io.admin);
-    const why = unclean === true ? await drainRefusal(io.admin, id, io.failureDomain) : `not every PG is active+clean: ${unclean}`;
+    const why =
+      unclean === true
+        ? await drainRefusal(io.admin, id, io.failureDomain)
+        : `not every PG is active+clean: ${unclean}`;
     if (why)
-      throw refusal(id, host, why, "nothing was changed; --in-place replaces it without draining (its PGs run degraded, at or above min_size, until backfill ends)");
+      throw refusal(
+        id,
+        host,
+        why,
+        "nothing was changed; --in-place replaces it without draining (its PGs run degraded, at or above min_size, until backfill ends)",
+      );
     await ceph(io.admin, `mark osd.${id} out`, ["osd", "out", String(id)]);
     io.log(`osd.${id} is out; its copies move to the other OSDs while it still serves them`);
     const started = Date.now();
@@ -194,7 +238,9 @@ export async function replaceOsd(io: ReplaceIo, spec: OsdSpec, opts: ReplaceOpti
   }
   if (opts.pauseForSwap) {
     report.paused = true;
-    io.log(`osd.${id} is destroyed, its id and CRUSH place kept: swap the disk at ${spec.path}, then run the same command again`);
+    io.log(
+      `osd.${id} is destroyed, its id and CRUSH place kept: swap the disk at ${spec.path}, then run the same command again`,
+    );
     return report;
   }
   await zap(io, spec, id, report.oldUuid);

@@ -20,7 +20,10 @@ describe("which Ceph daemons run an older ceph.conf", () => {
       ],
     });
     expect(staleDaemons(ages)).toEqual([]);
-    const byHand = parseDaemonAges("box", "conf 100\ndaemon 90 ceph-osd -i 12 --setuser ceph --setgroup ceph \n");
+    const byHand = parseDaemonAges(
+      "box",
+      "conf 100\ndaemon 90 ceph-osd -i 12 --setuser ceph --setgroup ceph \n",
+    );
     expect(byHand.daemons).toEqual([{ kind: "osd", id: "12", startedS: 90 }]);
   });
 

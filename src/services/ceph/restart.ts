@@ -57,7 +57,10 @@ export function parseDaemonAges(host: string, text: string): DaemonAges {
     const [tag, n, ...rest] = raw.trim().split(/\s+/);
     const parsed = Line.safeParse(tag === "conf" ? [tag, n] : [tag, n, rest.join(" ")]);
     if (!parsed.success)
-      throw new HastackError("E_CEPH_RESTART", `Cannot read the Ceph daemons of ${host}: unexpected line '${raw}'`);
+      throw new HastackError(
+        "E_CEPH_RESTART",
+        `Cannot read the Ceph daemons of ${host}: unexpected line '${raw}'`,
+      );
     const line = parsed.data;
     if (line[0] === "conf") {
       confWrittenS = line[1];
@@ -135,7 +138,7 @@ async function osdsBack(admin: Transport, upFrom: ReadonlyMap<number, number>): 
   const dump = await cephJson(admin, ["osd", "dump"], OsdDump, { connectTimeoutS: 5 });
   const waiting = [...upFrom].filter(([id, before]) => {
     const o = dump.osds.find((x) => x.osd === id);
-    return !o || o.up !== 1 || o.up_from <= before;
+    return o?.up !== 1 || o.up_from <= before;
   });
   return waiting.length === 0 ? true : `${waiting.map(([id]) => `osd.${id}`).join(", ")} not up again yet`;
 }
@@ -185,7 +188,11 @@ export async function restartDaemons(io: RestartIo, daemons: readonly RunningDae
     const before = await cephJson(io.admin, ["quorum_status"], QuorumStatus);
     await io.restart(unitOf(mon));
     done.push(unitOf(mon));
-    await wait(`get ceph-mon.${mon.id} back into the quorum`, () => monBack(io.admin, before.election_epoch), 180_000);
+    await wait(
+      `get ceph-mon.${mon.id} back into the quorum`,
+      () => monBack(io.admin, before.election_epoch),
+      180_000,
+    );
     io.log(`restarted ${unitOf(mon)}; every monitor is in the quorum again`);
   }
   for (const mgr of daemons.filter((d) => d.kind === "mgr")) {
