@@ -1,5 +1,11 @@
 import { defineConfig } from "vitest/config";
 
+const LAB_PENDING = [
+  "src/health/strictness.e2e.test.ts",
+  "src/services/ceph/ops.e2e.test.ts",
+  "src/services/keystone/keystone.e2e.test.ts",
+];
+
 export default defineConfig({
   test: {
     testTimeout: 120_000,
@@ -18,8 +24,15 @@ export default defineConfig({
         test: {
           name: "e2e",
           include: ["src/**/*.e2e.test.ts"],
+          exclude: LAB_PENDING,
           fileParallelism: false,
         },
+      },
+      {
+        // Lab tests written but not yet run green on the lab: `npm run test:lab-pending`. Each
+        // moves into the e2e project (and so into `npm test` and CI) once it has passed there.
+        extends: true,
+        test: { name: "e2e-pending", include: LAB_PENDING, fileParallelism: false },
       },
     ],
   },
