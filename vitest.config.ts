@@ -1,9 +1,14 @@
 import { defineConfig } from "vitest/config";
 
-const LAB_PENDING = [
+// Tests written but not yet passed where they must (the lab, or twice in a row on a loaded
+// machine): `npm run test:pending` runs them. Each moves into `npm test` (and CI) once it has.
+const PENDING = [
   "src/health/strictness.e2e.test.ts",
   "src/services/ceph/ops.e2e.test.ts",
   "src/services/keystone/keystone.e2e.test.ts",
+  // A real 3-mon, 3-OSD Ceph in one container: 5 of 6 passed in each of two runs, a different
+  // one failing each time (replace-osd drain; a rolling-restart quorum sample).
+  "src/services/ceph/ops-real.test.ts",
 ];
 
 export default defineConfig({
@@ -14,7 +19,7 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: "unit", include: ["src/**/*.test.ts"], exclude: ["src/**/*.e2e.test.ts"] },
+        test: { name: "unit", include: ["src/**/*.test.ts"], exclude: ["src/**/*.e2e.test.ts", ...PENDING] },
       },
       {
         // End-to-end tests share one lab: one file at a time. `npm test` runs this project after
@@ -24,15 +29,13 @@ export default defineConfig({
         test: {
           name: "e2e",
           include: ["src/**/*.e2e.test.ts"],
-          exclude: LAB_PENDING,
+          exclude: PENDING,
           fileParallelism: false,
         },
       },
       {
-        // Lab tests written but not yet run green on the lab: `npm run test:lab-pending`. Each
-        // moves into the e2e project (and so into `npm test` and CI) once it has passed there.
         extends: true,
-        test: { name: "e2e-pending", include: LAB_PENDING, fileParallelism: false },
+        test: { name: "pending", include: PENDING, fileParallelism: false },
       },
     ],
   },
