@@ -106,9 +106,12 @@ describe("hastack plan", () => {
       expect(ids.indexOf(before), `${before} before ${after}`).toBeLessThan(ids.indexOf(after));
     }
     expect(ctl1?.steps.find((s) => s.id === "galera.join")?.state).toBe("implemented");
-    // The OpenStack services are declared only: named, never planned as steps that would be "ok".
-    expect(ctl1?.notImplemented).toContain("keystone");
-    expect(ids.some((id) => id.startsWith("keystone."))).toBe(false);
+    // A declared service (glance) is named, never planned as steps that would be "ok"; an
+    // implemented one (keystone) is planned after what it needs.
+    expect(ctl1?.notImplemented).toContain("glance");
+    expect(ids.some((id) => id.startsWith("glance."))).toBe(false);
+    expect(ctl1?.notImplemented).not.toContain("keystone");
+    expect(ids.indexOf("galera.checker")).toBeLessThan(ids.findIndex((id) => id.startsWith("keystone.")));
     expect(ctl1?.files.map((f) => f.path)).toContain("/etc/haproxy/haproxy.cfg");
     const cmp1 = plans.find((p) => p.host === "cmp1");
     expect(cmp1?.steps.some((s) => s.id.startsWith("galera."))).toBe(false);
