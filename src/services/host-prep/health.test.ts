@@ -10,10 +10,11 @@ describe("host-prep.clocks: every host's clock against the others'", () => {
   });
 
   it("names the one host whose clock was stepped, whatever this machine's own clock says", () => {
-    // This machine 100 s off every host: the median takes it out; ctl2 stepped 30 s ahead.
+    // This machine 100 s off every host: the median (100.05) takes it out; ctl2 stepped 30 s
+    // ahead of it (not 29.95, which rounds either way).
     const r = judgeClocks([
       reading("ctl1", 100),
-      reading("ctl2", 130),
+      reading("ctl2", 130.05),
       reading("ctl3", 100.1),
       reading("cmp1", 99.9),
     ]);
