@@ -4,6 +4,7 @@ import type { ServiceDef } from "../services/types.ts";
 import type { Topology } from "../topology/types.ts";
 import type { Transport } from "../transport/types.ts";
 import { HastackError } from "../util/errors.ts";
+import { runLimited } from "../util/run-limited.ts";
 import type { CheckResult, ProbeContext, ProbeSpec, StatusReport } from "./types.ts";
 
 export interface StatusOptions {
@@ -135,17 +136,4 @@ export function verdictOf(checks: readonly CheckResult[]): Pick<StatusReport, "v
 
 export function exitCodeOf(report: StatusReport): number {
   return report.verdict === "healthy" ? 0 : report.verdict === "degraded" ? 1 : 2;
-}
-
-async function runLimited<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  async function worker(): Promise<void> {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await fn(items[index] as T);
-    }
-  }
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
 }

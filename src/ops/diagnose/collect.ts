@@ -12,6 +12,7 @@ import type { DiagnosticSpec, ServiceDef } from "../../services/types.ts";
 import type { Topology } from "../../topology/types.ts";
 import type { Transport } from "../../transport/types.ts";
 import { HastackError } from "../../util/errors.ts";
+import { runLimited } from "../../util/run-limited.ts";
 
 export interface DiagnoseOptions {
   transport(host: string): Transport;
@@ -113,17 +114,4 @@ export async function collectDiagnostics(
     }
   });
   return { cluster: topology.cluster, at: new Date().toISOString(), ...window, outputs };
-}
-
-async function runLimited<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  async function worker(): Promise<void> {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await fn(items[index] as T);
-    }
-  }
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
 }
