@@ -46,15 +46,22 @@ export async function prepareHost(plan: LabPlan, host: LabHost, rootfs: string):
       root,
     ]);
   }
-  await writeIdentity(plan, host, root);
+  await writeIdentity(plan, host, root, path.join(dir, "upper"));
 }
 
-async function writeIdentity(plan: LabPlan, host: LabHost, root: string): Promise<void> {
+async function writeIdentity(plan: LabPlan, host: LabHost, root: string, upper: string): Promise<void> {
   const etc = (p: string) => path.join(root, "etc", p);
   await fs.writeFile(etc("hostname"), `${host.name}\n`);
   const machineId = (await fs.readFile(etc("machine-id"), "utf8").catch(() => "")).trim();
   if (machineId === "") await fs.writeFile(etc("machine-id"), `${randomBytes(16).toString("hex")}\n`);
-  await fs.writeFile(etc("hosts"), renderEtcHosts(plan));
+  // Only on a new host (none in its overlay yet): after that /etc/hosts is host-prep's (it adds
+  // the VIPs), and rewriting it at every `lab up` made the next deploy report host-prep.files
+  // changed on every host.
+  const present = await fs.stat(path.join(upper, "etc/hosts")).then(
+    () => true,
+    () => false,
+  );
+  if (!present) await fs.writeFile(etc("hosts"), renderEtcHosts(plan));
   await fs.rm(etc("resolv.conf"), { force: true });
   await fs.writeFile(etc("resolv.conf"), "# The lab has no DNS: every lab name is in /etc/hosts.\n");
   await fs.mkdir(etc("systemd/network"), { recursive: true });

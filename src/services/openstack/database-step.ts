@@ -1,6 +1,6 @@
 /**
  * @module
- * The database of an OpenStack service on Galera: its databases (utf8mb4), the MariaDB user
+ * The database of an OpenStack service on Galera: its databases (created utf8mb4), the MariaDB user
  * `<id>`@`%` with the db_<id> password, and ALL on each database. SQL goes to `mariadb` on the
  * bootstrap controller's socket (the deploy's root login) through stdin, so the password is
  * never in argv; Galera replicates the DDL to the other nodes.
@@ -58,9 +58,12 @@ export function databaseFacts(wanted: DatabaseWanted, password: string): [string
   const facts: [string, string][] = [];
   for (const raw of wanted.databases) {
     const db = identifier(raw);
+    // Existence only, not the default character set: a service's own migrations may change it
+    // (Keystone's first one sets `DEFAULT CHARACTER SET utf8`), and a deploy that set it back
+    // would fight them, reporting a change on every second deploy (it did, on the lab).
     facts.push([
-      `database ${db} (utf8mb4)`,
-      `(SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME='${db}' AND DEFAULT_CHARACTER_SET_NAME='utf8mb4') = 1`,
+      `database ${db}`,
+      `(SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME='${db}') = 1`,
     ]);
   }
   facts.push([
@@ -85,8 +88,8 @@ export function databaseCheckSql(wanted: DatabaseWanted, password: string): stri
 }
 
 /**
- * Idempotent: IF NOT EXISTS everywhere, then ALTER so a changed secret replaces the old password
- * and an existing database gets utf8mb4 as its default.
+ * Idempotent: IF NOT EXISTS everywhere, then ALTER USER so a changed secret replaces the old
+ * password. A new database starts utf8mb4; an existing one keeps what its migrations made it.
  */
 export function databaseApplySql(wanted: DatabaseWanted, password: string): string {
   const user = `'${identifier(wanted.user)}'@'%'`;
@@ -96,7 +99,6 @@ export function databaseApplySql(wanted: DatabaseWanted, password: string): stri
     const db = identifier(raw);
     statements.push(
       `CREATE DATABASE IF NOT EXISTS \`${db}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci`,
-      `ALTER DATABASE \`${db}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci`,
     );
   }
   statements.push(`CREATE USER IF NOT EXISTS ${user} ${auth}`, `ALTER USER ${user} ${auth}`);

@@ -102,6 +102,7 @@ describe("the database step's SQL", () => {
   it("creates with IF NOT EXISTS and re-sets the password, so a rerun is harmless and a new secret applies", () => {
     const sql = databaseApplySql(wanted, "s3cret");
     expect(sql).toContain("CREATE DATABASE IF NOT EXISTS `nova_api` CHARACTER SET utf8mb4");
+    expect(sql).not.toContain("ALTER DATABASE");
     expect(sql).toContain("CREATE USER IF NOT EXISTS 'nova'@'%'");
     expect(sql).toContain(
       "ALTER USER 'nova'@'%' IDENTIFIED VIA mysql_native_password USING PASSWORD('s3cret')",
@@ -112,7 +113,7 @@ describe("the database step's SQL", () => {
   it("names each missing fact from the check's row of 0/1", () => {
     expect(databaseCheckSql(wanted, "x").match(/IF\(/g)).toHaveLength(5);
     expect(missingFromRow(wanted, "1\t0\t1\t1\t0\n")).toEqual([
-      "database nova (utf8mb4)",
+      "database nova",
       "ALL on nova.* to 'nova'@'%'",
     ]);
     expect(missingFromRow(wanted, "1\t1\t1\t1\t1\n")).toEqual([]);
