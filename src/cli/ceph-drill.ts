@@ -21,9 +21,9 @@ import { services } from "../services/registry.ts";
 import { loadTopology } from "../topology/load.ts";
 import type { Topology } from "../topology/types.ts";
 import { sshPool, type TransportPool } from "../transport/pool.ts";
-import type { Transport } from "../transport/types.ts";
 import { HastackError } from "../util/errors.ts";
 import { requireKnownNames } from "../util/names.ts";
+import { adminHost } from "./ceph-common.ts";
 import { inventoryOption, inventoryPath, jsonOption, printJson } from "./options.ts";
 
 interface DrillOptions {
@@ -36,15 +36,8 @@ interface DrillOptions {
   yes?: boolean;
 }
 
-type AdminHost = (topology: Topology, pool: TransportPool, except?: string) => Promise<Transport>;
-
 /** The host a drill breaks when --host is not given: the last storage host, or the leading monitor's. */
-async function defaultTarget(
-  name: CephDrillName,
-  topology: Topology,
-  pool: TransportPool,
-  adminHost: AdminHost,
-) {
+async function defaultTarget(name: CephDrillName, topology: Topology, pool: TransportPool) {
   if (name !== "mon-lost") return osdHosts(topology).at(-1)?.name ?? "";
   return leaderHost({ admin: await adminHost(topology, pool), topology });
 }
@@ -56,7 +49,7 @@ function one(name: CephDrillName, io: DrillIo, target: string, opts: DrillOption
   return storagePoweroff(io, target, hold);
 }
 
-export function registerCephDrill(ceph: Command, adminHost: AdminHost): void {
+export function registerCephDrill(ceph: Command): void {
   ceph
     .command("drill")
     .argument("<name>", CEPH_DRILLS.join(", "))
@@ -82,7 +75,7 @@ export function registerCephDrill(ceph: Command, adminHost: AdminHost): void {
       const lab = await inLabNamespace();
       const pool = sshPool(topology);
       try {
-        const target = opts.host ?? (await defaultTarget(drill, topology, pool, adminHost));
+        const target = opts.host ?? (await defaultTarget(drill, topology, pool));
         const hosts = (drill === "mon-lost" ? monHosts(topology) : osdHosts(topology)).map((h) => h.name);
         requireKnownNames(
           "--host",

@@ -1,16 +1,11 @@
 import type { Command } from "commander";
 import { systemctl } from "../hostkit/systemd.ts";
-import { enterLabNamespaceIfNeeded } from "../lab/netns.ts";
-import { osdHosts } from "../services/ceph/layout.ts";
 import { replaceOsd } from "../services/ceph/replace-osd.ts";
 import { cephSettings, osdSpecs } from "../services/ceph/settings.ts";
-import { services } from "../services/registry.ts";
-import { loadTopology } from "../topology/load.ts";
-import type { Topology } from "../topology/types.ts";
-import { sshPool, type TransportPool } from "../transport/pool.ts";
-import type { Transport } from "../transport/types.ts";
+import { sshPool } from "../transport/pool.ts";
 import { requireKnownNames } from "../util/names.ts";
-import { inventoryOption, inventoryPath, jsonOption, printJson } from "./options.ts";
+import { adminHost, storageHostTopology } from "./ceph-common.ts";
+import { inventoryOption, jsonOption, printJson } from "./options.ts";
 
 interface ReplaceOptions {
   inventory: string;
@@ -21,9 +16,7 @@ interface ReplaceOptions {
   timeout: string;
 }
 
-type AdminHost = (topology: Topology, pool: TransportPool, except?: string) => Promise<Transport>;
-
-export function registerCephReplace(ceph: Command, adminHost: AdminHost): void {
+export function registerCephReplace(ceph: Command): void {
   ceph
     .command("replace-osd")
     .argument("<host>", "a storage host")
@@ -47,15 +40,7 @@ export function registerCephReplace(ceph: Command, adminHost: AdminHost): void {
     )
     .option("--timeout <minutes>", "for the drain and for the backfill each", "360")
     .action(async (host: string, device: string, opts: ReplaceOptions) => {
-      const file = inventoryPath(opts);
-      await enterLabNamespaceIfNeeded(file);
-      const topology = await loadTopology(file, services);
-      requireKnownNames(
-        "host",
-        [host],
-        osdHosts(topology).map((h) => h.name),
-        "storage hosts with OSDs",
-      );
+      const topology = await storageHostTopology(host, opts);
       const settings = cephSettings(topology);
       const specs = osdSpecs(settings, host);
       // Only a disk the inventory names is ever zapped: a typo must not wipe the wrong one.

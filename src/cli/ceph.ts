@@ -1,50 +1,23 @@
 import type { Command } from "commander";
-import { enterLabNamespaceIfNeeded } from "../lab/netns.ts";
-import { cephJson } from "../services/ceph/ceph-tool.ts";
-import { monHosts, osdHosts } from "../services/ceph/layout.ts";
 import { maintenanceOff, maintenanceOn } from "../services/ceph/maintenance.ts";
-import { QuorumStatus } from "../services/ceph/schemas.ts";
-import { services } from "../services/registry.ts";
-import { loadTopology } from "../topology/load.ts";
-import type { Topology } from "../topology/types.ts";
-import { sshPool, type TransportPool } from "../transport/pool.ts";
-import type { Transport } from "../transport/types.ts";
-import { HastackError } from "../util/errors.ts";
+import { sshPool } from "../transport/pool.ts";
 import { requireKnownNames } from "../util/names.ts";
+import { adminHost, storageHostTopology } from "./ceph-common.ts";
 import { registerCephDrill } from "./ceph-drill.ts";
 import { registerCephReplace } from "./ceph-replace.ts";
-import { inventoryOption, inventoryPath, jsonOption, printJson } from "./options.ts";
+import { inventoryOption, jsonOption, printJson } from "./options.ts";
 
 interface CephOptions {
   inventory: string;
   json?: boolean;
 }
 
-/** The first monitor host whose `ceph` gets an answer (it holds the admin keyring). */
-export async function adminHost(
-  topology: Topology,
-  pool: TransportPool,
-  except?: string,
-): Promise<Transport> {
-  for (const h of monHosts(topology).filter((m) => m.name !== except)) {
-    const t = pool.get(h.name);
-    const ok = await cephJson(t, ["quorum_status"], QuorumStatus, { connectTimeoutS: 5 }).then(
-      () => true,
-      () => false,
-    );
-    if (ok) return t;
-  }
-  throw new HastackError("E_CEPH", "Cannot reach a Ceph monitor with a quorum from any monitor host", {
-    hint: "hastack status --only ceph says which monitors are down",
-  });
-}
-
 export function registerCeph(program: Command): void {
   const ceph = program
     .command("ceph")
     .description("Ceph operations from the book, each refusing what is unsafe");
-  registerCephDrill(ceph, adminHost);
-  registerCephReplace(ceph, adminHost);
+  registerCephDrill(ceph);
+  registerCephReplace(ceph);
   ceph
     .command("maintenance")
     .argument("<host>", "a storage host")
@@ -57,15 +30,7 @@ export function registerCeph(program: Command): void {
     .addOption(jsonOption())
     .action(async (host: string, state: string, opts: CephOptions) => {
       requireKnownNames("state", [state], ["on", "off"], "maintenance states");
-      const file = inventoryPath(opts);
-      await enterLabNamespaceIfNeeded(file);
-      const topology = await loadTopology(file, services);
-      requireKnownNames(
-        "host",
-        [host],
-        osdHosts(topology).map((h) => h.name),
-        "storage hosts with OSDs",
-      );
+      const topology = await storageHostTopology(host, opts);
       const pool = sshPool(topology);
       const started = performance.now();
       try {

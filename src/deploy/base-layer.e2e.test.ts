@@ -3,30 +3,16 @@
  * a failure, a changed host key, one drill. Runs after the lab's own e2e file (which ends with
  * `lab down`): useLab() brings the lab back.
  */
-import { spawnSync } from "node:child_process";
 import fs from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import YAML from "yaml";
 import { type LabHandle, useLab } from "../lab/testing.ts";
+import { hastackSync } from "../testing/lab-cli.ts";
 
-const CLI = path.resolve(import.meta.dirname, "../cli/main.ts");
 const CONTROLLERS = ["ctl1", "ctl2", "ctl3"];
 
-function hastack(args: string[], timeoutMs = 600_000, input?: string) {
-  const started = performance.now();
-  const r = spawnSync(process.execPath, [CLI, ...args], {
-    encoding: "utf8",
-    timeout: timeoutMs,
-    ...(input === undefined ? {} : { input }),
-  });
-  return {
-    code: r.status,
-    stdout: r.stdout,
-    out: `${r.stdout}${r.stderr}`,
-    seconds: (performance.now() - started) / 1000,
-  };
-}
+const hastack = (args: string[], timeoutMs = 600_000, input?: string) => hastackSync(args, timeoutMs, input);
 
 /** A copy of the lab inventory beside it (so it still runs in the lab namespace), edited. */
 async function inventoryCopy(lab: LabHandle, name: string, edit: (doc: Record<string, unknown>) => void) {

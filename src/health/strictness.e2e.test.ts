@@ -16,15 +16,11 @@ import { beforeAll, describe, expect, it } from "vitest";
 import YAML from "yaml";
 import type { CheckResult, StatusReport } from "../health/types.ts";
 import { type LabHandle, useLab } from "../lab/testing.ts";
-
-const CLI = path.resolve(import.meta.dirname, "../cli/main.ts");
+import { hastackSync } from "../testing/lab-cli.ts";
 
 function status(lab: LabHandle): { code: number | null; report: StatusReport } {
-  const r = spawnSync(process.execPath, [CLI, "status", "-i", lab.inventoryPath, "--json"], {
-    encoding: "utf8",
-    timeout: 180_000,
-  });
-  return { code: r.status, report: JSON.parse(r.stdout) as StatusReport };
+  const r = hastackSync(["status", "-i", lab.inventoryPath, "--json"], 180_000);
+  return { code: r.code, report: JSON.parse(r.stdout) as StatusReport };
 }
 
 function check(report: StatusReport, id: string, host?: string): CheckResult | undefined {
@@ -62,8 +58,8 @@ beforeAll(async () => {
     ["secrets", "init", "-i", lab.inventoryPath],
     ["deploy", "-i", lab.inventoryPath, "--quiet"],
   ]) {
-    const r = spawnSync(process.execPath, [CLI, ...args], { encoding: "utf8", timeout: 1_800_000 });
-    expect(r.status, `${args[0]}: ${r.stdout.slice(-800)}${r.stderr.slice(-800)}`).toBe(0);
+    const r = hastackSync(args, 1_800_000);
+    expect(r.code, `${args[0]}: ${r.out.slice(-1600)}`).toBe(0);
   }
   await healthy(lab);
 }, 2_400_000);
@@ -148,19 +144,15 @@ describe("status is at least as strict as the runbooks' checks", { timeout: 600_
   it("diagnose --since 10m gathers the report from the lab (after the drills), with no secret in it", async () => {
     const dir = await mkdtemp(path.join(tmpdir(), "hastack-diagnose-e2e-"));
     const out = path.join(dir, "d.tar.gz");
-    const r = spawnSync(
-      process.execPath,
-      [CLI, "diagnose", "-i", lab.inventoryPath, "--since", "10m", "--out", out],
-      { encoding: "utf8", timeout: 300_000 },
-    );
-    expect(r.status, r.stderr).toBe(0);
+    const r = hastackSync(["diagnose", "-i", lab.inventoryPath, "--since", "10m", "--out", out], 300_000);
+    expect(r.code, r.out.slice(-1600)).toBe(0);
     expect(r.stdout).toContain("ctl1");
     expect(spawnSync("tar", ["-xzf", out, "-C", dir]).status).toBe(0);
     const files = (await readdir(dir, { recursive: true, withFileTypes: true }))
       .filter((e) => e.isFile() && !e.name.endsWith(".tar.gz"))
       .map((e) => path.join(e.parentPath, e.name));
     expect(files.length).toBeGreaterThan(3);
-    const texts = [r.stdout, r.stderr, ...(await Promise.all(files.map((f) => readFile(f, "utf8"))))];
+    const texts = [r.out, ...(await Promise.all(files.map((f) => readFile(f, "utf8"))))];
     // Every secret of the lab, whole and (for key lists such as the fernet keys) each part.
     const secrets = YAML.parse(
       await readFile(path.join(path.dirname(lab.inventoryPath), "inventory.secrets.yaml"), "utf8"),

@@ -4,40 +4,13 @@
  * each OpenStack service's key reaches only its own pools (tried with rbd on the hosts that hold
  * the keys).
  */
-import { spawn, spawnSync } from "node:child_process";
 import fs from "node:fs/promises";
-import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import YAML from "yaml";
 import { type LabHandle, useLab } from "../../lab/testing.ts";
+import { hastackAsync, hastackSync } from "../../testing/lab-cli.ts";
 
-const CLI = path.resolve(import.meta.dirname, "../../cli/main.ts");
-
-function hastack(args: string[], timeoutMs = 900_000) {
-  const started = performance.now();
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: "utf8", timeout: timeoutMs });
-  return {
-    code: r.status,
-    stdout: r.stdout,
-    out: `${r.stdout}${r.stderr}`,
-    seconds: (performance.now() - started) / 1000,
-  };
-}
-
-/** Like hastack() but leaves the event loop free, so a sampler can run beside it. */
-function hastackAsync(args: string[]): Promise<{ code: number | null; out: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args]);
-    let out = "";
-    child.stdout.on("data", (d: Buffer) => {
-      out += d.toString();
-    });
-    child.stderr.on("data", (d: Buffer) => {
-      out += d.toString();
-    });
-    child.on("close", (code) => resolve({ code, out }));
-  });
-}
+const hastack = hastackSync;
 
 let lab: LabHandle;
 

@@ -5,41 +5,14 @@
  * replaces in place; the osd-kill and mon-lost drills keep RBD writes going and end in HEALTH_OK.
  * `ceph status` is sampled throughout: no PG may fall below min_size, the quorum never below two.
  */
-import { spawn, spawnSync } from "node:child_process";
 import fs from "node:fs/promises";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import YAML from "yaml";
 import { type LabHandle, useLab } from "../../lab/testing.ts";
+import { hastackAsync, hastackSync } from "../../testing/lab-cli.ts";
 
-const CLI = path.resolve(import.meta.dirname, "../../cli/main.ts");
-
-function hastack(args: string[], timeoutMs = 1_800_000) {
-  const started = performance.now();
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: "utf8", timeout: timeoutMs });
-  return {
-    code: r.status,
-    stdout: r.stdout,
-    out: `${r.stdout}${r.stderr}`,
-    seconds: (performance.now() - started) / 1000,
-  };
-}
-
-/** Leaves the event loop free for the sampler. */
-function hastackAsync(args: string[]): Promise<{ code: number | null; stdout: string; out: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args]);
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => {
-      stdout += d.toString();
-    });
-    child.stderr.on("data", (d: Buffer) => {
-      stderr += d.toString();
-    });
-    child.on("close", (code) => resolve({ code, stdout, out: `${stdout}${stderr}` }));
-  });
-}
+const hastack = (args: string[], timeoutMs = 1_800_000) => hastackSync(args, timeoutMs);
 
 let lab: LabHandle;
 

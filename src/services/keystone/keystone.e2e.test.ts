@@ -5,14 +5,13 @@
  * nothing, and rotate-keys: a token issued before the rotation stays valid everywhere after it,
  * and a second rotation keeps the keys identical.
  */
-import { spawnSync } from "node:child_process";
 import fs from "node:fs/promises";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { type LabHandle, useLab } from "../../lab/testing.ts";
+import { hastackSync } from "../../testing/lab-cli.ts";
 import { loginBody } from "./token.ts";
 
-const CLI = path.resolve(import.meta.dirname, "../../cli/main.ts");
 const CONTROLLERS = [
   ["ctl1", "10.20.0.11"],
   ["ctl2", "10.20.0.12"],
@@ -20,16 +19,7 @@ const CONTROLLERS = [
 ] as const;
 const VIP = "http://10.20.0.10:5000/v3";
 
-function hastack(args: string[], timeoutMs = 900_000) {
-  const started = performance.now();
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: "utf8", timeout: timeoutMs });
-  return {
-    code: r.status,
-    stdout: r.stdout,
-    out: `${r.stdout}${r.stderr}`,
-    seconds: (performance.now() - started) / 1000,
-  };
-}
+const hastack = hastackSync;
 
 let lab: LabHandle;
 
