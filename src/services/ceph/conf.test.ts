@@ -39,7 +39,11 @@ describe("Ceph files on the lab site", () => {
       "[v2:10.21.0.31:3300,v1:10.21.0.31:6789],[v2:10.21.0.32:3300,v1:10.21.0.32:6789],[v2:10.21.0.33:3300,v1:10.21.0.33:6789]",
     );
     expect(conf.global?.public_network).toBe("10.21.0.0/24");
-    expect(conf.global).toMatchObject({ osd_heartbeat_grace: "10", osd_heartbeat_interval: "2" });
+    expect(conf.global).toMatchObject({
+      osd_heartbeat_grace: "10",
+      osd_heartbeat_interval: "2",
+      osd_mon_report_interval: "1",
+    });
     // 896 MiB, the lowest target Ceph honours.
     expect(conf.osd?.osd_memory_target).toBe("939524096");
     expect(conf.mon?.mgr_initial_modules).toBe("iostat nfs");

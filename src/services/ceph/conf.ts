@@ -48,6 +48,7 @@ export function cephConf(topology: Topology): ConfigDoc {
           // Read by OSDs (how often they ping peers) and by monitors (how long before "down").
           ["osd_heartbeat_interval", String(s.heartbeat.interval_s)],
           ["osd_heartbeat_grace", String(s.heartbeat.grace_s)],
+          ["osd_mon_report_interval", String(s.heartbeat.report_interval_s)],
           ["mon_data_avail_warn", String(s.mon_data_avail_warn)],
         ],
       },

@@ -52,6 +52,13 @@ export const CephSettings = z.strictObject({
         .min(2)
         .default(20)
         .describe("osd_heartbeat_grace: a silent OSD is marked down after this"),
+      // OSDs send their peers' failures to the monitors on this tick, not when they see them:
+      // on the lab the mark-down came 5 s after both reporters had seen the silence.
+      report_interval_s: z
+        .int()
+        .min(1)
+        .default(5)
+        .describe("osd_mon_report_interval: how often OSDs report failed peers to the monitors"),
     })
     .prefault({}),
   memory: z
