@@ -43,7 +43,7 @@ export function labInventory(plan: LabPlan): InventoryInput {
       // detection and OSD memory tuned as measured in the Ceph lab notes (14 s stall, ~400 MiB OSDs).
       ceph: {
         osd_file: { path: "/var/lib/ceph/disk/osd-block", size_gb: 8 },
-        heartbeat: { interval_s: 2, grace_s: 10, report_interval_s: 1 },
+        heartbeat: { interval_s: 2, grace_s: 10 },
         memory: { osd_target_mb: 896, bluestore_cache_mb: 128 },
         // The lab's disk is shared with images and overlays: only 27% of it was free, and every
         // monitor then warns MON_DISK_LOW at the default 30%.

@@ -42,7 +42,7 @@ describe("Ceph files on the lab site", () => {
     expect(conf.global).toMatchObject({
       osd_heartbeat_grace: "10",
       osd_heartbeat_interval: "2",
-      osd_mon_report_interval: "1",
+      osd_mon_report_interval: "5",
     });
     // 896 MiB, the lowest target Ceph honours.
     expect(conf.osd?.osd_memory_target).toBe("939524096");
