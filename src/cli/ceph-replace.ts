@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { systemctl } from "../hostkit/systemd.ts";
+import { startDeliberately, systemctl } from "../hostkit/systemd.ts";
 import { replaceOsd } from "../services/ceph/replace-osd.ts";
 import { cephSettings, osdSpecs } from "../services/ceph/settings.ts";
 import { sshPool } from "../transport/pool.ts";
@@ -60,7 +60,7 @@ export function registerCephReplace(ceph: Command): void {
             admin: await adminHost(topology, pool),
             host: t,
             failureDomain: settings.failure_domain,
-            startOsd: (id) => systemctl(t, "start", [`ceph-osd@${id}`]),
+            startOsd: (id) => startDeliberately(t, "start", [`ceph-osd@${id}`]),
             stopOsd: (id) => systemctl(t, "stop", [`ceph-osd@${id}`]),
             log: (line) => {
               if (!opts.json) process.stderr.write(`${line}\n`);

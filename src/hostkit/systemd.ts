@@ -14,6 +14,7 @@ export type SystemctlVerb =
   | "enable"
   | "disable"
   | "unmask"
+  | "reset-failed"
   | "daemon-reload";
 
 /** The systemctl command line for a change (the deploy engine's UnitControl is built from it). */
@@ -98,6 +99,25 @@ export async function systemctl(
 ): Promise<void> {
   const what = verb === "daemon-reload" ? "reload systemd's unit files" : `${verb} ${units.join(" ")}`;
   await runTool(t, "E_SYSTEMD", what, systemctlArgv(verb, units, opts?.now), opts);
+}
+
+/**
+ * Starts or restarts units on purpose, with their start counter flushed before and after.
+ * systemd counts every start toward StartLimitBurst (Ceph's units allow 3 in 30 min), so
+ * deliberate restarts (a rolling restart, maintenance, replace-osd) used up the budget: an OSD
+ * killed afterwards was not restarted, and the next rolling restart was refused ("Start request
+ * repeated too quickly", both seen on the lab). Before: a start asked for on purpose is never
+ * refused for earlier ones; after: it leaves a crash its full budget of automatic restarts.
+ */
+export async function startDeliberately(
+  t: Transport,
+  verb: "start" | "restart",
+  units: readonly string[],
+  opts?: ExecOptions,
+): Promise<void> {
+  await systemctl(t, "reset-failed", units, opts);
+  await systemctl(t, verb, units, opts);
+  await systemctl(t, "reset-failed", units, opts);
 }
 
 /** Sends a signal to every process of a unit (drills: `SIGKILL` is a crash, not a stop). */

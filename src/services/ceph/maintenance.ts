@@ -7,7 +7,7 @@
  * next host may go.
  */
 import { z } from "zod";
-import { systemctl } from "../../hostkit/systemd.ts";
+import { startDeliberately, systemctl } from "../../hostkit/systemd.ts";
 import type { Transport } from "../../transport/types.ts";
 import { HastackError } from "../../util/errors.ts";
 import { ceph, cephArgv, cephJson } from "./ceph-tool.ts";
@@ -99,7 +99,7 @@ export async function maintenanceOn(io: MaintenanceIo, host: string): Promise<nu
 
 export async function maintenanceOff(io: MaintenanceIo, host: string): Promise<number[]> {
   const ids = await hostOsdIds(io.admin, host);
-  await systemctl(
+  await startDeliberately(
     io.host,
     "start",
     ids.map((i) => `ceph-osd@${i}`),

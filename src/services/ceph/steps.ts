@@ -1,4 +1,4 @@
-import { allRunning, ensureRunning, systemctl } from "../../hostkit/systemd.ts";
+import { allRunning, ensureRunning, startDeliberately, systemctl } from "../../hostkit/systemd.ts";
 import type { Topology } from "../../topology/types.ts";
 import { waitUntil } from "../step-kit.ts";
 import type { StepContext, StepSpec } from "../types.ts";
@@ -49,7 +49,7 @@ const mgrPatch: StepSpec = {
     // A manager that already runs loaded the failing modules: only a restart loads them again.
     const unit = `ceph-mgr@${ctx.host.name}`;
     if ((await ctx.transport.exec(["systemctl", "is-active", "--quiet", unit])).code === 0)
-      await systemctl(ctx.transport, "restart", [unit]);
+      await startDeliberately(ctx.transport, "restart", [unit]);
   },
 };
 
@@ -210,7 +210,7 @@ const rollingRestart: StepSpec = {
       {
         admin,
         host: ctx.transport,
-        restart: (unit) => systemctl(ctx.transport, "restart", [unit]),
+        restart: (unit) => startDeliberately(ctx.transport, "restart", [unit]),
         log: (line) => ctx.log.info(line),
         signal: ctx.signal,
       },
