@@ -115,7 +115,8 @@ export async function startDeliberately(
   units: readonly string[],
   opts?: ExecOptions,
 ): Promise<void> {
-  await systemctl(t, "reset-failed", units, opts);
+  // A unit not loaded yet (a new OSD id) has no counter: systemctl says so and exits 1.
+  await t.exec(systemctlArgv("reset-failed", units), opts);
   await systemctl(t, verb, units, opts);
   await systemctl(t, "reset-failed", units, opts);
 }
