@@ -77,7 +77,9 @@ async function waitHealthOk(): Promise<void> {
 async function started(host: string): Promise<Record<string, number>> {
   const r = await sh(
     host,
-    `now=$(date +%s); for p in $(pgrep -x 'ceph-(mon|mgr|osd)'); do echo "$(cat /proc/$p/comm)@$(tr '\\0' ' ' < /proc/$p/cmdline | sed -E 's/.*--id ([^ ]+).*/\\1/') $(( now - $(ps -o etimes= -p $p) ))"; done`,
+    // Boot time plus the process's start in clock ticks (/proc/<pid>/stat field 22): the same
+    // number at every sample. now - etimes was not: it moved by a second between two samples.
+    `bt=$(awk '/^btime/ {print $2}' /proc/stat); hz=$(getconf CLK_TCK); for p in $(pgrep -x 'ceph-(mon|mgr|osd)'); do echo "$(cat /proc/$p/comm)@$(tr '\\0' ' ' < /proc/$p/cmdline | sed -E 's/.*--id ([^ ]+).*/\\1/') $(( bt + $(awk '{print $22}' /proc/$p/stat) / hz ))"; done`,
   );
   return Object.fromEntries(
     r.stdout
