@@ -32,7 +32,12 @@ export async function runDrill(
   const write = drill.probe === "sql-write" ? await sqlWriteProbe(ctx.topology, ctx.secrets) : undefined;
   const loop = startProbeLoop(write?.probe ?? sqlReadProbe(ctx.topology, ctx.secrets), interval);
 
+  // A second of probes before the fault, and at least one finished: under load the first
+  // connection alone took over a second, and the drill refused to start on "no probe finished".
+  const settle = performance.now() + 15_000;
   await new Promise((r) => setTimeout(r, 1000));
+  while (loop.attempts().length === 0 && performance.now() < settle)
+    await new Promise((r) => setTimeout(r, 100));
   const before = loop.attempts();
   if (before.length === 0 || before.some((a) => !a.ok)) {
     await loop.stop();
