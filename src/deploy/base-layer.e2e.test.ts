@@ -121,8 +121,8 @@ describe("the base layer on the lab", () => {
   });
 
   it("survives a hard power-off of the VIP holder (drill), with measured downtime", {
-    timeout: 600_000,
-  }, () => {
+    timeout: 900_000,
+  }, async () => {
     const drill = hastack(
       ["drill", "vip-holder-poweroff", "-i", lab.inventoryPath, "--healthy-timeout", "300"],
       600_000,
@@ -134,8 +134,17 @@ describe("the base layer on the lab", () => {
     // budget is met is a speed figure, measured by `npm run bench:lab`, not a test verdict.
     expect(drill.out).toMatch(/verdict: (passed|slow) \(/);
     expect([0, 3]).toContain(drill.code);
-    const status = hastack(["status", "-i", lab.inventoryPath], 120_000);
-    expect(status.code).toBe(0);
+    // The drill ended on a healthy status; a second one may still see a check settle (in a CI
+    // rehearsal one did, right after the drill's). What it saw is printed, and the site must be
+    // healthy again within two minutes.
+    const deadline = Date.now() + 120_000;
+    let status = hastack(["status", "-i", lab.inventoryPath], 120_000);
+    while (status.code !== 0 && Date.now() < deadline) {
+      process.stderr.write(`status after the drill, not yet healthy:\n${status.out.slice(-1500)}\n`);
+      await new Promise((r) => setTimeout(r, 5000));
+      status = hastack(["status", "-i", lab.inventoryPath], 120_000);
+    }
+    expect(status.code, status.out.slice(-2000)).toBe(0);
   });
 
   it("refuses to deploy, within 30 s, when a controller's BMC refuses the inventory's password; status names it", {
