@@ -196,7 +196,21 @@ export class SshTransport extends ShellTransport {
       sudo: opts.sudo ?? this.#opts.sudo ?? this.#opts.user !== "root",
     });
     const client = await this.#connect();
-    return this.#sessions.with(() => this.#run(client, line, opts));
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.#sessions.with(() => this.#run(client, line, opts));
+      } catch (error) {
+        // sshd refuses a session past its MaxSessions while channels we count as closed are
+        // still being torn down on its side (seen under load in a CI rehearsal: "Channel open
+        // failure: open failed", and status said DOWN). The command never started: ask again.
+        const refused =
+          error instanceof HastackError &&
+          error.code === "E_SSH_CHANNEL" &&
+          error.message.includes("Channel open failure");
+        if (!refused || attempt >= 5) throw error;
+        await new Promise((r) => setTimeout(r, 200 * attempt));
+      }
+    }
   }
 
   #run(client: Client, line: string, opts: ExecOptions): Promise<ExecResultRaw> {
