@@ -30,7 +30,9 @@ async function summarise(log: string): Promise<{ code: number; stdout: string; s
 describe("scripts/ci-summary.sh (CI's closing line)", () => {
   // The case that once failed CI silently: nothing failed, so no "N failed" to find.
   it("adds up both projects and exits 0 when every test passed", async () => {
-    const r = await summarise(`${testsLine("315 passed | 1 skipped (316)")}noise\n${testsLine("28 passed (28)")}`);
+    const r = await summarise(
+      `${testsLine("315 passed | 1 skipped (316)")}noise\n${testsLine("28 passed (28)")}`,
+    );
     expect(r).toMatchObject({ code: 0, stdout: "tests: 343 passed, 0 failed, 1 skipped\n" });
   });
 
