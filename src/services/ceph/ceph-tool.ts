@@ -41,3 +41,34 @@ export async function cephJson<S extends z.ZodType>(
   const r = await ceph(t, `read ${tool}`, [...args, "-f", "json"], opts);
   return parseToolOutput(t, tool, schema, parseToolJson(t, tool, r.stdout));
 }
+
+/**
+ * `rbd ARGS` as a cephx client (`-n client.glance -k KEYRING`), under coreutils' timeout: rbd has
+ * no connect timeout of its own and waits for a monitor forever.
+ */
+export function rbdArgv(
+  args: readonly string[],
+  id: { name: string; keyring: string },
+  opts: { timeoutS?: number } = {},
+): string[] {
+  return ["timeout", String(opts.timeoutS ?? 20), "rbd", "-n", id.name, "-k", id.keyring, ...args];
+}
+
+/** `rbd ARGS --format json` as `id`, parsed and checked against `schema`. */
+export async function rbdJson<S extends z.ZodType>(
+  t: Transport,
+  args: readonly string[],
+  id: { name: string; keyring: string },
+  schema: S,
+  opts: ExecOptions & { timeoutS?: number; wrap?: (argv: string[]) => string[] } = {},
+): Promise<z.output<S>> {
+  const { timeoutS, wrap, ...exec } = opts;
+  const tool = `rbd ${args.slice(0, 2).join(" ")}`;
+  const argv = rbdArgv([...args, "--format", "json"], id, timeoutS === undefined ? {} : { timeoutS });
+  // `wrap`: run it as another account (runuser -u glance --), to prove that account can read the key.
+  const r = await runTool(t, "E_CEPH", `run ${tool} as ${id.name}`, wrap?.(argv) ?? argv, {
+    timeoutMs: 60_000,
+    ...exec,
+  });
+  return parseToolOutput(t, tool, schema, parseToolJson(t, tool, r.stdout));
+}

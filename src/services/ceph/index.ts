@@ -10,6 +10,7 @@ import {
   cephHostNames,
   clientCaps,
   clientHosts,
+  clientKeyring,
   monHosts,
   osdHosts,
   publicAddress,
@@ -77,11 +78,13 @@ export const ceph: ServiceDef = {
       entity: string,
       secret: string,
       caps: Record<string, string>,
+      group?: string,
     ): FileSpec => ({
       path,
       owner: "root",
-      group: "root",
-      mode: 0o600,
+      // Readable by the service's group when it has one (never by others: it is a key).
+      group: group ?? "root",
+      mode: group ? 0o640 : 0o600,
       content: keyring(entity, ctx.secret(secret), caps),
     });
     const out: FileSpec[] = [
@@ -100,9 +103,7 @@ export const ceph: ServiceDef = {
       );
     for (const c of CLIENTS) {
       if (clientHosts(t, c).includes(host.name))
-        out.push(
-          secretFile(`/etc/ceph/ceph.client.${c.name}.keyring`, `client.${c.name}`, c.secret, clientCaps(c)),
-        );
+        out.push(secretFile(clientKeyring(c.name), `client.${c.name}`, c.secret, clientCaps(c), c.group));
     }
     return out;
   },

@@ -63,6 +63,13 @@ export interface CephClient {
   secret: string;
   role: "controller" | "compute";
   pools: Partial<Record<PoolName, Access>>;
+  /**
+   * The group of the account its service runs as: the keyring is then root:<group> 0640, which
+   * the service reads and no other account does. Without it, root:root 0600. Only for a client
+   * whose service hastack deploys: the group comes with its package, which hastack installs only
+   * then, and a chown to a group that does not exist fails the Ceph files step.
+   */
+  group?: string;
 }
 
 /**
@@ -71,7 +78,7 @@ export interface CephClient {
  * volumes, and clones from images. None can touch a pool not listed.
  */
 export const CLIENTS: readonly CephClient[] = [
-  { name: "glance", secret: "ceph_glance_key", role: "controller", pools: { images: "rw" } },
+  { name: "glance", secret: "ceph_glance_key", role: "controller", pools: { images: "rw" }, group: "glance" },
   {
     name: "cinder",
     secret: "ceph_cinder_key",
@@ -95,6 +102,11 @@ export function clientCaps(client: CephClient): Record<"mgr" | "mon" | "osd", st
     .map(([p]) => `profile rbd pool=${p}`)
     .join(", ");
   return { mgr, mon: "profile rbd", osd };
+}
+
+/** Where a client's keyring is: the path librados finds by itself for `-n client.<name>`. */
+export function clientKeyring(name: CephClient["name"]): string {
+  return `/etc/ceph/ceph.client.${name}.keyring`;
 }
 
 /** Hosts that hold a client's keyring: those that run its OpenStack service (none while it is off). */
