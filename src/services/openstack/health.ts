@@ -4,12 +4,17 @@
  * management address HAProxy's backends use, the question HAProxy's check asks. An answer below
  * 500 is an API that works (401 from an API that wants a token is an answer); a refused
  * connection, a timeout or a 5xx is not. One controller down degrades, all down is down.
+ * With `tokenProbe`, each controller also asks the API through the VIP with a token of the
+ * service's own user: Keystone, HAProxy, the API and its keystonemiddleware all take part.
  */
 import type { ProbeContext, ProbeResult, ProbeSpec } from "../../health/types.ts";
 import type { Topology } from "../../topology/types.ts";
+import type { ExecResult } from "../../transport/types.ts";
 import { lastLine } from "../../util/text.ts";
 import { controllerNames } from "../hosts.ts";
-import type { ApiListener } from "./spec.ts";
+import { login } from "../keystone/token.ts";
+import { secretNames } from "./oslo.ts";
+import type { ApiListener, TokenRequest } from "./spec.ts";
 
 /** The URL a controller asks itself for a listener; every OpenStack listener speaks HTTP(S). */
 export function probeUrl(listener: ApiListener, ip: string, port: number): string {
@@ -57,4 +62,67 @@ export function apiProbes(
       },
     ];
   });
+}
+
+/** curl with the token on stdin (-H @-): a token is a bearer credential, never in argv. */
+export function tokenRequestCommand(url: string): string[] {
+  return ["curl", "-sS", "-k", "-o", "/dev/null", "--max-time", "10", "-w", "%{http_code}", "-H", "@-", url];
+}
+
+/** A state from the authenticated request's answer: only the status the API promises is ok. */
+export function judgeTokenRequest(
+  r: Pick<ExecResult, "code" | "stdout" | "stderr">,
+  url: string,
+  want: number,
+): ProbeResult {
+  const status = r.stdout.trim();
+  if (r.code !== 0)
+    return {
+      state: "down",
+      summary: `no answer from ${url}: ${lastLine(r.stderr) || `curl exit code ${r.code}`}`,
+    };
+  if (status === String(want)) return { state: "ok", summary: `HTTP ${status} from ${url} with a token` };
+  return { state: "down", summary: `HTTP ${status || "?"} from ${url} with a token, not ${want}` };
+}
+
+export function tokenProbes(
+  service: string,
+  request: TokenRequest | undefined,
+  topology: Topology,
+): ProbeSpec[] {
+  const keystone = topology.endpoints.keystone;
+  const endpoint = request ? topology.endpoints[request.endpoint] : undefined;
+  if (!request || !keystone || !endpoint) return [];
+  const url = `${endpoint.internal.replace(/\/$/, "")}${request.path}`;
+  return [
+    {
+      id: "vip-token",
+      title: `${service} API through the VIP with a token of the ${service} service user`,
+      on: "each",
+      hosts: controllerNames(topology),
+      weight: "redundant",
+      timeoutMs: 30_000,
+      async run(ctx: ProbeContext): Promise<ProbeResult> {
+        const host = ctx.host;
+        if (!host) return { state: "unknown", summary: "no host" };
+        const exec = ctx.exec.bind(ctx, host.name);
+        const auth = await login((c, o) => exec(c, o), {
+          authUrl: keystone.internal,
+          user: service,
+          password: ctx.secret(secretNames(service).identity),
+          project: "service",
+        });
+        if (!auth.ok)
+          return {
+            state: "down",
+            summary: `no token for ${service} from ${keystone.internal}: ${auth.reason}`,
+          };
+        const r = await exec(tokenRequestCommand(url), {
+          stdin: `X-Auth-Token: ${auth.token}\n`,
+          timeoutMs: 20_000,
+        });
+        return judgeTokenRequest(r, url, request.status);
+      },
+    },
+  ];
 }

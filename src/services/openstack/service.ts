@@ -8,7 +8,8 @@ import type { ConfigDoc } from "../../formats/doc.ts";
 import type { Role } from "../../inventory/schema.ts";
 import type { ResolvedHost, Topology } from "../../topology/types.ts";
 import { vipFor } from "../../topology/types.ts";
-import { controllers } from "../hosts.ts";
+import { HastackError } from "../../util/errors.ts";
+import { controllerNames, controllers } from "../hosts.ts";
 import type {
   FileSpec,
   Frontend,
@@ -20,10 +21,12 @@ import type {
 } from "../types.ts";
 import { amqpStep } from "./amqp-step.ts";
 import { databaseStep } from "./database-step.ts";
-import { apiProbes } from "./health.ts";
+import { apiProbes, tokenProbes } from "./health.ts";
 import { identityStep } from "./identity-step.ts";
 import { mergeSections, osloSections, secretNames } from "./oslo.ts";
 import type { ApiListener, OpenStackServiceSpec, ServiceConfigFile } from "./spec.ts";
+import { startStep } from "./start-step.ts";
+import { syncStep } from "./sync-step.ts";
 import { wsgiFiles } from "./wsgi.ts";
 
 /** Hosts with a role one of its components runs on, when the inventory enables the service. */
@@ -143,6 +146,31 @@ export function sharedSteps(spec: OpenStackServiceSpec): StepSpec[] {
   return steps;
 }
 
+/**
+ * The service's own steps, with the steps its `sync` and `start` data make: each takes the place
+ * and `after` of the name of its id in `steps`, or comes first when there is none.
+ */
+export function ownSteps(spec: OpenStackServiceSpec, topology: Topology): StepSpec[] {
+  const made: StepSpec[] = [];
+  if (spec.sync) made.push(syncStep(spec.sync));
+  if (spec.start)
+    made.push(startStep(spec.id, spec.start, controllerNames(topology), spec.sync ? ["db-sync"] : []));
+  const placed = new Set<string>();
+  const own = (spec.steps ?? []).map((step) => {
+    const from = made.find((m) => m.id === step.id);
+    if (!from) return step;
+    if (step.check || step.apply)
+      throw new HastackError(
+        "E_OPENSTACK_SPEC",
+        `Step ${spec.id}.${step.id} has a check or apply and is also made from ${spec.id}'s ${step.id === "start" ? "start" : "sync"} data`,
+        { hint: "keep one of them: a step of that id in `steps` may only be a name (id, title, after)" },
+      );
+    placed.add(step.id);
+    return step.after ? { ...from, after: step.after } : from;
+  });
+  return [...made.filter((m) => !placed.has(m.id)), ...own];
+}
+
 export function openstackService(spec: OpenStackServiceSpec): ServiceDef {
   return {
     id: spec.id,
@@ -154,6 +182,7 @@ export function openstackService(spec: OpenStackServiceSpec): ServiceDef {
     endpoints: spec.endpoints,
     components: spec.components,
     ...(spec.settings ? { settings: spec.settings } : {}),
+    ...(spec.check ? { check: spec.check } : {}),
     hosts: (topology) => serviceHosts(spec, topology).map((h) => h.name),
     secrets: openstackSecrets(spec),
     files: (ctx, host) => [
@@ -171,7 +200,11 @@ export function openstackService(spec: OpenStackServiceSpec): ServiceDef {
             owner: `${spec.id} ${l.name}`,
           }))
         : [],
-    steps: () => [...sharedSteps(spec), ...(spec.steps ?? [])],
-    health: (topology) => apiProbes(spec.id, present(spec, topology), topology),
+    steps: (topology) => [...sharedSteps(spec), ...ownSteps(spec, topology)],
+    health: (topology, services) => [
+      ...apiProbes(spec.id, present(spec, topology), topology),
+      ...(spec.identity ? tokenProbes(spec.id, spec.tokenProbe, topology) : []),
+      ...(spec.health?.(topology, services) ?? []),
+    ],
   };
 }

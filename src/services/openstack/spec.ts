@@ -6,16 +6,20 @@
  * steps and renderers in this folder, so a service folder holds only what is its own.
  */
 import type { DocSection } from "../../formats/doc.ts";
+import type { ProbeSpec } from "../../health/types.ts";
 import type { Role } from "../../inventory/schema.ts";
-import type { ResolvedHost } from "../../topology/types.ts";
+import type { ResolvedHost, Topology } from "../../topology/types.ts";
+import type { Problem } from "../../util/errors.ts";
 import type {
   Component,
   EndpointSpec,
   FileSpec,
   Frontend,
   HealthCheck,
+  InventoryView,
   RenderContext,
   SecretSpec,
+  ServiceDef,
   ServiceState,
   SettingsSchema,
   StepSpec,
@@ -101,6 +105,51 @@ export interface ApacheVhost {
 
 export type WsgiServer = UwsgiApp | ApacheVhost;
 
+/**
+ * How a service's manage tool says whether its schema is current, without changing it.
+ * exit-code: the tool has a check of its own (`glance-manage db check`: 0 current, 3/4/5 an
+ * expand, migrate or contract is due). alembic-head: it has none (placement-manage can only print
+ * the stored revision), so the stored alembic revision is compared with the head the installed
+ * code knows, printed by `head` (reading the migration scripts, not the database).
+ */
+export type SchemaCheck =
+  | { kind: "exit-code"; argv: string[]; current: number; behind: number[] }
+  | { kind: "alembic-head"; current: string[]; head: string[] };
+
+/** The schema sync, once on the bootstrap controller, skipped while the check says it is current. */
+export interface SchemaSync {
+  /** Runs check and apply as this user: as root they would leave root-owned logs the service cannot open. */
+  user: string;
+  check: SchemaCheck;
+  /** The sync itself, e.g. ["placement-manage", "db", "sync"]. */
+  apply: string[];
+  /** Migrations on a large database take long. @default 900_000 */
+  timeoutMs?: number;
+}
+
+/** What the API answers, unauthenticated, on a controller's management address when it is up. */
+export interface ApiAnswer {
+  /** Endpoint id whose port is asked. */
+  endpoint: string;
+  path: string;
+  /** The status the API really gives there (placement 200 at /, glance 300 Multiple Choices). */
+  status: number;
+}
+
+/** The API's units started and enabled on every controller, then asked until they answer. */
+export interface ApiStart {
+  units: string[];
+  answers: ApiAnswer;
+}
+
+/** A request through the VIP with a token of the service's own user, and the status it must get. */
+export interface TokenRequest {
+  endpoint: string;
+  /** Appended to the endpoint's internal URL, e.g. "/v2/images". */
+  path: string;
+  status: number;
+}
+
 export interface OpenStackServiceSpec {
   id: string;
   title: string;
@@ -134,6 +183,21 @@ export interface OpenStackServiceSpec {
   wsgi?: WsgiServer[];
   /** Files of its own beyond its config files and WSGI servers (an /etc/default a package reads). */
   files?(ctx: RenderContext, host: ResolvedHost): FileSpec[];
-  /** Its own steps (db sync, cells...); the shared ones are added around them. */
+  /**
+   * Its own steps (db sync, cells...); the shared ones are added around them. A step with only
+   * id and title is a name: plan and deploy show it as not implemented, unless `sync` or `start`
+   * makes the step of that id ("db-sync", "start"): that one then takes the name's place and
+   * `after` (without a name, it comes before these steps).
+   */
   steps?: StepSpec[];
+  /** The schema sync, as step "db-sync" (src/services/openstack/sync-step.ts). */
+  sync?: SchemaSync;
+  /** Its API started on every controller, as step "start" (src/services/openstack/start-step.ts). */
+  start?: ApiStart;
+  /** Status: this request through the VIP with a token of its service user (health.ts). */
+  tokenProbe?: TokenRequest;
+  /** Its own status probes beyond the shared ones (a storage backend reachable...). */
+  health?(topology: Topology, services?: readonly ServiceDef[]): ProbeSpec[];
+  /** Semantic inventory checks of its own (a backend it needs configured). */
+  check?(inventory: InventoryView): Omit<Problem, "pos">[];
 }

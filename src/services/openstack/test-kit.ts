@@ -1,11 +1,12 @@
 /**
  * @module
- * For tests of OpenStack services: read a rendered oslo INI file, and run a deploy step as the
- * engine does (check, apply when check says no, check again) on a real host's transport.
+ * For tests of OpenStack services: read a rendered oslo INI file, run a deploy step as the
+ * engine does (check, apply when check says no, check again) on a host's transport, and a
+ * recording transport that answers from a script.
  */
 import { makeStepContext } from "../../deploy/context.ts";
 import type { Topology } from "../../topology/types.ts";
-import type { Transport } from "../../transport/types.ts";
+import type { ExecOptions, ExecResult, Transport } from "../../transport/types.ts";
 import type { ServiceDef, StepSpec } from "../types.ts";
 
 /** [section] -> key -> value, as oslo.config reads it (a later duplicate key wins). */
@@ -67,4 +68,46 @@ export async function runStep(input: {
   if (before) return { before, applied: false, after: true, log };
   await input.step.apply?.(ctx);
   return { before, applied: true, after: (await input.step.check?.(ctx)) ?? false, log };
+}
+
+export interface Recorded {
+  argv: string;
+  stdin: string;
+  timeoutMs?: number;
+}
+
+/**
+ * A transport that answers commands from a script and records them (argv joined by spaces,
+ * stdin, timeout), for checking what a step or probe runs on a host without one. `answer` gets
+ * the joined argv; an unanswered command exits 127 as an unknown one would.
+ */
+export function recordingTransport(
+  name: string,
+  answer: (argv: string) => Partial<ExecResult> | undefined,
+): Transport & { seen: Recorded[] } {
+  const seen: Recorded[] = [];
+  const exec = async (command: string[] | string, opts?: ExecOptions): Promise<ExecResult> => {
+    const argv = typeof command === "string" ? command : command.join(" ");
+    seen.push({
+      argv,
+      stdin: String(opts?.stdin ?? ""),
+      ...(opts?.timeoutMs === undefined ? {} : { timeoutMs: opts.timeoutMs }),
+    });
+    const a = answer(argv);
+    return { code: a ? 0 : 127, stdout: "", stderr: a ? "" : `${argv}: not found`, durationMs: 1, ...a };
+  };
+  const none = async (): Promise<never> => {
+    throw new Error(`${name}: the recording transport only runs commands`);
+  };
+  return {
+    name,
+    seen,
+    exec,
+    execRaw: none,
+    readFile: none,
+    writeFile: none,
+    writeFiles: none,
+    stat: none,
+    close: async () => {},
+  };
 }
