@@ -106,12 +106,23 @@ describe("hastack plan", () => {
       expect(ids.indexOf(before), `${before} before ${after}`).toBeLessThan(ids.indexOf(after));
     }
     expect(ctl1?.steps.find((s) => s.id === "galera.join")?.state).toBe("implemented");
-    // A declared service (glance) is named, never planned as steps that would be "ok"; an
-    // implemented one (keystone) is planned after what it needs.
-    expect(ctl1?.notImplemented).toContain("glance");
-    expect(ids.some((id) => id.startsWith("glance."))).toBe(false);
+    // A declared service (nova) is named, never planned as steps that would be "ok"; an
+    // implemented one (keystone, glance) is planned after what it needs.
+    expect(ctl1?.notImplemented).toContain("nova");
+    expect(ids.some((id) => id.startsWith("nova."))).toBe(false);
     expect(ctl1?.notImplemented).not.toContain("keystone");
+    expect(ctl1?.notImplemented).not.toContain("glance");
     expect(ids.indexOf("galera.checker")).toBeLessThan(ids.findIndex((id) => id.startsWith("keystone.")));
+    // Glance on Ceph: after the cephx users and pools, its schema before its API starts.
+    for (const [before, after] of [
+      ["ceph.files", "glance.start"],
+      ["keystone.start", "glance.identity"],
+      ["glance.db-sync", "glance.start"],
+      ["placement.db-sync", "placement.start"],
+    ] as [string, string][]) {
+      expect(ids.indexOf(before), `${before} before ${after}`).toBeGreaterThan(-1);
+      expect(ids.indexOf(before), `${before} before ${after}`).toBeLessThan(ids.indexOf(after));
+    }
     expect(ctl1?.files.map((f) => f.path)).toContain("/etc/haproxy/haproxy.cfg");
     const cmp1 = plans.find((p) => p.host === "cmp1");
     expect(cmp1?.steps.some((s) => s.id.startsWith("galera."))).toBe(false);

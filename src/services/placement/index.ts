@@ -1,13 +1,17 @@
 import { openstackService } from "../openstack/service.ts";
 
-/** Placement: Debian's uwsgi unit; it reads its database from [placement_database]. */
+/**
+ * Placement: Debian's uwsgi unit (placement-api, the package's ini, bound to the management
+ * address by /etc/default/placement-api); it reads its database from [placement_database].
+ */
 export const placement = openstackService({
   id: "placement",
   title: "Placement API",
-  state: "declared",
+  state: "implemented",
   requires: ["keystone"],
   after: ["keystone"],
   endpoints: [{ id: "placement", port: 8778, path: "" }],
+  // GET / answers 200 with the version document, without a token (placement/auth.py lets / through).
   listeners: [{ endpoint: "placement", name: "placement_api", check: { kind: "http", path: "/" } }],
   components: [
     {
@@ -25,7 +29,11 @@ export const placement = openstackService({
       owner: "placement",
       group: "placement",
       sections: ["database", "keystone_authtoken", "oslo_concurrency"],
-      own: () => [{ name: "api", entries: [["auth_strategy", "keystone"]] }],
+      own: () => [
+        { name: "api", entries: [["auth_strategy", "keystone"]] },
+        // HAProxy in front: the scheme and client address of a request come from X-Forwarded-*.
+        { name: "oslo_middleware", entries: [["enable_proxy_headers_parsing", "true"]] },
+      ],
       restart: ["placement-api"],
     },
   ],
@@ -40,13 +48,24 @@ export const placement = openstackService({
       threads: 8,
     },
   ],
-  steps: [
-    { id: "db-sync", title: "placement-manage db sync", on: "bootstrap", after: ["database"] },
-    {
-      id: "start",
-      title: "Start placement-api (uwsgi); wait until HAProxy sees every backend up",
-      on: "each",
-      after: ["db-sync"],
+  // placement-manage has no "is it current" check: `db version` prints the stored alembic
+  // revision ("None" before the first sync), and the head the installed code knows is read from
+  // its migration scripts (no database access), so the step compares the two.
+  sync: {
+    user: "placement",
+    check: {
+      kind: "alembic-head",
+      current: ["placement-manage", "db", "version"],
+      head: [
+        "python3",
+        "-c",
+        "from alembic.script import ScriptDirectory\nfrom placement.db.sqlalchemy import migration\nprint(ScriptDirectory.from_config(migration._alembic_config()).get_current_head())",
+      ],
     },
-  ],
+    apply: ["placement-manage", "db", "sync"],
+  },
+  start: { units: ["placement-api.service"], answers: { endpoint: "placement", path: "/", status: 200 } },
+  // An admin-only listing (the service user has admin in the service project): a token that
+  // keystonemiddleware on the API side could not validate would give 401, a policy problem 403.
+  tokenProbe: { endpoint: "placement", path: "/resource_providers", status: 200 },
 });
