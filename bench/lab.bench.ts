@@ -11,6 +11,11 @@
 //   BENCH_HEALTHY   seconds a drill waits for a healthy site afterwards (default 300)
 //   BENCH_NOOP      0 skips the no-op re-deploy timing (default 1)
 //   BENCH_OUT       where every run's report goes as JSON lines (default bench-lab-<time>.jsonl in the lab dir)
+//   BENCH_SETTLE    before each run, wait until the machine's 1-minute load average is at most this
+//                   (default 5; 0 does not wait), for at most BENCH_SETTLE_MAX_S (default 240) seconds.
+//                   Without it an "idle" run started while the previous run's controller was still
+//                   rejoining (Galera IST, RabbitMQ, Keystone's uwsgi) and status polled it: load 13-20
+//                   on 2 cores (session 5), which is not idle.
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
@@ -73,6 +78,22 @@ function loadAverage(): string {
   return fs.readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
 }
 
+const settleLoad = Number(process.env.BENCH_SETTLE ?? 5);
+const settleMaxS = Number(process.env.BENCH_SETTLE_MAX_S ?? 240);
+
+/** Waits for the 1-minute load average to fall to BENCH_SETTLE; says so when it never did. */
+async function settle(label: string): Promise<void> {
+  if (settleLoad <= 0) return;
+  const deadline = Date.now() + settleMaxS * 1000;
+  while (Number(loadAverage().split(" ")[0]) > settleLoad) {
+    if (Date.now() > deadline) {
+      say(`${label}: load ${loadAverage()} still above ${settleLoad} after ${settleMaxS} s; running anyway`);
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 5000));
+  }
+}
+
 const deploy = hastack(["deploy", "-i", inventory, "--quiet"]);
 if (deploy.code !== 0)
   throw new Error(`the lab is not deployed: run \`npm run lab\` first\n${deploy.stderr}`);
@@ -90,6 +111,7 @@ for (const id of wanted) {
   for (const load of loads) {
     const reports: DrillReport[] = [];
     for (let i = 0; i < runs; i++) {
+      await settle(`${id} ${load} run ${i + 1}`);
       const stress = load === "busy" ? startLoad() : undefined;
       // Let the load settle before the fault, so the whole drill runs under it.
       if (stress) await new Promise((r) => setTimeout(r, 2000));
@@ -153,6 +175,7 @@ const cephRuns = Number(process.env.BENCH_CEPH ?? (withCeph ? 5 : 0));
 if (cephRuns > 0) {
   const cephReports: CephDrillRun[] = [];
   for (let i = 0; i < cephRuns; i++) {
+    await settle(`ceph storage-poweroff run ${i + 1}`);
     const r = hastack(["ceph", "drill", "storage-poweroff", "-i", inventory, "--json"]);
     let run: CephDrillRun | undefined;
     try {
