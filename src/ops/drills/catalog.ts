@@ -14,11 +14,12 @@ export const drills: readonly DrillDef[] = [
     goalMs: (t) => (t.vipManager === "keepalived" ? 1000 : 5000),
     async inject(ctx): Promise<Injected> {
       const target = await holderOf(ctx);
+      const faultAt = Date.now();
       await ctx.injector.powerOff(target);
       return {
         target,
         action: `powered off ${target} (the VIP holder) through its BMC`,
-        restore: () => powerBack(ctx, target),
+        restore: () => powerBack(ctx, target, faultAt),
       };
     },
   },
@@ -79,13 +80,14 @@ export const drills: readonly DrillDef[] = [
     goalMs: (t) => 5000 + corosyncSettings(t).token_ms,
     async inject(ctx): Promise<Injected> {
       const target = await holderOf(ctx);
+      const faultAt = Date.now();
       await ctx.injector.isolate(target, "management");
       return {
         target,
         action: `cut ${target} (the VIP holder) off the management network`,
         restore: async () => {
           await ctx.injector.heal(target);
-          await powerBack(ctx, target);
+          await powerBack(ctx, target, faultAt);
         },
       };
     },

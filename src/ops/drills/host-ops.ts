@@ -48,10 +48,63 @@ export async function mustRun(
   return result.stdout;
 }
 
-/** Brings a host back after a power drill: power on, then start the cluster stack if it did not. */
-export async function powerBack(ctx: DrillContext, host: string): Promise<void> {
+/**
+ * Brings a host back after a power drill: power on, then start the cluster stack if it did not.
+ * With `faultAt` (Date.now() when the fault began), first waits for the cluster's fence of the
+ * host to finish: see waitFenceSettled.
+ */
+export async function powerBack(ctx: DrillContext, host: string, faultAt?: number): Promise<void> {
+  if (faultAt !== undefined) await waitFenceSettled(ctx, host, faultAt);
   if ((await ctx.injector.powerStatus(host)) === "off") await ctx.injector.powerOn(host);
   await startClusterStack(ctx, host);
+}
+
+/** A fence event's `completed` ("2026-12-02 11:20:41.069439Z") in ms since the epoch. */
+export function completedAt(completed: string): number {
+  return Date.parse(completed.replace(" ", "T").replace(/(\.\d{3})\d*Z$/, "$1Z"));
+}
+
+/**
+ * Waits (up to `timeoutMs`) until the cluster has finished fencing `host` after the fault: no
+ * fence of it pending, and one that ended (done or failed) after `faultAt`. Powering the host on
+ * while a fence agent is at work races the agent: its power-off is undone, its wait for "off"
+ * never ends, and the fence fails after its 60 s timeout, which status then reports. Seen with
+ * keepalived (session 5): the VIP moved in 0.5 s, the drill restored power at once, and Pacemaker's
+ * own fence of the lost node (after its random delay) was still running. Never fatal: the host
+ * must come back either way, and a fence that did fail shows in status.
+ */
+export async function waitFenceSettled(
+  ctx: DrillContext,
+  host: string,
+  faultAt: number,
+  timeoutMs = 120_000,
+): Promise<void> {
+  const asker = survivorOf(ctx, host);
+  const deadline = Date.now() + timeoutMs;
+  let last = "no fence of it in the cluster's history";
+  while (Date.now() < deadline) {
+    // --verbose: every recorded and pending operation, not only the last success.
+    const r = await ctx.pool
+      .get(asker)
+      .exec(["stonith_admin", "--history", host, "--verbose", "--output-as=xml"], { timeoutMs: 30_000 })
+      .catch(() => undefined);
+    if (r?.code === 0) {
+      try {
+        const events = parseFenceHistory({ name: asker }, r.stdout).filter((e) => e.target === host);
+        // Clocks of the controllers and of this machine may differ by a little (chrony).
+        const ended = events.some(
+          (e) =>
+            e.status !== "pending" && e.completed !== undefined && completedAt(e.completed) >= faultAt - 5000,
+        );
+        if (events.some((e) => e.status === "pending")) last = "a fence of it is still in progress";
+        else if (ended) return;
+      } catch (error) {
+        last = (error as Error).message;
+      }
+    }
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  ctx.log(`${host}: ${last} after ${timeoutMs / 1000} s (asked ${asker}); powering it on anyway`);
 }
 
 /**
