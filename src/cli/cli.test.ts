@@ -45,7 +45,9 @@ describe("hastack validate", () => {
 });
 
 describe("no secret value in any output", () => {
-  it("greps every command's output for every generated secret", async () => {
+  // Ten CLI processes in a row: ~30 s on a quiet machine, 121 s (past the default timeout) on a
+  // CI rehearsal beside a failover bench. A correctness test, not a speed one: more time.
+  it("greps every command's output for every generated secret", { timeout: 360_000 }, async () => {
     const dir = await mkdtemp(join(tmpdir(), "hastack-cli-"));
     const inventory = join(dir, "site.yaml");
     await (await import("node:fs/promises")).copyFile("examples/lab.yaml", inventory);
