@@ -156,7 +156,8 @@ export function ownSteps(spec: OpenStackServiceSpec, topology: Topology): StepSp
   if (spec.start)
     made.push(startStep(spec.id, spec.start, controllerNames(topology), spec.sync ? ["db-sync"] : []));
   const placed = new Set<string>();
-  const own = (spec.steps ?? []).map((step) => {
+  const declared = typeof spec.steps === "function" ? spec.steps(topology) : (spec.steps ?? []);
+  const own = declared.map((step) => {
     const from = made.find((m) => m.id === step.id);
     if (!from) return step;
     if (step.check || step.apply)

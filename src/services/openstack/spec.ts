@@ -187,9 +187,10 @@ export interface OpenStackServiceSpec {
    * Its own steps (db sync, cells...); the shared ones are added around them. A step with only
    * id and title is a name: plan and deploy show it as not implemented, unless `sync` or `start`
    * makes the step of that id ("db-sync", "start"): that one then takes the name's place and
-   * `after` (without a name, it comes before these steps).
+   * `after` (without a name, it comes before these steps). A function of the site when steps run
+   * on hosts of one role only (nova's on the computes).
    */
-  steps?: StepSpec[];
+  steps?: StepSpec[] | ((topology: Topology) => StepSpec[]);
   /** The schema sync, as step "db-sync" (src/services/openstack/sync-step.ts). */
   sync?: SchemaSync;
   /** Its API started on every controller, as step "start" (src/services/openstack/start-step.ts). */
