@@ -66,14 +66,14 @@ describe("Ceph files on the lab site", () => {
   });
 
   it("lets the glance group read its key and nobody else; keys of services not yet deployed stay root's", () => {
-    const ctl1 = renderTopology(topology, services, ["ctl1", "cmp1"]).files;
+    const ctl1 = renderTopology(topology, services, ["ctl1"]).files;
     const mode = (host: string, path: string) => {
       const f = ctl1.get(host)?.find((x) => x.path === path);
       return f && [f.owner, f.group, f.mode.toString(8)];
     };
     expect(mode("ctl1", KEYRINGS.glance)).toEqual(["root", "glance", "640"]);
     expect(mode("ctl1", KEYRINGS.cinder)).toEqual(["root", "root", "600"]);
-    expect(mode("cmp1", KEYRINGS.nova)).toEqual(["root", "root", "600"]);
+    // client.nova's (root:nova once nova is implemented) is checked in src/services/nova/nova.test.ts.
   });
 
   it("gives no service key to a host when its OpenStack service is off", () => {

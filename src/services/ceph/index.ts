@@ -11,6 +11,7 @@ import {
   clientCaps,
   clientHosts,
   clientKeyring,
+  keyringGroup,
   monHosts,
   osdHosts,
   publicAddress,
@@ -103,7 +104,15 @@ export const ceph: ServiceDef = {
       );
     for (const c of CLIENTS) {
       if (clientHosts(t, c).includes(host.name))
-        out.push(secretFile(clientKeyring(c.name), `client.${c.name}`, c.secret, clientCaps(c), c.group));
+        out.push(
+          secretFile(
+            clientKeyring(c.name),
+            `client.${c.name}`,
+            c.secret,
+            clientCaps(c),
+            keyringGroup(c, ctx.services),
+          ),
+        );
     }
     return out;
   },

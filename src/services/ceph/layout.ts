@@ -65,9 +65,10 @@ export interface CephClient {
   pools: Partial<Record<PoolName, Access>>;
   /**
    * The group of the account its service runs as: the keyring is then root:<group> 0640, which
-   * the service reads and no other account does. Without it, root:root 0600. Only for a client
-   * whose service hastack deploys: the group comes with its package, which hastack installs only
-   * then, and a chown to a group that does not exist fails the Ceph files step.
+   * the service reads and no other account does. Without it, root:root 0600. Used only while
+   * hastack deploys the client's service (`keyringGroup`): the group comes with its package,
+   * which hastack installs only then, and a chown to a group that does not exist fails the Ceph
+   * files step.
    */
   group?: string;
 }
@@ -85,13 +86,25 @@ export const CLIENTS: readonly CephClient[] = [
     role: "controller",
     pools: { volumes: "rw", backups: "rw", images: "ro" },
   },
+  // nova-compute (user nova) creates, clones, resizes and deletes instance disks through librbd
+  // as client.nova, reading this keyring itself; QEMU gets the key from libvirt's secret instead.
   {
     name: "nova",
     secret: "ceph_nova_key",
     role: "compute",
     pools: { vms: "rw", volumes: "rw", images: "ro" },
+    group: "nova",
   },
 ];
+
+/** The keyring's group: the client's own once its service is implemented, root before (see `group`). */
+export function keyringGroup(
+  client: CephClient,
+  services: readonly { id: string; state: string }[],
+): string | undefined {
+  const deployed = services.some((s) => s.id === client.name && s.state === "implemented");
+  return deployed ? client.group : undefined;
+}
 
 /** Caps as `ceph auth` stores them (the order Ceph prints them back in). */
 export function clientCaps(client: CephClient): Record<"mgr" | "mon" | "osd", string> {
