@@ -108,10 +108,10 @@ describe("hastack plan", () => {
       expect(ids.indexOf(before), `${before} before ${after}`).toBeLessThan(ids.indexOf(after));
     }
     expect(ctl1?.steps.find((s) => s.id === "galera.join")?.state).toBe("implemented");
-    // A declared service (nova) is named, never planned as steps that would be "ok"; an
+    // A declared service (cinder) is named, never planned as steps that would be "ok"; an
     // implemented one (keystone, glance) is planned after what it needs.
-    expect(ctl1?.notImplemented).toContain("nova");
-    expect(ids.some((id) => id.startsWith("nova."))).toBe(false);
+    expect(ctl1?.notImplemented).toContain("cinder");
+    expect(ids.some((id) => id.startsWith("cinder."))).toBe(false);
     expect(ctl1?.notImplemented).not.toContain("keystone");
     expect(ctl1?.notImplemented).not.toContain("glance");
     expect(ids.indexOf("galera.checker")).toBeLessThan(ids.findIndex((id) => id.startsWith("keystone.")));

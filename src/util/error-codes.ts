@@ -97,6 +97,8 @@ export const errorCodes = {
   E_NO_BMC: "a host to power-cycle has no BMC in the inventory",
   E_NO_RENDERED_FILE: "no file of that path is rendered for that host",
   E_NO_TRANSPORT: "no connection was set up for a host",
+  E_NOVA:
+    "a Nova deploy command (nova-manage, virsh) failed on a host, or a compute did not come up to be discovered",
   E_OPENSTACK_AMQP: "the RabbitMQ user of an OpenStack service cannot be set up",
   E_OPENSTACK_DATABASE: "the database or grants of an OpenStack service cannot be set up",
   E_OPENSTACK_IDENTITY: "the Keystone registration of an OpenStack service cannot be set up",

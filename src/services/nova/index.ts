@@ -1,69 +1,40 @@
-import type { DocSection } from "../../formats/doc.ts";
-import type { ResolvedHost } from "../../topology/types.ts";
-import { serviceAuth } from "../openstack/oslo.ts";
 import { openstackService } from "../openstack/service.ts";
-import type { RenderContext } from "../types.ts";
+import type { FileSpec } from "../types.ts";
+import { computeStartStep, discoverStep, libvirtSecretStep, libvirtStep } from "./compute-steps.ts";
+import {
+  computeSections,
+  controllerSections,
+  NOVA_COMPUTE_CONF,
+  novaComputeConf,
+  QEMU_CONF,
+  qemuConf,
+} from "./config.ts";
+import { novaProbes } from "./health.ts";
+import { NovaSettings, novaSettings } from "./settings.ts";
+import { controlPlaneSteps, onlineMigrationsStep } from "./steps.ts";
 
-const INTERNAL: [string, string] = ["valid_interfaces", "internal"];
-
-/** What nova.conf says on every host that runs a part of Nova. */
-function common(ctx: RenderContext, host: ResolvedHost): DocSection[] {
-  const vnc = ctx.topology.endpoints["nova-novncproxy"];
-  return [
-    { name: "DEFAULT", entries: [["my_ip", host.ip]] },
-    serviceAuth(ctx, "placement", "nova", [INTERNAL]),
-    serviceAuth(ctx, "neutron", "nova", [INTERNAL]),
-    // Service tokens on calls to other APIs (required since the 2023 volume-detach advisory).
-    serviceAuth(ctx, "service_user", "nova", [["send_service_user_token", "true"]]),
-    { name: "glance", entries: [INTERNAL] },
-    {
-      name: "vnc",
-      entries: [
-        ["enabled", "true"],
-        ["server_listen", host.ip],
-        ["server_proxyclient_address", host.ip],
-        ...(vnc ? ([["novncproxy_base_url", vnc.public]] as [string, string][]) : []),
-      ],
-    },
-  ];
-}
-
-/** Controllers: the APIs bind the management address; the metadata secret is shared with Neutron. */
-function controller(ctx: RenderContext, host: ResolvedHost): DocSection[] {
-  const port = (id: string) => String(ctx.topology.endpoints[id]?.port ?? 0);
-  return [
-    ...common(ctx, host),
-    { name: "api", entries: [["auth_strategy", "keystone"]] },
-    {
-      name: "vnc",
-      entries: [
-        ["novncproxy_host", host.ip],
-        ["novncproxy_port", port("nova-novncproxy")],
-      ],
-    },
-    {
-      name: "neutron",
-      entries: [
-        ["service_metadata_proxy", "true"],
-        ["metadata_proxy_shared_secret", ctx.secret("metadata_proxy_secret")],
-      ],
-    },
-    // Hosts are discovered by an explicit step, not by every scheduler racing (runbook E8).
-    { name: "scheduler", entries: [["discover_hosts_in_cells_interval", "-1"]] },
-  ];
-}
-
+/**
+ * Nova: the compute and metadata APIs under Debian's uwsgi units (bound to the management address
+ * by their /etc/default files), conductor, scheduler and the noVNC proxy on every controller;
+ * nova-compute with libvirt on every compute, guests' disks in Ceph's `vms` pool. Schemas and
+ * cells once on the bootstrap controller (steps.ts), computes discovered there once they are up
+ * (compute-steps.ts).
+ *
+ * Declared until it has run on the lab; the flip is the one word of `state` below.
+ */
 export const nova = openstackService({
   id: "nova",
   title: "Nova compute API, metadata API, noVNC proxy and compute",
   state: "declared",
   requires: ["keystone", "glance", "placement", "neutron"],
   after: ["placement", "glance", "neutron"],
+  settings: { nova: NovaSettings },
   endpoints: [
     { id: "nova", port: 8774, path: "/v2.1" },
     { id: "nova-metadata", port: 8775, path: "" },
     { id: "nova-novncproxy", port: 6080, path: "/vnc_lite.html" },
   ],
+  // GET / answers 200 on both APIs (the version index; the metadata version list).
   listeners: [
     { endpoint: "nova", name: "nova_api", check: { kind: "http", path: "/" } },
     { endpoint: "nova-metadata", name: "nova_metadata", check: { kind: "http", path: "/" } },
@@ -151,7 +122,7 @@ export const nova = openstackService({
       owner: "nova",
       group: "nova",
       sections: ["database", "keystone_authtoken", "oslo_messaging_rabbit", "oslo_concurrency", "cache"],
-      own: controller,
+      own: controllerSections,
       restart: ["nova-api", "nova-api-metadata", "nova-conductor", "nova-scheduler", "nova-novncproxy"],
     },
     {
@@ -161,7 +132,7 @@ export const nova = openstackService({
       group: "nova",
       roles: ["compute"],
       sections: ["oslo_messaging_rabbit", "oslo_concurrency"],
-      own: common,
+      own: computeSections,
       restart: ["nova-compute"],
     },
   ],
@@ -185,38 +156,56 @@ export const nova = openstackService({
       threads: 8,
     },
   ],
-  // Debian's nova-novncproxy starts only when this file picks noVNC among the console proxies.
-  files: (_ctx, host) =>
-    host.controllerIndex > 0
-      ? [
-          {
-            path: "/etc/default/nova-consoleproxy",
-            owner: "root",
-            group: "root",
-            mode: 0o644,
-            content: {
-              format: "shell-env",
-              header: ["Rendered by hastack: the noVNC console proxy."],
-              sections: [{ name: "", entries: [["NOVA_CONSOLE_PROXY_TYPE", "novnc"]] }],
-            },
-            onChange: { restart: ["nova-novncproxy"] },
-          },
-        ]
-      : [],
-  steps: [
-    { id: "db-sync", title: "nova-manage api_db sync; db sync", on: "bootstrap", after: ["database"] },
-    { id: "cells", title: "Map cell0 and cell1 (nova-manage cell_v2)", on: "bootstrap", after: ["db-sync"] },
-    {
-      id: "start",
-      title: "Start the Nova services; wait until HAProxy sees every backend up",
-      on: "each",
-      after: ["cells"],
-    },
-    {
-      id: "discover-hosts",
-      title: "nova-manage cell_v2 discover_hosts; nova-status upgrade check must pass (runbook E9)",
-      on: "bootstrap",
-      after: ["start"],
-    },
-  ],
+  files: (ctx, host) => {
+    const out: FileSpec[] = [];
+    // Debian's nova-novncproxy starts only when this file picks noVNC among the console proxies.
+    if (host.controllerIndex > 0)
+      out.push({
+        path: "/etc/default/nova-consoleproxy",
+        owner: "root",
+        group: "root",
+        mode: 0o644,
+        content: {
+          format: "shell-env",
+          header: ["Rendered by hastack: the noVNC console proxy."],
+          sections: [{ name: "", entries: [["NOVA_CONSOLE_PROXY_TYPE", "novnc"]] }],
+        },
+        onChange: { restart: ["nova-novncproxy"] },
+      });
+    if (host.roles.includes("compute")) {
+      out.push({
+        path: NOVA_COMPUTE_CONF,
+        owner: "root",
+        group: "nova",
+        mode: 0o640,
+        content: novaComputeConf(ctx, host),
+        onChange: { restart: ["nova-compute"] },
+      });
+      if (novaSettings(ctx.topology).libvirt_in_container)
+        out.push({
+          path: QEMU_CONF,
+          owner: "root",
+          group: "root",
+          mode: 0o600,
+          content: qemuConf(),
+          onChange: { restart: ["libvirtd"] },
+        });
+    }
+    return out;
+  },
+  steps: (topology) => {
+    const controllers = topology.roles.controller;
+    const computes = topology.roles.compute;
+    return [
+      ...controlPlaneSteps(controllers),
+      libvirtStep(computes),
+      libvirtSecretStep(computes),
+      computeStartStep(computes),
+      discoverStep(computes),
+      onlineMigrationsStep,
+    ];
+  },
+  // The service user's own project: an empty list, 200, through HAProxy and keystonemiddleware.
+  tokenProbe: { endpoint: "nova", path: "/servers", status: 200 },
+  health: novaProbes,
 });

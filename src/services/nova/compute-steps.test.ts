@@ -1,0 +1,169 @@
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { exampleTopology, withOpenStackImplemented } from "../../testing/fixtures.ts";
+import { recordingTransport, runStep } from "../openstack/test-kit.ts";
+import { services } from "../registry.ts";
+import type { StepSpec } from "../types.ts";
+import { nova } from "./index.ts";
+import { rbdSecretUuid } from "./settings.ts";
+
+/** What nova's compute-side steps and the discovery run on a host, against a recording transport. */
+const registry = withOpenStackImplemented(services);
+const topology = exampleTopology("lab", undefined, registry);
+const KEY = "AQBsecretkeyofnovaxxxxxxxxxxxxxxxxxxxx==";
+const secrets = { svc_nova: "nova-password", ceph_nova_key: KEY };
+const fixture = (name: string) => readFileSync(new URL(`./fixtures/${name}`, import.meta.url), "utf8");
+const UUID = rbdSecretUuid(topology);
+const VIRSH = "virsh -c qemu:///system";
+
+function stepOf(id: string): StepSpec {
+  const found = nova.steps?.(topology, registry).find((s) => s.id === id);
+  if (!found) throw new Error(`no step nova.${id}`);
+  return found;
+}
+
+const run = (step: StepSpec, transport: ReturnType<typeof recordingTransport>, host = "cmp1") =>
+  runStep({ service: "nova", step, host, topology, services: registry, transport, secrets });
+
+describe("libvirt on a compute", () => {
+  it("unmasks and starts libvirtd, and removes the autostart default network", async () => {
+    let started = false;
+    let network = true;
+    const t = recordingTransport("cmp1", (argv) => {
+      if (argv.startsWith("systemctl is-enabled")) return started ? {} : { code: 1, stdout: "masked\n" };
+      if (argv.startsWith("systemctl is-active")) return started ? {} : { code: 3 };
+      if (argv === "systemctl start libvirtd.service") started = true;
+      if (argv === `${VIRSH} net-list --all --name`) return { stdout: network ? "default\n\n" : "\n" };
+      if (argv === `${VIRSH} net-undefine default`) network = false;
+      return argv.startsWith("systemctl") || argv.startsWith(VIRSH) ? {} : undefined;
+    });
+    expect(await run(stepOf("libvirt"), t)).toMatchObject({ before: false, applied: true, after: true });
+    const changes = t.seen
+      .map((s) => s.argv)
+      .filter((a) => !/is-(enabled|active)|net-list|reset-failed/.test(a));
+    expect(changes).toEqual([
+      "systemctl unmask libvirtd.service libvirtd.socket libvirtd-ro.socket libvirtd-admin.socket virtlogd.service virtlogd.socket virtlogd-admin.socket",
+      "systemctl enable libvirtd.service virtlogd.socket",
+      "systemctl start libvirtd.service",
+      `${VIRSH} net-destroy default`,
+      `${VIRSH} net-undefine default`,
+    ]);
+  });
+});
+
+describe("client.nova's libvirt secret", () => {
+  it("defines the secret and sets its value from stdin; the key is in no argv and no log", async () => {
+    let value: string | undefined;
+    const t = recordingTransport("cmp1", (argv) => {
+      if (argv === `${VIRSH} secret-get-value ${UUID}`)
+        return value ? { stdout: `${value}\n` } : { code: 1, stderr: "error: Secret not found" };
+      if (argv === `${VIRSH} secret-define --file /dev/stdin`) return { stdout: `Secret ${UUID} created\n` };
+      if (argv === `${VIRSH} secret-set-value --secret ${UUID} --file /dev/stdin`) {
+        value = t.seen.at(-1)?.stdin;
+        return { stdout: "Secret value set\n" };
+      }
+      return undefined;
+    });
+    const r = await run(stepOf("libvirt-secret"), t);
+    expect(r).toMatchObject({ before: false, applied: true, after: true });
+    expect(value).toBe(KEY);
+    const define = t.seen.find((s) => s.argv.includes("secret-define"));
+    expect(define?.stdin).toContain(`<uuid>${UUID}</uuid>`);
+    expect(define?.stdin).toContain("<usage type='ceph'>");
+    expect(define?.stdin).toContain("<secret ephemeral='no' private='no'>");
+    expect(t.seen.map((s) => s.argv).join("\n")).not.toContain(KEY);
+    expect(r.log.join("\n")).not.toContain(KEY);
+    expect(r.log).toEqual([`libvirt has no value for secret ${UUID}`]);
+  });
+
+  it("sets the value again when the secret holds another key (a rotated client.nova), without saying either", async () => {
+    const t = recordingTransport("cmp2", (argv) =>
+      argv.includes("secret-get-value")
+        ? { stdout: "AQBoldkey==\n" }
+        : argv.startsWith(VIRSH)
+          ? {}
+          : undefined,
+    );
+    const r = await run({ ...stepOf("libvirt-secret"), apply: async () => {} }, t, "cmp2");
+    expect(r.before).toBe(false);
+    expect(r.log[0]).toBe(`libvirt secret ${UUID} holds another key than client.nova's`);
+  });
+});
+
+describe("discovering the computes", () => {
+  const login =
+    'HTTP/1.1 201 Created\r\nX-Subject-Token: gAAAAtoken\r\n\r\n{"token":{"expires_at":"2026-12-02T11:00:00Z","catalog":[]}}\n--hastack-status--201';
+  const services200 = JSON.stringify({
+    services: [
+      { binary: "nova-compute", host: "cmp1", status: "enabled", state: "up", zone: "nova" },
+      { binary: "nova-compute", host: "cmp2.cluster.local", status: "enabled", state: "up", zone: "nova" },
+    ],
+  });
+  const hypervisors200 = JSON.stringify({
+    hypervisors: [
+      { id: 1, hypervisor_hostname: "cmp1", state: "up", status: "enabled" },
+      { id: 2, hypervisor_hostname: "cmp2.cluster.local", state: "up", status: "enabled" },
+    ],
+  });
+  const [border, header, , cmp1, cmp2, bottom] = fixture("list-hosts.txt").split("\n");
+
+  it("waits for every compute up in nova, maps them once, then nova-status must pass", async () => {
+    let discovered = false;
+    const t = recordingTransport("ctl1", (argv) => {
+      if (argv === "runuser -u nova -- nova-manage cell_v2 list_hosts")
+        return {
+          stdout: [border, header, border, cmp1, ...(discovered ? [cmp2] : []), bottom, ""].join("\n"),
+        };
+      if (argv.endsWith("/v3/auth/tokens")) return { stdout: login };
+      if (argv.endsWith("/os-services?binary=nova-compute"))
+        return { stdout: `${services200}\n--hastack-status--200` };
+      if (argv.endsWith("/os-hypervisors")) return { stdout: `${hypervisors200}\n--hastack-status--200` };
+      if (argv === "runuser -u nova -- nova-manage cell_v2 discover_hosts --verbose") {
+        discovered = true;
+        return {
+          stdout:
+            "Found 2 cell mappings.\nSkipping cell0 since it does not contain hosts.\nFound 1 unmapped computes in cell: 7a8d3c52\n",
+        };
+      }
+      if (argv === "runuser -u nova -- nova-status upgrade check")
+        return { stdout: "| Check: Cells v2 | Result: Success |\n" };
+      return undefined;
+    });
+    const r = await run(stepOf("discover-hosts"), t, "ctl1");
+    expect(r).toMatchObject({ before: false, applied: true, after: true });
+    expect(r.log[0]).toBe("not mapped to a cell: cmp2");
+    const asked = t.seen.map((s) => s.argv.split(" ").at(-1));
+    expect(asked).toContain("http://10.20.0.10:8774/v2.1/os-services?binary=nova-compute");
+    expect(asked).toContain("http://10.20.0.10:8774/v2.1/os-hypervisors");
+    expect(t.seen.filter((s) => s.argv.includes("discover_hosts"))).toHaveLength(1);
+    expect(t.seen.map((s) => s.argv).join("\n")).not.toMatch(/gAAAAtoken|nova-password/);
+    expect(t.seen.find((s) => s.argv.endsWith("/os-hypervisors"))?.stdin).toBe("X-Auth-Token: gAAAAtoken\n");
+  });
+
+  it("fails naming nova-status's verdict when Cells v2 still fails after discovery (runbook E9)", async () => {
+    let discovered = false;
+    const t = recordingTransport("ctl1", (argv) => {
+      if (argv.endsWith("list_hosts"))
+        return {
+          stdout: [border, header, border, cmp1, ...(discovered ? [cmp2] : []), bottom, ""].join("\n"),
+        };
+      if (argv.endsWith("/v3/auth/tokens")) return { stdout: login };
+      if (argv.endsWith("binary=nova-compute")) return { stdout: `${services200}\n--hastack-status--200` };
+      if (argv.endsWith("/os-hypervisors")) return { stdout: `${hypervisors200}\n--hastack-status--200` };
+      if (argv.endsWith("discover_hosts --verbose")) {
+        discovered = true;
+        return {};
+      }
+      if (argv.endsWith("nova-status upgrade check"))
+        return {
+          code: 2,
+          stdout:
+            "| Check: Cells v2 |\n| Result: Failure |\n| Details: No host mappings found but there are compute nodes. |\n",
+        };
+      return undefined;
+    });
+    await expect(run(stepOf("discover-hosts"), t, "ctl1")).rejects.toThrow(
+      /^nova-status upgrade check failed on ctl1 after discover_hosts: exit code 2: .*No host mappings found/,
+    );
+  });
+});

@@ -1,0 +1,201 @@
+/**
+ * @module
+ * Nova on the computes: libvirt running (its autostart `default` network removed: guests are
+ * wired by Neutron, and its dnsmasq would hold 192.168.122.0/24 on every compute), client.nova's
+ * key in a libvirt secret (QEMU attaches RBD disks with it), nova-compute running; then, on the
+ * bootstrap controller, the computes nova lists as up mapped to cell1 (discover_hosts), so a
+ * compute added to the inventory joins the cloud on the next deploy.
+ */
+import { enabledOf, inactiveOf, startDeliberately, systemctl } from "../../hostkit/systemd.ts";
+import { HastackError } from "../../util/errors.ts";
+import { lastLines } from "../../util/text.ts";
+import { secretNames } from "../openstack/oslo.ts";
+import { waitUntil } from "../step-kit.ts";
+import type { StepContext, StepSpec } from "../types.ts";
+import { HypervisorList, novaGet, ServiceList, upHosts } from "./compute-api.ts";
+import { novaManage, parseHostMappings, sameHost } from "./manage.ts";
+import { rbdSecretUuid } from "./settings.ts";
+
+const VIRSH = ["virsh", "-c", "qemu:///system"];
+
+/**
+ * The lab image masks libvirt's units (socket activation could start them by accident); enabling
+ * libvirtd enables its sockets too (Also=), and it requires virtlogd's socket.
+ */
+export const LIBVIRT_UNITS = [
+  "libvirtd.service",
+  "libvirtd.socket",
+  "libvirtd-ro.socket",
+  "libvirtd-admin.socket",
+  "virtlogd.service",
+  "virtlogd.socket",
+  "virtlogd-admin.socket",
+];
+const LIBVIRT_ENABLED = ["libvirtd.service", "virtlogd.socket"];
+
+async function hasDefaultNetwork(ctx: StepContext): Promise<boolean> {
+  const r = await ctx.run([...VIRSH, "net-list", "--all", "--name"]);
+  return r.stdout.split("\n").some((l) => l.trim() === "default");
+}
+
+export function libvirtStep(hosts: string[]): StepSpec {
+  return {
+    id: "libvirt",
+    title: "libvirtd and virtlogd at boot and now; libvirt's autostart network `default` removed",
+    on: "each",
+    hosts,
+    async check(ctx) {
+      if ((await enabledOf(ctx.transport, LIBVIRT_ENABLED)).length < LIBVIRT_ENABLED.length) return false;
+      if ((await inactiveOf(ctx.transport, ["libvirtd.service"])).length > 0) return false;
+      return !(await hasDefaultNetwork(ctx));
+    },
+    async apply(ctx) {
+      await systemctl(ctx.transport, "unmask", LIBVIRT_UNITS);
+      await systemctl(ctx.transport, "enable", LIBVIRT_ENABLED);
+      if ((await inactiveOf(ctx.transport, ["libvirtd.service"])).length > 0)
+        await startDeliberately(ctx.transport, "start", ["libvirtd.service"]);
+      if (await hasDefaultNetwork(ctx)) {
+        // Not running when libvirt never started it: destroy may fail, undefine may not.
+        await ctx.transport.exec([...VIRSH, "net-destroy", "default"]);
+        await ctx.run([...VIRSH, "net-undefine", "default"]);
+      }
+    },
+  };
+}
+
+/** The secret's properties; private='no' so the check can read the value back (root only). */
+export function secretXml(uuid: string): string {
+  return [
+    "<secret ephemeral='no' private='no'>",
+    `  <uuid>${uuid}</uuid>`,
+    "  <usage type='ceph'>",
+    "    <name>client.nova secret</name>",
+    "  </usage>",
+    "</secret>",
+    "",
+  ].join("\n");
+}
+
+/** The Ceph key as the secret's value, base64 as `ceph auth get-key` prints it: what virsh prints back. */
+function cephKey(ctx: StepContext): string {
+  return ctx.secret("ceph_nova_key").trim();
+}
+
+export function libvirtSecretStep(hosts: string[]): StepSpec {
+  return {
+    id: "libvirt-secret",
+    title: "client.nova's Ceph key in the libvirt secret rbd_secret_uuid (QEMU attaches RBD disks with it)",
+    on: "each",
+    hosts,
+    async check(ctx) {
+      const uuid = rbdSecretUuid(ctx.topology);
+      // The value stays in this process: compared, never logged, never in an error.
+      const r = await ctx.transport.exec([...VIRSH, "secret-get-value", uuid]);
+      if (r.code !== 0) {
+        ctx.log.info(`libvirt has no value for secret ${uuid}`);
+        return false;
+      }
+      if (r.stdout.trim() === cephKey(ctx)) return true;
+      ctx.log.info(`libvirt secret ${uuid} holds another key than client.nova's`);
+      return false;
+    },
+    async apply(ctx) {
+      const uuid = rbdSecretUuid(ctx.topology);
+      // Both on stdin: the XML names no secret, the key never reaches argv or a file.
+      await ctx.run([...VIRSH, "secret-define", "--file", "/dev/stdin"], { stdin: secretXml(uuid) });
+      await ctx.run([...VIRSH, "secret-set-value", "--secret", uuid, "--file", "/dev/stdin"], {
+        stdin: cephKey(ctx),
+      });
+    },
+  };
+}
+
+export function computeStartStep(hosts: string[]): StepSpec {
+  const units = ["nova-compute.service"];
+  return {
+    id: "compute-start",
+    title: "nova-compute at boot and now",
+    on: "each",
+    hosts,
+    async check(ctx) {
+      if ((await enabledOf(ctx.transport, units)).length < units.length) return false;
+      return (await inactiveOf(ctx.transport, units)).length === 0;
+    },
+    async apply(ctx) {
+      if ((await enabledOf(ctx.transport, units)).length < units.length)
+        await systemctl(ctx.transport, "enable", units);
+      await startDeliberately(ctx.transport, "start", units);
+    },
+  };
+}
+
+/** nova-compute registers itself, then its compute node once the resource tracker has run. */
+export const DISCOVER_WAIT_MS = 300_000;
+
+/** Which computes nova does not yet list as up, by service and by hypervisor; [] when all are. */
+export async function computesNotUp(ctx: StepContext, computes: readonly string[]): Promise<string[]> {
+  const input = {
+    host: ctx.host.name,
+    topology: ctx.topology,
+    password: ctx.secret(secretNames("nova").identity),
+  };
+  const exec = ctx.transport.exec.bind(ctx.transport);
+  const { services } = await novaGet(exec, input, "/os-services?binary=nova-compute", ServiceList);
+  const { hypervisors } = await novaGet(exec, input, "/os-hypervisors", HypervisorList);
+  const bySvc = upHosts(computes, services, sameHost).missing.map((m) => `nova-compute on ${m}`);
+  const byHv = upHosts(
+    computes,
+    hypervisors.map((h) => ({ host: h.hypervisor_hostname, state: h.state })),
+    sameHost,
+  ).missing.map((m) => `hypervisor ${m}`);
+  return [...bySvc, ...byHv];
+}
+
+async function unmapped(ctx: StepContext, computes: readonly string[]): Promise<string[]> {
+  const r = await ctx.run(novaManage("cell_v2", "list_hosts"));
+  const mapped = parseHostMappings(ctx.transport, r.stdout);
+  return computes.filter((name) => !mapped.some((m) => sameHost(m.host, name)));
+}
+
+export function discoverStep(computes: string[]): StepSpec {
+  return {
+    id: "discover-hosts",
+    title:
+      "Map every compute nova lists as up to cell1 (nova-manage cell_v2 discover_hosts); nova-status upgrade check must pass (runbook E9)",
+    on: "bootstrap",
+    timeoutMs: DISCOVER_WAIT_MS + 300_000,
+    async check(ctx) {
+      if (computes.length === 0) return true;
+      const missing = await unmapped(ctx, computes);
+      if (missing.length > 0) ctx.log.info(`not mapped to a cell: ${missing.join(", ")}`);
+      return missing.length === 0;
+    },
+    async apply(ctx) {
+      await waitUntil(
+        ctx,
+        "see every compute up in nova",
+        async () => {
+          const down = await computesNotUp(ctx, computes);
+          return down.length === 0 ? true : `not up: ${down.join(", ")}`;
+        },
+        { timeoutMs: DISCOVER_WAIT_MS, intervalMs: 5000 },
+      );
+      // Once, here only: schedulers never discover on their own (discover_hosts_in_cells_interval -1).
+      const r = await ctx.run(novaManage("cell_v2", "discover_hosts", "--verbose"));
+      ctx.log.info(lastLines(r.stdout, 3));
+      // 0 success, 1 warnings (a policy file...), 2 failure: Cells v2 sees computes without mappings.
+      const status = await ctx.transport.exec(
+        ["runuser", "-u", "nova", "--", "nova-status", "upgrade", "check"],
+        {
+          timeoutMs: 180_000,
+        },
+      );
+      if (status.code !== 0 && status.code !== 1)
+        throw new HastackError(
+          "E_NOVA",
+          `nova-status upgrade check failed on ${ctx.host.name} after discover_hosts: exit code ${status.code}: ${lastLines(status.stdout, 4)}`,
+          { hint: "read `nova-status upgrade check` on that controller: each check says what it found" },
+        );
+    },
+  };
+}

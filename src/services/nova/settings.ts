@@ -1,0 +1,52 @@
+/**
+ * @module
+ * `services.nova`: what differs between a lab and a real site on the compute hosts. Real hosts
+ * run guests with KVM under libvirt's defaults; the lab's computes are containers without a
+ * usable /dev/kvm, so they emulate (TCG) and libvirt gives up what a container cannot grant it.
+ */
+import { createHash } from "node:crypto";
+import { z } from "zod";
+import type { Topology } from "../../topology/types.ts";
+
+export const NovaSettings = z.strictObject({
+  virt_type: z
+    .union([z.literal("kvm"), z.literal("qemu")])
+    .default("kvm")
+    .describe(
+      "[libvirt] virt_type on every compute: kvm (hardware virtualisation: real hosts) or qemu (TCG emulation, slow: hosts without /dev/kvm, such as the lab's containers)",
+    ),
+  libvirt_in_container: z
+    .boolean()
+    .default(false)
+    .describe(
+      "computes are containers (the lab): libvirt's qemu.conf turns off what a container cannot grant (security driver, namespaces, cgroup controllers, dynamic ownership) and runs QEMU as root; real hosts keep libvirt's defaults",
+    ),
+  rbd_secret_uuid: z
+    .uuid()
+    .optional()
+    .describe(
+      "UUID of the libvirt secret holding client.nova's Ceph key on every compute; default: derived from the cluster name and domain (stable across runs)",
+    ),
+});
+export type NovaSettings = z.output<typeof NovaSettings>;
+
+export function novaSettings(topology: Topology): NovaSettings {
+  return topology.settings.nova as NovaSettings;
+}
+
+/**
+ * The libvirt secret's UUID: the inventory's, or derived from the site's name like the Ceph
+ * fsid. It is a name, not a credential (the key is the secret's value), and every compute must
+ * use the same one: an instance's domain XML names it, and a live migration or an evacuation
+ * takes that XML to another compute.
+ */
+export function rbdSecretUuid(topology: Topology): string {
+  const s = novaSettings(topology);
+  if (s.rbd_secret_uuid) return s.rbd_secret_uuid;
+  const h = createHash("sha256")
+    .update(`hastack-nova-rbd:${topology.cluster}.${topology.domain}`)
+    .digest("hex");
+  // RFC 4122 layout, version 4 and variant bits set so libvirt and every tool accept it.
+  const variant = ((Number.parseInt(h.slice(16, 17), 16) & 0x3) | 0x8).toString(16);
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
