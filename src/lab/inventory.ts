@@ -49,6 +49,9 @@ export function labInventory(plan: LabPlan): InventoryInput {
         // monitor then warns MON_DISK_LOW at the default 30%.
         mon_data_avail_warn: 10,
       },
+      // No usable /dev/kvm in a lab host (a PVM nested hypervisor): guests are emulated (TCG), and
+      // libvirt runs in a container (qemu.conf without security driver, namespaces or cgroups).
+      nova: { virt_type: "qemu", libvirt_in_container: true },
     },
     hosts,
   };
