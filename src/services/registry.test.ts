@@ -32,8 +32,11 @@ describe("the service registry", () => {
 
   it("gives a declared service no HAProxy listener: nothing would answer behind it (E30)", () => {
     const names = allFrontends(nine, services).map((f) => f.name);
-    // Keystone, Glance and Placement are implemented; the other APIs are declared.
-    expect(names).toEqual(["galera", "keystone_api", "glance_api", "placement_api"]);
+    // Keystone, Glance and Placement are implemented; the other APIs are declared. Nova's join once
+    // its state is flipped after its first lab run (a one-word change, so this follows it).
+    const nova = services.find((s) => s.id === "nova")?.state === "implemented";
+    const novaListeners = nova ? ["nova_api", "nova_metadata", "nova_novncproxy"] : [];
+    expect(names).toEqual(["galera", "keystone_api", "glance_api", "placement_api", ...novaListeners]);
     const declared = services.filter((s) => s.state === "declared" && s.frontends).map((s) => s.id);
     expect(declared.length).toBeGreaterThan(0);
     for (const id of declared) expect(names.some((n) => n.startsWith(id))).toBe(false);

@@ -141,7 +141,8 @@ describe("nova.conf on a compute", () => {
       return f && [f.owner, f.group, f.mode.toString(8)];
     };
     expect(mode(registry, lab)).toEqual(["root", "nova", "640"]);
-    expect(mode(services, exampleTopology("lab"))).toEqual(["root", "root", "600"]);
+    const declared = services.map((s) => (s.id === "nova" ? { ...s, state: "declared" as const } : s));
+    expect(mode(declared, exampleTopology("lab", undefined, declared))).toEqual(["root", "root", "600"]);
   });
 });
 
