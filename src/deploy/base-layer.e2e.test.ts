@@ -120,12 +120,14 @@ describe("the base layer on the lab", () => {
     expect(refused.out).toMatch(/ctl2|10\.20\.0\.12/);
   });
 
+  // With Placement and Glance deployed, the powered-on controller took 310 s to be healthy again in
+  // a rehearsal (Python services starting on 2 cores beside the rejoin): 600 s, as the CLI's default.
   it("survives a hard power-off of the VIP holder (drill), with measured downtime", {
-    timeout: 900_000,
+    timeout: 1_200_000,
   }, async () => {
     const drill = hastack(
-      ["drill", "vip-holder-poweroff", "-i", lab.inventoryPath, "--healthy-timeout", "300"],
-      600_000,
+      ["drill", "vip-holder-poweroff", "-i", lab.inventoryPath, "--healthy-timeout", "600"],
+      900_000,
     );
     process.stderr.write(`${drill.out}\n`);
     expect(drill.out).toMatch(/downtime: [\d.]+ s/);
