@@ -1,6 +1,12 @@
 import { openstackService } from "../openstack/service.ts";
 import type { FileSpec } from "../types.ts";
-import { computeStartStep, discoverStep, libvirtSecretStep, libvirtStep } from "./compute-steps.ts";
+import {
+  computeStartStep,
+  discoverStep,
+  LIBVIRT_UNITS,
+  libvirtSecretStep,
+  libvirtStep,
+} from "./compute-steps.ts";
 import {
   computeSections,
   controllerSections,
@@ -89,15 +95,7 @@ export const nova = openstackService({
       name: "libvirt",
       role: "compute",
       packages: ["libvirt-daemon-system", "libvirt-daemon-driver-qemu", "libvirt-daemon-driver-storage-rbd"],
-      units: [
-        "libvirtd.service",
-        "libvirtd.socket",
-        "libvirtd-ro.socket",
-        "libvirtd-admin.socket",
-        "virtlogd.service",
-        "virtlogd.socket",
-        "virtlogd-admin.socket",
-      ],
+      units: LIBVIRT_UNITS,
     },
   ],
   secrets: [
