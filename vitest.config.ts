@@ -36,11 +36,14 @@ export default defineConfig({
           include: ["src/**/*.e2e.test.ts"],
           exclude: PENDING,
           fileParallelism: false,
+          // A no-op deploy of the default site takes about a minute, so a test that runs two of
+          // them (the dry-run case) took 129 s in CI: 120 s is a unit test's budget, not a lab's.
+          testTimeout: 600_000,
         },
       },
       {
         extends: true,
-        test: { name: "pending", include: PENDING, fileParallelism: false },
+        test: { name: "pending", include: PENDING, fileParallelism: false, testTimeout: 600_000 },
       },
     ],
   },
