@@ -26,13 +26,13 @@ const run = (step: StepSpec, transport: ReturnType<typeof recordingTransport>, h
   runStep({ service: "nova", step, host, topology, services: registry, transport, secrets });
 
 describe("libvirt on a compute", () => {
-  it("unmasks and starts libvirtd, and removes the autostart default network", async () => {
+  it("enables and starts libvirtd, and removes the autostart default network", async () => {
     let started = false;
     let network = true;
     const t = recordingTransport("cmp1", (argv) => {
-      if (argv.startsWith("systemctl is-enabled")) return started ? {} : { code: 1, stdout: "masked\n" };
+      if (argv.startsWith("systemctl is-enabled")) return started ? {} : { code: 1, stdout: "disabled\n" };
       if (argv.startsWith("systemctl is-active")) return started ? {} : { code: 3 };
-      if (argv === "systemctl start libvirtd.service") started = true;
+      if (argv === "systemctl start libvirtd.socket virtlogd.socket") started = true;
       if (argv === `${VIRSH} net-list --all --name`) return { stdout: network ? "default\n\n" : "\n" };
       if (argv === `${VIRSH} net-undefine default`) network = false;
       return argv.startsWith("systemctl") || argv.startsWith(VIRSH) ? {} : undefined;
@@ -42,9 +42,8 @@ describe("libvirt on a compute", () => {
       .map((s) => s.argv)
       .filter((a) => !/is-(enabled|active)|net-list|reset-failed/.test(a));
     expect(changes).toEqual([
-      "systemctl unmask libvirtd.service libvirtd.socket libvirtd-ro.socket libvirtd-admin.socket virtlogd.service virtlogd.socket virtlogd-admin.socket",
       "systemctl enable libvirtd.service virtlogd.socket",
-      "systemctl start libvirtd.service",
+      "systemctl start libvirtd.socket virtlogd.socket",
       `${VIRSH} net-destroy default`,
       `${VIRSH} net-undefine default`,
     ]);

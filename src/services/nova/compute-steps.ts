@@ -19,8 +19,9 @@ import { rbdSecretUuid } from "./settings.ts";
 const VIRSH = ["virsh", "-c", "qemu:///system"];
 
 /**
- * The lab image masks libvirt's units (socket activation could start them by accident); enabling
- * libvirtd enables its sockets too (Also=), and it requires virtlogd's socket.
+ * libvirt's units as the component lists them. Installed, they are disabled (the lab image
+ * starts nothing it installs); enabling libvirtd enables its sockets too (Also=), and it requires
+ * virtlogd's socket. A unit an operator masked stays masked: enable then fails, naming it.
  */
 export const LIBVIRT_UNITS = [
   "libvirtd.service",
@@ -32,6 +33,12 @@ export const LIBVIRT_UNITS = [
   "virtlogd-admin.socket",
 ];
 const LIBVIRT_ENABLED = ["libvirtd.service", "virtlogd.socket"];
+/**
+ * What must be running: the sockets. Debian runs libvirtd with `--timeout 120`, so the daemon
+ * itself exits when idle and the socket starts it again (a check on libvirtd.service would see a
+ * healthy idle compute as broken, measured on the lab); nova-compute's connection keeps it up.
+ */
+const LIBVIRT_SOCKETS = ["libvirtd.socket", "virtlogd.socket"];
 
 async function hasDefaultNetwork(ctx: StepContext): Promise<boolean> {
   const r = await ctx.run([...VIRSH, "net-list", "--all", "--name"]);
@@ -46,14 +53,13 @@ export function libvirtStep(hosts: string[]): StepSpec {
     hosts,
     async check(ctx) {
       if ((await enabledOf(ctx.transport, LIBVIRT_ENABLED)).length < LIBVIRT_ENABLED.length) return false;
-      if ((await inactiveOf(ctx.transport, ["libvirtd.service"])).length > 0) return false;
+      if ((await inactiveOf(ctx.transport, LIBVIRT_SOCKETS)).length > 0) return false;
       return !(await hasDefaultNetwork(ctx));
     },
     async apply(ctx) {
-      await systemctl(ctx.transport, "unmask", LIBVIRT_UNITS);
       await systemctl(ctx.transport, "enable", LIBVIRT_ENABLED);
-      if ((await inactiveOf(ctx.transport, ["libvirtd.service"])).length > 0)
-        await startDeliberately(ctx.transport, "start", ["libvirtd.service"]);
+      if ((await inactiveOf(ctx.transport, LIBVIRT_SOCKETS)).length > 0)
+        await startDeliberately(ctx.transport, "start", LIBVIRT_SOCKETS);
       if (await hasDefaultNetwork(ctx)) {
         // Not running when libvirt never started it: destroy may fail, undefine may not.
         await ctx.transport.exec([...VIRSH, "net-destroy", "default"]);

@@ -24,7 +24,15 @@ export const NOVA_COMPUTE_CONF = "/etc/nova/nova-compute.conf";
 export function commonSections(ctx: RenderContext, host: ResolvedHost): DocSection[] {
   const vnc = ctx.topology.endpoints["nova-novncproxy"];
   return [
-    { name: "DEFAULT", entries: [["my_ip", host.ip]] },
+    {
+      name: "DEFAULT",
+      entries: [
+        ["my_ip", host.ip],
+        // Nova's default is its Python package directory: nova-compute then dies writing its
+        // node identity (compute_id) there, as measured on the lab. Debian's own file sets this.
+        ["state_path", "/var/lib/nova"],
+      ],
+    },
     serviceAuth(ctx, "placement", "nova", [INTERNAL]),
     serviceAuth(ctx, "neutron", "nova", [INTERNAL]),
     // Service tokens on calls to other APIs (required since the 2023 volume-detach advisory).

@@ -31,7 +31,7 @@ import { controlPlaneSteps, onlineMigrationsStep } from "./steps.ts";
 export const nova = openstackService({
   id: "nova",
   title: "Nova compute API, metadata API, noVNC proxy and compute",
-  state: "declared",
+  state: "implemented",
   requires: ["keystone", "glance", "placement", "neutron"],
   after: ["placement", "glance", "neutron"],
   settings: { nova: NovaSettings },
