@@ -13,6 +13,7 @@ export type SystemctlVerb =
   | "reload-or-restart"
   | "enable"
   | "disable"
+  | "mask"
   | "unmask"
   | "reset-failed"
   | "daemon-reload";

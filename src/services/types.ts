@@ -193,6 +193,11 @@ export interface Frontend {
   timeouts?: { client_s?: number; server_s?: number };
   /** Cookie or source stickiness for stateful UIs (Horizon, noVNC). */
   sticky?: boolean;
+  /**
+   * The health check's interval on this listener when it must differ from the site's: a backend
+   * that forks a process per connection (noVNC's websockify) pays for every check.
+   */
+  checkInter_ms?: number;
   /** Extra words on every `server` line, e.g. "on-marked-down shutdown-sessions" (Galera). */
   serverOptions?: string[];
 }

@@ -86,7 +86,7 @@ function listenSection(topology: Topology, f: Frontend): DocSection {
       b.host,
       `${b.address}:${b.port}`,
       "check",
-      `inter ${c.inter_ms}ms`,
+      `inter ${f.checkInter_ms ?? c.inter_ms}ms`,
       `fastinter ${c.fastinter_ms}ms`,
       `downinter ${c.downinter_ms}ms`,
       `rise ${c.rise}`,

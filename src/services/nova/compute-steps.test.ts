@@ -98,15 +98,18 @@ describe("discovering the computes", () => {
       { binary: "nova-compute", host: "cmp2.cluster.local", status: "enabled", state: "up", zone: "nova" },
     ],
   });
-  const hypervisors200 = JSON.stringify({
-    hypervisors: [
-      { id: 1, hypervisor_hostname: "cmp1", state: "up", status: "enabled" },
-      { id: 2, hypervisor_hostname: "cmp2.cluster.local", state: "up", status: "enabled" },
-    ],
-  });
+  // Nova's hypervisors API skips a compute node whose host has no cell mapping (as on the lab):
+  // cmp2 is listed only once discover_hosts has mapped it.
+  const hypervisors200 = (mapped: boolean) =>
+    JSON.stringify({
+      hypervisors: [
+        { id: 1, hypervisor_hostname: "cmp1", state: "up", status: "enabled" },
+        ...(mapped ? [{ id: 2, hypervisor_hostname: "cmp2.cluster.local", state: "up", status: "enabled" }] : []),
+      ],
+    });
   const [border, header, , cmp1, cmp2, bottom] = fixture("list-hosts.txt").split("\n");
 
-  it("waits for every compute up in nova, maps them once, then nova-status must pass", async () => {
+  it("waits for every nova-compute up, maps them, sees their hypervisors, then nova-status must pass", async () => {
     let discovered = false;
     const t = recordingTransport("ctl1", (argv) => {
       if (argv === "runuser -u nova -- nova-manage cell_v2 list_hosts")
@@ -116,7 +119,8 @@ describe("discovering the computes", () => {
       if (argv.endsWith("/v3/auth/tokens")) return { stdout: login };
       if (argv.endsWith("/os-services?binary=nova-compute"))
         return { stdout: `${services200}\n--hastack-status--200` };
-      if (argv.endsWith("/os-hypervisors")) return { stdout: `${hypervisors200}\n--hastack-status--200` };
+      if (argv.endsWith("/os-hypervisors"))
+        return { stdout: `${hypervisors200(discovered)}\n--hastack-status--200` };
       if (argv === "runuser -u nova -- nova-manage cell_v2 discover_hosts --verbose") {
         discovered = true;
         return {
@@ -148,7 +152,8 @@ describe("discovering the computes", () => {
         };
       if (argv.endsWith("/v3/auth/tokens")) return { stdout: login };
       if (argv.endsWith("binary=nova-compute")) return { stdout: `${services200}\n--hastack-status--200` };
-      if (argv.endsWith("/os-hypervisors")) return { stdout: `${hypervisors200}\n--hastack-status--200` };
+      if (argv.endsWith("/os-hypervisors"))
+        return { stdout: `${hypervisors200(discovered)}\n--hastack-status--200` };
       if (argv.endsWith("discover_hosts --verbose")) {
         discovered = true;
         return {};
@@ -164,5 +169,42 @@ describe("discovering the computes", () => {
     await expect(run(stepOf("discover-hosts"), t, "ctl1")).rejects.toThrow(
       /^nova-status upgrade check failed on ctl1 after discover_hosts: exit code 2: .*No host mappings found/,
     );
+  });
+});
+
+describe("a compute's isolation from controller units", () => {
+  // Captured on the lab's cmp1 after nova-compute's Wants= had started them (postgresql absent).
+  const running = fixture("foreign-units-running.txt");
+  const SHOW =
+    "systemctl show -p Id,LoadState,ActiveState -- keystone.service mariadb.service rabbitmq-server.service epmd.service epmd.socket postgresql.service";
+
+  it("masks and stops what is installed, leaves alone what is not, and is then satisfied", async () => {
+    let masked = false;
+    const t = recordingTransport("cmp1", (argv) => {
+      if (argv === SHOW)
+        return {
+          stdout: masked
+            ? running.replaceAll("LoadState=loaded", "LoadState=masked").replaceAll("=active", "=inactive")
+            : running,
+        };
+      if (argv.startsWith("systemctl mask --now ")) {
+        masked = true;
+        return {};
+      }
+      return undefined;
+    });
+    const r = await run(stepOf("compute-isolation"), t);
+    expect(r).toMatchObject({ before: false, applied: true, after: true });
+    expect(r.log).toContain("keystone.service is running on a compute");
+    expect(t.seen.map((s) => s.argv).filter((a) => a.startsWith("systemctl mask"))).toEqual([
+      "systemctl mask --now keystone.service mariadb.service rabbitmq-server.service epmd.service epmd.socket",
+    ]);
+  });
+
+  it("is satisfied on a compute where none of them is installed", async () => {
+    const none = running.replaceAll(/LoadState=[\w-]+/g, "LoadState=not-found").replaceAll("=active", "=inactive");
+    const t = recordingTransport("cmp1", (argv) => (argv === SHOW ? { stdout: none } : undefined));
+    expect(await run(stepOf("compute-isolation"), t)).toMatchObject({ before: true });
+    expect(t.seen.some((s) => s.argv.startsWith("systemctl mask"))).toBe(false);
   });
 });

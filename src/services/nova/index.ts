@@ -7,6 +7,7 @@ import {
   libvirtSecretStep,
   libvirtStep,
 } from "./compute-steps.ts";
+import { computeIsolationStep } from "./compute-isolation.ts";
 import {
   computeSections,
   controllerSections,
@@ -51,6 +52,10 @@ export const nova = openstackService({
       // A console is a long websocket to one proxy: keep a client on the backend it started on.
       sticky: true,
       timeouts: { client_s: 3600, server_s: 3600 },
+      // websockify forks a Python process per connection, checks included: at the site's 1 s,
+      // three HAProxies kept three forks a second on every controller (measured on the lab, load
+      // 37). A dead console proxy is found within 20 s instead; consoles are not an API path.
+      checkInter_ms: 10_000,
     },
   ],
   components: [
@@ -198,6 +203,8 @@ export const nova = openstackService({
       ...controlPlaneSteps(controllers),
       libvirtStep(computes),
       libvirtSecretStep(computes),
+      // A host that is also a controller runs those units itself.
+      computeIsolationStep(computes.filter((h) => !controllers.includes(h))),
       computeStartStep(computes),
       discoverStep(computes),
       onlineMigrationsStep,

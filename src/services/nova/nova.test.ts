@@ -62,6 +62,15 @@ describe("nova.conf on a controller", () => {
     const haproxy = renderedFile(lab, "ctl1", "/etc/haproxy/haproxy.cfg", registry).text;
     for (const l of ["listen nova_api", "listen nova_metadata", "listen nova_novncproxy"])
       expect(haproxy).toContain(l);
+    // The console proxy forks per check: checked every 10 s, the APIs at the site's 1 s.
+    const servers = (section: string) =>
+      (haproxy.split(/\n(?=listen )/).find((s) => s.startsWith(`listen ${section}\n`)) ?? "")
+        .split("\n")
+        .filter((l) => l.trim().startsWith("server "));
+    expect(servers("nova_novncproxy")).toHaveLength(3);
+    for (const l of servers("nova_novncproxy")) expect(l).toContain(" inter 10000ms ");
+    expect(servers("nova_api")).toHaveLength(3);
+    for (const l of servers("nova_api")) expect(l).toContain(" inter 1000ms ");
   });
 });
 
@@ -159,6 +168,7 @@ describe("nova's steps", () => {
       ["start", "each", ["ctl1", "ctl2", "ctl3"]],
       ["libvirt", "each", ["cmp1", "cmp2"]],
       ["libvirt-secret", "each", ["cmp1", "cmp2"]],
+      ["compute-isolation", "each", ["cmp1", "cmp2"]],
       ["compute-start", "each", ["cmp1", "cmp2"]],
       ["discover-hosts", "bootstrap", "service"],
       ["online-migrations", "bootstrap", "service"],

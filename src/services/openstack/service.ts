@@ -65,6 +65,7 @@ export function apiFrontends(spec: OpenStackServiceSpec, topology: Topology): Fr
       backends: controllers(topology).map((h) => ({ host: h.name, address: h.ip, port })),
       ...(l.sticky ? { sticky: true } : {}),
       ...(l.timeouts ? { timeouts: l.timeouts } : {}),
+      ...(l.checkInter_ms ? { checkInter_ms: l.checkInter_ms } : {}),
     };
   });
 }

@@ -35,6 +35,7 @@ export interface ApiListener {
   sticky?: boolean;
   mode?: "http" | "tcp";
   timeouts?: Frontend["timeouts"];
+  checkInter_ms?: Frontend["checkInter_ms"];
   /** What the backend speaks, for the status probe (a TLS listener passes through as TCP). @default "http" */
   scheme?: "http" | "https";
 }
