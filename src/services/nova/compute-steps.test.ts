@@ -104,7 +104,9 @@ describe("discovering the computes", () => {
     JSON.stringify({
       hypervisors: [
         { id: 1, hypervisor_hostname: "cmp1", state: "up", status: "enabled" },
-        ...(mapped ? [{ id: 2, hypervisor_hostname: "cmp2.cluster.local", state: "up", status: "enabled" }] : []),
+        ...(mapped
+          ? [{ id: 2, hypervisor_hostname: "cmp2.cluster.local", state: "up", status: "enabled" }]
+          : []),
       ],
     });
   const [border, header, , cmp1, cmp2, bottom] = fixture("list-hosts.txt").split("\n");
@@ -202,7 +204,9 @@ describe("a compute's isolation from controller units", () => {
   });
 
   it("is satisfied on a compute where none of them is installed", async () => {
-    const none = running.replaceAll(/LoadState=[\w-]+/g, "LoadState=not-found").replaceAll("=active", "=inactive");
+    const none = running
+      .replaceAll(/LoadState=[\w-]+/g, "LoadState=not-found")
+      .replaceAll("=active", "=inactive");
     const t = recordingTransport("cmp1", (argv) => (argv === SHOW ? { stdout: none } : undefined));
     expect(await run(stepOf("compute-isolation"), t)).toMatchObject({ before: true });
     expect(t.seen.some((s) => s.argv.startsWith("systemctl mask"))).toBe(false);

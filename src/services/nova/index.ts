@@ -1,5 +1,6 @@
 import { openstackService } from "../openstack/service.ts";
 import type { FileSpec } from "../types.ts";
+import { computeIsolationStep } from "./compute-isolation.ts";
 import {
   computeStartStep,
   discoverStep,
@@ -7,7 +8,6 @@ import {
   libvirtSecretStep,
   libvirtStep,
 } from "./compute-steps.ts";
-import { computeIsolationStep } from "./compute-isolation.ts";
 import {
   computeSections,
   controllerSections,
