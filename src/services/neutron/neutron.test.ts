@@ -4,7 +4,7 @@ import { exampleTopology, renderedFile, withOpenStackImplemented } from "../../t
 import { parseIni } from "../openstack/test-kit.ts";
 import { services } from "../registry.ts";
 import { secretSpecs } from "../secret-specs.ts";
-import { ML2_CONF, METADATA_AGENT_CONF, NEUTRON_CONF, novaMetadataProxy } from "./config.ts";
+import { METADATA_AGENT_CONF, ML2_CONF, NEUTRON_CONF, novaMetadataProxy } from "./config.ts";
 import { neutron } from "./index.ts";
 import { OVN_CENTRAL_DEFAULTS } from "./ovn-central.ts";
 
@@ -35,7 +35,9 @@ describe("neutron.conf and ml2_conf.ini on a controller", () => {
     expect(conf.database?.connection).toBe(
       `mysql+pymysql://neutron:${ph("db_neutron")}@10.20.0.10:3306/neutron?charset=utf8mb4`,
     );
-    expect(conf.DEFAULT?.transport_url).toMatch(/^rabbit:\/\/neutron:.*@ctl1:5672,.*@ctl3:5672\/%2Fopenstack$/);
+    expect(conf.DEFAULT?.transport_url).toMatch(
+      /^rabbit:\/\/neutron:.*@ctl1:5672,.*@ctl3:5672\/%2Fopenstack$/,
+    );
     expect(conf.keystone_authtoken).toMatchObject({ username: "neutron", password: ph("svc_neutron") });
     expect(conf.nova).toMatchObject({ username: "neutron", endpoint_type: "internal" });
     expect(conf.placement).toMatchObject({ username: "neutron", valid_interfaces: "internal" });
@@ -79,10 +81,12 @@ describe("neutron.conf and ml2_conf.ini on a controller", () => {
   });
 
   it("/etc/default/ovn-central: ctl1 creates both clusters, ctl2 joins ctl1; each listens on its own address", () => {
-    const first = shellEnv(renderedFile(lab, "ctl1", OVN_CENTRAL_DEFAULTS, registry).text).OVN_CTL_OPTS?.split(" ");
-    const second = shellEnv(renderedFile(lab, "ctl2", OVN_CENTRAL_DEFAULTS, registry).text).OVN_CTL_OPTS?.split(
-      " ",
-    );
+    const first = shellEnv(
+      renderedFile(lab, "ctl1", OVN_CENTRAL_DEFAULTS, registry).text,
+    ).OVN_CTL_OPTS?.split(" ");
+    const second = shellEnv(
+      renderedFile(lab, "ctl2", OVN_CENTRAL_DEFAULTS, registry).text,
+    ).OVN_CTL_OPTS?.split(" ");
     expect(first).toEqual([
       "--db-nb-addr=10.20.0.11",
       "--db-nb-create-insecure-remote=yes",
