@@ -49,6 +49,9 @@ export function chassisExternalIds(
   return {
     // The chassis name in the southbound database: the host's name, stable across OVS restarts.
     "system-id": host.name,
+    // Chassis.hostname, which Neutron matches against a port's binding host (nova-compute's
+    // CONF.host): ovs-record-hostname would record `hostname -f`, the FQDN from /etc/hosts, and a
+    // port bound to the short name would then find no chassis.
     hostname: host.name,
     "ovn-remote": ovnRemotes(topology, "sb"),
     "ovn-remote-probe-interval": String(OVN_REMOTE_PROBE_MS),
