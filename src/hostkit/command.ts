@@ -49,7 +49,7 @@ export function parseToolOutput<S extends z.ZodType>(
 }
 
 /** JSON.parse that says which tool's output was not JSON. */
-export function parseToolJson(t: Transport, tool: string, text: string): unknown {
+export function parseToolJson(t: Pick<Transport, "name">, tool: string, text: string): unknown {
   try {
     return JSON.parse(text);
   } catch {

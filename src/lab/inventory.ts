@@ -52,6 +52,9 @@ export function labInventory(plan: LabPlan): InventoryInput {
       // No usable /dev/kvm in a lab host (a PVM nested hypervisor): guests are emulated (TCG), and
       // libvirt runs in a container (qemu.conf without security driver, namespaces or cgroups).
       nova: { virt_type: "qemu", libvirt_in_container: true },
+      // No openvswitch or geneve module in the lab's kernel: OVS runs its userspace datapath
+      // (lab-feasibility-compute-vms-ovn).
+      neutron: { datapath: "userspace" },
     },
     hosts,
   };

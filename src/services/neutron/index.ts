@@ -1,5 +1,22 @@
-import { serviceAuth } from "../openstack/oslo.ts";
+import { controllerNames } from "../hosts.ts";
 import { openstackService } from "../openstack/service.ts";
+import type { FileSpec } from "../types.ts";
+import { agentsStep } from "./agents-step.ts";
+import { chassisStep } from "./chassis-step.ts";
+import {
+  computeSections,
+  METADATA_AGENT_CONF,
+  METADATA_SECRET,
+  ML2_CONF,
+  metadataAgentConf,
+  ml2Conf,
+  NEUTRON_CONF,
+  serverSections,
+} from "./config.ts";
+import { dbSyncStep } from "./db-sync.ts";
+import { neutronProbes } from "./health.ts";
+import { OVN_CENTRAL_DEFAULTS, ovnCentralDefaults } from "./ovn-central.ts";
+import { ovnClusterStep } from "./ovn-step.ts";
 import { NeutronSettings } from "./settings.ts";
 
 /** An OVN chassis: ovn-controller on Open vSwitch (compute hosts, and controllers as gateways). */
@@ -16,11 +33,28 @@ const OVN_CHASSIS_UNITS = [
   "ovn-host.service",
   "ovn-controller.service",
 ];
+/**
+ * The server processes: since 2025.1 the API runs only under uwsgi, and the periodic tasks and
+ * ML2/OVN's maintenance (Neutron/OVN database consistency) run as their own daemons (Debian 13
+ * packages each); the RPC server answers agents over RabbitMQ.
+ */
+const SERVER_UNITS = [
+  "neutron-api.service",
+  "neutron-rpc-server.service",
+  "neutron-periodic-workers.service",
+  "neutron-ovn-maintenance-worker.service",
+];
+const SERVER_RESTART = SERVER_UNITS.map((u) => u.replace(/\.service$/, ""));
+const OWN_FILE = { owner: "root", group: "neutron", mode: 0o640 } as const;
 
 /**
  * Neutron with ML2/OVN: 2025.1 has no Linux bridge driver (Debian 13's package is empty; see
  * lab-feasibility-compute-vms-ovn). The API is Debian's uwsgi unit `neutron-api`, whose init
- * script is named neutron-server (so is its /etc/default file).
+ * script is named neutron-server (so is its /etc/default file). OVN's databases are Raft
+ * clusters of the controllers (ovn-step.ts); every controller and compute is a chassis, the
+ * controllers the gateways (chassis-step.ts); the computes run the OVN metadata agent.
+ *
+ * Declared until it has run on the lab; the flip is the one word of `state` below.
  */
 export const neutron = openstackService({
   id: "neutron",
@@ -28,7 +62,7 @@ export const neutron = openstackService({
   state: "declared",
   requires: ["keystone"],
   after: ["keystone"],
-  // The OVS datapath of the OVN chassis (ovs.ts renders what it sets).
+  // The OVS datapath of the OVN chassis (ovs.ts renders what it sets), OVN's own options.
   settings: { neutron: NeutronSettings },
   endpoints: [{ id: "neutron", port: 9696, path: "" }],
   listeners: [{ endpoint: "neutron", name: "neutron_api", check: { kind: "http", path: "/" } }],
@@ -36,8 +70,14 @@ export const neutron = openstackService({
     {
       name: "neutron-server",
       role: "controller",
-      packages: ["neutron-api", "neutron-rpc-server", "neutron-plugin-ml2"],
-      units: ["neutron-api.service", "neutron-rpc-server.service"],
+      packages: [
+        "neutron-api",
+        "neutron-rpc-server",
+        "neutron-periodic-workers",
+        "neutron-ovn-maintenance-worker",
+        "neutron-plugin-ml2",
+      ],
+      units: SERVER_UNITS,
     },
     // Debian's ovn-central.service is a oneshot that wants northd and the NB/SB ovsdb-servers.
     {
@@ -63,30 +103,35 @@ export const neutron = openstackService({
       units: ["neutron-ovn-metadata-agent.service"],
     },
   ],
+  // Nova declares the same secret (its metadata API checks what the agents sign); one value.
+  secrets: [
+    {
+      name: METADATA_SECRET,
+      kind: "password",
+      description: "shared secret of the Nova metadata API and Neutron's metadata agent",
+    },
+  ],
   database: { names: ["neutron"] },
   amqp: true,
   identity: { type: "network", description: "OpenStack Networking", endpoint: "neutron" },
   config: [
     {
-      path: "/etc/neutron/neutron.conf",
+      path: NEUTRON_CONF,
       owner: "root",
       group: "neutron",
       sections: ["database", "keystone_authtoken", "oslo_messaging_rabbit", "oslo_concurrency", "cache"],
-      own: (ctx) => [
-        {
-          name: "DEFAULT",
-          entries: [
-            ["core_plugin", "ml2"],
-            ["service_plugins", "ovn-router"],
-            ["auth_strategy", "keystone"],
-            ["notify_nova_on_port_status_changes", "true"],
-            ["notify_nova_on_port_data_changes", "true"],
-          ],
-        },
-        serviceAuth(ctx, "nova", "neutron", [["endpoint_type", "internal"]]),
-        serviceAuth(ctx, "placement", "neutron", [["valid_interfaces", "internal"]]),
-      ],
-      restart: ["neutron-api", "neutron-rpc-server"],
+      own: (ctx) => serverSections(ctx),
+      restart: SERVER_RESTART,
+    },
+    {
+      // Computes: the metadata agent's init script reads it first; no credentials in it.
+      path: NEUTRON_CONF,
+      owner: "root",
+      group: "neutron",
+      roles: ["compute"],
+      sections: ["oslo_concurrency"],
+      own: () => computeSections(),
+      restart: ["neutron-ovn-metadata-agent"],
     },
   ],
   wsgi: [
@@ -100,20 +145,61 @@ export const neutron = openstackService({
       threads: 8,
     },
   ],
-  steps: [
-    { id: "db-sync", title: "neutron-db-manage upgrade heads", on: "bootstrap", after: ["database"] },
-    { id: "ovn", title: "Cluster the OVN northbound and southbound databases", on: "bootstrap" },
-    {
-      id: "start",
-      title: "Start neutron-api and the RPC server; wait until HAProxy sees every backend up",
-      on: "each",
-      after: ["db-sync", "ovn"],
-    },
-    {
-      id: "agents",
-      title: "ovn-controller and the OVN metadata agent on the computes",
-      on: "each",
-      after: ["start"],
-    },
-  ],
+  files: (ctx, host) => {
+    const out: FileSpec[] = [
+      // The chassis name ovs-ctl sets at every start (its --system-id=random reads this file):
+      // the host's name, never a UUID that changes when the file is lost.
+      {
+        path: "/etc/openvswitch/system-id.conf",
+        owner: "root",
+        group: "root",
+        mode: 0o644,
+        content: `${host.name}\n`,
+      },
+    ];
+    if (host.controllerIndex > 0)
+      out.push(
+        {
+          path: ML2_CONF,
+          ...OWN_FILE,
+          content: ml2Conf(ctx.topology, host),
+          onChange: { restart: SERVER_RESTART },
+        },
+        {
+          path: OVN_CENTRAL_DEFAULTS,
+          owner: "root",
+          group: "root",
+          mode: 0o644,
+          content: ovnCentralDefaults(ctx.topology, host),
+          // PartOf: restarting ovn-central restarts both database servers and northd.
+          onChange: { restart: ["ovn-central"] },
+        },
+      );
+    if (host.roles.includes("compute"))
+      out.push({
+        path: METADATA_AGENT_CONF,
+        ...OWN_FILE,
+        content: metadataAgentConf(ctx, host),
+        onChange: { restart: ["neutron-ovn-metadata-agent"] },
+      });
+    return out;
+  },
+  start: { units: SERVER_UNITS, answers: { endpoint: "neutron", path: "/", status: 200 } },
+  steps: (topology) => {
+    const controllers = controllerNames(topology);
+    const computes = topology.roles.compute;
+    const chassis = topology.hosts
+      .filter((h) => h.controllerIndex > 0 || h.roles.includes("compute"))
+      .map((h) => h.name);
+    return [
+      ovnClusterStep(controllers),
+      dbSyncStep,
+      { id: "start", title: "neutron-api and the server daemons", on: "each", after: ["db-sync", "ovn"] },
+      { ...chassisStep(chassis), after: ["ovn"] },
+      { ...agentsStep(computes), after: ["chassis", "start"] },
+    ];
+  },
+  // The service user's own project: an empty list or its networks, 200, through HAProxy.
+  tokenProbe: { endpoint: "neutron", path: "/v2.0/networks", status: 200 },
+  health: neutronProbes,
 });

@@ -7,7 +7,13 @@ describe("the OVN chassis' OVS datapath", () => {
   const userspace = NeutronSettings.parse({ datapath: "userspace" });
 
   it("defaults to the kernel datapath with TSO on for when userspace is chosen", () => {
-    expect(kernel).toEqual({ datapath: "kernel", userspace_tso: true });
+    expect(kernel).toEqual({
+      datapath: "kernel",
+      userspace_tso: true,
+      enable_distributed_floating_ip: false,
+      geneve_vni_ranges: "1:65536",
+    });
+    expect(NeutronSettings.safeParse({ geneve_vni_ranges: "1-65536" }).success).toBe(false);
     expect(ovsDatapathType(kernel)).toBe("system");
     expect(ovsDatapathType(userspace)).toBe("netdev");
     expect(NeutronSettings.safeParse({ datapath: "netdev" }).success).toBe(false);
