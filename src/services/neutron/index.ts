@@ -41,8 +41,9 @@ const OVN_CHASSIS_UNITS = [
 const SERVER_UNITS = [
   "neutron-api.service",
   "neutron-rpc-server.service",
-  "neutron-periodic-workers.service",
-  "neutron-ovn-maintenance-worker.service",
+  // With neutron going live, and their packages below: "neutron-periodic-workers.service",
+  // "neutron-ovn-maintenance-worker.service". Units and packages decide the lab image's key, and
+  // a 21-minute rebuild is not worth it for a service that deploys nothing yet.
 ];
 const SERVER_RESTART = SERVER_UNITS.map((u) => u.replace(/\.service$/, ""));
 const OWN_FILE = { owner: "root", group: "neutron", mode: 0o640 } as const;
@@ -54,7 +55,8 @@ const OWN_FILE = { owner: "root", group: "neutron", mode: 0o640 } as const;
  * clusters of the controllers (ovn-step.ts); every controller and compute is a chassis, the
  * controllers the gateways (chassis-step.ts); the computes run the OVN metadata agent.
  *
- * Declared until it has run on the lab; the flip is the one word of `state` below.
+ * Declared until it has run on the lab; the flip is the one word of `state` below, with the two
+ * daemons of SERVER_UNITS' comment added.
  */
 export const neutron = openstackService({
   id: "neutron",
@@ -70,13 +72,8 @@ export const neutron = openstackService({
     {
       name: "neutron-server",
       role: "controller",
-      packages: [
-        "neutron-api",
-        "neutron-rpc-server",
-        "neutron-periodic-workers",
-        "neutron-ovn-maintenance-worker",
-        "neutron-plugin-ml2",
-      ],
+      // + neutron-periodic-workers, neutron-ovn-maintenance-worker when live (see SERVER_UNITS).
+      packages: ["neutron-api", "neutron-rpc-server", "neutron-plugin-ml2"],
       units: SERVER_UNITS,
     },
     // Debian's ovn-central.service is a oneshot that wants northd and the NB/SB ovsdb-servers.
