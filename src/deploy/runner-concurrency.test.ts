@@ -33,7 +33,11 @@ async function runUnits(units: PlanUnit[], dryRun = false) {
 /** One service of one bootstrap step (on ctl1), waiting for nothing. */
 function alone(service: string, spec: Omit<StepSpec, "id" | "title" | "on">): PlanUnit {
   const id = `${service}.s`;
-  return { service, after: [], steps: [{ id, spec: { id, title: id, on: "bootstrap", ...spec }, hosts: names }] };
+  return {
+    service,
+    after: [],
+    steps: [{ id, spec: { id, title: id, on: "bootstrap", ...spec }, hosts: names }],
+  };
 }
 
 /** Records what runs at once on the host, by kind. */

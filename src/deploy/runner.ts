@@ -24,6 +24,7 @@ import { makeStepContext } from "./context.ts";
 import { type Counts, type DeployEvent, emptyCounts, type NodeStatus } from "./events.ts";
 import { type HostLocks, hostLocks, type Release } from "./host-locks.ts";
 import type { Plan, PlanNode } from "./plan.ts";
+import { type SharedReads, sharedReads } from "./shared-reads.ts";
 
 export interface RunnerOptions {
   topology: Topology;
@@ -79,6 +80,7 @@ export function runPlan(plan: Plan, opts: RunnerOptions): Promise<Counts> {
   const run: RunState = {
     applies: 0,
     locks: hostLocks(schedule),
+    reads: sharedReads(),
     onFirstApply() {
       // Whatever they find may no longer hold: stop them, free their slots.
       for (const a of ahead.values()) a.abort();
@@ -123,7 +125,7 @@ export function runPlan(plan: Plan, opts: RunnerOptions): Promise<Counts> {
     };
     const startAhead = (node: PlanNode) => {
       running++;
-      const a = checkAhead(node, checkAheadInput(node, opts), run.locks);
+      const a = checkAhead(node, checkAheadInput(node, opts, run), run.locks);
       ahead.set(node.key, a);
       a.done.finally(() => {
         running--;
@@ -183,10 +185,11 @@ interface RunState {
   /** Applies started in this run, on any host. */
   applies: number;
   locks: HostLocks;
+  reads: SharedReads;
   onFirstApply(): void;
 }
 
-function checkAheadInput(node: PlanNode, opts: RunnerOptions): AheadInput {
+function checkAheadInput(node: PlanNode, opts: RunnerOptions, run: RunState): AheadInput {
   return {
     timeoutMs: node.spec.timeoutMs ?? 600_000,
     context: (signal, log) =>
@@ -203,6 +206,7 @@ function checkAheadInput(node: PlanNode, opts: RunnerOptions): AheadInput {
         log,
         secrets: opts.secrets,
         redact: opts.redact,
+        shared: run.reads.get,
       }),
   };
 }
@@ -329,6 +333,7 @@ async function attempt(
     log: stepLogger(node, opts),
     secrets: opts.secrets,
     redact: opts.redact,
+    shared: run.reads.get,
   });
   const { check, apply } = spec;
   // A step with neither is declared, not written yet: it did nothing, and says so (never "ok").
@@ -352,7 +357,7 @@ async function attempt(
     // what its check found), so ask again, alone on the host now.
     if (check && run.applies !== seen && (await check(ctx))) return { status: "ok" };
     if (run.applies++ === 0) run.onFirstApply();
-    await apply(ctx);
+    await run.reads.applying(() => apply(ctx));
     if (check && !(await check(ctx))) {
       throw new HastackError("E_STEP_UNCONVERGED", "apply finished but the check still reports a difference");
     }
