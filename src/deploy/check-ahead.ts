@@ -18,10 +18,10 @@ export interface AheadAnswer {
 }
 
 export interface Ahead {
-  /** Set once the check has answered (an error or an abort answers "not ok"). */
+  /** Set once the check has ended (an error or an abort answers "not ok"). */
   answer?: AheadAnswer;
   aborted: boolean;
-  /** Stops the check: its answer will be "not ok", and its host lock is let go at once. */
+  /** Stops the check (its commands get the abort signal): its answer will be "not ok". */
   abort(): void;
   done: Promise<void>;
 }
@@ -47,11 +47,6 @@ export function checkAhead(node: PlanNode, input: AheadInput, locks: HostLocks):
     },
     done: Promise.resolve(),
   };
-  // A check that ignores its signal must not keep the host from an apply: the abort wins the race
-  // and the lock goes with it; whatever the check still does, its answer is not used.
-  const aborted = new Promise<false>((resolve) =>
-    controller.signal.addEventListener("abort", () => resolve(false), { once: true }),
-  );
   state.done = (async () => {
     const started = performance.now();
     const timer = setTimeout(() => state.abort(), input.timeoutMs);
@@ -59,8 +54,9 @@ export function checkAhead(node: PlanNode, input: AheadInput, locks: HostLocks):
     let ok = false;
     try {
       const check = node.spec.check;
-      if (check && !controller.signal.aborted)
-        ok = await Promise.race([check(input.context(controller.signal, log)), aborted]);
+      // Waited for even when aborted: the step's own run must not start while this check still
+      // runs (a step may keep what its check found, for its apply). The abort kills its commands.
+      if (check && !controller.signal.aborted) ok = await check(input.context(controller.signal, log));
     } catch {
       ok = false;
     } finally {

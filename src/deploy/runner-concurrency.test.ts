@@ -231,6 +231,58 @@ describe("runPlan checks ahead", () => {
     expect(secondChecks).toBeGreaterThanOrEqual(3);
   });
 
+  it("starts a step only once its check ahead has ended, even one that ignores its abort", async () => {
+    // A step may keep what its check found for its apply: two of its checks on a host must never
+    // overlap. "second" on ctl2 is checked ahead while "first" applies on ctl1, which aborts it.
+    let x = 0;
+    const now = new Map<string, number>();
+    let most = 0;
+    const unit: PlanUnit = {
+      service: "w",
+      after: [],
+      steps: [
+        {
+          id: "w.first",
+          hosts: names,
+          spec: {
+            id: "w.first",
+            title: "first",
+            on: "bootstrap",
+            check: async () => {
+              await sleep(50);
+              return x === 1;
+            },
+            apply: async () => {
+              x = 1;
+            },
+          },
+        },
+        {
+          id: "w.second",
+          hosts: ["ctl2"],
+          spec: {
+            id: "w.second",
+            title: "second",
+            on: "each",
+            check: async (ctx) => {
+              const host = ctx.host.name;
+              now.set(host, (now.get(host) ?? 0) + 1);
+              most = Math.max(most, now.get(host) ?? 0);
+              await sleep(300);
+              now.set(host, (now.get(host) ?? 0) - 1);
+              return true;
+            },
+          },
+        },
+      ],
+    };
+
+    const { status } = await runUnits([unit]);
+
+    expect(status("w.second@ctl2")).toBe("ok");
+    expect(most).toBe(1);
+  });
+
   it("does not check ahead in a dry run (its checks show diffs as they go)", async () => {
     const order: number[] = [];
 

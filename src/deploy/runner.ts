@@ -151,8 +151,8 @@ export function runPlan(plan: Plan, opts: RunnerOptions): Promise<Counts> {
           const ready = [...node.deps].every((d) => results.has(d));
           if (!ready) continue;
           const a = ahead.get(node.key);
-          // Its check is still under way: its end pumps again.
-          if (a?.answer === undefined && a && !a.aborted) continue;
+          // Its check is still under way (even when aborted): its end pumps again.
+          if (a && a.answer === undefined) continue;
           if (a?.answer?.ok && run.applies === 0) {
             remaining.delete(node);
             acceptAhead(node, a.answer, opts);
