@@ -4,7 +4,9 @@
  * steps, and the critical path. The journal does not store the plan's edges, so the path follows
  * what actually held each step back: the runner starts a step right after a step ends (it waited
  * for that one, as a dependency or for its host), so the step that ended last before a step started
- * is the one it waited for. That is the chain a faster deploy has to shorten.
+ * is the one it waited for. That is the chain a faster deploy has to shorten. A step whose check
+ * ran ahead (runner.ts) starts and ends in the same instant, when its turn came; its durationMs is
+ * still the time its check took.
  */
 import { readFileSync } from "node:fs";
 import { HastackError } from "../util/errors.ts";
