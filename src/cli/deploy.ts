@@ -37,7 +37,7 @@ export function registerDeploy(program: Command): void {
     )
     .option(
       "--concurrency <n>",
-      "steps running at once across hosts (one per host at a time)",
+      "steps and checks running at once (checks share a host, applies have it alone)",
       positiveInt,
       16,
     )

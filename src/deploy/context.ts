@@ -6,6 +6,7 @@ import { tail } from "../transport/remote-commands.ts";
 import { shellQuote } from "../transport/shell-quote.ts";
 import type { ExecOptions, Transport } from "../transport/types.ts";
 import { HastackError } from "../util/errors.ts";
+import { type SharedRead, unshared } from "./shared-reads.ts";
 
 export interface ContextInput {
   step: string;
@@ -21,6 +22,8 @@ export interface ContextInput {
   secrets: Readonly<Record<string, string>>;
   /** Applied to everything that leaves the step (errors, logs): literal secret values become names. */
   redact: (text: string) => string;
+  /** The run's shared reads; without it every read is asked. */
+  shared?: SharedRead;
 }
 
 /** Commands are shown in errors shortened: a config blob on a command line helps nobody. */
@@ -81,6 +84,7 @@ export function makeStepContext(input: ContextInput): StepContext {
     async test(command, opts) {
       return (await transport.exec(command, withDefaults(opts))).code === 0;
     },
+    shared: input.shared ?? unshared,
     secret(name) {
       const value = input.secrets[name];
       if (value === undefined)

@@ -3,7 +3,14 @@ import { describe, expect, it } from "vitest";
 import type { ExecOptions, ExecResult, Transport } from "../transport/types.ts";
 import { parseEndpointStatus, parseJsonExact, parseMemberList } from "./etcd.ts";
 import { parseShowStat, setServerState, showInfo } from "./haproxy-runtime.ts";
-import { clusterStatus, listQueues, listUserPermissions, listUsers, listVhosts } from "./rabbitmq.ts";
+import {
+  clusterStatus,
+  listPermissions,
+  listQueues,
+  listUserPermissions,
+  listUsers,
+  listVhosts,
+} from "./rabbitmq.ts";
 import { parseRows, sql } from "./sql.ts";
 import { parseShow } from "./systemd.ts";
 
@@ -94,6 +101,8 @@ describe("rabbitmqctl --formatter json", () => {
     list_vhosts: fixture("rabbitmq-list-vhosts.json"),
     list_users: fixture("rabbitmq-list-users.json"),
     list_user_permissions: fixture("rabbitmq-list-user-permissions.json"),
+    // Not captured yet (capture.ts has its line): written in the shape of its neighbours.
+    "list_permissions -p openstack": fixture("rabbitmq-list-permissions.json"),
   });
 
   it("reads the cluster status of a real RabbitMQ 4 node", async () => {
@@ -116,6 +125,10 @@ describe("rabbitmqctl --formatter json", () => {
     expect(await listUserPermissions(t, "openstack")).toEqual([
       { vhost: "openstack", configure: ".*", write: ".*", read: ".*" },
     ]);
+    expect(await listPermissions(t, "openstack")).toEqual([
+      { user: "openstack", configure: ".*", write: ".*", read: ".*" },
+    ]);
+    expect(t.asked.at(-1)).toBe("rabbitmqctl -q list_permissions -p openstack --formatter json");
   });
 
   it("says which tool answered what when the JSON is not the documented shape", async () => {

@@ -112,3 +112,25 @@ export function listUserPermissions(
     opts,
   );
 }
+
+export const VhostPermission = z.object({
+  user: z.string(),
+  configure: z.string(),
+  write: z.string(),
+  read: z.string(),
+});
+
+/** Every user's permissions on one vhost, in one call (one Erlang VM for all of them). */
+export function listPermissions(
+  t: Transport,
+  vhost: string,
+  opts?: ExecOptions,
+): Promise<z.output<typeof VhostPermission>[]> {
+  return json(
+    t,
+    ["rabbitmqctl", "-q", "list_permissions", "-p", vhost],
+    z.array(VhostPermission),
+    `list the permissions on ${vhost}`,
+    opts,
+  );
+}

@@ -297,6 +297,13 @@ export interface StepContext {
   test(command: string[] | string, opts?: ExecOptions): Promise<boolean>;
   /** Secret values by name, for steps that must pass one to a command (pass it on stdin, never in argv). */
   secret(name: string): string;
+  /**
+   * A read the checks of this run share, by key (name the host in it): the first caller runs
+   * `read`, the others get its answer, until anything applies (src/deploy/shared-reads.ts). For
+   * reads that cost (an Erlang VM per rabbitmqctl); never for a read whose answer a step changes
+   * and then reads again within its own apply (none is shared while an apply runs).
+   */
+  shared<T>(key: string, read: () => Promise<T>): Promise<T>;
 }
 
 export interface StepLogger {

@@ -4,16 +4,11 @@
  * leaked nova.conf does not speak as cinder). rabbitmqctl on the bootstrap controller; passwords
  * on stdin, never in argv; listings read as JSON through zod.
  */
-import { z } from "zod";
 import { HastackError } from "../../util/errors.ts";
+import { hasFullRights, rabbitUsers, vhostRights } from "../rabbitmq/listings.ts";
 import { rabbitmqSettings } from "../rabbitmq/settings.ts";
 import type { StepContext, StepSpec } from "../types.ts";
 import { secretNames } from "./oslo.ts";
-
-const Users = z.array(z.object({ user: z.string() }));
-const Permissions = z.array(
-  z.object({ vhost: z.string(), configure: z.string(), write: z.string(), read: z.string() }),
-);
 
 /** oslo.messaging declares exchanges and queues of any name in the vhost, so all three are ".*". */
 const FULL = ".*";
@@ -35,51 +30,27 @@ async function rabbitmqctl(ctx: StepContext, argv: string[], doing: string, stdi
   return r.stdout;
 }
 
-function parsed<T>(schema: z.ZodType<T>, text: string, what: string, host: string): T {
-  let value: unknown;
-  try {
-    value = JSON.parse(text.trim() || "[]");
-  } catch (cause) {
-    value = cause;
-  }
-  const result = schema.safeParse(value);
-  if (!result.success)
-    throw new HastackError("E_TOOL_OUTPUT", `Cannot read ${what} on ${host}: unexpected rabbitmqctl output`, {
-      cause: value instanceof Error ? value : result.error,
-    });
-  return result.data;
-}
-
-/** What is not yet as wanted for `user` on `vhost`. */
+/**
+ * What is not yet as wanted for `user` on `vhost`. The user list and the vhost's permissions are
+ * the run's shared listings (every service's check asks the same); the password is this user's.
+ */
 export async function amqpGaps(ctx: StepContext, user: string, vhost: string): Promise<AmqpGap[]> {
   const password = ctx.secret(secretNames(user).amqp);
-  const users = parsed(
-    Users,
-    await rabbitmqctl(ctx, ["-q", "list_users", "--formatter", "json"], "list RabbitMQ users"),
-    "RabbitMQ users",
-    ctx.host.name,
-  );
-  if (!users.some((u) => u.user === user)) return ["user", "permissions"];
+  // Asked together: each rabbitmqctl starts an Erlang VM. Without -q: with it, rabbitmqctl never
+  // reads stdin and waits forever (RabbitMQ 4.0.5). A vhost that cannot be listed gives no rights.
+  const [users, auth, rights] = await Promise.all([
+    rabbitUsers(ctx),
+    ctx.transport.exec(["rabbitmqctl", "authenticate_user", user], {
+      stdin: `${password}\n`,
+      timeoutMs: 60_000,
+      signal: ctx.signal,
+    }),
+    vhostRights(ctx, vhost).catch(() => undefined),
+  ]);
+  if (!users.includes(user)) return ["user", "permissions"];
   const gaps: AmqpGap[] = [];
-  // Without -q: with it, rabbitmqctl never reads stdin and waits forever (RabbitMQ 4.0.5).
-  const auth = await ctx.transport.exec(["rabbitmqctl", "authenticate_user", user], {
-    stdin: `${password}\n`,
-    timeoutMs: 60_000,
-    signal: ctx.signal,
-  });
   if (auth.code !== 0) gaps.push("password");
-  const perms = parsed(
-    Permissions,
-    await rabbitmqctl(
-      ctx,
-      ["-q", "list_user_permissions", user, "--formatter", "json"],
-      `list the RabbitMQ permissions of ${user}`,
-    ),
-    `the RabbitMQ permissions of ${user}`,
-    ctx.host.name,
-  );
-  const p = perms.find((x) => x.vhost === vhost);
-  if (p?.configure !== FULL || p.write !== FULL || p.read !== FULL) gaps.push("permissions");
+  if (!hasFullRights(rights?.get(user))) gaps.push("permissions");
   return gaps;
 }
 

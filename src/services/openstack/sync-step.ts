@@ -44,11 +44,12 @@ export async function schemaState(
       ? `behind (${check.argv.join(" ")}: exit code ${r.code}: ${lastLine(r.stdout)})`
       : `${check.argv.join(" ")}: exit code ${r.code}`;
   }
-  const head = await exec(check.head);
+  // Both at once: each is a Python start that imports the service (seconds on a busy controller),
+  // and neither depends on the other.
+  const [head, current] = await Promise.all([exec(check.head), exec(check.current)]);
   // The head comes from the installed code, not the database: failing here is a broken package.
   if (head.code !== 0) return `cannot read the code's alembic head: exit code ${head.code}`;
   const want = revisionOf(ctx, "the alembic head", head.stdout);
-  const current = await exec(check.current);
   if (current.code !== 0) return `${check.current.join(" ")}: exit code ${current.code}`;
   const have = revisionOf(ctx, check.current.join(" "), current.stdout);
   return have === want ? true : `behind (database at ${have}, code at ${want})`;

@@ -1,15 +1,10 @@
-import {
-  clusterStatus,
-  listQueues,
-  listUserPermissions,
-  listUsers,
-  listVhosts,
-} from "../../hostkit/rabbitmq.ts";
+import { clusterStatus, listQueues, listVhosts } from "../../hostkit/rabbitmq.ts";
 import { allRunning, systemctl } from "../../hostkit/systemd.ts";
 import { HastackError } from "../../util/errors.ts";
 import { controllers } from "../hosts.ts";
 import { waitUntil } from "../step-kit.ts";
 import type { StepContext, StepSpec } from "../types.ts";
+import { hasFullRights, rabbitUsers, vhostRights } from "./listings.ts";
 import { rabbitmqSettings } from "./settings.ts";
 
 /**
@@ -108,30 +103,29 @@ const cluster: StepSpec = {
 async function missingAccess(ctx: StepContext): Promise<string[]> {
   const { vhost, user } = rabbitmqSettings(ctx.topology);
   // The four questions at once: each rabbitmqctl starts an Erlang VM (~2 s on the lab), and in
-  // turn they were the longest step of a no-op deploy (8.7 s). The password on stdin, never in
-  // argv; without -q: with it, rabbitmqctl never reads stdin and waits forever (RabbitMQ 4.0.5).
-  // The user's permissions and password are only read when the user exists, so an error there
-  // (no such user) is not a question asked.
-  const [vhosts, users, auth, perms] = await Promise.all([
+  // turn they were the longest step of a no-op deploy (8.7 s). The users and the vhost's
+  // permissions are the run's shared listings (listings.ts): the amqp-user steps of the OpenStack
+  // services ask the same. The password on stdin, never in argv; without -q: with it, rabbitmqctl
+  // never reads stdin and waits forever (RabbitMQ 4.0.5). A vhost that cannot be listed (it does
+  // not exist yet) gives no rights.
+  const [vhosts, users, auth, rights] = await Promise.all([
     listVhosts(ctx.transport),
-    listUsers(ctx.transport),
+    rabbitUsers(ctx),
     ctx.transport.exec(["rabbitmqctl", "authenticate_user", user], {
       stdin: `${ctx.secret("rabbitmq_openstack")}\n`,
       timeoutMs: 60_000,
     }),
-    listUserPermissions(ctx.transport, user).catch(() => undefined),
+    vhostRights(ctx, vhost).catch(() => undefined),
   ]);
   const missing: string[] = [];
   const v = vhosts.find((x) => x.name === vhost);
   if (!v) missing.push(`vhost ${vhost}`);
   else if (v.default_queue_type !== "quorum") missing.push(`quorum as ${vhost}'s default queue type`);
-  if (users.some((u) => u.user === "guest")) missing.push("guest deleted");
-  if (!users.some((u) => u.user === user)) missing.push(`user ${user}`);
+  if (users.includes("guest")) missing.push("guest deleted");
+  if (!users.includes(user)) missing.push(`user ${user}`);
   else {
     if (auth.code !== 0) missing.push(`${user}'s password`);
-    const p = perms?.find((x) => x.vhost === vhost);
-    if (v && (p?.configure !== ".*" || p.write !== ".*" || p.read !== ".*"))
-      missing.push(`${user}'s permissions on ${vhost}`);
+    if (v && !hasFullRights(rights?.get(user))) missing.push(`${user}'s permissions on ${vhost}`);
   }
   return missing;
 }
