@@ -192,23 +192,34 @@ interface RunState {
 function checkAheadInput(node: PlanNode, opts: RunnerOptions, run: RunState): AheadInput {
   return {
     timeoutMs: node.spec.timeoutMs ?? 600_000,
-    context: (signal, log) =>
-      makeStepContext({
-        step: node.step,
-        host: node.host,
-        topology: opts.topology,
-        services: opts.services,
-        files: opts.files,
-        transports: opts.transports,
-        dryRun: opts.dryRun,
-        signal,
-        timeoutMs: node.spec.timeoutMs ?? 600_000,
-        log,
-        secrets: opts.secrets,
-        redact: opts.redact,
-        shared: run.reads.get,
-      }),
+    context: (signal, log) => stepContext(node, opts, run, signal, node.spec.timeoutMs ?? 600_000, log),
   };
+}
+
+/** One step's context on one host, the same for a check ahead and for the step's own turn. */
+function stepContext(
+  node: PlanNode,
+  opts: RunnerOptions,
+  run: RunState,
+  signal: AbortSignal,
+  timeoutMs: number,
+  log: StepLogger,
+) {
+  return makeStepContext({
+    step: node.step,
+    host: node.host,
+    topology: opts.topology,
+    services: opts.services,
+    files: opts.files,
+    transports: opts.transports,
+    dryRun: opts.dryRun,
+    signal,
+    timeoutMs,
+    log,
+    secrets: opts.secrets,
+    redact: opts.redact,
+    shared: run.reads.get,
+  });
 }
 
 /** What a taken answer reports: the step's start, the notes its check wrote, then its end. */
@@ -320,21 +331,7 @@ async function attempt(
   timeoutMs: number,
 ): Promise<Outcome> {
   const { spec } = node;
-  const ctx = makeStepContext({
-    step: node.step,
-    host: node.host,
-    topology: opts.topology,
-    services: opts.services,
-    files: opts.files,
-    transports: opts.transports,
-    dryRun: opts.dryRun,
-    signal,
-    timeoutMs,
-    log: stepLogger(node, opts),
-    secrets: opts.secrets,
-    redact: opts.redact,
-    shared: run.reads.get,
-  });
+  const ctx = stepContext(node, opts, run, signal, timeoutMs, stepLogger(node, opts));
   const { check, apply } = spec;
   // A step with neither is declared, not written yet: it did nothing, and says so (never "ok").
   if (!check && !apply) return { status: "not-implemented", message: "declared: no check or apply yet" };
