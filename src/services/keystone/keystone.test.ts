@@ -151,7 +151,7 @@ describe("a password login's answer", () => {
   });
 
   it("expects keystone and every deployed service that registers itself in the catalogue", () => {
-    // Glance and Placement register themselves; the declared services are not in the catalogue yet.
-    expect(expectedCatalog(topology, services)).toEqual(["keystone", "glance", "placement"]);
+    // Glance, Placement and Nova register themselves; the declared services are not in the catalogue yet.
+    expect(expectedCatalog(topology, services)).toEqual(["keystone", "glance", "placement", "nova"]);
   });
 });
