@@ -40,13 +40,22 @@ afterAll(async () => {
 });
 
 describe("the base layer on the lab", () => {
-  it("deploys from scratch and is healthy", { timeout: 900_000 }, () => {
+  it("deploys from scratch and is healthy", { timeout: 1_200_000 }, async () => {
     expect(hastack(["secrets", "init", "-i", lab.inventoryPath]).code).toBe(0);
     const deploy = hastack(["deploy", "-i", lab.inventoryPath, "--quiet"], 900_000);
     process.stderr.write(`full base-layer deploy: ${deploy.seconds.toFixed(1)} s\n`);
     expect(deploy.out).toMatch(/0 failed/);
     expect(deploy.code).toBe(0);
-    const status = hastack(["status", "-i", lab.inventoryPath], 120_000);
+    // Healthy within 3 minutes of the deploy's end. Right after it, under a CI machine's load, the
+    // first authenticated Glance request through the VIP once took over 10 s on two controllers
+    // (keystonemiddleware's first token of a fresh worker): status said so, and was right.
+    const started = Date.now();
+    let status = hastack(["status", "-i", lab.inventoryPath], 120_000);
+    while (status.code !== 0 && Date.now() - started < 180_000) {
+      await new Promise((r) => setTimeout(r, 10_000));
+      status = hastack(["status", "-i", lab.inventoryPath], 120_000);
+    }
+    process.stderr.write(`healthy ${((Date.now() - started) / 1000).toFixed(0)} s after the deploy\n`);
     expect(status.out).toMatch(/healthy: \d+ checks ok/);
     expect(status.code).toBe(0);
   });
@@ -178,7 +187,16 @@ describe("the base layer on the lab", () => {
     }
     const deploy = hastack(["deploy", "-i", lab.inventoryPath, "--quiet"], 600_000);
     expect(deploy.code).toBe(0);
-    const status = hastack(["status", "-i", lab.inventoryPath], 120_000);
+    // Healthy within 3 minutes of the deploy's end. Right after it, under a CI machine's load, the
+    // first authenticated Glance request through the VIP once took over 10 s on two controllers
+    // (keystonemiddleware's first token of a fresh worker): status said so, and was right.
+    const started = Date.now();
+    let status = hastack(["status", "-i", lab.inventoryPath], 120_000);
+    while (status.code !== 0 && Date.now() - started < 180_000) {
+      await new Promise((r) => setTimeout(r, 10_000));
+      status = hastack(["status", "-i", lab.inventoryPath], 120_000);
+    }
+    process.stderr.write(`healthy ${((Date.now() - started) / 1000).toFixed(0)} s after the deploy\n`);
     expect(status.out).toMatch(/healthy: \d+ checks ok/);
     expect(status.code).toBe(0);
   });

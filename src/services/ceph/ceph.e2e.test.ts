@@ -71,16 +71,23 @@ describe("Ceph on the lab", () => {
     expect((await rbd("ctl1", "cinder", `create volumes/e2e-${tag} --size 4M`)).code).toBe(0);
     expect((await rbd("ctl1", "cinder", "ls images")).stdout).toContain(`e2e-${tag}`);
     expect((await rbd("ctl1", "cinder", `rm images/e2e-${tag}`)).code).not.toBe(0);
-    expect((await rbd("cmp1", "nova", `create vms/e2e-${tag} --size 4M`)).code).toBe(0);
-    expect((await rbd("cmp1", "nova", `create backups/e2e-${tag} --size 4M`)).code).not.toBe(0);
-    // A compute holds no glance or admin key at all.
+    // Nova's key reaches the computes only when the site enables Nova (the lab's own list leaves
+    // it out until Neutron is live): either way a compute holds no glance or admin key at all.
+    const doc = YAML.parse(await fs.readFile(lab.inventoryPath, "utf8")) as {
+      services?: { openstack?: { enabled?: string[] } };
+    };
+    const nova = doc.services?.openstack?.enabled?.includes("nova") ?? true;
+    if (nova) {
+      expect((await rbd("cmp1", "nova", `create vms/e2e-${tag} --size 4M`)).code).toBe(0);
+      expect((await rbd("cmp1", "nova", `create backups/e2e-${tag} --size 4M`)).code).not.toBe(0);
+    }
     expect(
       (await sh("cmp1", "ls /etc/ceph")).stdout.split("\n").filter((f) => f.endsWith(".keyring")),
-    ).toEqual(["ceph.client.nova.keyring"]);
+    ).toEqual(nova ? ["ceph.client.nova.keyring"] : []);
     for (const [host, who, pool] of [
       ["ctl1", "glance", "images"],
       ["ctl1", "cinder", "volumes"],
-      ["cmp1", "nova", "vms"],
+      ...(nova ? [["cmp1", "nova", "vms"]] : []),
     ])
       await rbd(host ?? "", who ?? "", `rm ${pool}/e2e-${tag}`);
   });
