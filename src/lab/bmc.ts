@@ -15,7 +15,7 @@ import { lastLines } from "./exec.ts";
 import { hostDir, plainWord } from "./host.ts";
 import { inLab } from "./network.ts";
 import { labDir } from "./paths.ts";
-import { BMC_PORT, BMC_USER, type LabHost } from "./plan.ts";
+import { BMC_PORT, BMC_USER, hostVeth, type LabHost } from "./plan.ts";
 
 export function bmcDir(host: string): string {
   return path.join(labDir(), "bmc", host);
@@ -72,6 +72,9 @@ export async function writeBmcConfig(layout: CgroupLayout, host: LabHost, passwo
   await fs.writeFile(path.join(dir, "sim.emu"), EMU);
   const [unified] = memberCgroups(layout, host.name);
   await fs.writeFile(path.join(hostDir(host.name), "cgroup"), `${unified}\n`);
+  // The chassis script takes these down before a power-off (bmc-chassis.sh: a pulled plug).
+  const links = host.networks.map((net) => hostVeth(host.name, net)).join(" ");
+  await fs.writeFile(path.join(hostDir(host.name), "links"), `${links}\n`);
 }
 
 export async function bmcRunning(layout: CgroupLayout, host: string): Promise<boolean> {

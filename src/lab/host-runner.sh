@@ -15,6 +15,9 @@ done
 
 pid=
 pull() {
+  # Links gone before the kill: the dying host's kernel would otherwise close its sockets with a
+  # FIN to every peer, which a pulled plug never sends (see bmc-chassis.sh).
+  for pair in $(echo "$links" | tr , ' '); do ip link del dev "${pair%%:*}" 2>/dev/null; done
   if [ -w "$cg/payload/cgroup.kill" ]; then
     echo 1 >"$cg/payload/cgroup.kill"
   elif [ -n "$pid" ]; then

@@ -89,6 +89,15 @@ describe("the lab", () => {
     const password = await lab.bmcPassword("cmp1");
     const address = lab.host("cmp1").addresses.management ?? "";
     const macsBefore = await Promise.all(["br-mgmt", "br-stor", "br-prov"].map(bridgeMac));
+    // A connection from ctl1 to cmp1's sshd, held open: a pulled plug sends no FIN, so it must
+    // stay open until \`timeout\` ends it (exit 124); a FIN would end the read with 0.
+    const hold = `exec 3<>/dev/tcp/${address}/22 && timeout 8 cat <&3 >/dev/null; echo $? > /tmp/held-rc`;
+    await lab.ssh("ctl1", [
+      "sh",
+      "-c",
+      `rm -f /tmp/held-rc; setsid bash -c '${hold}' >/dev/null 2>&1 < /dev/null &`,
+    ]);
+    await new Promise((r) => setTimeout(r, 1000));
     const off = await ipmiFromController(lab, "cmp1", password, ["chassis", "power", "off"]);
     expect(off.code).toBe(0);
     // A bridge's MAC must not follow its ports: a host going away would move every address on it.
@@ -99,6 +108,12 @@ describe("the lab", () => {
     expect(Number(stopped.stdout.trim())).toBeLessThan(1000);
     const status = await ipmiFromController(lab, "cmp1", password, ["chassis", "power", "status"]);
     expect(status.stdout).toContain("Chassis Power is off");
+    const held = await lab.ssh("ctl1", [
+      "sh",
+      "-c",
+      "for i in $(seq 100); do [ -s /tmp/held-rc ] && break; sleep 0.1; done; cat /tmp/held-rc",
+    ]);
+    expect(held.stdout.trim()).toBe("124");
 
     const started = Date.now();
     const on = await ipmiFromController(lab, "cmp1", password, ["chassis", "power", "on"]);

@@ -88,6 +88,7 @@ export const galera: ServiceDef = {
       mode: "tcp",
       balance: "first",
       check: { kind: "http-port", port: galeraSettings(topology).check_port, path: "/" },
+      checkInter_ms: galeraSettings(topology).check_inter_ms,
       // One writer, the others standby: concurrent writers on several nodes hit certification
       // conflicts (deadlocks) that OpenStack services handle badly.
       backends: controllers(topology).map((h, i) => ({
