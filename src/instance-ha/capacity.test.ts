@@ -1,0 +1,158 @@
+import { describe, expect, it } from "vitest";
+import { type Evacuee, parsePlacement, planEvacuation, type ResourceProvider } from "./capacity.ts";
+
+/** A compute as Placement describes it: VCPU at 4.0, memory at 1.0, 2 GiB of memory reserved. */
+function compute(
+  name: string,
+  used: { vcpu: number; ram: number; disk?: number },
+  cores = 8,
+  ramMb = 16_384,
+) {
+  return {
+    uuid: `rp-${name}`,
+    name,
+    inventories: {
+      VCPU: { total: cores, reserved: 0, allocation_ratio: 4.0, min_unit: 1, max_unit: cores, step_size: 1 },
+      MEMORY_MB: {
+        total: ramMb,
+        reserved: 2048,
+        allocation_ratio: 1.0,
+        min_unit: 1,
+        max_unit: ramMb,
+        step_size: 1,
+      },
+      DISK_GB: { total: 1000, reserved: 0, allocation_ratio: 1.0, min_unit: 1, max_unit: 1000, step_size: 1 },
+    },
+    usages: { VCPU: used.vcpu, MEMORY_MB: used.ram, DISK_GB: used.disk ?? 0 },
+  };
+}
+
+function vm(uuid: string, vcpu: number, ram: number, priority = 0): Evacuee {
+  return { uuid, priority, resources: { VCPU: vcpu, MEMORY_MB: ram, DISK_GB: 0 } };
+}
+
+describe("instance-ha/capacity: parsePlacement", () => {
+  it("reads Placement's shapes and fills its defaults", () => {
+    const [rp] = parsePlacement([
+      { uuid: "u1", name: "cmp1", inventories: { VCPU: { total: 4 } }, usages: { VCPU: 1 }, generation: 7 },
+    ]);
+
+    expect(rp?.inventories.VCPU).toEqual({
+      total: 4,
+      reserved: 0,
+      allocation_ratio: 1,
+      min_unit: 1,
+      step_size: 1,
+    });
+  });
+
+  it.each([
+    [
+      [{ uuid: "u1", name: "cmp1", inventories: { VCPU: { total: -1 } }, usages: {} }],
+      "at 0.inventories.VCPU.total",
+    ],
+    [[{ uuid: "u1", name: "cmp1", inventories: {} }], "at 0.usages"],
+    [{ resource_providers: [] }, "at the top"],
+  ])("refuses data it cannot read (%j), saying where", (raw, where) => {
+    expect(() => parsePlacement(raw)).toThrow(expect.objectContaining({ code: "E_HA_PLACEMENT_DATA" }));
+    expect(() => parsePlacement(raw)).toThrow(where);
+  });
+});
+
+describe("instance-ha/capacity: planEvacuation", () => {
+  it("uses allocation ratios and reservations the way Placement does", () => {
+    // cmp2: 8 cores x 4.0 = 32 VCPU, 30 used: 2 free; 16384 - 2048 = 14336 MB, 4096 used.
+    const providers = parsePlacement([
+      compute("cmp1", { vcpu: 0, ram: 0 }),
+      compute("cmp2", { vcpu: 30, ram: 4096 }),
+    ]);
+
+    const plan = planEvacuation({
+      providers,
+      vms: [vm("a", 2, 10_240), vm("b", 4, 1024)],
+      failedHost: "cmp1",
+    });
+
+    expect(plan.placements).toEqual([{ vm: "a", target: "cmp2" }]);
+    expect(plan.unplaced).toEqual([
+      {
+        vm: "b",
+        reason: "fits on no host (needs VCPU 4, MEMORY_MB 1024): cmp2: VCPU 4 > 2 free",
+      },
+    ]);
+  });
+
+  it("never places onto the failed host or an excluded one, however much room they have", () => {
+    const providers = parsePlacement([
+      compute("cmp1", { vcpu: 0, ram: 0 }),
+      compute("cmp2", { vcpu: 0, ram: 0 }),
+      compute("cmp3", { vcpu: 0, ram: 12_288 }),
+    ]);
+
+    const plan = planEvacuation({
+      providers,
+      vms: [vm("a", 1, 1024)],
+      failedHost: "cmp1",
+      exclude: ["cmp2"],
+    });
+
+    expect(plan.placements).toEqual([{ vm: "a", target: "cmp3" }]);
+  });
+
+  it("places by priority first, then the largest first, and reports the VMs left over", () => {
+    // One host with 8192 MB free.
+    const providers = parsePlacement([compute("cmp2", { vcpu: 0, ram: 6144 })]);
+    const vms = [
+      vm("small-low", 1, 1024, 0),
+      vm("big-low", 2, 6144, 0),
+      vm("big-high", 2, 6144, 10),
+      vm("mid-high", 1, 2048, 10),
+    ];
+
+    const plan = planEvacuation({ providers, vms, failedHost: "cmp1" });
+
+    expect(plan.placements.map((p) => p.vm)).toEqual(["big-high", "mid-high"]);
+    expect(plan.unplaced.map((u) => u.vm)).toEqual(["big-low", "small-low"]);
+  });
+
+  it("fills the roomiest host first, then the next (first fit, decreasing)", () => {
+    const providers = parsePlacement([
+      compute("cmp2", { vcpu: 0, ram: 8192 }), // 6144 free
+      compute("cmp3", { vcpu: 0, ram: 4096 }), // 10240 free
+    ]);
+    const vms = [vm("a", 1, 6144), vm("b", 1, 4096), vm("c", 1, 4096)];
+
+    const plan = planEvacuation({ providers, vms, failedHost: "cmp1" });
+
+    expect(plan.placements).toEqual([
+      { vm: "a", target: "cmp3" },
+      { vm: "b", target: "cmp3" },
+      { vm: "c", target: "cmp2" },
+    ]);
+    expect(plan.unplaced).toEqual([]);
+  });
+
+  it("respects max_unit and a resource class a host lacks", () => {
+    const gpu: ResourceProvider[] = parsePlacement([compute("cmp2", { vcpu: 0, ram: 0 }, 4)]);
+    const wide = vm("wide", 6, 1024); // more VCPU in one allocation than max_unit 4
+    const needsGpu: Evacuee = { uuid: "g", priority: 0, resources: { VCPU: 1, MEMORY_MB: 512, VGPU: 1 } };
+
+    const plan = planEvacuation({ providers: gpu, vms: [wide, needsGpu], failedHost: "cmp1" });
+
+    expect(plan.unplaced).toEqual([
+      { vm: "g", reason: "fits on no host (needs VCPU 1, MEMORY_MB 512, VGPU 1): cmp2: no VGPU" },
+      {
+        vm: "wide",
+        reason: "fits on no host (needs VCPU 6, MEMORY_MB 1024): cmp2: VCPU 6 outside its units",
+      },
+    ]);
+  });
+
+  it("says so when no host is left at all", () => {
+    const providers = parsePlacement([compute("cmp1", { vcpu: 0, ram: 0 })]);
+
+    expect(planEvacuation({ providers, vms: [vm("a", 1, 512)], failedHost: "cmp1" }).unplaced).toEqual([
+      { vm: "a", reason: "no host left to take it (needs VCPU 1, MEMORY_MB 512)" },
+    ]);
+  });
+});
