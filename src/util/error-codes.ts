@@ -57,6 +57,8 @@ export const errorCodes = {
   E_FILE_WRITE: "a file on a host could not be written",
   E_GALERA_BOOTSTRAP: "Galera cannot be bootstrapped: MariaDB runs but no node is in a Primary component",
   E_GALERA_EVS: "Galera's EVS timeouts are inconsistent",
+  E_GALERA_STATE:
+    "a Galera node's grastate.dat, gvwstate.dat, --wsrep-recover log or wsrep status is not in Galera's format",
   E_GALERA_UNSAFE_BOOTSTRAP: "grastate.dat says safe_to_bootstrap: 0 on the bootstrap node",
   E_GUEST_BOOT: "the guest image could not be booted under QEMU",
   E_GUEST_IMAGE: "the guest image could not be built",
