@@ -16,6 +16,7 @@ const verbs: Record<string, () => Promise<Register>> = {
   deploy: async () => (await import("./deploy.ts")).registerDeploy,
   status: async () => (await import("./status.ts")).registerStatus,
   diagnose: async () => (await import("./diagnose.ts")).registerDiagnose,
+  recover: async () => (await import("./recover.ts")).registerRecover,
   drill: async () => (await import("./drill.ts")).registerDrill,
   lab: async () => (await import("./lab.ts")).registerLab,
   ceph: async () => (await import("./ceph.ts")).registerCeph,

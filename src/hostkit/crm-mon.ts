@@ -230,6 +230,11 @@ export function parseFenceHistory(host: Pick<Transport, "name">, text: string): 
   return x.events.map(fenceEvent);
 }
 
+/** A fence event's `completed` ("2026-12-02 11:20:41.069439Z") in ms since the epoch. */
+export function completedAt(completed: string): number {
+  return Date.parse(completed.replace(" ", "T").replace(/(\.\d{3})\d*Z$/, "$1Z"));
+}
+
 /** Resources by the name the CIB gives them: a clone's instances count once, under the clone's id. */
 export function resourceNames(mon: CrmMon): string[] {
   return [...new Set(mon.resources.map((r) => r.parent ?? r.id))];

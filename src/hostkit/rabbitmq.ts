@@ -134,3 +134,55 @@ export function listPermissions(
     opts,
   );
 }
+
+/** The rabbit app runs (not merely the Erlang node, which waits there for its peers at boot). */
+export async function appRunning(t: Transport, opts?: ExecOptions): Promise<boolean> {
+  const r = await t.exec(["rabbitmq-diagnostics", "-q", "check_running"], { timeoutMs: 30_000, ...opts });
+  return r.code === 0;
+}
+
+/**
+ * `list_queues name type members`: a quorum queue lists the node of every replica. A classic
+ * queue has no replicas; what it prints there varies (nothing, a node), and nothing reads it.
+ */
+export const QueueMembers = z.object({
+  name: z.string(),
+  type: z.string(),
+  members: z.union([z.array(z.string()), z.string(), z.null()]).optional(),
+});
+
+export function listQueueMembers(
+  t: Transport,
+  vhost: string,
+  opts?: ExecOptions,
+): Promise<z.output<typeof QueueMembers>[]> {
+  return json(
+    t,
+    ["rabbitmqctl", "-q", "list_queues", "-p", vhost, "name", "type", "members"],
+    z.array(QueueMembers),
+    `list the queue members of ${vhost}`,
+    opts,
+  );
+}
+
+/** Where a Mnesia node keeps the nodes that ran when it last stopped (rabbit_node_monitor). */
+export function runningAtShutdownPath(node: string): string {
+  return `/var/lib/rabbitmq/mnesia/${node}/nodes_running_at_shutdown`;
+}
+
+const NodeName = z.string().regex(/^[A-Za-z0-9_.-]+@[A-Za-z0-9_.-]+$/, "not a node name");
+const AtShutdown = z
+  .string()
+  .transform((text) => /^\[(.*)\]\.$/s.exec(text.trim())?.[1])
+  .pipe(z.string("not an Erlang list ending in '.'"))
+  .transform((list) => list.split(",").map((atom) => atom.trim().replace(/^'(.*)'$/, "$1")))
+  .pipe(z.array(NodeName).min(1, "no node"));
+
+/**
+ * nodes_running_at_shutdown: one Erlang term, the list of nodes that ran when this one stopped
+ * (itself included), written by rabbit_file:write_term_file as `~w.~n`: `[rabbit@ctl1,rabbit@ctl2].`
+ * An atom that needs it is quoted (`'rabbit@ctl-1'`).
+ */
+export function parseRunningAtShutdown(t: Pick<Transport, "name">, text: string): string[] {
+  return parseToolOutput(t, "nodes_running_at_shutdown", AtShutdown, text);
+}

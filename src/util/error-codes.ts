@@ -119,6 +119,7 @@ export const errorCodes = {
   E_RABBITMQ: "rabbitmqctl or rabbitmq-diagnostics failed on a host",
   E_RABBITMQ_JOIN: "a RabbitMQ node cannot join the cluster",
   E_RABBITMQ_QUEUE_TYPE: "a queue declared without a type did not come out quorum",
+  E_RECOVER_NOT_IMPLEMENTED: "hastack recover was asked to act: only --dry-run is implemented yet",
   E_RESUME_FINISHED: "--resume, but the last run finished without errors",
   E_RESUME_LIMIT: "--resume with another --limit than the run it resumes",
   E_RESUME_NONE: "--resume, but there is no earlier run",

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { completedAt } from "../../hostkit/crm-mon.ts";
 import type { TransportPool } from "../../transport/pool.ts";
-import { completedAt, waitFenceSettled } from "./host-ops.ts";
+import { waitFenceSettled } from "./host-ops.ts";
 import type { DrillContext } from "./types.ts";
 
 // stonith_admin --history ctl1 --verbose --output-as=xml as Pacemaker 3 prints it (captured on

@@ -1,4 +1,4 @@
-import { parseCrmMon, parseFenceHistory } from "../../hostkit/crm-mon.ts";
+import { completedAt, parseCrmMon, parseFenceHistory } from "../../hostkit/crm-mon.ts";
 import { vipHolders } from "../../services/vip/index.ts";
 import { HastackError } from "../../util/errors.ts";
 import { lastLines } from "../../util/text.ts";
@@ -57,11 +57,6 @@ export async function powerBack(ctx: DrillContext, host: string, faultAt?: numbe
   if (faultAt !== undefined) await waitFenceSettled(ctx, host, faultAt);
   if ((await ctx.injector.powerStatus(host)) === "off") await ctx.injector.powerOn(host);
   await startClusterStack(ctx, host);
-}
-
-/** A fence event's `completed` ("2026-12-02 11:20:41.069439Z") in ms since the epoch. */
-export function completedAt(completed: string): number {
-  return Date.parse(completed.replace(" ", "T").replace(/(\.\d{3})\d*Z$/, "$1Z"));
 }
 
 /**

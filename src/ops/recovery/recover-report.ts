@@ -1,0 +1,69 @@
+/**
+ * @module
+ * What `hastack recover --dry-run` prints and exits with, from the collected facts: both
+ * decisions, the controllers that did not answer and why, what the collection found on the way,
+ * then the plan text. One verdict for the whole site: a refusal of either half refuses all, as
+ * the plan text says.
+ */
+import type { RecoveryFacts } from "./collect.ts";
+import { type GaleraPlan, galeraPlan } from "./galera-plan.ts";
+import { planText } from "./plan-text.ts";
+import { type RabbitPlan, rabbitmqPlan } from "./rabbitmq-plan.ts";
+import type { PowerFacts } from "./types.ts";
+
+export type Verdict = "nothing-to-do" | "recovery-needed" | "refused";
+
+/** Exit codes of `hastack recover`; 1 stays an error (no plan), as for every verb. */
+export const RECOVER_EXIT: Readonly<Record<Verdict, number>> = {
+  "nothing-to-do": 0,
+  "recovery-needed": 2,
+  refused: 3,
+};
+
+export interface RecoverReport {
+  verdict: Verdict;
+  exitCode: number;
+  galera: GaleraPlan;
+  rabbitmq: RabbitPlan;
+  power: Readonly<Record<string, PowerFacts>>;
+  unreachable: Readonly<Record<string, string>>;
+  notes: readonly string[];
+}
+
+export function recoverReport(facts: RecoveryFacts): RecoverReport {
+  const galera = galeraPlan(facts.galera);
+  const rabbitmq = rabbitmqPlan(facts.rabbitmq);
+  const verdict = verdictOf(galera, rabbitmq);
+  return {
+    verdict,
+    exitCode: RECOVER_EXIT[verdict],
+    galera,
+    rabbitmq,
+    power: facts.galera.power,
+    unreachable: facts.unreachable,
+    notes: facts.notes,
+  };
+}
+
+function verdictOf(galera: GaleraPlan, rabbitmq: RabbitPlan): Verdict {
+  if (galera.kind === "refuse" || rabbitmq.kind === "refuse") return "refused";
+  const calm = (kind: string) => kind === "healthy" || kind === "wait";
+  return calm(galera.kind) && calm(rabbitmq.kind) ? "nothing-to-do" : "recovery-needed";
+}
+
+const LAST_LINE: Record<Verdict, string> = {
+  "nothing-to-do": "Nothing to do: recover exits 0.",
+  "recovery-needed":
+    "A recovery is needed (exit 2). Carrying out the plan is not implemented yet: do its steps by hand.",
+  refused: "Refused (exit 3): nothing is safe to do until the reasons above are settled.",
+};
+
+export function recoverText(report: RecoverReport): string {
+  const lines: string[] = [];
+  const unreachable = Object.entries(report.unreachable);
+  if (unreachable.length > 0)
+    lines.push("Unreachable:", ...unreachable.map(([host, why]) => `  ${host}: ${why}`), "");
+  if (report.notes.length > 0) lines.push("Found:", ...report.notes.map((n) => `  - ${n}`), "");
+  const plan = planText({ galera: report.galera, rabbitmq: report.rabbitmq, power: report.power });
+  return `${lines.join("\n")}${lines.length > 0 ? "\n" : ""}${plan}${LAST_LINE[report.verdict]}\n`;
+}
