@@ -16,8 +16,8 @@ export const GaleraSettings = z.strictObject({
    * because the writer is one server (`balance first`): while HAProxy still believes a
    * powered-off writer is up, every write through the VIP waits. A dead host refuses nothing, so
    * each check waits its connect timeout, which HAProxy caps at this interval: at 1000 ms a
-   * writer's power-off cost writes 1.3-3.3 s (keepalived series, docs/tuning.md), at 500 ms about
-   * half. The price: twice the queries on every node's checker (one process, one connection).
+   * writer's power-off cost writes 1.3-3.3 s, at 500 ms 1.4-1.7 s idle and 1.3-2.8 s busy
+   * (keepalived series, docs/tuning.md). The price: twice the queries on every node's checker (one process, one connection).
    */
   check_inter_ms: z
     .int()
