@@ -33,12 +33,12 @@ describe("scripts/ci-summary.sh (CI's closing line)", () => {
     const r = await summarise(
       `${testsLine("315 passed | 1 skipped (316)")}noise\n${testsLine("28 passed (28)")}`,
     );
-    expect(r).toMatchObject({ code: 0, stdout: "tests: 343 passed, 0 failed, 1 skipped\n" });
+    expect(r).toMatchObject({ code: 0, stdout: "343 passed, 0 failed, 1 skipped\n" });
   });
 
   it("counts failures", async () => {
     const r = await summarise(testsLine("2 failed | 40 passed (42)"));
-    expect(r).toMatchObject({ code: 0, stdout: "tests: 40 passed, 2 failed, 0 skipped\n" });
+    expect(r).toMatchObject({ code: 0, stdout: "40 passed, 2 failed, 0 skipped\n" });
   });
 
   it("exits 1 and says so when no test ran", async () => {
