@@ -1,18 +1,27 @@
 import { type Command, InvalidArgumentError } from "commander";
+import { readSecrets as readSiteSecrets } from "../inventory/secrets-file.ts";
 import { powerControl, powerStatus } from "../lab/bmc.ts";
 import { labDown } from "../lab/down.ts";
 import { cut, freeze, heal } from "../lab/faults.ts";
+import { ensureGuestImage } from "../lab/guest-image/build.ts";
+import { uploadGuest } from "../lab/guest-upload.ts";
 import { bmcPassword, readSecrets } from "../lab/identity.ts";
 import { ensureImage } from "../lab/image.ts";
 import { labUp } from "../lab/lab.ts";
+import { enterLabNamespaceIfNeeded } from "../lab/netns.ts";
 import { labInventoryPath } from "../lab/paths.ts";
 import { DEFAULT_SIZE, findHost, LAB_NETWORKS, type LabNetwork, planLab } from "../lab/plan.ts";
 import { requireRoot } from "../lab/preflight.ts";
 import { sshInteractive } from "../lab/ssh.ts";
 import { readState, requirePlan } from "../lab/state.ts";
 import { formatStatus, labStatus } from "../lab/status.ts";
+import { osc } from "../ops/smoke/osc.ts";
+import { credentials, firstAnswering } from "../ops/smoke/site.ts";
 import { services } from "../services/registry.ts";
+import { loadTopology } from "../topology/load.ts";
+import { sshPool } from "../transport/pool.ts";
 import { HastackError } from "../util/errors.ts";
+import { inventoryOption, inventoryPath } from "./options.ts";
 
 /** What the lab image must hold: every service's components. */
 function components() {
@@ -90,6 +99,31 @@ export function registerLab(program: Command): void {
     .action(async () => {
       requireRoot();
       process.stdout.write(`${await ensureImage({ components: components(), onProgress: say })}\n`);
+    });
+
+  lab
+    .command("guest-image")
+    .description(
+      "put the lab's guest image (built from Debian packages, cached) into Glance as hastack-guest, raw, and the hastack.tiny flavor; leaves an image of the same recipe alone",
+    )
+    .addOption(inventoryOption())
+    .action(async (opts: { inventory: string }) => {
+      requireRoot();
+      const guest = await ensureGuestImage({ onProgress: say });
+      const file = inventoryPath(opts);
+      await enterLabNamespaceIfNeeded(file);
+      const topology = await loadTopology(file, services);
+      const secrets = await readSiteSecrets(topology.secretsFile);
+      const pool = sshPool(topology);
+      try {
+        const admin = osc(
+          await firstAnswering(topology, pool.get),
+          credentials(topology, (n) => secrets[n], "admin"),
+        );
+        await uploadGuest(admin, guest, say);
+      } finally {
+        await pool.closeAll();
+      }
     });
 
   lab

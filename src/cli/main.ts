@@ -17,6 +17,7 @@ const verbs: Record<string, () => Promise<Register>> = {
   status: async () => (await import("./status.ts")).registerStatus,
   diagnose: async () => (await import("./diagnose.ts")).registerDiagnose,
   recover: async () => (await import("./recover.ts")).registerRecover,
+  smoke: async () => (await import("./smoke.ts")).registerSmoke,
   drill: async () => (await import("./drill.ts")).registerDrill,
   lab: async () => (await import("./lab.ts")).registerLab,
   ceph: async () => (await import("./ceph.ts")).registerCeph,

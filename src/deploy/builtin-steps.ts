@@ -10,6 +10,7 @@ import { fileBytes } from "../services/materialize.ts";
 import type { RenderedFile } from "../services/render.ts";
 import type { StepContext, StepSpec } from "../services/types.ts";
 import { shellQuote } from "../transport/shell-quote.ts";
+import { HastackError } from "../util/errors.ts";
 import { unifiedDiff } from "./diff.ts";
 import type { DeployEvent } from "./events.ts";
 import { isUnitFile, type RestartBook, type UnitControl } from "./restarts.ts";
@@ -201,6 +202,17 @@ export function packagesStep(packagesOf: (host: string) => string[]): StepSpec {
       const env = { DEBIAN_FRONTEND: "noninteractive" };
       await ctx.run(["apt-get", "update", "-q"], { env });
       await ctx.run(["apt-get", "install", "-y", "--no-install-recommends", ...m], { env });
+      // apt "installs" a virtual package by its provider, and dpkg never lists the name itself:
+      // the check would fail for ever, so say which names, not only that the check still differs.
+      const still = await missing(ctx);
+      if (still.length > 0)
+        throw new HastackError(
+          "E_PACKAGE_NOT_INSTALLED",
+          `Cannot install ${still.join(" ")} on ${ctx.host.name}: apt-get exited 0 but dpkg does not list ${still.length === 1 ? "it" : "them"} as installed`,
+          {
+            hint: "a virtual package (apt-cache showpkg NAME lists its providers) must be replaced by a real one in the service's components",
+          },
+        );
       ctx.log.info(`installed ${shellQuote(m)}`);
     },
   };

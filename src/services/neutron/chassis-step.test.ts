@@ -13,7 +13,7 @@ const SHOW = "ovs-vsctl --format=json --columns=external_ids,other_config list O
 const SB = "tcp:10.20.0.11:6642,tcp:10.20.0.12:6642,tcp:10.20.0.13:6642";
 
 /** A chassis host whose OVS database holds what the transaction wrote (the captured answers). */
-function chassisHost(name: string, configured = false) {
+function chassisHost(name: string, configured = false, manager = "ptcp:6640:127.0.0.1") {
   let ovs = false;
   let ovn = false;
   let written = configured;
@@ -30,6 +30,7 @@ function chassisHost(name: string, configured = false) {
         ? { stdout: "netdev\n" }
         : { code: 1, stderr: 'ovs-vsctl: no row "br-provider" in table Bridge' };
     if (argv === "ovs-vsctl list-ports br-provider") return written ? { stdout: "prov0\n" } : { code: 1 };
+    if (argv === "ovs-vsctl get-manager") return { stdout: written ? `${manager}\n` : "" };
     return argv.startsWith("systemctl") || argv.startsWith("ovs-vsctl") ? {} : undefined;
   });
   function setRunning(): void {
@@ -72,6 +73,8 @@ describe("the chassis step on a compute (userspace datapath)", () => {
         '-- set Open_vSwitch . external_ids:ovn-encap-ip="10.20.0.21"',
         '-- set Open_vSwitch . external_ids:ovn-bridge-mappings="provider:br-provider"',
         "-- remove Open_vSwitch . external_ids ovn-cms-options",
+        // nova-compute's os-vif reaches OVSDB as user nova: loopback TCP, not root's socket.
+        "-- set-manager ptcp:6640:127.0.0.1",
       ].join(" "),
       "systemctl restart ovs-vswitchd.service",
       "systemctl enable ovn-host.service",
@@ -84,6 +87,7 @@ describe("the chassis step on a compute (userspace datapath)", () => {
       if (argv === SHOW) return { stdout: fixture("ovs-chassis-cmp1.json").replace(SB, "tcp:10.9.9.9:6642") };
       if (argv.endsWith("datapath_type")) return { stdout: "netdev\n" };
       if (argv === "ovs-vsctl list-ports br-provider") return { stdout: "prov0\n" };
+      if (argv === "ovs-vsctl get-manager") return { stdout: "ptcp:6640:127.0.0.1\n" };
       return argv.startsWith("systemctl") ? {} : undefined;
     });
     const r = await runStep({
@@ -130,5 +134,24 @@ describe("the chassis step on a compute (userspace datapath)", () => {
     expect(log[0]).toContain("system-id: cmp1 -> ctl1");
     expect(log[0]).toContain("ovn-cms-options: (none) -> enable-chassis-as-gw");
     expect(log[0]).toContain("ovn-encap-ip: 10.20.0.21 -> 10.20.0.11");
+  });
+});
+
+describe("the chassis step and OVSDB's loopback listener", () => {
+  it("a chassis without the loopback manager is not done (guests' taps could not be plugged)", async () => {
+    // Everything else as the real ovs-vsctl left it, and no manager (Debian's default).
+    const { t, setRunning } = chassisHost("cmp1", true, "");
+    setRunning();
+    const r = await runStep({
+      service: "neutron",
+      step: { ...step, apply: async () => {} },
+      host: "cmp1",
+      topology,
+      services: registry,
+      transport: t,
+      secrets: {},
+    });
+    expect(r.before).toBe(false);
+    expect(r.log.join("\n")).toContain("ovsdb-server not listening on ptcp:6640:127.0.0.1");
   });
 });

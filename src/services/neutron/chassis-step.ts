@@ -12,6 +12,7 @@ import {
   externalIdArgs,
   externalIdDrift,
   OVS_SHOW,
+  OVSDB_LOCAL_MANAGER,
   type OvsState,
   parseOvsState,
   providerInterface,
@@ -45,6 +46,9 @@ export async function chassisDrift(ctx: StepContext): Promise<string[]> {
   );
   if (needsVswitchdRestart({ tso: state.other["userspace-tso-enable"] }, settings))
     drift.push("userspace-tso-enable differs from the datapath setting");
+  const managers = await ctx.transport.exec(["ovs-vsctl", "get-manager"]);
+  if (!managers.stdout.split("\n").includes(OVSDB_LOCAL_MANAGER))
+    drift.push(`ovsdb-server not listening on ${OVSDB_LOCAL_MANAGER} (nova-compute's os-vif needs it)`);
   const nic = providerInterface(ctx.host);
   if (nic) {
     const r = await ctx.transport.exec(["ovs-vsctl", "get", "Bridge", PROVIDER_BRIDGE, "datapath_type"]);
@@ -98,6 +102,9 @@ export function chassisStep(hosts: string[]): StepSpec {
         ...datapathCommand(settings, bridges),
         ...(nic ? ["--", "--may-exist", "add-port", PROVIDER_BRIDGE, nic] : []),
         ...externalIdArgs(chassisExternalIds(ctx.topology, ctx.host)),
+        "--",
+        "set-manager",
+        OVSDB_LOCAL_MANAGER,
       ]);
       if (needsVswitchdRestart({ tso: before.other["userspace-tso-enable"] }, settings)) {
         ctx.log.info("restarting ovs-vswitchd: it reads userspace-tso-enable only at start");

@@ -27,6 +27,13 @@ export function encapIp(host: ResolvedHost): string {
   return host.ip;
 }
 
+/**
+ * Where local clients that are not root reach OVSDB: nova-compute's os-vif (as user nova) plugs
+ * guests' taps into br-int through it, and Debian's ovsdb-server listens only on a root-only
+ * socket. Loopback only, as Kolla and devstack set it.
+ */
+export const OVSDB_LOCAL_MANAGER = "ptcp:6640:127.0.0.1";
+
 /** The NIC plugged into br-provider, when the host is on the provider network. */
 export function providerInterface(host: ResolvedHost): string | undefined {
   return host.interfaces.provider;

@@ -17,7 +17,9 @@ import { dbSyncStep } from "./db-sync.ts";
 import { neutronProbes } from "./health.ts";
 import { OVN_CENTRAL_DEFAULTS, ovnCentralDefaults } from "./ovn-central.ts";
 import { ovnClusterStep } from "./ovn-step.ts";
-import { NeutronSettings } from "./settings.ts";
+import { libvirtTapHook } from "./libvirt-hook.ts";
+import { NeutronSettings, neutronSettings } from "./settings.ts";
+import { WORKER_UNITS, workerUnitFiles } from "./worker-units.ts";
 
 /** An OVN chassis: ovn-controller on Open vSwitch (compute hosts, and controllers as gateways). */
 const OVN_CHASSIS_PACKAGES = ["ovn-host", "openvswitch-switch"];
@@ -38,13 +40,9 @@ const OVN_CHASSIS_UNITS = [
  * ML2/OVN's maintenance (Neutron/OVN database consistency) run as their own daemons (Debian 13
  * packages each); the RPC server answers agents over RabbitMQ.
  */
-const SERVER_UNITS = [
-  "neutron-api.service",
-  "neutron-rpc-server.service",
-  // With neutron going live, and their packages below: "neutron-periodic-workers.service",
-  // "neutron-ovn-maintenance-worker.service". Units and packages decide the lab image's key, and
-  // a 21-minute rebuild is not worth it for a service that deploys nothing yet.
-];
+const PACKAGED_SERVER_UNITS = ["neutron-api.service", "neutron-rpc-server.service"];
+/** With the two workers whose units hastack writes (worker-units.ts: no Debian package has them). */
+const SERVER_UNITS = [...PACKAGED_SERVER_UNITS, ...WORKER_UNITS];
 const SERVER_RESTART = SERVER_UNITS.map((u) => u.replace(/\.service$/, ""));
 const OWN_FILE = { owner: "root", group: "neutron", mode: 0o640 } as const;
 
@@ -54,14 +52,11 @@ const OWN_FILE = { owner: "root", group: "neutron", mode: 0o640 } as const;
  * script is named neutron-server (so is its /etc/default file). OVN's databases are Raft
  * clusters of the controllers (ovn-step.ts); every controller and compute is a chassis, the
  * controllers the gateways (chassis-step.ts); the computes run the OVN metadata agent.
- *
- * Declared until it has run on the lab; the flip is the one word of `state` below, with the two
- * daemons of SERVER_UNITS' comment added.
  */
 export const neutron = openstackService({
   id: "neutron",
   title: "Neutron networking API (ML2/OVN)",
-  state: "declared",
+  state: "implemented",
   requires: ["keystone"],
   after: ["keystone"],
   // The OVS datapath of the OVN chassis (ovs.ts renders what it sets), OVN's own options.
@@ -72,9 +67,11 @@ export const neutron = openstackService({
     {
       name: "neutron-server",
       role: "controller",
-      // + neutron-periodic-workers, neutron-ovn-maintenance-worker when live (see SERVER_UNITS).
-      packages: ["neutron-api", "neutron-rpc-server", "neutron-plugin-ml2"],
-      units: SERVER_UNITS,
+      // python3-neutron, pulled in by these, carries the two workers' programs. Not
+      // neutron-plugin-ml2: a virtual package (neutron-common provides it), which apt "installs"
+      // and dpkg never lists as installed.
+      packages: ["neutron-api", "neutron-rpc-server"],
+      units: PACKAGED_SERVER_UNITS,
     },
     // Debian's ovn-central.service is a oneshot that wants northd and the NB/SB ovsdb-servers.
     {
@@ -156,6 +153,7 @@ export const neutron = openstackService({
     ];
     if (host.controllerIndex > 0)
       out.push(
+        ...workerUnitFiles(),
         {
           path: ML2_CONF,
           ...OWN_FILE,
@@ -172,6 +170,8 @@ export const neutron = openstackService({
           onChange: { restart: ["ovn-central"] },
         },
       );
+    if (host.roles.includes("compute") && neutronSettings(ctx.topology).datapath === "userspace")
+      out.push(libvirtTapHook());
     if (host.roles.includes("compute"))
       out.push({
         path: METADATA_AGENT_CONF,

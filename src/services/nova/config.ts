@@ -111,7 +111,15 @@ export function hypervisorSections(ctx: RenderContext): DocSection[] {
 
 /** Computes: the same brokers (never the VIP: runbook E6), no database credentials. */
 export function computeSections(ctx: RenderContext, host: ResolvedHost): DocSection[] {
-  return [...commonSections(ctx, host), ...hypervisorSections(ctx)];
+  return [
+    ...commonSections(ctx, host),
+    ...hypervisorSections(ctx),
+    // os-vif plugs a guest's tap into br-int through OVSDB, as nova-compute's user: the unix
+    // socket is root's (0750), so the chassis step makes ovsdb-server listen on loopback TCP
+    // (neutron/chassis.ts OVSDB_LOCAL_MANAGER). Before it every boot failed on the lab with
+    // "Could not retrieve schema from tcp:127.0.0.1:6640", and from the socket too.
+    { name: "os_vif_ovs", entries: [["ovsdb_connection", "tcp:127.0.0.1:6640"]] },
+  ];
 }
 
 /**
