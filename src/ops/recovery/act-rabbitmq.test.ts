@@ -62,6 +62,42 @@ describe("actRabbitmq", () => {
     ]);
   });
 
+  it("every peer here, none running: all started at once (--no-block), then each waited for", async () => {
+    const facts: RabbitFacts = {
+      nodes: [
+        { host: "ctl1", state: "stopped", runningAtShutdown: ["ctl1", "ctl2", "ctl3"] },
+        { host: "ctl2", state: "stopped", runningAtShutdown: ["ctl1", "ctl2", "ctl3"] },
+        { host: "ctl3", state: "booting", runningAtShutdown: ["ctl1", "ctl2", "ctl3"] },
+      ],
+      power: {},
+      replicas: 3,
+    };
+    const plan = rabbitmqPlan(facts);
+    expect(plan.actions).toEqual([
+      { kind: "start", host: "ctl1" },
+      { kind: "start", host: "ctl2" },
+    ]);
+    const ctl1 = fakeHost("ctl1", { answers: UP });
+    const ctl2 = fakeHost("ctl2", { answers: UP });
+    const { ctx } = context(hosts(ctl1, ctl2, fakeHost("ctl3")));
+    const order: string[] = [];
+    const logged = (h: ReturnType<typeof fakeHost>) => ({
+      ...h,
+      exec: async (argv: string[] | string, opts?: object) => {
+        order.push(`${h.name}: ${typeof argv === "string" ? argv : argv.join(" ")}`);
+        return h.exec(argv, opts);
+      },
+    });
+    ctx.transport = hosts(logged(ctl1), logged(ctl2));
+    await actRabbitmq(plan, facts, ctx);
+    expect(order).toEqual([
+      "ctl1: systemctl start --no-block rabbitmq-server",
+      "ctl2: systemctl start --no-block rabbitmq-server",
+      "ctl1: rabbitmq-diagnostics -q check_running",
+      "ctl2: rabbitmq-diagnostics -q check_running",
+    ]);
+  });
+
   it("forgets only the node declared gone, on a running node, then adds the queue members back", async () => {
     const facts: RabbitFacts = {
       nodes: [

@@ -17,7 +17,25 @@ export async function actRabbitmq(plan: RabbitPlan, facts: RabbitFacts, ctx: Act
   // Where forget and the queue commands run: a node whose app runs, first the ones already up.
   const running = facts.nodes.flatMap((n) => (n.state === "running" ? [n.host] : []));
   const booting = new Set(facts.nodes.flatMap((n) => (n.state === "booting" ? [n.host] : [])));
+  const starts = plan.actions.filter((a) => a.kind === "start" || a.kind === "restart");
+  if (running.length === 0 && starts.length === plan.actions.length) {
+    await startTogether(ctx, starts);
+    return;
+  }
   for (const action of plan.actions) await act(ctx, action, running, booting);
+}
+
+/**
+ * Every peer is here and none runs (the plan's "started together"): each node waits at boot for
+ * the others, so starting one and waiting for it before the next would wait out Mnesia's
+ * timeout. --no-block queues every start at once; then each is waited for.
+ */
+async function startTogether(ctx: ActContext, starts: readonly RabbitAction[]): Promise<void> {
+  for (const { kind, host } of starts)
+    await runStep(ctx, host, `${kind} rabbitmq`, ["systemctl", kind, "--no-block", RABBITMQ_UNIT], {
+      timeoutMs: 60_000,
+    });
+  for (const { host } of starts) await waitRunning(ctx, host, ctx.timing.bootstrapMs);
 }
 
 async function act(ctx: ActContext, action: RabbitAction, running: string[], booting: Set<string>) {
@@ -67,6 +85,10 @@ async function act(ctx: ActContext, action: RabbitAction, running: string[], boo
 async function startAndWait(ctx: ActContext, host: string, verb: "start" | "restart", boundMs: number) {
   // rabbitmq-server.service is Type=notify: start returns once the node booted (or timed out).
   await runStep(ctx, host, `${verb} rabbitmq`, ["systemctl", verb, RABBITMQ_UNIT], { timeoutMs: boundMs });
+  await waitRunning(ctx, host, boundMs);
+}
+
+async function waitRunning(ctx: ActContext, host: string, boundMs: number): Promise<void> {
   await waitUntil(ctx, host, "wait for rabbitmq to run", boundMs, async () => {
     const up = await appRunning(ctx.transport(host), { timeoutMs: 30_000 }).catch(() => false);
     return { done: up, seen: up ? "running" : "the rabbit app does not run" };
