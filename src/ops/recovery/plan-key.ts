@@ -16,11 +16,12 @@ export function planKey(report: RecoverReport): string {
       : g.kind === "join"
         ? { kind: g.kind, primary: g.primary, join: g.join }
         : { kind: g.kind };
-  return JSON.stringify({
-    verdict: report.verdict,
-    galera,
-    rabbitmq: { kind: report.rabbitmq.kind, actions: report.rabbitmq.actions },
-  });
+  return JSON.stringify({ verdict: report.verdict, galera, rabbitmq: JSON.parse(rabbitKey(report)) });
+}
+
+/** The RabbitMQ half alone: checked again once Galera is back, before RabbitMQ is touched. */
+export function rabbitKey(report: RecoverReport): string {
+  return JSON.stringify({ kind: report.rabbitmq.kind, actions: report.rabbitmq.actions });
 }
 
 /** One line: "Galera: bootstrap ctl1 (seqno 9, galera_new_cluster), then start ctl2; RabbitMQ: ...". */

@@ -113,6 +113,32 @@ describe("recoverAct (two of three controllers back, ctl3 powered off)", () => {
     expect(journal.entries.map((e) => e.type)).toEqual(["refused"]);
   });
 
+  it("RabbitMQ's half decided again after Galera: a changed plan stops before RabbitMQ is touched", async () => {
+    const { site, journal, input } = setup({
+      seqno: { ctl1: 7, ctl2: 9 },
+      after: {
+        // While Galera recovers, ctl2's shutdown view turns out shorter: ctl2 stopped last.
+        "ctl1: systemctl start mariadb": (specs) => {
+          const files = specs.ctl2.files ?? {};
+          files["/var/lib/rabbitmq/mnesia/rabbit@ctl2/nodes_running_at_shutdown"] = "[rabbit@ctl2].\n";
+        },
+      },
+    });
+    const error = (await recoverAct(input).catch((e: unknown) => e)) as HastackError;
+    expect(error.code).toBe("E_RECOVER_PLAN_CHANGED");
+    expect(error.message).toContain("RabbitMQ's plan changed while Galera was recovered");
+    expect(error.message).toContain(
+      'now "Galera: healthy; RabbitMQ: force-boot (force-boot ctl2, restart ctl1)"',
+    );
+    expect(error.hint).toContain("Galera was recovered (the journal lists it), RabbitMQ was not touched");
+    expect(changes(site.log)).toEqual([
+      expect.stringMatching(/^ctl2: sed -i /),
+      "ctl2: galera_new_cluster",
+      "ctl1: systemctl start mariadb",
+    ]);
+    expect(journal.entries.slice(-2).map((e) => e.type)).toEqual(["refused", "recover-end"]);
+  });
+
   it("a failing step stops the recovery: host, step and stderr in the error, nothing after it", async () => {
     const { site, journal, input } = setup({
       seqno: { ctl1: 7, ctl2: 9 },

@@ -14,7 +14,7 @@ import { actRabbitmq } from "./act-rabbitmq.ts";
 import { type ActContext, type ActTiming, DEFAULT_TIMING } from "./act-step.ts";
 import type { RecoveryFacts } from "./collect.ts";
 import { confirmationMissing } from "./confirm.ts";
-import { planKey, planSummary } from "./plan-key.ts";
+import { planKey, planSummary, rabbitKey } from "./plan-key.ts";
 import { RECOVER_EXIT, type RecoverReport, recoverReport, recoverText } from "./recover-report.ts";
 
 export interface RecoverActInput {
@@ -52,13 +52,8 @@ export async function recoverAct(input: RecoverActInput): Promise<number> {
 
   const facts = await input.collect();
   const now = recoverReport(facts);
-  if (planKey(now) !== planKey(shown)) {
-    const reason = `the state changed since the plan was shown: confirmed "${planSummary(shown)}", now "${planSummary(now)}"`;
-    input.journal.write({ type: "refused", code: "E_RECOVER_PLAN_CHANGED", reason });
-    throw new HastackError("E_RECOVER_PLAN_CHANGED", `Cannot recover: ${reason}`, {
-      hint: "nothing was changed: run hastack recover again to see the new plan",
-    });
-  }
+  if (planKey(now) !== planKey(shown))
+    throw planChanged(input, `confirmed "${planSummary(shown)}", now "${planSummary(now)}"`, false);
 
   const ctx: ActContext = {
     transport: input.transport,
@@ -68,8 +63,10 @@ export async function recoverAct(input: RecoverActInput): Promise<number> {
   input.journal.write({ type: "recover-start", plan: planSummary(now) });
   try {
     await actGalera(now.galera, facts.galera, ctx);
-    await actRabbitmq(now.rabbitmq, facts.rabbitmq, ctx);
+    const rabbit = await rabbitStill(input, now, facts);
+    await actRabbitmq(rabbit.plan, rabbit.facts, ctx);
   } catch (error) {
+    if (isRefusal(error)) throw error;
     const message = error instanceof Error ? error.message : String(error);
     input.journal.write({ type: "recover-end", status: "failed", error: message });
     if (!(error instanceof HastackError)) throw error;
@@ -83,4 +80,38 @@ export async function recoverAct(input: RecoverActInput): Promise<number> {
   const after = recoverReport(await input.collect());
   input.print(`\nAfter the recovery:\n\n${recoverText(after, "after")}`);
   return after.verdict === "nothing-to-do" ? RECOVER_EXIT["nothing-to-do"] : after.exitCode;
+}
+
+/**
+ * A Galera bootstrap and its joins take minutes: the RabbitMQ half is decided again from fresh
+ * facts right before it acts, and must still be the one confirmed.
+ */
+async function rabbitStill(
+  input: RecoverActInput,
+  confirmed: RecoverReport,
+  facts: RecoveryFacts,
+): Promise<{ plan: RecoverReport["rabbitmq"]; facts: RecoveryFacts["rabbitmq"] }> {
+  const calm = ["healthy", "wait"];
+  if (calm.includes(confirmed.rabbitmq.kind) || calm.includes(confirmed.galera.kind))
+    return { plan: confirmed.rabbitmq, facts: facts.rabbitmq };
+  const fresh = await input.collect();
+  const now = recoverReport(fresh);
+  if (rabbitKey(now) === rabbitKey(confirmed)) return { plan: now.rabbitmq, facts: fresh.rabbitmq };
+  throw planChanged(
+    input,
+    `RabbitMQ's plan changed while Galera was recovered: confirmed "${planSummary(confirmed)}", now "${planSummary(now)}"`,
+    true,
+  );
+}
+
+function planChanged(input: RecoverActInput, what: string, galeraDone: boolean): HastackError {
+  const reason = `the state changed since the plan was shown: ${what}`;
+  input.journal.write({ type: "refused", code: "E_RECOVER_PLAN_CHANGED", reason });
+  if (galeraDone) input.journal.write({ type: "recover-end", status: "failed", error: reason });
+  const done = galeraDone
+    ? "Galera was recovered (the journal lists it), RabbitMQ was not touched"
+    : "nothing was changed";
+  return new HastackError("E_RECOVER_PLAN_CHANGED", `Cannot recover: ${reason}`, {
+    hint: `${done}: run hastack recover again to see the new plan`,
+  });
 }
