@@ -13,6 +13,13 @@ describe("hastack recover", () => {
     );
   });
 
+  it("refuses --json when acting: it goes with --dry-run only", async () => {
+    const r = await runCli(["recover", "-i", "examples/no-such-inventory.yaml", "--json", "--yes"]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toBe("error: --json goes with --dry-run only\n");
+  });
+
   it("documents its exit codes in --help", async () => {
     const r = await runCli(["recover", "--help"]);
     expect(r.code).toBe(0);

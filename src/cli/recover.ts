@@ -50,7 +50,9 @@ export function registerRecover(program: Command): void {
       "controllers gone for good (disk lost, being replaced), powered off: RabbitMQ forgets them",
     )
     .addHelpText("after", EXIT_HELP)
-    .action(async (opts: RecoverOptions) => {
+    .action(async (opts: RecoverOptions, command: Command) => {
+      // Acting prints its progress and may ask on the terminal: no JSON document to give.
+      if (opts.json && !opts.dryRun) command.error("error: --json goes with --dry-run only");
       // Before the inventory, the secrets or any host: a run that cannot be confirmed reads nothing.
       if (!opts.dryRun && !opts.yes && !process.stdin.isTTY) {
         reportError(confirmationMissing());
