@@ -1,65 +1,99 @@
 import type { Command } from "commander";
 import { readSecrets } from "../inventory/secrets-file.ts";
 import { enterLabNamespaceIfNeeded } from "../lab/netns.ts";
+import { recoverJournal } from "../ops/recovery/act-journal.ts";
 import { collectRecoveryFacts } from "../ops/recovery/collect.ts";
+import { askSiteName, confirmationMissing } from "../ops/recovery/confirm.ts";
+import { isRefusal, recoverAct } from "../ops/recovery/recover-act.ts";
 import { RECOVER_EXIT, recoverReport, recoverText } from "../ops/recovery/recover-report.ts";
 import { services } from "../services/registry.ts";
 import { loadTopology } from "../topology/load.ts";
 import { sshPool } from "../transport/pool.ts";
-import { HastackError } from "../util/errors.ts";
 import { inventoryOption, inventoryPath, jsonOption, printJson } from "./options.ts";
+import { reportError } from "./run.ts";
 
 interface RecoverOptions {
   inventory: string;
   json?: boolean;
   dryRun?: boolean;
+  yes?: boolean;
+  gone?: string[];
 }
 
 const EXIT_HELP = `
 Exit codes:
-  ${RECOVER_EXIT["nothing-to-do"]}  nothing to do: healthy, or Galera and RabbitMQ come back by themselves (wait)
-  ${RECOVER_EXIT["recovery-needed"]}  a recovery is needed: the plan lists its steps
+  ${RECOVER_EXIT["nothing-to-do"]}  nothing to do, or recovered: healthy, or Galera and RabbitMQ come back by themselves (wait)
+  ${RECOVER_EXIT["recovery-needed"]}  a recovery is needed: the plan lists its steps (--dry-run, or a further round after acting)
   ${RECOVER_EXIT.refused}  refused: the state is ambiguous (a missing controller's power unknown, histories
-     that differ...); the reasons say what would make it safe
-  1  error: no plan (an inventory error, a Galera file not in Galera's format...)
+     that differ...), the plan was not confirmed, or the state changed between the plan shown
+     and the moment to act; nothing was changed
+  1  failed: no plan (an inventory error, a Galera file not in Galera's format...), or a step
+     failed: the recovery stopped there, and .hastack/runs/recover-*.jsonl says what was done
 
 Reading the state runs \`mariadbd --wsrep-recover\` on a controller whose MariaDB is stopped
-after a crash (grastate.dat seqno -1), as MariaDB's own start would; nothing else is changed.
+after a crash (grastate.dat seqno -1), as MariaDB's own start would; --dry-run changes nothing else.
+Without --dry-run, the plan is shown and carried out once the site name is typed (or with --yes).
 `;
 
 export function registerRecover(program: Command): void {
   program
     .command("recover")
     .description(
-      "after controllers were lost: read every Galera and RabbitMQ node's state and the missing controllers' power (BMC, fence history), and print the recovery plan",
+      "after controllers were lost: read every Galera and RabbitMQ node's state and the missing controllers' power (BMC, fence history), print the recovery plan, and carry it out once confirmed",
     )
     .addOption(inventoryOption())
     .addOption(jsonOption())
-    .option("--dry-run", "read the state and print the plan, change nothing (the only mode implemented yet)")
+    .option("--dry-run", "read the state and print the plan, change nothing")
+    .option("-y, --yes", "carry out the plan without asking (needed when stdin is not a terminal)")
+    .option(
+      "--gone <hosts...>",
+      "controllers gone for good (disk lost, being replaced), powered off: RabbitMQ forgets them",
+    )
     .addHelpText("after", EXIT_HELP)
-    .action(async (opts: RecoverOptions) => {
-      // Before any host is asked: a plan nobody will carry out must not look like a recovery.
-      if (!opts.dryRun)
-        throw new HastackError(
-          "E_RECOVER_NOT_IMPLEMENTED",
-          "Cannot recover: carrying out the plan is not implemented yet, only --dry-run is",
-          { hint: "run hastack recover --dry-run to see the plan, and do its steps by hand" },
-        );
+    .action(async (opts: RecoverOptions, command: Command) => {
+      // Acting prints its progress and may ask on the terminal: no JSON document to give.
+      if (opts.json && !opts.dryRun) command.error("error: --json goes with --dry-run only");
+      // Before the inventory, the secrets or any host: a run that cannot be confirmed reads nothing.
+      if (!opts.dryRun && !opts.yes && !process.stdin.isTTY) {
+        reportError(confirmationMissing());
+        process.exitCode = RECOVER_EXIT.refused;
+        return;
+      }
       const file = inventoryPath(opts);
       await enterLabNamespaceIfNeeded(file);
       const topology = await loadTopology(file, services);
       const secrets = await readSecrets(topology.secretsFile);
       const pool = sshPool(topology);
-      try {
+      const collect = async () => {
         const facts = await collectRecoveryFacts({
           topology,
           transport: pool.get,
           secret: (name) => secrets[name],
         });
-        const report = recoverReport(facts);
-        if (opts.json) printJson(report);
-        else process.stdout.write(recoverText(report));
-        process.exitCode = report.exitCode;
+        return opts.gone ? { ...facts, rabbitmq: { ...facts.rabbitmq, gone: opts.gone } } : facts;
+      };
+      try {
+        if (opts.dryRun) {
+          const report = recoverReport(await collect());
+          if (opts.json) printJson(report);
+          else process.stdout.write(recoverText(report));
+          process.exitCode = report.exitCode;
+          return;
+        }
+        process.exitCode = await recoverAct({
+          collect,
+          transport: pool.get,
+          journal: recoverJournal(file),
+          yes: opts.yes === true,
+          ...(process.stdin.isTTY
+            ? { ask: () => askSiteName(topology.cluster, process.stdin, process.stdout) }
+            : {}),
+          print: (text) => process.stdout.write(text),
+        });
+      } catch (error) {
+        if (!isRefusal(error)) throw error;
+        reportError(error);
+        process.exitCode = RECOVER_EXIT.refused;
       } finally {
         await pool.closeAll();
       }

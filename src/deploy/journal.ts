@@ -130,7 +130,8 @@ export function readJournal(path: string): ResumeState {
 export function latestJournal(dir: string): string | undefined {
   let names: string[];
   try {
-    names = readdirSync(dir).filter((n) => n.endsWith(".jsonl"));
+    // recover-*.jsonl share the directory (ops/recovery/act-journal.ts): not deploy runs.
+    names = readdirSync(dir).filter((n) => n.endsWith(".jsonl") && !n.startsWith("recover-"));
   } catch {
     return undefined;
   }

@@ -122,7 +122,12 @@ export const errorCodes = {
   E_RABBITMQ: "rabbitmqctl or rabbitmq-diagnostics failed on a host",
   E_RABBITMQ_JOIN: "a RabbitMQ node cannot join the cluster",
   E_RABBITMQ_QUEUE_TYPE: "a queue declared without a type did not come out quorum",
-  E_RECOVER_NOT_IMPLEMENTED: "hastack recover was asked to act: only --dry-run is implemented yet",
+  E_RECOVER_CONFIRM:
+    "hastack recover was not confirmed: the site name typed did not match, or stdin is not a terminal and --yes was not given",
+  E_RECOVER_PLAN_CHANGED:
+    "the recovery plan computed right before acting differs from the one shown (the state changed meanwhile)",
+  E_RECOVER_STEP: "a recovery step failed on a host: the recovery stopped there",
+  E_RECOVER_TIMEOUT: "a node did not reach the awaited state (Primary and Synced, RabbitMQ running) in time",
   E_RESUME_FINISHED: "--resume, but the last run finished without errors",
   E_RESUME_LIMIT: "--resume with another --limit than the run it resumes",
   E_RESUME_NONE: "--resume, but there is no earlier run",

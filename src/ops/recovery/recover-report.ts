@@ -51,19 +51,28 @@ function verdictOf(galera: GaleraPlan, rabbitmq: RabbitPlan): Verdict {
   return calm(galera.kind) && calm(rabbitmq.kind) ? "nothing-to-do" : "recovery-needed";
 }
 
-const LAST_LINE: Record<Verdict, string> = {
-  "nothing-to-do": "Nothing to do: recover exits 0.",
-  "recovery-needed":
-    "A recovery is needed (exit 2). Carrying out the plan is not implemented yet: do its steps by hand.",
-  refused: "Refused (exit 3): nothing is safe to do until the reasons above are settled.",
+/** dry-run: the plan only; act: the plan about to be confirmed; after: the state once acted. */
+export type TextMode = "dry-run" | "act" | "after";
+
+const NEEDED: Record<TextMode, string> = {
+  "dry-run": "A recovery is needed (exit 2): hastack recover without --dry-run carries out the plan.",
+  act: "A recovery is needed: the plan above is carried out once confirmed.",
+  after: "Not recovered yet (exit 2): run hastack recover again to carry out the plan above.",
 };
 
-export function recoverText(report: RecoverReport): string {
+function lastLine(verdict: Verdict, mode: TextMode): string {
+  if (verdict === "recovery-needed") return NEEDED[mode];
+  if (verdict === "refused")
+    return "Refused (exit 3): nothing is safe to do until the reasons above are settled.";
+  return mode === "after" ? "Recovered: recover exits 0." : "Nothing to do: recover exits 0.";
+}
+
+export function recoverText(report: RecoverReport, mode: TextMode = "dry-run"): string {
   const lines: string[] = [];
   const unreachable = Object.entries(report.unreachable);
   if (unreachable.length > 0)
     lines.push("Unreachable:", ...unreachable.map(([host, why]) => `  ${host}: ${why}`), "");
   if (report.notes.length > 0) lines.push("Found:", ...report.notes.map((n) => `  - ${n}`), "");
   const plan = planText({ galera: report.galera, rabbitmq: report.rabbitmq, power: report.power });
-  return `${lines.join("\n")}${lines.length > 0 ? "\n" : ""}${plan}${LAST_LINE[report.verdict]}\n`;
+  return `${lines.join("\n")}${lines.length > 0 ? "\n" : ""}${plan}${lastLine(report.verdict, mode)}\n`;
 }

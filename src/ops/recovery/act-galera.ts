@@ -1,0 +1,110 @@
+/**
+ * @module
+ * Carries out a Galera plan (galera-plan.ts) over the Transport. A bootstrap marks only the
+ * chosen node safe_to_bootstrap, starts it the way hastack's own galera service does
+ * (`galera_new_cluster`: the unit's galera_recovery passes the position InnoDB recovered, so no
+ * commit is dropped and the history keeps its uuid; fixtures/README.md saw the other way start a
+ * new history), waits until it is Primary and Synced, then starts the others one at a time, each
+ * waited for until Synced: two joiners asking the one donor for an SST at once would both wait.
+ */
+import { globalStatus } from "../../hostkit/sql.ts";
+import { HastackError } from "../../util/errors.ts";
+import { type ActContext, runStep, type Seen, waitUntil } from "./act-step.ts";
+import { MARIADB_UNIT } from "./collect-galera.ts";
+import type { GaleraNode } from "./galera-facts.ts";
+import type { GaleraFacts, GaleraPlan, JoinStep } from "./galera-plan.ts";
+import { GRASTATE_PATH, parseGrastate, parseWsrepStatus, WSREP_VARIABLES } from "./galera-state.ts";
+
+/** As services/galera/steps.ts gives it: the unit's start runs galera_recovery first. */
+const NEW_CLUSTER_MS = 240_000;
+
+/** Only the `safe_to_bootstrap: 0` line changes; Galera pads the file, the rest stays as it is. */
+export const MARK_SAFE_ARGV = [
+  "sed",
+  "-i",
+  "s/^safe_to_bootstrap:[[:space:]]*0[[:space:]]*$/safe_to_bootstrap: 1/",
+  GRASTATE_PATH,
+];
+
+/** On a node that runs and answers: it becomes the Primary Component, without a restart. */
+export const PC_BOOTSTRAP_SQL = "SET GLOBAL wsrep_provider_options='pc.bootstrap=YES'";
+
+export async function actGalera(plan: GaleraPlan, facts: GaleraFacts, ctx: ActContext): Promise<void> {
+  if (plan.kind === "bootstrap") {
+    const node = facts.nodes.find((n) => n.host === plan.from);
+    if (!node || node.state === "unreachable")
+      throw new HastackError(
+        "E_RECOVER_STEP",
+        `Cannot bootstrap galera on ${plan.from}: it is not in the facts`,
+      );
+    if (plan.method === "pc-bootstrap") await pcBootstrap(ctx, plan.from);
+    else await newCluster(ctx, node);
+    await waitUntil(
+      ctx,
+      plan.from,
+      "wait for the bootstrapped node to be Primary and Synced",
+      ctx.timing.bootstrapMs,
+      () => synced(ctx, plan.from),
+    );
+    await joinAll(ctx, plan.join);
+  } else if (plan.kind === "join") await joinAll(ctx, plan.join);
+  // healthy, wait: nothing to do; refuse never gets here (recover-act.ts).
+}
+
+async function pcBootstrap(ctx: ActContext, host: string): Promise<void> {
+  await runStep(ctx, host, "bootstrap galera (pc.bootstrap)", ["mariadb", "-N", "-B"], {
+    stdin: `${PC_BOOTSTRAP_SQL};\n`,
+    shown: `mariadb -N -B <<< "${PC_BOOTSTRAP_SQL}"`,
+    timeoutMs: 30_000,
+  });
+}
+
+async function newCluster(
+  ctx: ActContext,
+  node: Exclude<GaleraNode, { state: "unreachable" }>,
+): Promise<void> {
+  const host = node.host;
+  // A mariadbd that runs without answering (stuck waiting for a Primary) holds the datadir.
+  if (node.state === "running")
+    await runStep(ctx, host, "stop galera before the bootstrap", ["systemctl", "stop", MARIADB_UNIT], {
+      timeoutMs: 120_000,
+    });
+  if (node.grastate && !node.grastate.safeToBootstrap) {
+    await runStep(ctx, host, "mark grastate.dat safe_to_bootstrap: 1", MARK_SAFE_ARGV, { timeoutMs: 30_000 });
+    // Read back: a sed that matched nothing exits 0 too, and galera_new_cluster would then refuse.
+    const text = await ctx.transport(host).readFile(GRASTATE_PATH);
+    const after = text === undefined ? undefined : parseGrastate(host, text.toString("utf8"));
+    if (!after?.safeToBootstrap) {
+      const error = `Cannot mark grastate.dat safe_to_bootstrap: 1 on ${host}: ${GRASTATE_PATH} still says ${after ? "safe_to_bootstrap: 0" : "nothing (no file)"}`;
+      ctx.journal.write({ type: "action", host, step: "check grastate.dat", status: "failed", error });
+      throw new HastackError("E_RECOVER_STEP", error);
+    }
+  }
+  await runStep(ctx, host, "bootstrap galera (galera_new_cluster)", ["galera_new_cluster"], {
+    timeoutMs: NEW_CLUSTER_MS,
+  });
+}
+
+async function joinAll(ctx: ActContext, join: readonly JoinStep[]): Promise<void> {
+  for (const j of join) {
+    if (j.how !== "automatic")
+      await runStep(ctx, j.host, `${j.how} galera to join`, ["systemctl", j.how, MARIADB_UNIT], {
+        // mariadb.service is Type=notify: start returns once the node joined (after its SST).
+        timeoutMs: ctx.timing.joinMs,
+      });
+    await waitUntil(ctx, j.host, "wait for the joining node to be Synced", ctx.timing.joinMs, () =>
+      synced(ctx, j.host),
+    );
+  }
+}
+
+/** Primary and Synced; anything else (not answering SQL, Joiner, non-Primary) is not yet. */
+export async function synced(ctx: ActContext, host: string): Promise<Seen> {
+  const status = await globalStatus(ctx.transport(host), WSREP_VARIABLES, { timeoutMs: 15_000 });
+  if (status === undefined) return { done: false, seen: "MariaDB does not answer SQL" };
+  const s = parseWsrepStatus(host, Object.entries(status));
+  return {
+    done: s.clusterStatus === "Primary" && s.localState === "Synced",
+    seen: `${s.clusterStatus}, ${s.localState}, seqno ${s.position.seqno}, cluster size ${s.clusterSize}`,
+  };
+}

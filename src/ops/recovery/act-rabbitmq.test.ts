@@ -1,0 +1,167 @@
+import { describe, expect, it } from "vitest";
+import { HastackError } from "../../util/errors.ts";
+import { memoryJournal } from "./act-journal.ts";
+import { actRabbitmq } from "./act-rabbitmq.ts";
+import type { ActContext } from "./act-step.ts";
+import { type Answer, fakeHost, hosts } from "./fixtures/fake-host.ts";
+import { type RabbitFacts, rabbitmqPlan } from "./rabbitmq-plan.ts";
+
+/**
+ * The RabbitMQ actor on composed facts through fake Transports (a real broker is a boundary unit
+ * tests cannot reach): the exact commands, on which host, in which order.
+ */
+const OK: Answer = {};
+const UP = { "systemctl start": OK, "systemctl stop": OK, "systemctl restart": OK, check_running: OK };
+
+function context(transport: ActContext["transport"]) {
+  const journal = memoryJournal();
+  let now = 0;
+  const ctx: ActContext = {
+    transport,
+    journal,
+    timing: {
+      bootstrapMs: 5_000,
+      joinMs: 5_000,
+      pollMs: 1_000,
+      now: () => now,
+      sleep: async (ms) => {
+        now += ms;
+      },
+    },
+  };
+  return { ctx, journal };
+}
+
+function started(journal: ReturnType<typeof memoryJournal>): string[] {
+  return journal.entries.flatMap((e) =>
+    e.type === "action" && e.status === "started" ? [`${e.host}: ${e.command}`] : [],
+  );
+}
+
+describe("actRabbitmq", () => {
+  it("force-boots the node that stopped last (stopped: no stop first), then starts the other", async () => {
+    const facts: RabbitFacts = {
+      nodes: [
+        { host: "ctl1", state: "stopped", runningAtShutdown: ["ctl1", "ctl2", "ctl3"] },
+        { host: "ctl2", state: "stopped", runningAtShutdown: ["ctl2", "ctl3"] },
+        { host: "ctl3", state: "unreachable" },
+      ],
+      power: { ctl3: { power: "off", fenced: true } },
+      replicas: 3,
+    };
+    const plan = rabbitmqPlan(facts);
+    expect(plan.kind).toBe("force-boot");
+    const ctl1 = fakeHost("ctl1", { answers: UP });
+    const ctl2 = fakeHost("ctl2", { answers: { ...UP, force_boot: OK } });
+    const { ctx, journal } = context(hosts(ctl1, ctl2));
+    await actRabbitmq(plan, facts, ctx);
+    expect(started(journal)).toEqual([
+      "ctl2: rabbitmqctl force_boot",
+      "ctl2: systemctl start rabbitmq-server",
+      "ctl1: systemctl start rabbitmq-server",
+    ]);
+  });
+
+  it("every peer here, none running: all started at once (--no-block), then each waited for", async () => {
+    const facts: RabbitFacts = {
+      nodes: [
+        { host: "ctl1", state: "stopped", runningAtShutdown: ["ctl1", "ctl2", "ctl3"] },
+        { host: "ctl2", state: "stopped", runningAtShutdown: ["ctl1", "ctl2", "ctl3"] },
+        { host: "ctl3", state: "booting", runningAtShutdown: ["ctl1", "ctl2", "ctl3"] },
+      ],
+      power: {},
+      replicas: 3,
+    };
+    const plan = rabbitmqPlan(facts);
+    expect(plan.actions).toEqual([
+      { kind: "start", host: "ctl1" },
+      { kind: "start", host: "ctl2" },
+    ]);
+    const ctl1 = fakeHost("ctl1", { answers: UP });
+    const ctl2 = fakeHost("ctl2", { answers: UP });
+    const { ctx } = context(hosts(ctl1, ctl2, fakeHost("ctl3")));
+    const order: string[] = [];
+    const logged = (h: ReturnType<typeof fakeHost>) => ({
+      ...h,
+      exec: async (argv: string[] | string, opts?: object) => {
+        order.push(`${h.name}: ${typeof argv === "string" ? argv : argv.join(" ")}`);
+        return h.exec(argv, opts);
+      },
+    });
+    ctx.transport = hosts(logged(ctl1), logged(ctl2));
+    await actRabbitmq(plan, facts, ctx);
+    expect(order).toEqual([
+      "ctl1: systemctl start --no-block rabbitmq-server",
+      "ctl2: systemctl start --no-block rabbitmq-server",
+      "ctl1: rabbitmq-diagnostics -q check_running",
+      "ctl2: rabbitmq-diagnostics -q check_running",
+    ]);
+  });
+
+  it("forgets only the node declared gone, on a running node, then adds the queue members back", async () => {
+    const facts: RabbitFacts = {
+      nodes: [
+        {
+          host: "ctl1",
+          state: "running",
+          members: ["ctl1", "ctl2", "ctl3"],
+          running: ["ctl1", "ctl2"],
+          partitions: 0,
+        },
+        {
+          host: "ctl2",
+          state: "running",
+          members: ["ctl1", "ctl2", "ctl3"],
+          running: ["ctl1", "ctl2"],
+          partitions: 0,
+        },
+        { host: "ctl3", state: "unreachable" },
+      ],
+      power: { ctl3: { power: "off", fenced: false } },
+      gone: ["ctl3"],
+      queues: [
+        { vhost: "/openstack", name: "q1", members: ["ctl1", "ctl3"] },
+        { vhost: "/openstack", name: "q2", members: ["ctl1", "ctl2", "ctl3"] },
+      ],
+      replicas: 3,
+    };
+    const plan = rabbitmqPlan(facts);
+    expect(plan.kind).toBe("repair");
+    const ctl1 = fakeHost("ctl1", { answers: { forget_cluster_node: OK, add_member: OK } });
+    const { ctx, journal } = context(hosts(ctl1, fakeHost("ctl2")));
+    await actRabbitmq(plan, facts, ctx);
+    expect(started(journal)).toEqual([
+      "ctl1: rabbitmqctl forget_cluster_node rabbit@ctl3",
+      "ctl1: rabbitmq-queues add_member --vhost /openstack q1 rabbit@ctl2",
+    ]);
+  });
+
+  it("force_boot refused by the node: stops there with host, step and stderr", async () => {
+    const facts: RabbitFacts = {
+      nodes: [
+        { host: "ctl1", state: "booting", runningAtShutdown: ["ctl1"] },
+        { host: "ctl2", state: "stopped", runningAtShutdown: ["ctl1", "ctl2"] },
+        { host: "ctl3", state: "unreachable" },
+      ],
+      power: { ctl3: { power: "off", fenced: false } },
+      replicas: 3,
+    };
+    const ctl1 = fakeHost("ctl1", {
+      answers: {
+        "systemctl stop": OK,
+        force_boot: { code: 69, stderr: "Error: unable to perform an operation on node 'rabbit@ctl1'" },
+      },
+    });
+    const ctl2 = fakeHost("ctl2");
+    const { ctx } = context(hosts(ctl1, ctl2));
+    const error = (await actRabbitmq(rabbitmqPlan(facts), facts, ctx).catch(
+      (e: unknown) => e,
+    )) as HastackError;
+    expect(error).toBeInstanceOf(HastackError);
+    expect(error.message).toBe(
+      "Cannot force_boot rabbitmq on ctl1: exit code 69: Error: unable to perform an operation on node 'rabbit@ctl1'",
+    );
+    expect(ctl1.asked).toEqual(["systemctl stop rabbitmq-server", "rabbitmqctl force_boot"]);
+    expect(ctl2.asked).toEqual([]);
+  });
+});

@@ -1,0 +1,117 @@
+/**
+ * @module
+ * `hastack recover` acting: read the state, show the plan, get the operator's go-ahead, read the
+ * state again and refuse if the plan it gives is not the one confirmed (a node came back, a seqno
+ * moved, a BMC answered), then Galera, then RabbitMQ, every action journalled, and finally read
+ * the state once more and show it. A failing step stops everything after it: the next run reads
+ * the state the failure left, and plans from there.
+ */
+import type { Transport } from "../../transport/types.ts";
+import { HastackError } from "../../util/errors.ts";
+import { actGalera } from "./act-galera.ts";
+import type { RecoverJournal } from "./act-journal.ts";
+import { actRabbitmq } from "./act-rabbitmq.ts";
+import { type ActContext, type ActTiming, DEFAULT_TIMING } from "./act-step.ts";
+import type { RecoveryFacts } from "./collect.ts";
+import { confirmationMissing } from "./confirm.ts";
+import { planKey, planSummary, rabbitKey } from "./plan-key.ts";
+import { RECOVER_EXIT, type RecoverReport, recoverReport, recoverText } from "./recover-report.ts";
+
+export interface RecoverActInput {
+  /** Reads every fact afresh (collect.ts over the pool). */
+  collect(): Promise<RecoveryFacts>;
+  transport(host: string): Transport;
+  journal: RecoverJournal;
+  /** --yes: go ahead without asking. */
+  yes: boolean;
+  /** Asks the operator about the plan shown; undefined when there is no terminal to ask on. */
+  ask?: (report: RecoverReport) => Promise<boolean>;
+  print(text: string): void;
+  timing?: Partial<ActTiming>;
+}
+
+/** Refusals: recover exits 3 for these, as for a plan that refuses. */
+export const REFUSAL_CODES: readonly string[] = ["E_RECOVER_CONFIRM", "E_RECOVER_PLAN_CHANGED"];
+
+export function isRefusal(error: unknown): error is HastackError {
+  return error instanceof HastackError && REFUSAL_CODES.includes(error.code);
+}
+
+/** The exit code: 0 recovered (or nothing to do), 2 more to do, 3 refused. Throws on a failure. */
+export async function recoverAct(input: RecoverActInput): Promise<number> {
+  const ask = input.ask;
+  // Before any host is asked: reading the state runs --wsrep-recover, not for a run that cannot act.
+  if (!input.yes && ask === undefined) throw confirmationMissing();
+  const shown = recoverReport(await input.collect());
+  input.print(recoverText(shown, "act"));
+  if (shown.verdict !== "recovery-needed") return shown.exitCode;
+  if (!input.yes && !(await ask?.(shown)))
+    throw new HastackError("E_RECOVER_CONFIRM", "Cannot recover: the plan was not confirmed", {
+      hint: "type the site name exactly as the inventory's cluster: names it, or use --yes",
+    });
+
+  const facts = await input.collect();
+  const now = recoverReport(facts);
+  if (planKey(now) !== planKey(shown))
+    throw planChanged(input, `confirmed "${planSummary(shown)}", now "${planSummary(now)}"`, false);
+
+  const ctx: ActContext = {
+    transport: input.transport,
+    journal: input.journal,
+    timing: { ...DEFAULT_TIMING, ...input.timing },
+  };
+  input.journal.write({ type: "recover-start", plan: planSummary(now) });
+  try {
+    await actGalera(now.galera, facts.galera, ctx);
+    const rabbit = await rabbitStill(input, now, facts);
+    await actRabbitmq(rabbit.plan, rabbit.facts, ctx);
+  } catch (error) {
+    if (isRefusal(error)) throw error;
+    const message = error instanceof Error ? error.message : String(error);
+    input.journal.write({ type: "recover-end", status: "failed", error: message });
+    if (!(error instanceof HastackError)) throw error;
+    throw new HastackError(error.code, error.message, {
+      cause: error,
+      hint: `the recovery stopped there; ${input.journal.path} lists what was done. Run hastack recover --dry-run to see the state it left`,
+    });
+  }
+  input.journal.write({ type: "recover-end", status: "ok" });
+
+  const after = recoverReport(await input.collect());
+  input.print(`\nAfter the recovery:\n\n${recoverText(after, "after")}`);
+  return after.verdict === "nothing-to-do" ? RECOVER_EXIT["nothing-to-do"] : after.exitCode;
+}
+
+/**
+ * A Galera bootstrap and its joins take minutes: the RabbitMQ half is decided again from fresh
+ * facts right before it acts, and must still be the one confirmed.
+ */
+async function rabbitStill(
+  input: RecoverActInput,
+  confirmed: RecoverReport,
+  facts: RecoveryFacts,
+): Promise<{ plan: RecoverReport["rabbitmq"]; facts: RecoveryFacts["rabbitmq"] }> {
+  const calm = ["healthy", "wait"];
+  if (calm.includes(confirmed.rabbitmq.kind) || calm.includes(confirmed.galera.kind))
+    return { plan: confirmed.rabbitmq, facts: facts.rabbitmq };
+  const fresh = await input.collect();
+  const now = recoverReport(fresh);
+  if (rabbitKey(now) === rabbitKey(confirmed)) return { plan: now.rabbitmq, facts: fresh.rabbitmq };
+  throw planChanged(
+    input,
+    `RabbitMQ's plan changed while Galera was recovered: confirmed "${planSummary(confirmed)}", now "${planSummary(now)}"`,
+    true,
+  );
+}
+
+function planChanged(input: RecoverActInput, what: string, galeraDone: boolean): HastackError {
+  const reason = `the state changed since the plan was shown: ${what}`;
+  input.journal.write({ type: "refused", code: "E_RECOVER_PLAN_CHANGED", reason });
+  if (galeraDone) input.journal.write({ type: "recover-end", status: "failed", error: reason });
+  const done = galeraDone
+    ? "Galera was recovered (the journal lists it), RabbitMQ was not touched"
+    : "nothing was changed";
+  return new HastackError("E_RECOVER_PLAN_CHANGED", `Cannot recover: ${reason}`, {
+    hint: `${done}: run hastack recover again to see the new plan`,
+  });
+}
