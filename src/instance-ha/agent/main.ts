@@ -10,8 +10,8 @@
  */
 import { pino } from "pino";
 import { HastackError } from "../../util/errors.ts";
-import { startAgent } from "./agent.ts";
-import { AGENT_CONFIG_PATH, loadAgentConfig } from "./config.ts";
+import { type Agent, startAgent } from "./agent.ts";
+import { AGENT_CONFIG_PATH, type AgentSettings, loadAgentConfig } from "./config.ts";
 import { observe, spawnRunner, tcpProbe } from "./observe.ts";
 
 const EX_CONFIG = 78;
@@ -23,7 +23,23 @@ function configPath(argv: readonly string[]): string {
 
 async function main(): Promise<void> {
   const log = pino({ name: "hastack-agent", base: undefined });
-  let settings: ReturnType<typeof loadAgentConfig>;
+  // Handlers first: a SIGTERM while the config loads or the sockets bind must still stop it
+  // cleanly (exit 0), not kill it mid-write of the epoch file.
+  let agent: Agent | undefined;
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, "stopping");
+    // exitCode, not exit(): pino's stdout writes are flushed when the loop drains.
+    void (agent?.stop() ?? Promise.resolve()).then(() => {
+      process.exitCode = 0;
+    });
+  };
+  process.once("SIGTERM", () => stop("SIGTERM"));
+  process.once("SIGINT", () => stop("SIGINT"));
+
+  let settings: AgentSettings;
   try {
     settings = loadAgentConfig(configPath(process.argv.slice(2)));
   } catch (error) {
@@ -32,20 +48,11 @@ async function main(): Promise<void> {
     process.exitCode = EX_CONFIG;
     return;
   }
+  if (stopping) return;
   const deps = { run: spawnRunner(), connect: tcpProbe() };
-  const agent = await startAgent({ settings, log, observe: () => observe(settings.probes, deps) });
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    log.info({ signal }, "stopping");
-    // exitCode, not exit(): pino's stdout writes are flushed when the loop drains.
-    void agent.stop().then(() => {
-      process.exitCode = 0;
-    });
-  };
-  process.once("SIGTERM", () => stop("SIGTERM"));
-  process.once("SIGINT", () => stop("SIGINT"));
+  agent = await startAgent({ settings, log, observe: () => observe(settings.probes, deps) });
+  // Stopped while it started: stop() ran before there was an agent to stop.
+  if (stopping) await agent.stop();
 }
 
 await main();
