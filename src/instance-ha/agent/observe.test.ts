@@ -51,7 +51,7 @@ describe("instance-ha/agent observe", () => {
   it("all well: units active, libvirt answering with its VMs, a monitor accepting (stubbed tools)", async () => {
     const port = await listening();
     const run = stub({
-      systemctl: { code: 0, stdout: "active\n" },
+      systemctl: { code: 0, stdout: "active\nactive\n" },
       virsh: { code: 0, stdout: `${B}\n${A}\n\n` },
     });
     const o = await observe(probes({ storage: [{ address: "127.0.0.1", port }] }), {
@@ -71,8 +71,8 @@ describe("instance-ha/agent observe", () => {
     const calls: string[] = [];
     const run: CommandRunner = async (argv) => {
       calls.push(argv.join(" "));
-      if (argv[2] === "nova-compute.service") return { code: 3, stdout: "failed\n", failure: "exit code 3" };
-      if (argv[0] === "systemctl") return { code: 0, stdout: "active\n" };
+      // systemctl's answer when one of two units is down: the states in order, exit code 3.
+      if (argv[0] === "systemctl") return { code: 3, stdout: "failed\nactive\n", failure: "exit code 3" };
       return { code: null, stdout: "", failure: "timed out after 2000 ms" };
     };
     const o = await observe(probes(), { run, connect: tcpProbe() });
@@ -83,16 +83,33 @@ describe("instance-ha/agent observe", () => {
       vms: [],
       problems: ["nova-compute.service failed", "virsh list: timed out after 2000 ms"],
     });
+    // One systemctl for every unit: one process a second, not one per group.
     expect(calls.sort()).toEqual([
-      "systemctl is-active libvirtd.socket",
-      "systemctl is-active nova-compute.service",
+      "systemctl is-active nova-compute.service libvirtd.socket",
       "virsh -c qemu:///system list --uuid",
     ]);
   });
 
+  it("a libvirt socket down is libvirt down even when virsh answers; nova-compute is judged apart", async () => {
+    const run = stub({
+      systemctl: { code: 3, stdout: "active\ninactive\n", failure: "exit code 3" },
+      virsh: { code: 0, stdout: `${A}\n` },
+    });
+    const o = await observe(probes(), { run, connect: tcpProbe() });
+    expect(o).toMatchObject({
+      novaCompute: true,
+      libvirt: false,
+      vms: [A],
+      problems: ["libvirtd.socket inactive"],
+    });
+  });
+
   it("storage unreachable when no monitor accepts; reachable when any one does", async () => {
     const [up, down1, down2] = [await listening(), await closedPort(), await closedPort()];
-    const run = stub({ systemctl: { code: 0, stdout: "active\n" }, virsh: { code: 0, stdout: "\n" } });
+    const run = stub({
+      systemctl: { code: 0, stdout: "active\nactive\n" },
+      virsh: { code: 0, stdout: "\n" },
+    });
     const none = await observe(
       probes({
         storage: [

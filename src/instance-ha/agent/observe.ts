@@ -94,24 +94,31 @@ export interface ObserveDeps {
 /** `systemctl is-active` prints one state per unit, in order: "active", "inactive", "failed"... */
 const UnitStates = z.array(z.string().regex(/^[a-z-]+$/));
 
-/** Whether every unit is active. Exit 0 alone would do, but the states name what is down. */
-async function unitsActive(
+/**
+ * Each unit's state, from one `systemctl is-active` for all of them: one process a second rather
+ * than one per group (the agent runs on every compute, its cost multiplied by their number).
+ * Undefined when systemctl gave no state per unit (it hung, or could not reach systemd).
+ */
+async function unitStates(
   run: CommandRunner,
   units: readonly string[],
   timeoutMs: number,
-): Promise<{ ok: boolean; problem?: string }> {
+): Promise<{ states?: ReadonlyMap<string, string>; problem?: string }> {
   const r = await run(["systemctl", "is-active", ...units], timeoutMs);
   const lines = r.stdout.trim() === "" ? [] : r.stdout.trim().split("\n");
-  const states = UnitStates.length(units.length).safeParse(lines);
-  if (!states.success) {
-    return {
-      ok: false,
-      problem: `systemctl is-active ${units.join(" ")}: ${r.failure ?? "unexpected output"}`,
-    };
+  const parsed = UnitStates.length(units.length).safeParse(lines);
+  if (!parsed.success) {
+    return { problem: `systemctl is-active ${units.join(" ")}: ${r.failure ?? "unexpected output"}` };
   }
-  const down = units.flatMap((unit, i) => (states.data[i] === "active" ? [] : [`${unit} ${states.data[i]}`]));
-  if (down.length === 0 && r.code === 0) return { ok: true };
-  return { ok: false, problem: down.length > 0 ? down.join(", ") : `systemctl is-active: ${r.failure}` };
+  const states = new Map(units.map((unit, i) => [unit, parsed.data[i] as string]));
+  const down = [...states].filter(([, state]) => state !== "active");
+  return down.length === 0
+    ? { states }
+    : { states, problem: down.map(([u, state]) => `${u} ${state}`).join(", ") };
+}
+
+function allActive(states: ReadonlyMap<string, string> | undefined, units: readonly string[]): boolean {
+  return states !== undefined && units.every((unit) => states.get(unit) === "active");
 }
 
 const Uuid = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
@@ -164,19 +171,19 @@ async function storageReachable(
 
 /** One observation, every probe at once; resolves within the largest probe timeout (plus spawn time). */
 export async function observe(probes: AgentConfig["probes"], deps: ObserveDeps): Promise<Observation> {
-  const [nova, libvirtUnits, vms, storage] = await Promise.all([
-    unitsActive(deps.run, probes.nova_compute_units, probes.command_timeout_ms),
-    unitsActive(deps.run, probes.libvirt_units, probes.command_timeout_ms),
+  const units = [...new Set([...probes.nova_compute_units, ...probes.libvirt_units])];
+  const [unitsSeen, vms, storage] = await Promise.all([
+    unitStates(deps.run, units, probes.command_timeout_ms),
     runningVms(deps.run, probes.libvirt_uri, probes.command_timeout_ms),
     storageReachable(deps.connect, probes.storage, probes.connect_timeout_ms),
   ]);
-  const problems = [nova.problem, libvirtUnits.problem, vms.problem, storage.problem].filter(
+  const problems = [unitsSeen.problem, vms.problem, storage.problem].filter(
     (p): p is string => p !== undefined,
   );
   return {
-    novaCompute: nova.ok,
+    novaCompute: allActive(unitsSeen.states, probes.nova_compute_units),
     // The socket active and the daemon answering: a hung libvirtd with its socket up is down.
-    libvirt: libvirtUnits.ok && vms.ok,
+    libvirt: allActive(unitsSeen.states, probes.libvirt_units) && vms.ok,
     storageReachable: storage.ok,
     vms: vms.vms,
     problems,
