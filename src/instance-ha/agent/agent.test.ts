@@ -40,12 +40,12 @@ function observation(overrides: Partial<Observation> = {}): Observation {
 }
 
 /** Two loopback sockets standing for the engine's management and storage addresses. */
-async function engine(hosts: string[]) {
+async function engine(hosts: string[], sources = { management: "127.0.0.1", storage: "127.0.0.1" }) {
   const verdicts: { verdict: Verdict; arrival: Arrival }[] = [];
   const verifier = createVerifier({
     site: "lab",
     siteSecret: SECRET,
-    hosts: new Map(hosts.map((h) => [h, { management: "127.0.0.1", storage: "127.0.0.1" }])),
+    hosts: new Map(hosts.map((h) => [h, sources])),
   });
   const receiver = await startReceiver({
     binds: [
@@ -143,6 +143,54 @@ describe("instance-ha/agent (real UDP to a real receiver on 127.0.0.1)", () => {
       .filter((v) => v.arrival.network === "management")
       .map((v) => (v.verdict as { heartbeat: { seq: number } }).heartbeat.seq);
     expect(seqs.slice(0, 3)).toEqual([0, 1, 2]);
+  });
+
+  it("each copy leaves from the compute's address on its network (the receiver checks the source)", async () => {
+    // Linux answers for all of 127.0.0.0/8: 127.0.0.2 stands for the compute's storage address.
+    const { receiver, verifier, port } = await engine(["cmp1"], {
+      management: "127.0.0.1",
+      storage: "127.0.0.2",
+    });
+    const s = settings("cmp1", port);
+    s.networks.storage.source = "127.0.0.2";
+    await agent(s, async () => observation());
+    await vi.waitFor(() => expect(receiver.hosts.get("cmp1")?.storage).toBeDefined(), {
+      timeout: 5000,
+      interval: 20,
+    });
+    expect(verifier.stats().drops["wrong-source"]).toBe(0);
+  });
+
+  it("a copy sent from the wrong address is dropped, and the other network's copies go on", async () => {
+    const { receiver, verifier, port } = await engine(["cmp1"], {
+      management: "127.0.0.1",
+      storage: "127.0.0.2",
+    });
+    await agent(settings("cmp1", port), async () => observation()); // storage from 127.0.0.1
+    await vi.waitFor(() => expect(verifier.stats().drops["wrong-source"]).toBeGreaterThanOrEqual(2), {
+      timeout: 5000,
+      interval: 20,
+    });
+    expect(receiver.hosts.get("cmp1")?.management).toBeDefined();
+    expect(receiver.hosts.get("cmp1")?.storage).toBeUndefined();
+  });
+
+  it("a source address it cannot bind is warned about and retried; the other network is heard meanwhile", async () => {
+    const { receiver, port } = await engine(["cmp1"]);
+    const log = quietLog();
+    const s = settings("cmp1", port);
+    s.networks.storage.source = "192.0.2.1"; // TEST-NET-1: nobody's address, EADDRNOTAVAIL
+    const a = await agent(s, async () => observation(), log);
+    await vi.waitFor(() => expect(a.stats().sendErrors).toBeGreaterThanOrEqual(3), {
+      timeout: 5000,
+      interval: 20,
+    });
+    expect(receiver.hosts.get("cmp1")?.management).toBeDefined();
+    expect(receiver.hosts.get("cmp1")?.storage).toBeUndefined();
+    // Retried every tick, warned about once.
+    expect(log.warnings).toEqual([
+      expect.stringMatching(/^cannot bind the storage socket to 192\.0\.2\.1: .*EADDRNOTAVAIL/),
+    ]);
   });
 
   it("signed with another host's key: dropped as forged and counted, the view untouched", async () => {

@@ -198,6 +198,8 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
       .observe()
       .then(
         (observation) => {
+          // Stopped meanwhile: no warning or heartbeat after "stopped".
+          if (stopped) return;
           last = observation;
           report(observation);
           sendRound(observation);
