@@ -1,10 +1,14 @@
+import { readFileSync } from "node:fs";
+import { relative } from "node:path";
+import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { parseAgentConfig } from "../../instance-ha/agent/config.ts";
 import { exampleTopology } from "../../testing/fixtures.ts";
+import { runtimeImports } from "../../testing/module-graph.ts";
 import { hostByName } from "../../topology/types.ts";
 import { services } from "../registry.ts";
 import { renderContext, renderTopology } from "../render.ts";
-import { agentConfigText, renderAgentUnit } from "./agent-files.ts";
+import { AGENT_PACKAGES, AGENT_SOURCES, agentConfigText, renderAgentUnit } from "./agent-files.ts";
 import { instanceHa } from "./index.ts";
 
 describe("instance-ha agent files", () => {
@@ -80,5 +84,25 @@ describe("instance-ha agent files", () => {
 
     const rendered = renderTopology(topology, services).files.get("cmp1") ?? [];
     expect(rendered.map((f) => f.path)).not.toContain("/etc/hastack/agent.json");
+  });
+
+  it("ships exactly what main.ts imports at run time: AGENT_SOURCES and AGENT_PACKAGES", () => {
+    const src = fileURLToPath(new URL("../../", import.meta.url));
+    const seen = new Set<string>();
+    const packages = new Set<string>();
+    const queue = [`${src}instance-ha/agent/main.ts`];
+    for (let file = queue.pop(); file; file = queue.pop()) {
+      if (seen.has(file)) continue;
+      seen.add(file);
+      queue.push(...runtimeImports(file));
+      // Bare specifiers, type-only ones left out (Node erases them): the packages to ship.
+      const text = readFileSync(file, "utf8");
+      for (const m of text.matchAll(/(?:^|\n)import\s+(?!type\s)[^;]*?\sfrom\s+"([^".][^"]*)"/g)) {
+        const name = m[1] as string;
+        if (!name.startsWith("node:")) packages.add(name);
+      }
+    }
+    expect([...seen].map((f) => relative(src, f)).sort()).toEqual([...AGENT_SOURCES].sort());
+    expect([...packages].sort()).toEqual([...AGENT_PACKAGES].sort());
   });
 });

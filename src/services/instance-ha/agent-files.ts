@@ -8,19 +8,19 @@
  *   /opt/hastack/node/<version>/bin/node   the pinned Node (node_modules/node/bin/node on the
  *                                          deploying machine), copied once per version
  *   /opt/hastack/node/current              symlink to the version in use
- *   /opt/hastack/agent/                    the agent's .ts files as they are in src/ (instance-ha/
- *                                          agent/*, heartbeat.ts, mac.ts, util/errors.ts,
- *                                          util/error-codes.ts) and a node_modules/ with zod and
- *                                          pino only: Node 24 strips the types, nothing is built
+ *   /opt/hastack/agent/                    AGENT_SOURCES at their paths under src/, a package.json
+ *                                          saying "type": "module", and a node_modules/ with
+ *                                          AGENT_PACKAGES only: Node 24 strips the types, nothing
+ *                                          is built
  *   /etc/hastack/agent.json                the config (renderAgentConfig), 0644
  *   /etc/hastack/agent.key                 the per-host key, hex, 0600
  *   /var/lib/hastack/agent-epoch           the last epoch used (the agent keeps it)
  *
  * How it should be shipped (a later step, not done here): a deploy step that compares the node
  * binary's sha256 with the pinned one and copies it only when it differs (80 MB, once per
- * version); one that syncs /opt/hastack/agent/ from the file list above (a few hundred KB; the
- * module-graph of src/instance-ha/agent/main.ts gives the list, so a new import cannot be
- * forgotten) and restarts the unit when anything changed; and one that writes the key with
+ * version); one that syncs /opt/hastack/agent/ from AGENT_SOURCES and AGENT_PACKAGES (a test
+ * compares them with main.ts's import graph, so a new import cannot be forgotten) and restarts
+ * the unit when anything changed; and one that writes the key with
  * `renderAgentKey(hostKey(siteSecret, site, host))`, computed on the deploying machine so the
  * site secret never reaches a compute. The render pipeline cannot make the key: its
  * placeholders stand for whole secrets, and the key is derived from one.
@@ -49,6 +49,20 @@ export const HEARTBEAT_PORTS: Readonly<Record<HeartbeatNetwork, number>> = {
   management: 4950,
   storage: 4951,
 };
+
+/** The src/ files the agent runs (paths under src/): main.ts's run-time imports, and only those. */
+export const AGENT_SOURCES: readonly string[] = [
+  "instance-ha/agent/agent.ts",
+  "instance-ha/agent/config.ts",
+  "instance-ha/agent/epoch.ts",
+  "instance-ha/agent/main.ts",
+  "instance-ha/agent/observe.ts",
+  "instance-ha/heartbeat.ts",
+  "instance-ha/mac.ts",
+  "util/errors.ts",
+];
+/** The npm packages those files import (node_modules/ on the compute holds these and their own). */
+export const AGENT_PACKAGES: readonly string[] = ["pino", "zod"];
 
 export const AGENT_UNIT = "hastack-agent.service";
 export const AGENT_NODE = "/opt/hastack/node/current/bin/node";
