@@ -10,6 +10,7 @@ export const instanceHa: ServiceDef = {
   id: "instance-ha",
   state: "declared",
   title: "Instance HA (evacuation of failed computes)",
+  // The computes (topology.roles.compute) once implemented: render only renders for hosts listed here.
   hosts: () => [],
   secrets: [
     {
