@@ -2,13 +2,21 @@ import { readFileSync } from "node:fs";
 import { relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { parseAgentConfig } from "../../instance-ha/agent/config.ts";
+import { parseAgentConfig, parseAgentKey } from "../../instance-ha/agent/config.ts";
+import { createVerifier, encodeHeartbeat } from "../../instance-ha/heartbeat.ts";
+import { heartbeat } from "../../instance-ha/test-world.ts";
 import { exampleTopology } from "../../testing/fixtures.ts";
 import { runtimeImports } from "../../testing/module-graph.ts";
 import { hostByName } from "../../topology/types.ts";
 import { services } from "../registry.ts";
 import { renderContext, renderTopology } from "../render.ts";
-import { AGENT_PACKAGES, AGENT_SOURCES, agentConfigText, renderAgentUnit } from "./agent-files.ts";
+import {
+  AGENT_PACKAGES,
+  AGENT_SOURCES,
+  agentConfigText,
+  agentKeyText,
+  renderAgentUnit,
+} from "./agent-files.ts";
 import { instanceHa } from "./index.ts";
 
 describe("instance-ha agent files", () => {
@@ -104,5 +112,27 @@ describe("instance-ha agent files", () => {
     }
     expect([...seen].map((f) => relative(src, f)).sort()).toEqual([...AGENT_SOURCES].sort());
     expect([...packages].sort()).toEqual([...AGENT_PACKAGES].sort());
+  });
+
+  it("the key written for a compute is the one the engine checks its heartbeats with, and differs per host", () => {
+    const topology = exampleTopology("lab");
+    const secret = "ab".repeat(32);
+    const text = agentKeyText(secret, topology, hostByName(topology, "cmp1"));
+    expect(text).not.toContain(secret);
+    const key = parseAgentKey(text);
+    const verifier = createVerifier({
+      site: topology.cluster,
+      siteSecret: secret,
+      hosts: new Map([
+        ["cmp1", {}],
+        ["cmp2", {}],
+      ]),
+    });
+    const arrival = { network: "management" as const, source: "10.20.0.21" };
+    expect(verifier.verify(encodeHeartbeat(heartbeat({ site: topology.cluster }), key), arrival).ok).toBe(
+      true,
+    );
+    const asCmp2 = encodeHeartbeat(heartbeat({ site: topology.cluster, host: "cmp2" }), key);
+    expect(verifier.verify(asCmp2, arrival)).toEqual({ ok: false, reason: "forged" });
   });
 });

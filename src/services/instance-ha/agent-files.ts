@@ -30,9 +30,10 @@ import {
   AGENT_CONFIG_PATH,
   AGENT_KEY_PATH,
   renderAgentConfig,
+  renderAgentKey,
   type Target,
 } from "../../instance-ha/agent/config.ts";
-import type { HeartbeatNetwork } from "../../instance-ha/heartbeat.ts";
+import { type HeartbeatNetwork, hostKey } from "../../instance-ha/heartbeat.ts";
 import type { ResolvedHost, Topology } from "../../topology/types.ts";
 import { HastackError } from "../../util/errors.ts";
 import { monHosts, publicAddress } from "../ceph/layout.ts";
@@ -159,6 +160,15 @@ export function agentFiles(topology: Topology, host: ResolvedHost): FileSpec[] {
       onChange: { restart: [AGENT_UNIT] },
     },
   ];
+}
+
+/**
+ * The key file's text for one compute, for the step that will write it (0600, root) to
+ * AGENT_KEY_PATH. Derived here, on the deploying machine: the compute never sees `siteSecret`.
+ * The site is the cluster's name, which is what the engine's verifier must be given too.
+ */
+export function agentKeyText(siteSecret: string, topology: Topology, host: ResolvedHost): string {
+  return renderAgentKey(hostKey(siteSecret, topology.cluster, host.name));
 }
 
 export { AGENT_KEY_PATH };
