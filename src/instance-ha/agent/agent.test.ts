@@ -273,6 +273,23 @@ describe("instance-ha/agent (real UDP to a real receiver on 127.0.0.1)", () => {
     expect(calls).toBe(2);
   });
 
+  it("an observe that throws is warned about, and the next tick observes again", async () => {
+    const { port } = await engine(["cmp1"]);
+    const log = quietLog();
+    let calls = 0;
+    const a = await agent(
+      settings("cmp1", port),
+      () => {
+        calls++;
+        throw new Error("boom");
+      },
+      log,
+    );
+    await vi.waitFor(() => expect(calls).toBeGreaterThanOrEqual(3), { timeout: 5000, interval: 20 });
+    expect(log.warnings).toEqual(["the observation failed: Error: boom"]);
+    expect(a.stats().rounds).toBe(0);
+  });
+
   it("raises its epoch past the last one when the clock went back, and restarts its sequence", async () => {
     const { receiver, port } = await engine(["cmp1"]);
     const s = settings("cmp1", port);

@@ -194,8 +194,9 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     }
     running = true;
     stats.observations++;
-    options
-      .observe()
+    // Through a promise: an observe that throws before returning one must not escape the timer.
+    Promise.resolve()
+      .then(() => options.observe())
       .then(
         (observation) => {
           // Stopped meanwhile: no warning or heartbeat after "stopped".
