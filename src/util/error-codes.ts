@@ -62,6 +62,7 @@ export const errorCodes = {
   E_GALERA_UNSAFE_BOOTSTRAP: "grastate.dat says safe_to_bootstrap: 0 on the bootstrap node",
   E_GUEST_BOOT: "the guest image could not be booted under QEMU",
   E_GUEST_IMAGE: "the guest image could not be built",
+  E_HA_AGENT_CONFIG: "the instance-HA agent's config or key file on a compute is missing or invalid",
   E_HA_BIND: "the instance-HA engine cannot bind its heartbeat socket to an address",
   E_HA_HEARTBEAT_SIZE: "a compute's heartbeat is larger than a heartbeat packet may be",
   E_HA_PLACEMENT_DATA: "Placement's providers, inventories or usages are not what the capacity plan reads",

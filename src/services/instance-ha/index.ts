@@ -1,10 +1,16 @@
 import type { ServiceDef } from "../types.ts";
+import { agentFiles } from "./agent-files.ts";
 
-/** Instance HA (later issue): only its secret exists yet, so `secrets init` creates it now. */
+/**
+ * Instance HA (#10). The compute agent's files render (agent-files.ts) but the service stays
+ * declared, so nothing is deployed: the engine that would hear the heartbeats does not exist
+ * yet, and a compute whose heartbeats nobody hears gains nothing from sending them.
+ */
 export const instanceHa: ServiceDef = {
   id: "instance-ha",
   state: "declared",
   title: "Instance HA (evacuation of failed computes)",
+  // The computes (topology.roles.compute) once implemented: render only renders for hosts listed here.
   hosts: () => [],
   secrets: [
     {
@@ -13,4 +19,6 @@ export const instanceHa: ServiceDef = {
       description: "signs instance-HA heartbeats and fencing requests",
     },
   ],
+  // The key file is not among them: it is derived from the secret on the deploying machine.
+  files: (ctx, host) => (host.roles.includes("compute") ? agentFiles(ctx.topology, host) : []),
 };

@@ -15,9 +15,9 @@ import {
 } from "./config.ts";
 import { dbSyncStep } from "./db-sync.ts";
 import { neutronProbes } from "./health.ts";
+import { libvirtTapHook } from "./libvirt-hook.ts";
 import { OVN_CENTRAL_DEFAULTS, ovnCentralDefaults } from "./ovn-central.ts";
 import { ovnClusterStep } from "./ovn-step.ts";
-import { libvirtTapHook } from "./libvirt-hook.ts";
 import { NeutronSettings, neutronSettings } from "./settings.ts";
 import { WORKER_UNITS, workerUnitFiles } from "./worker-units.ts";
 
