@@ -52,10 +52,12 @@ describe("nova.conf on a controller", () => {
   it("binds the compute and metadata APIs' uwsgi to the management address; noVNC picked", () => {
     const api = renderedFile(lab, "ctl3", "/etc/default/nova-api", registry).text;
     expect(api).toContain(
-      'DAEMON_ARGS="--http-socket 10.20.0.13:8774 --ini /etc/nova/nova-api-uwsgi.ini --processes 2 --threads 8"',
+      'DAEMON_ARGS="--http-socket 10.20.0.13:8774 --ini /etc/nova/nova-api-uwsgi.ini --processes 2 --threads 8 --env OS_NOVA_DISABLE_EVENTLET_PATCHING=true"',
     );
     const meta = renderedFile(lab, "ctl3", "/etc/default/nova-api-metadata", registry).text;
     expect(meta).toContain("--http-socket 10.20.0.13:8775 --ini /etc/nova/nova-api-metadata-uwsgi.ini");
+    // Without eventlet: a green AMQP heartbeat does not run in an idle uwsgi worker.
+    expect(meta).toContain("--env OS_NOVA_DISABLE_EVENTLET_PATCHING=true");
     expect(renderedFile(lab, "ctl3", "/etc/default/nova-consoleproxy", registry).text).toContain(
       'NOVA_CONSOLE_PROXY_TYPE="novnc"',
     );

@@ -83,6 +83,8 @@ export interface UwsgiApp {
   ini: string;
   processes: number;
   threads: number;
+  /** Environment for the app's workers (uwsgi --env), e.g. what turns eventlet off. */
+  env?: Record<string, string>;
 }
 
 /** An Apache mod_wsgi site rendered by hastack (never a sed-patched package vhost: E32). */

@@ -39,6 +39,7 @@ export function uwsgiDefaults(
     `--ini ${app.ini}`,
     `--processes ${app.processes}`,
     `--threads ${app.threads}`,
+    ...Object.entries(app.env ?? {}).map(([k, v]) => `--env ${k}=${v}`),
   ];
   return {
     format: "shell-env",
