@@ -6,27 +6,12 @@
 import fs from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import YAML from "yaml";
-import { type LabHandle, useLab } from "../lab/testing.ts";
+import { inventoryCopy, type LabHandle, useLab } from "../lab/testing.ts";
 import { hastackSync } from "../testing/lab-cli.ts";
 
 const CONTROLLERS = ["ctl1", "ctl2", "ctl3"];
 
 const hastack = (args: string[], timeoutMs = 600_000, input?: string) => hastackSync(args, timeoutMs, input);
-
-/** A copy of the lab inventory beside it (so it still runs in the lab namespace), edited. */
-async function inventoryCopy(lab: LabHandle, name: string, edit: (doc: Record<string, unknown>) => void) {
-  const src = path.dirname(lab.inventoryPath);
-  const dir = path.join(src, `e2e-${name}`);
-  await fs.rm(dir, { recursive: true, force: true });
-  await fs.mkdir(dir, { mode: 0o700 });
-  for (const f of ["inventory.secrets.yaml", "id_ed25519", "known_hosts"])
-    await fs.copyFile(path.join(src, f), path.join(dir, f));
-  const doc = YAML.parse(await fs.readFile(lab.inventoryPath, "utf8")) as Record<string, unknown>;
-  edit(doc);
-  await fs.writeFile(path.join(dir, "inventory.yaml"), YAML.stringify(doc));
-  return { dir, inventory: path.join(dir, "inventory.yaml") };
-}
 
 let lab: LabHandle;
 const copies: string[] = [];

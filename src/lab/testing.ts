@@ -1,3 +1,6 @@
+import fs from "node:fs/promises";
+import path from "node:path";
+import YAML from "yaml";
 // Test support composes the site like the CLI does: the registry is passed to the lab here.
 import { services } from "../services/registry.ts";
 import { powerControl, powerStatus } from "./bmc.ts";
@@ -55,4 +58,22 @@ export async function useLab(onProgress?: (line: string) => void): Promise<LabHa
     powerState: (name) => powerStatus(host(name), bmcPassword(secrets, name)),
     waitForSsh: (name, timeoutMs) => waitForSsh(host(name), timeoutMs),
   };
+}
+
+/** A copy of the lab inventory beside it (so it still runs in the lab namespace), edited. */
+export async function inventoryCopy(
+  lab: LabHandle,
+  name: string,
+  edit: (doc: Record<string, unknown>) => void,
+) {
+  const src = path.dirname(lab.inventoryPath);
+  const dir = path.join(src, `e2e-${name}`);
+  await fs.rm(dir, { recursive: true, force: true });
+  await fs.mkdir(dir, { mode: 0o700 });
+  for (const f of ["inventory.secrets.yaml", "id_ed25519", "known_hosts"])
+    await fs.copyFile(path.join(src, f), path.join(dir, f));
+  const doc = YAML.parse(await fs.readFile(lab.inventoryPath, "utf8")) as Record<string, unknown>;
+  edit(doc);
+  await fs.writeFile(path.join(dir, "inventory.yaml"), YAML.stringify(doc));
+  return { dir, inventory: path.join(dir, "inventory.yaml") };
 }
