@@ -49,11 +49,11 @@ export function labInventory(plan: LabPlan): InventoryInput {
         // monitor then warns MON_DISK_LOW at the default 30%.
         mon_data_avail_warn: 10,
       },
-      // Nova is implemented and ran on the lab (a TCG guest booted with its disk in Ceph), but
-      // without Neutron its API answers 500 to `server list` (security groups come from Neutron)
-      // and its checks add a minute to every no-op deploy on 2 cores: it joins this list with
-      // Neutron. `hastack deploy` of an inventory listing it deploys it.
-      openstack: { enabled: ["keystone", "placement", "glance", "neutron", "cinder", "horizon"] },
+      // Nova and Neutron run on the lab (src/ops/smoke/smoke.e2e.test.ts deploys a copy of this
+      // site with both and boots servers), but stay out of the default site until the failover
+      // drills, whose budgets were measured without them, have run with them on 2 cores. Their
+      // settings below are the lab's all the same, for an inventory that lists them.
+      openstack: { enabled: ["keystone", "placement", "glance", "cinder", "horizon"] },
       // No usable /dev/kvm in a lab host (a PVM nested hypervisor): guests are emulated (TCG), and
       // libvirt runs in a container (qemu.conf without security driver, namespaces or cgroups).
       nova: { virt_type: "qemu", libvirt_in_container: true },
