@@ -16,6 +16,8 @@ export interface HostStatus {
   bmcAddress: string;
   /** Proportional set size of every process in the container, MiB; undefined when off. */
   memoryMiB: number | undefined;
+  /** The guests (QEMU processes) among them: how many, and their PSS in MiB. */
+  guests: { count: number; memoryMiB: number };
   processes: number;
 }
 
@@ -51,10 +53,21 @@ export async function labStatus(plan: LabPlan | undefined): Promise<LabStatus> {
       management: host.addresses.management ?? "",
       bmcAddress: host.bmcAddress,
       memoryMiB: power === "on" ? await pssMiB(inside) : undefined,
+      guests: await guestsOf(inside),
       processes: inside.length,
     });
   }
   return { up: state !== undefined, netns, hosts };
+}
+
+/** QEMU processes (a compute's guests) among `pids`, and their PSS. */
+async function guestsOf(pids: number[]): Promise<HostStatus["guests"]> {
+  const qemu: number[] = [];
+  for (const pid of pids) {
+    const comm = await fs.readFile(path.join("/proc", String(pid), "comm"), "utf8").catch(() => "");
+    if (comm.startsWith("qemu-system")) qemu.push(pid);
+  }
+  return { count: qemu.length, memoryMiB: qemu.length > 0 ? await pssMiB(qemu) : 0 };
 }
 
 /** Sum of PSS: the container's fair share of memory (v1 memory cgroups are not per container here). */
@@ -70,6 +83,15 @@ export async function pssMiB(pids: number[]): Promise<number> {
     }
   }
   return Math.round(kib / 1024);
+}
+
+/** The lab's whole footprint, and the guests' share of it (the issue's "idle" and "8 servers" figures). */
+export function memoryLine(hosts: readonly HostStatus[]): string {
+  const total = hosts.reduce((n, h) => n + (h.memoryMiB ?? 0), 0);
+  const count = hosts.reduce((n, h) => n + h.guests.count, 0);
+  const guests = hosts.reduce((n, h) => n + h.guests.memoryMiB, 0);
+  const each = count > 0 ? `, ${Math.round(guests / count)} MiB each` : "";
+  return `memory: ${total} MiB in the hosts (PSS), of which ${count} guest(s) ${guests} MiB${each}`;
 }
 
 export function formatStatus(status: LabStatus): string {
@@ -89,5 +111,5 @@ export function formatStatus(status: LabStatus): string {
       .trimEnd(),
   );
   const on = status.hosts.filter((h) => h.power === "on").length;
-  return `lab: ${on}/${status.hosts.length} hosts running, network namespace ${status.netns ? "present" : "missing"}\n${lines.join("\n")}\n`;
+  return `lab: ${on}/${status.hosts.length} hosts running, network namespace ${status.netns ? "present" : "missing"}\n${lines.join("\n")}\n${memoryLine(status.hosts)}\n`;
 }

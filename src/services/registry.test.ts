@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { exampleTopology, withOpenStackImplemented } from "../testing/fixtures.ts";
+import { exampleTopology, withDeclared, withOpenStackImplemented } from "../testing/fixtures.ts";
 import { allFrontends } from "./haproxy/index.ts";
 import { checkListens } from "./listens-check.ts";
 import { services } from "./registry.ts";
@@ -32,23 +32,25 @@ describe("the service registry", () => {
 
   it("gives a declared service no HAProxy listener: nothing would answer behind it (E30)", () => {
     const names = allFrontends(nine, services).map((f) => f.name);
-    // Keystone, Glance and Placement are implemented; the other APIs are declared. Nova's and
-    // Neutron's join once each one's state is flipped after its first lab run (a one-word change,
-    // so this follows it).
-    const live = (id: string) => services.find((s) => s.id === id)?.state === "implemented";
-    const novaListeners = live("nova") ? ["nova_api", "nova_metadata", "nova_novncproxy"] : [];
-    const neutronListeners = live("neutron") ? ["neutron_api"] : [];
+    // Every OpenStack API is implemented and has its listeners.
     expect(names).toEqual([
       "galera",
       "keystone_api",
       "glance_api",
       "placement_api",
-      ...novaListeners,
-      ...neutronListeners,
+      "nova_api",
+      "nova_metadata",
+      "nova_novncproxy",
+      "neutron_api",
+      "cinder_api",
+      "horizon",
     ]);
-    const declared = services.filter((s) => s.state === "declared" && s.frontends).map((s) => s.id);
-    expect(declared.length).toBeGreaterThan(0);
-    for (const id of declared) expect(names.some((n) => n.startsWith(id))).toBe(false);
+    // The next service declared ahead of its issue gets none.
+    const ahead = withDeclared(["cinder", "horizon"]);
+    const left = allFrontends(nine, ahead).map((f) => f.name);
+    expect(left).not.toContain("cinder_api");
+    expect(left).not.toContain("horizon");
+    expect(left).toContain("neutron_api");
   });
 
   it("puts every enabled API on the VIP, backed by each controller's own address (never 0.0.0.0)", () => {

@@ -44,6 +44,18 @@ export function withOpenStackImplemented(registry: readonly ServiceDef[] = servi
   return registry.map((s) => (s.group === "openstack" ? { ...s, state: "implemented" } : s));
 }
 
+/**
+ * The registry with these services declared: every OpenStack service is implemented today, and
+ * what hastack does with a declared one (nothing rendered, no listener, "not implemented" in
+ * plan and status) must stay true for the next one declared ahead of its issue.
+ */
+export function withDeclared(
+  ids: readonly string[],
+  registry: readonly ServiceDef[] = services,
+): ServiceDef[] {
+  return registry.map((s) => (ids.includes(s.id) ? { ...s, state: "declared" } : s));
+}
+
 /** A value for every generated secret and every host's BMC password, as `secrets init` would. */
 export function generatedSecrets(topology: Topology): Record<string, string> {
   const values: Record<string, string> = {};

@@ -65,6 +65,21 @@ describe("SshTransport against a real sshd on 127.0.0.1", () => {
     expect(before.code).toBe(0);
   });
 
+  it("asks again when sshd refuses a channel past its MaxSessions, so no command fails for it", async () => {
+    // 16 concurrent sessions on one connection to an sshd allowing 10: the 6 refused ones open
+    // once others close.
+    const kh = join(work, "known_hosts");
+    const wide = transport(kh, { maxSessions: 16 });
+    try {
+      const results = await Promise.all(
+        Array.from({ length: 16 }, (_, i) => wide.exec(["sh", "-c", `sleep 0.5; echo ${i}`])),
+      );
+      expect(results.map((r) => r.stdout.trim())).toEqual(Array.from({ length: 16 }, (_, i) => String(i)));
+    } finally {
+      await wide.close();
+    }
+  });
+
   it("times out a hanging command with E_COMMAND_TIMEOUT and stays usable", async () => {
     const e = await refusal(t.exec(["sleep", "30"], { timeoutMs: 300 }));
     expect(e.code).toBe("E_COMMAND_TIMEOUT");

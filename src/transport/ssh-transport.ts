@@ -39,6 +39,9 @@ export interface SshTransportOptions {
 }
 
 /** One ssh2 connection per host, opened on first use, reused for every command, reopened if it drops. */
+/** Tries to open a channel sshd refused (the command never started, so asking again is safe). */
+export const CHANNEL_ATTEMPTS = 10;
+
 export class SshTransport extends ShellTransport {
   readonly name: string;
   readonly #opts: SshTransportOptions;
@@ -207,8 +210,10 @@ export class SshTransport extends ShellTransport {
           error instanceof HastackError &&
           error.code === "E_SSH_CHANNEL" &&
           error.message.includes("Channel open failure");
-        if (!refused || attempt >= 5) throw error;
-        await new Promise((r) => setTimeout(r, 200 * attempt));
+        // Two seconds of retries were not enough on the lab under a deploy of the whole cloud
+        // (2026-12-03: three steps failed on ctl1): about ten, backing off to 1.5 s.
+        if (!refused || attempt >= CHANNEL_ATTEMPTS) throw error;
+        await new Promise((r) => setTimeout(r, Math.min(200 * attempt, 1500)));
       }
     }
   }

@@ -31,6 +31,7 @@ export const errorCodes = {
   E_CIB_DUPLICATE_ID: "two Pacemaker resources or constraints have the same id",
   E_CIB_MISSING: "the rendered CIB file is missing on the host when it should be loaded",
   E_CIB_UNIT_MISSING: "a Pacemaker resource runs a systemd unit that does not exist on the host yet",
+  E_CINDER: "Cinder's API did not answer as documented, or its services did not come up",
   E_COMMAND_ABORTED: "a command on a host was aborted (its step or probe was cancelled)",
   E_COMMAND_START: "a command could not be started at all (no shell, spawn failed)",
   E_COMMAND_TIMEOUT: "a command on a host (or a real-tool container) ran past its timeout and was killed",

@@ -14,6 +14,8 @@ export const ServerShow = z.looseObject({
   addresses: z.union([z.record(z.string(), z.array(z.string())), z.string()]).optional(),
   fault: z.unknown().optional(),
   "OS-EXT-SRV-ATTR:host": z.string().nullable().optional(),
+  // libvirt's domain name (admin only): where the hypervisor is asked about the server.
+  "OS-EXT-SRV-ATTR:instance_name": z.string().nullable().optional(),
 });
 export type ServerShow = z.output<typeof ServerShow>;
 

@@ -1,7 +1,8 @@
 /**
  * The cloud on the lab (issue 9): the lab's site with Nova and Neutron (ML2/OVN) enabled is
  * deployed onto the running lab, the guest image and flavor go into Glance, and `hastack smoke`
- * boots servers on both computes through the VIP with the real `openstack` client. Runs after
+ * boots servers on both computes through the VIP with the real `openstack` client and attaches
+ * a Cinder volume from Ceph to one of them. Runs after
  * every other e2e file (vitest.config.ts orders it last): it leaves Nova, Neutron and OVN running,
  * and the other files' failover budgets were measured without them.
  */
@@ -32,6 +33,7 @@ describe("the cloud on the lab: Nova and Neutron deployed, servers booted by has
     expect(status.out).toMatch(/2\/2 hypervisors up/);
     expect(status.out).toMatch(/5\/5 chassis registered/);
     expect(status.out).toMatch(/OVN southbound database: .* leader ctl\d, 3 members/);
+    expect(status.out).toMatch(/cinder-scheduler 3\/3, cinder-volume 3\/3, cinder-backup 3\/3 up/);
   });
 
   it("changes nothing on a second deploy", () => {
@@ -52,8 +54,10 @@ describe("the cloud on the lab: Nova and Neutron deployed, servers booted by has
     expect(smoke.out).toMatch(/on cmp1/);
     expect(smoke.out).toMatch(/on cmp2/);
     expect(smoke.out).toMatch(/^ok .* each guest answers at its address: .*hastack-guest [0-9a-f-]{36} /m);
-    // No Cinder yet: said, never counted as ok.
-    expect(smoke.out).toMatch(/^not run .* volume from Ceph, attached: Cinder is not deployed/m);
-    expect(smoke.out).toMatch(/smoke passed in [\d.]+ s: \d+ ok, 0 failed, 1 not run/);
+    // The volume is in Ceph's volumes pool and QEMU on the compute opened it with client.cinder's key.
+    expect(smoke.out).toMatch(
+      /^ok .* volume from Ceph, attached: 1 GiB volume \w+ available after .* in-use after .* on cmp\d has disk volumes\/volume-[0-9a-f-]{36}\), detached after .*, deleted$/m,
+    );
+    expect(smoke.out).toMatch(/smoke passed in [\d.]+ s: \d+ ok, 0 failed, 0 not run/);
   });
 });

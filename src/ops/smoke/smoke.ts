@@ -5,7 +5,7 @@
  * anti-affinity server group), each ACTIVE, each guest answering ping at the address Neutron gave
  * it and HTTP with its own server id (read from the metadata service: the guest's proof that DHCP
  * and metadata worked), asked from its network (the OVN metadata namespace on the compute that
- * runs it), then everything deleted. Each step is timed. Not the console log: Nova reads a pty
+ * runs it), a volume attached to one of them (volume.ts), then everything deleted. Each step is timed. Not the console log: Nova reads a pty
  * console through privsep, and on the lab its third read hung the compute's RPC (MessagingTimeout).
  */
 import type { Transport } from "../../transport/types.ts";
@@ -13,6 +13,7 @@ import { HastackError } from "../../util/errors.ts";
 import type { Osc } from "./osc.ts";
 import { Created, faultMessage, ServerShow, serverAddresses } from "./schemas.ts";
 import { pollFor, type SmokeRun } from "./steps.ts";
+import { volumeStep } from "./volume.ts";
 
 export interface SmokeSite {
   /** The demo project's user: creates everything, as a tenant would. */
@@ -174,6 +175,13 @@ export async function runSmoke(site: SmokeSite, run: SmokeRun): Promise<void> {
     return out.join(", ");
   });
   if (site.volumeNotRun) run.notRun("volume from Ceph, attached", site.volumeNotRun);
+  else {
+    const [first] = active.values();
+    const compute = site.computes.get(first?.["OS-EXT-SRV-ATTR:host"] ?? "");
+    if (!first || !compute)
+      throw new HastackError("E_SMOKE_STEP", "No ACTIVE server on a known compute to attach a volume to");
+    await volumeStep(run, demo, first, compute, tag);
+  }
 }
 
 async function deleteServer(demo: Osc, id: string): Promise<void> {

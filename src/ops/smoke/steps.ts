@@ -20,8 +20,11 @@ export interface SmokeRun {
   step(name: string, fn: () => Promise<string>): Promise<void>;
   /** A step that cannot run here, with the reason: never counted as ok. */
   notRun(name: string, reason: string): void;
-  /** Something to undo at the end (deletes), run in reverse order of registration. */
-  onCleanup(what: string, fn: () => Promise<void>): void;
+  /**
+   * Something to undo at the end (deletes), run in reverse order of registration. The returned
+   * function drops it once the run has undone it itself (a volume detached and deleted).
+   */
+  onCleanup(what: string, fn: () => Promise<void>): () => void;
   /** What the cleanups would delete, newest first. */
   pending(): string[];
   /** Runs the cleanups; their failures are kept as steps of their own. */
@@ -54,7 +57,12 @@ export function smokeRun(report: (r: SmokeStepResult) => void): SmokeRun {
       record({ name, verdict: "not-run", seconds: 0, detail: reason });
     },
     onCleanup(what, fn) {
-      cleanups.push({ what, fn });
+      const entry = { what, fn };
+      cleanups.push(entry);
+      return () => {
+        const index = cleanups.indexOf(entry);
+        if (index !== -1) cleanups.splice(index, 1);
+      };
     },
     pending() {
       return cleanups.map((c) => c.what).reverse();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { exampleTopology } from "../../testing/fixtures.ts";
+import { exampleTopology, withDeclared } from "../../testing/fixtures.ts";
 import type { Topology } from "../../topology/types.ts";
 import { parseIni } from "../openstack/test-kit.ts";
 import { services } from "../registry.ts";
@@ -65,14 +65,21 @@ describe("Ceph files on the lab site", () => {
     );
   });
 
-  it("lets the glance group read its key and nobody else; keys of services not yet deployed stay root's", () => {
+  it("lets the glance and cinder groups read their keys and nobody else; keys of services not yet deployed stay root's", () => {
     const ctl1 = renderTopology(topology, services, ["ctl1"]).files;
     const mode = (host: string, path: string) => {
       const f = ctl1.get(host)?.find((x) => x.path === path);
       return f && [f.owner, f.group, f.mode.toString(8)];
     };
     expect(mode("ctl1", KEYRINGS.glance)).toEqual(["root", "glance", "640"]);
-    expect(mode("ctl1", KEYRINGS.cinder)).toEqual(["root", "root", "600"]);
+    expect(mode("ctl1", KEYRINGS.cinder)).toEqual(["root", "cinder", "640"]);
+    const ahead = renderTopology(topology, withDeclared(["cinder"]), ["ctl1"]).files;
+    const keyring = ahead.get("ctl1")?.find((x) => x.path === KEYRINGS.cinder);
+    expect(keyring && [keyring.owner, keyring.group, keyring.mode.toString(8)]).toEqual([
+      "root",
+      "root",
+      "600",
+    ]);
     // client.nova's (root:nova once nova is implemented) is checked in src/services/nova/nova.test.ts.
   });
 

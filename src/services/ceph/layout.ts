@@ -1,5 +1,6 @@
 import type { NetworkName } from "../../inventory/schema.ts";
 import { hostsWithRole, type ResolvedHost, type Topology } from "../../topology/types.ts";
+import { uuidFromSeed } from "../../util/uuid.ts";
 import { controllers } from "../hosts.ts";
 import {
   cephConfigured,
@@ -85,6 +86,7 @@ export const CLIENTS: readonly CephClient[] = [
     secret: "ceph_cinder_key",
     role: "controller",
     pools: { volumes: "rw", backups: "rw", images: "ro" },
+    group: "cinder",
   },
   // nova-compute (user nova) creates, clones, resizes and deletes instance disks through librbd
   // as client.nova, reading this keyring itself; QEMU gets the key from libvirt's secret instead.
@@ -126,6 +128,15 @@ export function clientKeyring(name: CephClient["name"]): string {
 export function clientHosts(topology: Topology, client: CephClient): string[] {
   if (storageHosts(topology).length === 0 || !topology.openstack.enabled.includes(client.name)) return [];
   return topology.roles[client.role];
+}
+
+/**
+ * The libvirt secret holding client.cinder's key on every compute: Cinder's rbd_secret_uuid,
+ * named in each volume's connection info, so every compute must use the same one (a volume
+ * moves with its instance). Derived from the site's name like the fsid: a name, not a credential.
+ */
+export function volumeSecretUuid(topology: Topology): string {
+  return uuidFromSeed(`hastack-cinder-rbd:${topology.cluster}.${topology.domain}`);
 }
 
 export const ADMIN_CAPS = { mds: "allow *", mgr: "allow *", mon: "allow *", osd: "allow *" };

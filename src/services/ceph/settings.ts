@@ -1,7 +1,7 @@
-import { createHash } from "node:crypto";
 import { z } from "zod";
 import type { Topology } from "../../topology/types.ts";
 import type { Problem } from "../../util/errors.ts";
+import { uuidFromSeed } from "../../util/uuid.ts";
 import type { InventoryView } from "../types.ts";
 
 export const MON_V2_PORT = 3300;
@@ -101,10 +101,7 @@ export function cephSettings(topology: Topology): CephSettings {
 export function cephFsid(topology: Topology): string {
   const s = cephSettings(topology);
   if (s.fsid) return s.fsid;
-  const h = createHash("sha256").update(`hastack-ceph:${topology.cluster}.${topology.domain}`).digest("hex");
-  // RFC 4122 layout, version 4 and variant bits set so every tool accepts it.
-  const variant = ((Number.parseInt(h.slice(16, 17), 16) & 0x3) | 0x8).toString(16);
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+  return uuidFromSeed(`hastack-ceph:${topology.cluster}.${topology.domain}`);
 }
 
 /** One OSD a storage host carries: a device (real hosts) or a file (lab). */

@@ -1,18 +1,30 @@
+import { requireCeph } from "../ceph/required.ts";
 import { openstackService } from "../openstack/service.ts";
+import { CINDER_PORT, cinderSections } from "./config.ts";
+import { cinderProbes, servicesUpStep } from "./services.ts";
 
 /**
- * Cinder: API (Debian's uwsgi unit) and scheduler on the controllers, and cinder-volume there too,
- * active/active on Ceph RBD: one `cluster` name and tooz locks on etcd ([coordination]; the
- * runbook deployed etcd and used it for nothing, E16).
+ * Cinder: the API under Debian's uwsgi unit, scheduler, volume and backup on every controller.
+ * cinder-volume runs active/active on Ceph RBD: one `cluster` name and tooz locks on etcd
+ * ([coordination]; the runbook deployed etcd and used it for nothing, E16). Volumes and backups
+ * live in Ceph, so Cinder requires it (config.ts) and deploys after it: the pools and the
+ * client.cinder key, readable by the cinder group, exist before cinder-volume starts.
  */
+const UNITS = [
+  "cinder-api.service",
+  "cinder-scheduler.service",
+  "cinder-volume.service",
+  "cinder-backup.service",
+];
+
 export const cinder = openstackService({
   id: "cinder",
-  title: "Cinder block storage API, scheduler and volume service",
-  state: "declared",
-  requires: ["keystone"],
-  after: ["keystone"],
-  endpoints: [{ id: "cinder", port: 8776, path: "/v3" }],
-  // GET / answers 300 Multiple Choices: HAProxy counts 3xx as up.
+  title: "Cinder block storage API, scheduler, volume and backup services",
+  state: "implemented",
+  requires: ["keystone", "ceph"],
+  after: ["keystone", "ceph", "glance"],
+  endpoints: [{ id: "cinder", port: CINDER_PORT, path: "/v3" }],
+  // GET / answers 300 Multiple Choices (the version list): HAProxy counts 3xx as up.
   listeners: [{ endpoint: "cinder", name: "cinder_api", check: { kind: "http", path: "/" } }],
   components: [
     { name: "cinder-api", role: "controller", packages: ["cinder-api"], units: ["cinder-api.service"] },
@@ -28,9 +40,16 @@ export const cinder = openstackService({
       packages: ["cinder-volume", "python3-etcd3gw"],
       units: ["cinder-volume.service"],
     },
+    {
+      name: "cinder-backup",
+      role: "controller",
+      packages: ["cinder-backup"],
+      units: ["cinder-backup.service"],
+    },
   ],
   database: { names: ["cinder"] },
   amqp: true,
+  check: requireCeph("cinder", "volumes and backups"),
   identity: { type: "volumev3", description: "OpenStack Block Storage", endpoint: "cinder" },
   config: [
     {
@@ -45,18 +64,8 @@ export const cinder = openstackService({
         "cache",
         "coordination",
       ],
-      own: (ctx, host) => [
-        {
-          name: "DEFAULT",
-          entries: [
-            ["my_ip", host.ip],
-            ["auth_strategy", "keystone"],
-            // Every cinder-volume of the site is one active/active cluster.
-            ["cluster", `${ctx.topology.cluster}-volume`],
-          ],
-        },
-      ],
-      restart: ["cinder-api", "cinder-scheduler", "cinder-volume"],
+      own: cinderSections,
+      restart: ["cinder-api", "cinder-scheduler", "cinder-volume", "cinder-backup"],
     },
   ],
   wsgi: [
@@ -70,13 +79,24 @@ export const cinder = openstackService({
       threads: 8,
     },
   ],
-  steps: [
-    { id: "db-sync", title: "cinder-manage db sync", on: "bootstrap", after: ["database"] },
-    {
-      id: "start",
-      title: "Start the Cinder services; wait until HAProxy sees every backend up",
-      on: "each",
-      after: ["db-sync"],
+  // cinder-manage has no check of its own: the stored alembic revision against the head of the
+  // installed code's migration scripts (read without the database), as for Placement.
+  sync: {
+    user: "cinder",
+    check: {
+      kind: "alembic-head",
+      current: ["cinder-manage", "db", "version"],
+      head: [
+        "python3",
+        "-c",
+        "from alembic.script import ScriptDirectory\nfrom cinder.db import migration\nprint(ScriptDirectory.from_config(migration._find_alembic_conf()).get_current_head())",
+      ],
     },
-  ],
+    apply: ["cinder-manage", "db", "sync"],
+  },
+  start: { units: UNITS, answers: { endpoint: "cinder", path: "/", status: 300 } },
+  steps: [servicesUpStep],
+  // The service user's own project: an empty list, 200, through HAProxy and keystonemiddleware.
+  tokenProbe: { endpoint: "cinder", path: "/volumes", status: 200 },
+  health: cinderProbes,
 });

@@ -6,10 +6,10 @@
  */
 import type { DocSection } from "../../formats/doc.ts";
 import type { ResolvedHost } from "../../topology/types.ts";
-import type { Problem } from "../../util/errors.ts";
 import { clientKeyring } from "../ceph/layout.ts";
-import { type CephSettings, cephConfigured, type PoolName } from "../ceph/settings.ts";
-import type { InventoryView, RenderContext } from "../types.ts";
+import { requireCeph } from "../ceph/required.ts";
+import type { PoolName } from "../ceph/settings.ts";
+import type { RenderContext } from "../types.ts";
 
 export const GLANCE_PORT = 9292;
 /** The one store of `enabled_backends`, named after its type. */
@@ -64,26 +64,5 @@ export function glanceSections(ctx: RenderContext, host: ResolvedHost): DocSecti
   ];
 }
 
-/**
- * Glance enabled without Ceph configured is an inventory error, not a site with a file store:
- * hastack's design is Ceph-backed (`requires: ["ceph"]` alone says nothing, as Ceph is a base
- * service, always "on", that simply runs nowhere without storage hosts and OSDs). A site that
- * wants Glance without Ceph would need another shared store first; none is offered.
- */
-export function checkGlanceStore(inv: InventoryView): Omit<Problem, "pos">[] {
-  const index = inv.enabled.indexOf("glance");
-  if (index === -1) return [];
-  const ceph = inv.settings.ceph as CephSettings | undefined;
-  const storage = Object.values(inv.hosts).some((h) => h.roles.includes("storage"));
-  if (ceph && cephConfigured(ceph) && storage) return [];
-  return [
-    {
-      severity: "error",
-      code: "E_SERVICE_DEPENDENCY",
-      path: ["services", "openstack", "enabled", index],
-      message:
-        "services.openstack.enabled: glance stores images on Ceph RBD, and Ceph is not configured (no storage hosts with OSDs)",
-      hint: "give hosts the storage role and set services.ceph.osd_devices (or services.ceph.osd_file), or remove glance and what requires it",
-    },
-  ];
-}
+/** Glance enabled without Ceph configured is an inventory error (ceph/required.ts). */
+export const checkGlanceStore = requireCeph("glance", "images");

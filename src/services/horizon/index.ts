@@ -2,23 +2,30 @@ import type { Topology } from "../../topology/types.ts";
 import { apiFrontends, openstackService } from "../openstack/service.ts";
 import type { OpenStackServiceSpec } from "../openstack/spec.ts";
 import type { Frontend, Listen, ServiceDef } from "../types.ts";
+import { horizonProbes, LOGIN_PATH } from "./health.ts";
+import { LOCAL_SETTINGS, localSettings } from "./local-settings.ts";
 import { HorizonSettings, horizonSettings } from "./settings.ts";
 
+/**
+ * Horizon under Apache mod_wsgi on every controller's management address, behind the VIP:
+ * Debian's web root "/" and its precompressed static files, hastack's settings as a drop-in
+ * (local-settings.ts), sessions in memcached. The WSGI daemon runs as www-data, the account
+ * Debian's package gives the secret-key and static directories to.
+ */
 const spec: OpenStackServiceSpec = {
   id: "horizon",
   title: "Horizon dashboard",
-  state: "declared",
+  state: "implemented",
   requires: ["keystone"],
   after: ["keystone"],
   settings: { horizon: HorizonSettings },
-  endpoints: [{ id: "horizon", port: 80, path: "/horizon" }],
+  endpoints: [{ id: "horizon", port: 80, path: "" }],
   // Session state lives in memcached, but a sticky cookie spares re-logins while a backend flaps.
-  // The application is mounted at /horizon: "/" has nothing behind it.
   listeners: [
     {
       endpoint: "horizon",
       name: "horizon",
-      check: { kind: "http", path: "/horizon/auth/login/" },
+      check: { kind: "http", path: LOGIN_PATH },
       sticky: true,
     },
   ],
@@ -44,23 +51,29 @@ const spec: OpenStackServiceSpec = {
       name: "horizon",
       endpoint: "horizon",
       script: "/usr/share/openstack-dashboard/wsgi.py",
-      urlPath: "/horizon",
-      static: { urlPath: "/horizon/static", dir: "/var/lib/openstack-dashboard/static" },
-      user: "horizon",
-      group: "horizon",
+      urlPath: "/",
+      static: { urlPath: "/static", dir: "/var/lib/openstack-dashboard/static" },
+      user: "www-data",
+      group: "www-data",
       processes: 2,
       threads: 8,
     },
   ],
-  steps: [
-    { id: "config", title: "Write local_settings.py (memcached sessions, Keystone URL)", on: "each" },
-    {
-      id: "start",
-      title: "Restart Apache; wait until HAProxy sees every backend up",
-      on: "each",
-      after: ["config"],
-    },
-  ],
+  files: (ctx, host) =>
+    host.controllerIndex > 0
+      ? [
+          {
+            path: LOCAL_SETTINGS,
+            owner: "root",
+            group: "www-data",
+            mode: 0o640,
+            content: localSettings(ctx, host),
+            onChange: { restart: ["apache2"] },
+          },
+        ]
+      : [],
+  start: { units: ["apache2.service"], answers: { endpoint: "horizon", path: LOGIN_PATH, status: 200 } },
+  health: horizonProbes,
 };
 
 const http = openstackService(spec);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { secretPlaceholder } from "../../inventory/secrets.ts";
-import { exampleTopology, renderedFile } from "../../testing/fixtures.ts";
+import { exampleTopology, renderedFile, withDeclared } from "../../testing/fixtures.ts";
 import { HastackError } from "../../util/errors.ts";
 import { parseIni } from "../openstack/test-kit.ts";
 import { services } from "../registry.ts";
@@ -151,14 +151,16 @@ describe("a password login's answer", () => {
   });
 
   it("expects keystone and every deployed service that registers itself in the catalogue", () => {
-    // Glance, Placement, Nova and Neutron register themselves; the declared ones (Cinder,
-    // Horizon) are not in the catalogue yet.
+    // Glance, Placement, Nova, Neutron and Cinder register themselves; Horizon is a web site,
+    // not an API, and a declared service is not in the catalogue.
     expect(expectedCatalog(topology, services)).toEqual([
       "keystone",
       "glance",
       "placement",
       "nova",
       "neutron",
+      "cinder",
     ]);
+    expect(expectedCatalog(topology, withDeclared(["cinder"]))).not.toContain("cinder");
   });
 });

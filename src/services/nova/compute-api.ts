@@ -6,14 +6,9 @@
  * goes to curl on stdin (keystone/token.ts) and so does the token (-H @-); answers go through zod.
  */
 import { z } from "zod";
-import { parseToolOutput } from "../../hostkit/command.ts";
-import type { Topology } from "../../topology/types.ts";
-import type { ExecOptions, ExecResult } from "../../transport/types.ts";
-import { HastackError } from "../../util/errors.ts";
-import { lastLine } from "../../util/text.ts";
-import { login } from "../keystone/token.ts";
+import { type ApiGetInput, type Exec, serviceGet } from "../openstack/api-get.ts";
 
-export type Exec = (command: string[], opts: ExecOptions) => Promise<ExecResult>;
+export type { Exec } from "../openstack/api-get.ts";
 
 /** GET /os-services?binary=nova-compute (microversion 2.1 fields are enough). */
 export const ServiceList = z.object({
@@ -34,62 +29,17 @@ export const HypervisorList = z.object({
 });
 export type Hypervisor = z.output<typeof HypervisorList>["hypervisors"][number];
 
-const MARK = "\n--hastack-status--";
-
-export function apiGetCommand(url: string): string[] {
-  return ["curl", "-sS", "--max-time", "10", "-H", "@-", "-w", `${MARK}%{http_code}`, url];
-}
-
-/** The compute API's internal URL through the VIP, e.g. http://10.20.0.10:8774/v2.1 */
-export function computeUrl(topology: Topology): string {
-  const nova = topology.endpoints.nova;
-  if (!nova)
-    throw new HastackError("E_OPENSTACK_SPEC", "Cannot ask the compute API: nova has no endpoint", {
-      hint: "nova must be enabled (services.openstack.enabled)",
-    });
-  return nova.internal.replace(/\/$/, "");
-}
-
 /**
- * GET `path` on the compute API with a token of the nova user; the body read through `schema`.
- * Throws E_NOVA (no token, no answer, not 200) or E_TOOL_OUTPUT (an answer not as documented),
- * naming `host` and never the token or the password.
+ * GET `path` on the compute API with a token of the nova user (openstack/api-get.ts). Throws
+ * E_NOVA (no token, no answer, not 200) or E_TOOL_OUTPUT (an answer not as documented).
  */
-export async function novaGet<S extends z.ZodType>(
+export function novaGet<S extends z.ZodType>(
   exec: Exec,
-  input: { host: string; topology: Topology; password: string },
+  input: ApiGetInput,
   path: string,
   schema: S,
 ): Promise<z.output<S>> {
-  const keystone = input.topology.endpoints.keystone;
-  if (!keystone)
-    throw new HastackError("E_OPENSTACK_SPEC", "Cannot ask the compute API: keystone is not enabled");
-  const auth = await login(exec, {
-    authUrl: keystone.internal,
-    user: "nova",
-    password: input.password,
-    project: "service",
-  });
-  if (!auth.ok)
-    throw new HastackError(
-      "E_NOVA",
-      `Cannot get a token for nova from ${keystone.internal} on ${input.host}: ${auth.reason}`,
-    );
-  const url = `${computeUrl(input.topology)}${path}`;
-  const r = await exec(apiGetCommand(url), { stdin: `X-Auth-Token: ${auth.token}\n`, timeoutMs: 20_000 });
-  const at = r.stdout.lastIndexOf(MARK);
-  const status = at === -1 ? "" : r.stdout.slice(at + MARK.length).trim();
-  if (r.code !== 0 || status !== "200") {
-    const said = r.code !== 0 ? lastLine(r.stderr) || `curl exit code ${r.code}` : `HTTP ${status || "?"}`;
-    throw new HastackError("E_NOVA", `Cannot GET ${url} on ${input.host}: ${said}`);
-  }
-  let body: unknown;
-  try {
-    body = JSON.parse(r.stdout.slice(0, at));
-  } catch {
-    throw new HastackError("E_TOOL_OUTPUT", `Cannot read GET ${path}'s answer on ${input.host}: not JSON`);
-  }
-  return parseToolOutput({ name: input.host }, `GET ${path}`, schema, body);
+  return serviceGet(exec, { service: "nova", code: "E_NOVA" }, input, path, schema);
 }
 
 /** The inventory computes that nova lists as up (service state up, or hypervisor state up). */

@@ -1,9 +1,11 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { exampleTopology, withOpenStackImplemented } from "../../testing/fixtures.ts";
+import { volumeSecretUuid } from "../ceph/layout.ts";
 import { recordingTransport, runStep } from "../openstack/test-kit.ts";
 import { services } from "../registry.ts";
 import type { StepSpec } from "../types.ts";
+import { libvirtCephSecrets } from "./compute-steps.ts";
 import { nova } from "./index.ts";
 import { rbdSecretUuid } from "./settings.ts";
 
@@ -11,9 +13,11 @@ import { rbdSecretUuid } from "./settings.ts";
 const registry = withOpenStackImplemented(services);
 const topology = exampleTopology("lab", undefined, registry);
 const KEY = "AQBsecretkeyofnovaxxxxxxxxxxxxxxxxxxxx==";
-const secrets = { svc_nova: "nova-password", ceph_nova_key: KEY };
+const CINDER_KEY = "AQBsecretkeyofcinderxxxxxxxxxxxxxxxxxx==";
+const secrets = { svc_nova: "nova-password", ceph_nova_key: KEY, ceph_cinder_key: CINDER_KEY };
 const fixture = (name: string) => readFileSync(new URL(`./fixtures/${name}`, import.meta.url), "utf8");
 const UUID = rbdSecretUuid(topology);
+const CINDER_UUID = volumeSecretUuid(topology);
 const VIRSH = "virsh -c qemu:///system";
 
 function stepOf(id: string): StepSpec {
@@ -50,42 +54,64 @@ describe("libvirt on a compute", () => {
   });
 });
 
-describe("client.nova's libvirt secret", () => {
-  it("defines the secret and sets its value from stdin; the key is in no argv and no log", async () => {
-    let value: string | undefined;
+describe("the libvirt secrets of client.nova and client.cinder", () => {
+  it("defines each secret and sets its value from stdin; no key is in an argv or the log", async () => {
+    const values = new Map<string, string>();
     const t = recordingTransport("cmp1", (argv) => {
-      if (argv === `${VIRSH} secret-get-value ${UUID}`)
+      const get = /secret-get-value (\S+)$/.exec(argv);
+      if (get?.[1]) {
+        const value = values.get(get[1]);
         return value ? { stdout: `${value}\n` } : { code: 1, stderr: "error: Secret not found" };
-      if (argv === `${VIRSH} secret-define --file /dev/stdin`) return { stdout: `Secret ${UUID} created\n` };
-      if (argv === `${VIRSH} secret-set-value --secret ${UUID} --file /dev/stdin`) {
-        value = t.seen.at(-1)?.stdin;
+      }
+      if (argv === `${VIRSH} secret-define --file /dev/stdin`) return { stdout: "Secret created\n" };
+      const set = /secret-set-value --secret (\S+) --file \/dev\/stdin$/.exec(argv);
+      if (set?.[1]) {
+        values.set(set[1], t.seen.at(-1)?.stdin ?? "");
         return { stdout: "Secret value set\n" };
       }
       return undefined;
     });
     const r = await run(stepOf("libvirt-secret"), t);
     expect(r).toMatchObject({ before: false, applied: true, after: true });
-    expect(value).toBe(KEY);
-    const define = t.seen.find((s) => s.argv.includes("secret-define"));
-    expect(define?.stdin).toContain(`<uuid>${UUID}</uuid>`);
-    expect(define?.stdin).toContain("<usage type='ceph'>");
-    expect(define?.stdin).toContain("<secret ephemeral='no' private='no'>");
-    expect(t.seen.map((s) => s.argv).join("\n")).not.toContain(KEY);
-    expect(r.log.join("\n")).not.toContain(KEY);
-    expect(r.log).toEqual([`libvirt has no value for secret ${UUID}`]);
+    expect(values.get(UUID)).toBe(KEY);
+    expect(values.get(CINDER_UUID)).toBe(CINDER_KEY);
+    expect(CINDER_UUID).not.toBe(UUID);
+    const defines = t.seen.filter((s) => s.argv.includes("secret-define")).map((s) => s.stdin ?? "");
+    expect(defines[0]).toContain(`<uuid>${UUID}</uuid>`);
+    expect(defines[0]).toContain("<name>client.nova secret</name>");
+    // libvirt refuses two ceph secrets with one usage name.
+    expect(defines[1]).toContain(`<uuid>${CINDER_UUID}</uuid>`);
+    expect(defines[1]).toContain("<name>client.cinder secret</name>");
+    for (const d of defines) expect(d).toContain("<secret ephemeral='no' private='no'>");
+    const said = [...t.seen.map((s) => s.argv), ...r.log].join("\n");
+    expect(said).not.toContain(KEY);
+    expect(said).not.toContain(CINDER_KEY);
+    expect(r.log).toEqual([
+      `libvirt has no value for secret ${UUID} (client.nova)`,
+      `libvirt has no value for secret ${CINDER_UUID} (client.cinder)`,
+    ]);
   });
 
-  it("sets the value again when the secret holds another key (a rotated client.nova), without saying either", async () => {
+  it("sets a value again when the secret holds another key (a rotated client.nova), without saying either", async () => {
     const t = recordingTransport("cmp2", (argv) =>
-      argv.includes("secret-get-value")
+      argv.includes(`secret-get-value ${UUID}`)
         ? { stdout: "AQBoldkey==\n" }
-        : argv.startsWith(VIRSH)
-          ? {}
-          : undefined,
+        : argv.includes(`secret-get-value ${CINDER_UUID}`)
+          ? { stdout: `${CINDER_KEY}\n` }
+          : argv.startsWith(VIRSH)
+            ? {}
+            : undefined,
     );
     const r = await run({ ...stepOf("libvirt-secret"), apply: async () => {} }, t, "cmp2");
     expect(r.before).toBe(false);
     expect(r.log[0]).toBe(`libvirt secret ${UUID} holds another key than client.nova's`);
+    expect(r.log.join("\n")).not.toContain("cinder");
+  });
+
+  it("defines only client.nova's secret when Cinder is not enabled", () => {
+    const noCinder = { ...topology, openstack: { ...topology.openstack, enabled: ["nova"] } };
+    expect(libvirtCephSecrets(noCinder).map((s) => s.client)).toEqual(["nova"]);
+    expect(libvirtCephSecrets(topology).map((s) => s.client)).toEqual(["nova", "cinder"]);
   });
 });
 

@@ -7,8 +7,10 @@
  * compute added to the inventory joins the cloud on the next deploy.
  */
 import { enabledOf, inactiveOf, startDeliberately, systemctl } from "../../hostkit/systemd.ts";
+import type { Topology } from "../../topology/types.ts";
 import { HastackError } from "../../util/errors.ts";
 import { lastLines } from "../../util/text.ts";
+import { volumeSecretUuid } from "../ceph/layout.ts";
 import { secretNames } from "../openstack/oslo.ts";
 import { waitUntil } from "../step-kit.ts";
 import type { StepContext, StepSpec } from "../types.ts";
@@ -69,13 +71,32 @@ export function libvirtStep(hosts: string[]): StepSpec {
   };
 }
 
+/** A Ceph client whose key QEMU needs from libvirt: the secret's UUID and the key's secret name. */
+export interface LibvirtCephSecret {
+  client: "nova" | "cinder";
+  uuid: string;
+  key: string;
+}
+
+/**
+ * client.nova's key for instance disks; with Cinder enabled, client.cinder's too: Cinder names
+ * its user and its secret's UUID in every volume's connection info, and QEMU attaches the volume
+ * with that key (Kolla-Ansible defines the same two secrets).
+ */
+export function libvirtCephSecrets(topology: Topology): LibvirtCephSecret[] {
+  const out: LibvirtCephSecret[] = [{ client: "nova", uuid: rbdSecretUuid(topology), key: "ceph_nova_key" }];
+  if (topology.openstack.enabled.includes("cinder"))
+    out.push({ client: "cinder", uuid: volumeSecretUuid(topology), key: "ceph_cinder_key" });
+  return out;
+}
+
 /** The secret's properties; private='no' so the check can read the value back (root only). */
-export function secretXml(uuid: string): string {
+export function secretXml(secret: Pick<LibvirtCephSecret, "client" | "uuid">): string {
   return [
     "<secret ephemeral='no' private='no'>",
-    `  <uuid>${uuid}</uuid>`,
+    `  <uuid>${secret.uuid}</uuid>`,
     "  <usage type='ceph'>",
-    "    <name>client.nova secret</name>",
+    `    <name>client.${secret.client} secret</name>`,
     "  </usage>",
     "</secret>",
     "",
@@ -83,35 +104,45 @@ export function secretXml(uuid: string): string {
 }
 
 /** The Ceph key as the secret's value, base64 as `ceph auth get-key` prints it: what virsh prints back. */
-function cephKey(ctx: StepContext): string {
-  return ctx.secret("ceph_nova_key").trim();
+function cephKey(ctx: StepContext, secret: LibvirtCephSecret): string {
+  return ctx.secret(secret.key).trim();
+}
+
+/** The secrets libvirt lacks or holds another key in; values stay in this process, never logged. */
+async function staleSecrets(ctx: StepContext, say = true): Promise<LibvirtCephSecret[]> {
+  const stale: LibvirtCephSecret[] = [];
+  for (const secret of libvirtCephSecrets(ctx.topology)) {
+    const r = await ctx.transport.exec([...VIRSH, "secret-get-value", secret.uuid]);
+    let why: string;
+    if (r.code !== 0) why = `libvirt has no value for secret ${secret.uuid} (client.${secret.client})`;
+    else if (r.stdout.trim() !== cephKey(ctx, secret))
+      why = `libvirt secret ${secret.uuid} holds another key than client.${secret.client}'s`;
+    else continue;
+    if (say) ctx.log.info(why);
+    stale.push(secret);
+  }
+  return stale;
 }
 
 export function libvirtSecretStep(hosts: string[]): StepSpec {
   return {
     id: "libvirt-secret",
-    title: "client.nova's Ceph key in the libvirt secret rbd_secret_uuid (QEMU attaches RBD disks with it)",
+    title:
+      "Ceph keys in libvirt secrets: client.nova's (rbd_secret_uuid) and, with Cinder, client.cinder's (QEMU attaches RBD disks with them)",
     on: "each",
     hosts,
     async check(ctx) {
-      const uuid = rbdSecretUuid(ctx.topology);
-      // The value stays in this process: compared, never logged, never in an error.
-      const r = await ctx.transport.exec([...VIRSH, "secret-get-value", uuid]);
-      if (r.code !== 0) {
-        ctx.log.info(`libvirt has no value for secret ${uuid}`);
-        return false;
-      }
-      if (r.stdout.trim() === cephKey(ctx)) return true;
-      ctx.log.info(`libvirt secret ${uuid} holds another key than client.nova's`);
-      return false;
+      return (await staleSecrets(ctx)).length === 0;
     },
     async apply(ctx) {
-      const uuid = rbdSecretUuid(ctx.topology);
-      // Both on stdin: the XML names no secret, the key never reaches argv or a file.
-      await ctx.run([...VIRSH, "secret-define", "--file", "/dev/stdin"], { stdin: secretXml(uuid) });
-      await ctx.run([...VIRSH, "secret-set-value", "--secret", uuid, "--file", "/dev/stdin"], {
-        stdin: cephKey(ctx),
-      });
+      // The check said which, and why.
+      for (const secret of await staleSecrets(ctx, false)) {
+        // Both on stdin: the XML names no secret, the key never reaches argv or a file.
+        await ctx.run([...VIRSH, "secret-define", "--file", "/dev/stdin"], { stdin: secretXml(secret) });
+        await ctx.run([...VIRSH, "secret-set-value", "--secret", secret.uuid, "--file", "/dev/stdin"], {
+          stdin: cephKey(ctx, secret),
+        });
+      }
     },
   };
 }

@@ -38,6 +38,7 @@ export function commonSections(ctx: RenderContext, host: ResolvedHost): DocSecti
     // Service tokens on calls to other APIs (required since the 2023 volume-detach advisory).
     serviceAuth(ctx, "service_user", "nova", [["send_service_user_token", "true"]]),
     { name: "glance", entries: [INTERNAL] },
+    ...cinderSection(ctx),
     {
       name: "vnc",
       entries: [
@@ -47,6 +48,20 @@ export function commonSections(ctx: RenderContext, host: ResolvedHost): DocSecti
         ...(vnc ? ([["novncproxy_base_url", vnc.public]] as DocEntry[]) : []),
       ],
     },
+  ];
+}
+
+/**
+ * With Cinder: its internal endpoint (the default is the public one) and the nova user for the
+ * calls Nova makes without a user's token. Without Cinder, no section: nothing to call.
+ */
+function cinderSection(ctx: RenderContext): DocSection[] {
+  if (!ctx.topology.endpoints.cinder) return [];
+  return [
+    serviceAuth(ctx, "cinder", "nova", [
+      ["catalog_info", "volumev3::internalURL"],
+      ["os_region_name", ctx.topology.openstack.region],
+    ]),
   ];
 }
 

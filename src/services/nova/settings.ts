@@ -4,9 +4,9 @@
  * run guests with KVM under libvirt's defaults; the lab's computes are containers without a
  * usable /dev/kvm, so they emulate (TCG) and libvirt gives up what a container cannot grant it.
  */
-import { createHash } from "node:crypto";
 import { z } from "zod";
 import type { Topology } from "../../topology/types.ts";
+import { uuidFromSeed } from "../../util/uuid.ts";
 
 export const NovaSettings = z.strictObject({
   virt_type: z
@@ -43,10 +43,5 @@ export function novaSettings(topology: Topology): NovaSettings {
 export function rbdSecretUuid(topology: Topology): string {
   const s = novaSettings(topology);
   if (s.rbd_secret_uuid) return s.rbd_secret_uuid;
-  const h = createHash("sha256")
-    .update(`hastack-nova-rbd:${topology.cluster}.${topology.domain}`)
-    .digest("hex");
-  // RFC 4122 layout, version 4 and variant bits set so libvirt and every tool accept it.
-  const variant = ((Number.parseInt(h.slice(16, 17), 16) & 0x3) | 0x8).toString(16);
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+  return uuidFromSeed(`hastack-nova-rbd:${topology.cluster}.${topology.domain}`);
 }

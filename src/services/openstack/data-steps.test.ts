@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { plannedSteps } from "../../deploy/plan-view.ts";
-import { exampleTopology } from "../../testing/fixtures.ts";
+import { exampleTopology, withDeclared } from "../../testing/fixtures.ts";
 import { services } from "../registry.ts";
 import { renderTopology } from "../render.ts";
 import type { ServiceDef, StepSpec } from "../types.ts";
@@ -211,7 +211,8 @@ describe("steps made from data, and steps that are only names", () => {
   });
 
   it("plan: glance and placement steps are implemented; a declared service is still only named", () => {
-    const plan = plannedSteps(topology, renderTopology(topology, services).files, services).get("ctl1") ?? [];
+    const ahead = withDeclared(["cinder"]);
+    const plan = plannedSteps(topology, renderTopology(topology, ahead).files, ahead).get("ctl1") ?? [];
     const own = plan.filter((s) => /^(glance|placement)\./.test(s.id));
     expect(own.map((s) => s.id)).toEqual(
       expect.arrayContaining(["glance.db-sync", "glance.start", "placement.db-sync", "placement.start"]),

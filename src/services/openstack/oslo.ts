@@ -123,7 +123,7 @@ function origin(url: string): string {
   return new URL(url).origin;
 }
 
-function memcachedServers(topology: Topology): string {
+export function memcachedServers(topology: Topology): string {
   return controllers(topology)
     .map((h) => `${h.ip}:${MEMCACHED_PORT}`)
     .join(",");

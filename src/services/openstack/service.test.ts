@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { exampleTopology, withOpenStackImplemented } from "../../testing/fixtures.ts";
+import { exampleTopology, withDeclared, withOpenStackImplemented } from "../../testing/fixtures.ts";
 import { HastackError } from "../../util/errors.ts";
 import { allFrontends } from "../haproxy/index.ts";
 import { checkListens } from "../listens-check.ts";
@@ -48,7 +48,7 @@ describe("the OpenStack services as data", () => {
       "nova-novncproxy": "6080/vnc_lite.html",
       neutron: "9696",
       cinder: "8776/v3",
-      horizon: "80/horizon",
+      horizon: "80",
     });
     const only = exampleTopology("lab", (inv) => {
       inv.services = { ...inv.services, openstack: { enabled: ["keystone"] } };
@@ -57,12 +57,13 @@ describe("the OpenStack services as data", () => {
     expect(services.find((s) => s.id === "glance")?.hosts(only)).toEqual([]);
   });
 
-  it("declared today: no frontend in haproxy.cfg and no file rendered for a declared service", () => {
-    const today = exampleTopology("lab");
-    const declared = openstack.filter((s) => s.state === "declared");
-    expect(declared.length).toBeGreaterThan(0);
-    expect(allFrontends(today, services).filter((f) => declared.some((s) => s.id === f.service))).toEqual([]);
-    const files = [...renderTopology(today, services).files.values()].flat();
+  it("declared: no frontend in haproxy.cfg and no file rendered for a declared service", () => {
+    const ahead = withDeclared(["cinder", "horizon"]);
+    const today = exampleTopology("lab", undefined, ahead);
+    const declared = ahead.filter((s) => s.state === "declared" && s.group === "openstack");
+    expect(declared.map((s) => s.id)).toEqual(["cinder", "horizon"]);
+    expect(allFrontends(today, ahead).filter((f) => declared.some((s) => s.id === f.service))).toEqual([]);
+    const files = [...renderTopology(today, ahead).files.values()].flat();
     expect(files.filter((f) => declared.some((s) => s.id === f.service))).toEqual([]);
   });
 
