@@ -89,12 +89,60 @@ describe("actGalera", () => {
     const { ctx, journal } = context(hosts(ctl1, ctl2));
     await actGalera(plan, facts, ctx);
     expect(started(journal)).toEqual([
-      "ctl1: systemctl stop mariadb",
+      "ctl1: systemctl stop --no-block mariadb",
       `ctl1: ${MARK_SAFE}`,
       "ctl1: galera_new_cluster",
       "ctl2: systemctl start mariadb",
     ]);
     expect(ctl2.asked.some((a) => a.startsWith("sed"))).toBe(false);
+  });
+
+  it("the lab's power cut, two back: both silent mariadbds ignore SIGTERM, are killed after the grace, then bootstrap and join", async () => {
+    // Both survivors started from galera_recovery's position and wait for peers; systemd's stop
+    // hung past 120 s on the lab (2026-12-03). A stateful fake: SIGTERM changes nothing, SIGKILL
+    // stops the unit.
+    const silent = (host: "ctl1" | "ctl2"): GaleraNode => ({
+      host,
+      state: "running",
+      grastate: grastate(-1),
+      recovered: { uuid: HISTORY, seqno: 8392 },
+    });
+    const facts: GaleraFacts = { nodes: [silent("ctl1"), silent("ctl2"), unreachable], power: OFF };
+    const plan = galeraPlan(facts);
+    expect(plan).toMatchObject({ kind: "bootstrap", from: "ctl1", join: [{ host: "ctl2", how: "restart" }] });
+    const stuck = (name: string, extra: Record<string, Answer>) => {
+      let state = "activating";
+      const base = fakeHost(name, {
+        files: { [GRASTATE_PATH]: fixture("grastate-ctl1-last-clean-stop.dat") },
+        answers: { "systemctl stop --no-block": OK, "systemctl kill": OK, "sed -i": OK, ...extra },
+      });
+      const exec: typeof base.exec = async (command, opts) => {
+        const line = typeof command === "string" ? command : command.join(" ");
+        if (line === "systemctl show mariadb -p ActiveState") {
+          base.asked.push(line);
+          return { code: 0, stdout: `ActiveState=${state}\n`, stderr: "", durationMs: 0 };
+        }
+        if (line.startsWith("systemctl kill")) state = "failed";
+        if (line === "galera_new_cluster" || line === "systemctl start mariadb") state = "active";
+        return base.exec(command, opts);
+      };
+      return { ...base, exec };
+    };
+    const ctl1 = stuck("ctl1", { galera_new_cluster: OK, "mariadb -N -B": SYNCED });
+    const ctl2 = stuck("ctl2", { "systemctl start": OK, "mariadb -N -B": SYNCED });
+    const { ctx, journal } = context(hosts(ctl1, ctl2));
+    await actGalera(plan, facts, ctx);
+    expect(started(journal)).toEqual([
+      "ctl1: systemctl stop --no-block mariadb",
+      "ctl1: systemctl kill --signal=SIGKILL mariadb",
+      `ctl1: ${MARK_SAFE}`,
+      "ctl1: galera_new_cluster",
+      "ctl2: systemctl stop --no-block mariadb",
+      "ctl2: systemctl kill --signal=SIGKILL mariadb",
+      "ctl2: systemctl start mariadb",
+    ]);
+    const kill = journal.entries.find((e) => e.type === "action" && e.command?.includes("kill"));
+    expect(kill).toMatchObject({ step: "kill mariadbd, still running 10 s after SIGTERM" });
   });
 
   it("a node whose grastate.dat already says safe_to_bootstrap: 1 is not edited", async () => {

@@ -46,8 +46,8 @@ export async function actGalera(plan: GaleraPlan, facts: GaleraFacts, ctx: ActCo
       ctx.timing.bootstrapMs,
       () => synced(ctx, plan.from),
     );
-    await joinAll(ctx, plan.join);
-  } else if (plan.kind === "join") await joinAll(ctx, plan.join);
+    await joinAll(ctx, plan.join, facts);
+  } else if (plan.kind === "join") await joinAll(ctx, plan.join, facts);
   // healthy, wait: nothing to do; refuse never gets here (recover-act.ts).
 }
 
@@ -65,10 +65,7 @@ async function newCluster(
 ): Promise<void> {
   const host = node.host;
   // A mariadbd that runs without answering (stuck waiting for a Primary) holds the datadir.
-  if (node.state === "running")
-    await runStep(ctx, host, "stop galera before the bootstrap", ["systemctl", "stop", MARIADB_UNIT], {
-      timeoutMs: 120_000,
-    });
+  if (node.state === "running") await stopMariadb(ctx, host, "wsrep" in node && node.wsrep !== undefined);
   if (node.grastate && !node.grastate.safeToBootstrap) {
     await runStep(ctx, host, "mark grastate.dat safe_to_bootstrap: 1", MARK_SAFE_ARGV, { timeoutMs: 30_000 });
     // Read back: a sed that matched nothing exits 0 too, and galera_new_cluster would then refuse.
@@ -85,10 +82,56 @@ async function newCluster(
   });
 }
 
-async function joinAll(ctx: ActContext, join: readonly JoinStep[]): Promise<void> {
+/**
+ * Grace for SIGTERM before SIGKILL. A mariadbd that never joined (it does not answer SQL: it
+ * waits for peers) has no client and nothing to flush, yet ignored SIGTERM on the lab: `systemctl
+ * stop` hung past 120 s on both survivors of a power cut (2026-12-03), and mariadb.service allows
+ * 900 s. Killing it is a crash InnoDB recovers from at the next start, where galera_recovery
+ * reads the same position again. One that answers SQL gets a minute to stop cleanly.
+ */
+export const STOP_GRACE_SILENT_MS = 10_000;
+export const STOP_GRACE_ANSWERING_MS = 60_000;
+const STOPPED = new Set(["inactive", "failed"]);
+
+async function activeState(ctx: ActContext, host: string): Promise<string> {
+  const r = await ctx.transport(host).exec(["systemctl", "show", MARIADB_UNIT, "-p", "ActiveState"], {
+    timeoutMs: 15_000,
+  });
+  return /^ActiveState=(\S+)/m.exec(r.stdout)?.[1] ?? "unknown";
+}
+
+/** Stops MariaDB within a bound: SIGTERM (systemd's stop, not waited on), then SIGKILL after the grace. */
+export async function stopMariadb(ctx: ActContext, host: string, answering: boolean): Promise<void> {
+  await runStep(ctx, host, "stop galera", ["systemctl", "stop", "--no-block", MARIADB_UNIT], {
+    timeoutMs: 30_000,
+  });
+  const grace = answering ? STOP_GRACE_ANSWERING_MS : STOP_GRACE_SILENT_MS;
+  const deadline = ctx.timing.now() + grace;
+  while (ctx.timing.now() < deadline) {
+    if (STOPPED.has(await activeState(ctx, host))) return;
+    await ctx.timing.sleep(ctx.timing.pollMs);
+  }
+  await runStep(
+    ctx,
+    host,
+    `kill mariadbd, still running ${Math.round(grace / 1000)} s after SIGTERM`,
+    ["systemctl", "kill", "--signal=SIGKILL", MARIADB_UNIT],
+    { timeoutMs: 30_000 },
+  );
+  await waitUntil(ctx, host, "wait for the killed mariadbd to be gone", 60_000, async () => {
+    const state = await activeState(ctx, host);
+    return { done: STOPPED.has(state), seen: `mariadb ${state}` };
+  });
+}
+
+async function joinAll(ctx: ActContext, join: readonly JoinStep[], facts: GaleraFacts): Promise<void> {
   for (const j of join) {
+    if (j.how === "restart") {
+      const node = facts.nodes.find((n) => n.host === j.host);
+      await stopMariadb(ctx, j.host, node !== undefined && "wsrep" in node && node.wsrep !== undefined);
+    }
     if (j.how !== "automatic")
-      await runStep(ctx, j.host, `${j.how} galera to join`, ["systemctl", j.how, MARIADB_UNIT], {
+      await runStep(ctx, j.host, "start galera to join", ["systemctl", "start", MARIADB_UNIT], {
         // mariadb.service is Type=notify: start returns once the node joined (after its SST).
         timeoutMs: ctx.timing.joinMs,
       });

@@ -165,3 +165,66 @@ describe("actRabbitmq", () => {
     expect(ctl2.asked).toEqual([]);
   });
 });
+
+describe("actRabbitmq after a power cut with one controller lost (the lab's case, 2026-12-03)", () => {
+  const facts: RabbitFacts = {
+    nodes: [
+      { host: "ctl1", state: "booting", runningAtShutdown: ["ctl1", "ctl2"] },
+      { host: "ctl2", state: "booting", runningAtShutdown: ["ctl1", "ctl2"] },
+      { host: "ctl3", state: "unreachable" },
+    ],
+    power: { ctl3: { power: "off", fenced: false } },
+    replicas: 3,
+  };
+
+  it("leaves the other survivor alone once it joined by itself: a restart would pause the force-booted node", async () => {
+    const plan = rabbitmqPlan(facts);
+    expect(plan.actions.map((a) => `${a.kind} ${a.host}`)).toEqual(["force-boot ctl1", "restart ctl2"]);
+    const ctl1 = fakeHost("ctl1", { answers: { ...UP, force_boot: OK } });
+    const ctl2 = fakeHost("ctl2", { answers: UP });
+    const { ctx, journal } = context(hosts(ctl1, ctl2));
+    await actRabbitmq(plan, facts, ctx);
+    expect(started(journal)).toEqual([
+      "ctl1: systemctl stop rabbitmq-server",
+      "ctl1: rabbitmqctl force_boot",
+      "ctl1: systemctl start rabbitmq-server",
+    ]);
+    expect(journal.entries).toContainEqual(
+      expect.objectContaining({
+        type: "wait",
+        host: "ctl2",
+        step: "wait for rabbitmq to join by itself",
+        status: "done",
+      }),
+    );
+  });
+
+  it("restarts it when it has not joined within the bound", async () => {
+    const plan = rabbitmqPlan(facts);
+    const ctl1 = fakeHost("ctl1", { answers: { ...UP, force_boot: OK } });
+    let restarted = false;
+    const base = fakeHost("ctl2", { answers: UP });
+    const ctl2 = {
+      ...base,
+      exec: async (command: string[] | string, opts?: Parameters<typeof base.exec>[1]) => {
+        const line = typeof command === "string" ? command : command.join(" ");
+        if (line.includes("systemctl restart")) restarted = true;
+        if (line.includes("check_running") && !restarted) {
+          base.asked.push(line);
+          return { code: 69, stdout: "", stderr: "Error: rabbit app not running", durationMs: 0 };
+        }
+        return base.exec(command, opts);
+      },
+    };
+    const { ctx, journal } = context(hosts(ctl1, ctl2));
+    await actRabbitmq(plan, facts, ctx);
+    expect(started(journal).at(-1)).toBe("ctl2: systemctl restart rabbitmq-server");
+    expect(journal.entries).toContainEqual(
+      expect.objectContaining({
+        host: "ctl2",
+        step: "wait for rabbitmq to join by itself",
+        status: "failed",
+      }),
+    );
+  });
+});

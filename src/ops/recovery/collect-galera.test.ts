@@ -98,6 +98,36 @@ describe("collectGaleraNode", () => {
     expect(ctl1.asked).not.toContain(RECOVER);
   });
 
+  it("a silent, starting mariadbd of Debian 13's unit: the start position from its argv", async () => {
+    // MariaDB 11.8's mariadb.service passes it on the command line only (captured on the lab's ctl1,
+    // all three controllers power-cut and two back, 2026-12-03; uuid replaced by the fixture's).
+    const ctl1 = fakeHost("ctl1", {
+      units: { mariadb: "activating" },
+      files: { [GRASTATE_PATH]: fixture("grastate-ctl1-killed.dat") },
+      answers: {
+        "mariadb -N -B": { code: 1, stderr: SOCKET_ERROR },
+        "pgrep -a -x mariadbd": { stdout: `161 /usr/sbin/mariadbd --wsrep_start_position=${HISTORY}:8392\n` },
+        "systemctl show-environment": {
+          stdout: "LANG=C.UTF-8\nPATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin\n",
+        },
+      },
+    });
+    const { node, notes } = await collectGaleraNode(ctl1);
+    expect(node).toMatchObject({ state: "running", recovered: { uuid: HISTORY, seqno: 8392 } });
+    expect(ctl1.asked).not.toContain(RECOVER);
+    expect(notes.join("\n")).toContain("started from seqno 8392");
+    // Still so while a stop it ignores hangs (SubState stop-sigterm, seen on the lab).
+    const stopping = fakeHost("ctl1", {
+      units: { mariadb: "deactivating" },
+      files: { [GRASTATE_PATH]: fixture("grastate-ctl1-killed.dat") },
+      answers: {
+        "mariadb -N -B": { code: 1, stderr: SOCKET_ERROR },
+        "pgrep -a -x mariadbd": { stdout: `161 /usr/sbin/mariadbd --wsrep_start_position=${HISTORY}:8392\n` },
+      },
+    });
+    expect((await collectGaleraNode(stopping)).node).toMatchObject({ recovered: { seqno: 8392 } });
+  });
+
   it("a mariadbd started by hand outside the unit counts as running: --wsrep-recover would race it", async () => {
     const ctl1 = fakeHost("ctl1", {
       units: { mariadb: "inactive" },

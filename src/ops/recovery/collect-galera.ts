@@ -88,9 +88,11 @@ async function collect(t: Transport, options: GaleraCollectOptions): Promise<Col
         node: { host, state: "running", wsrep: parseWsrepStatus(host, Object.entries(status)), ...saved },
         notes,
       };
-    // Not answering SQL: while it starts, the position galera_recovery gave it is in the
-    // manager's environment (only then: the unit unsets it once mariadbd is ready).
-    const recovered = active === "activating" ? await startPosition(t, opts) : undefined;
+    // Not answering SQL: while it starts, the position galera_recovery gave it is on its
+    // command line (startPosition).
+    // Deactivating too: a stop that mariadbd ignores (SIGTERM while it waits for peers) leaves it so.
+    const recovered =
+      active === "activating" || active === "deactivating" ? await startPosition(t, opts) : undefined;
     if (recovered)
       notes.push(`${host}: started from seqno ${recovered.seqno} (galera_recovery's --wsrep_start_position)`);
     return { node: { host, state: "running", ...saved, ...(recovered ? { recovered } : {}) }, notes };
@@ -110,13 +112,26 @@ async function wsrepRecover(t: Transport, timeoutMs: number): Promise<Position> 
   return parseRecoveredPosition(t.name, r.stderr);
 }
 
-/** `_WSREP_START_POSITION=--wsrep_start_position=<uuid>:<seqno>`, as the unit sets it. */
+/**
+ * The position galera_recovery gave mariadbd, on its command line. MariaDB 11.8's unit (Debian
+ * 13) runs `VAR=$(galera_recovery); exec mariadbd ... $VAR` inside one sh, so it is in no
+ * environment: only the process's argv has it (`pgrep -a`, measured on the lab, 2026-12-03:
+ * "161 /usr/sbin/mariadbd --wsrep_start_position=<uuid>:8392"). Older units exported it with
+ * `systemctl set-environment _WSREP_START_POSITION=...`, read as a fallback.
+ */
+const ARGV_POSITION = /--wsrep[-_]start[-_]position=(\S+:-?\d+)/;
 const START_POSITION = /^_WSREP_START_POSITION=--wsrep[-_]start[-_]position=(\S+:-?\d+)\s*$/m;
 
 async function startPosition(t: Transport, opts: ExecOptions): Promise<Position | undefined> {
-  const r = await t.exec(["systemctl", "show-environment"], opts);
-  const value = r.code === 0 ? START_POSITION.exec(r.stdout)?.[1] : undefined;
+  const argv = await t.exec(["pgrep", "-a", "-x", "mariadbd"], opts);
+  let value = argv.code === 0 ? ARGV_POSITION.exec(argv.stdout)?.[1] : undefined;
+  let source = "mariadbd's --wsrep_start_position";
+  if (value === undefined) {
+    const env = await t.exec(["systemctl", "show-environment"], opts);
+    value = env.code === 0 ? START_POSITION.exec(env.stdout)?.[1] : undefined;
+    source = "_WSREP_START_POSITION";
+  }
   if (value === undefined) return undefined;
   // The same grammar as the recovery log's line, parsed (and refused) the same way.
-  return parseRecoveredPosition(t.name, `WSREP: Recovered position: ${value}`, "_WSREP_START_POSITION");
+  return parseRecoveredPosition(t.name, `WSREP: Recovered position: ${value}`, source);
 }

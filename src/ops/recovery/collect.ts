@@ -15,6 +15,7 @@ import type { GaleraFacts } from "./galera-plan.ts";
 import type { RabbitFacts } from "./rabbitmq-plan.ts";
 import type { QuorumQueue } from "./rabbitmq-queues.ts";
 import { unreachableWhy } from "./reach.ts";
+import { collectStackNode, type StackNode } from "./stack.ts";
 
 export interface RecoveryInput {
   topology: Topology;
@@ -32,6 +33,8 @@ export interface RecoveryFacts {
   unreachable: Record<string, string>;
   /** What the collection found out on the way (recovered positions, silent BMCs). */
   notes: string[];
+  /** corosync and pacemaker on each reachable controller. */
+  stack: StackNode[];
 }
 
 export async function collectRecoveryFacts(input: RecoveryInput): Promise<RecoveryFacts> {
@@ -46,7 +49,9 @@ export async function collectRecoveryFacts(input: RecoveryInput): Promise<Recove
       const rabbit: CollectedRabbit = galera.unreachable
         ? { node: { host, state: "unreachable" }, unreachable: galera.unreachable }
         : await collectRabbitNode(t, opts);
-      return { host, galera, rabbit };
+      const stack =
+        galera.unreachable === undefined ? await collectStackNode(t, opts).catch(() => undefined) : undefined;
+      return { host, galera, rabbit, stack };
     }),
   );
   const unreachable: Record<string, string> = {};
@@ -76,6 +81,7 @@ export async function collectRecoveryFacts(input: RecoveryInput): Promise<Recove
     },
     unreachable,
     notes: [...perHost.flatMap((p) => p.galera.notes), ...powerNotes],
+    stack: perHost.flatMap((p) => (p.stack ? [p.stack] : [])),
   };
 }
 

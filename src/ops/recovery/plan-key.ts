@@ -16,7 +16,12 @@ export function planKey(report: RecoverReport): string {
       : g.kind === "join"
         ? { kind: g.kind, primary: g.primary, join: g.join }
         : { kind: g.kind };
-  return JSON.stringify({ verdict: report.verdict, galera, rabbitmq: JSON.parse(rabbitKey(report)) });
+  return JSON.stringify({
+    verdict: report.verdict,
+    galera,
+    rabbitmq: JSON.parse(rabbitKey(report)),
+    stack: report.stack,
+  });
 }
 
 /** The RabbitMQ half alone: checked again once Galera is back, before RabbitMQ is touched. */
@@ -26,9 +31,11 @@ export function rabbitKey(report: RecoverReport): string {
 
 /** One line: "Galera: bootstrap ctl1 (seqno 9, galera_new_cluster), then start ctl2; RabbitMQ: ...". */
 export function planSummary(report: RecoverReport): string {
+  const stack =
+    report.stack.kind === "start" ? `; cluster stack: start on ${report.stack.hosts.join(", ")}` : "";
   return `Galera: ${galeraSummary(report.galera)}; RabbitMQ: ${report.rabbitmq.kind}${
     report.rabbitmq.actions.length > 0 ? ` (${report.rabbitmq.actions.map(rabbitSummary).join(", ")})` : ""
-  }`;
+  }${stack}`;
 }
 
 function galeraSummary(g: GaleraPlan): string {

@@ -13,12 +13,18 @@ import { describePower, type PowerFacts } from "./types.ts";
 export interface PlanTextInput {
   galera: GaleraPlan;
   rabbitmq: RabbitPlan;
+  /** The cluster stack's section (stack.ts), already in words. */
+  stack?: string;
   /** BMC and fence facts of the unreachable controllers, by host. */
   power: Readonly<Record<string, PowerFacts>>;
 }
 
 export function planText(input: PlanTextInput): string {
-  const sections = [galeraText(input.galera, input.power), rabbitmqText(input.rabbitmq, input.power)];
+  const sections = [
+    galeraText(input.galera, input.power),
+    rabbitmqText(input.rabbitmq, input.power),
+    ...(input.stack ? [input.stack] : []),
+  ];
   const refused = [input.galera, input.rabbitmq].some((p) => p.kind === "refuse");
   const last = refused
     ? "hastack recover refuses: it changes nothing while any part is ambiguous."

@@ -2,7 +2,7 @@
  * @module
  * `hastack recover` acting: read the state, show the plan, get the operator's go-ahead, read the
  * state again and refuse if the plan it gives is not the one confirmed (a node came back, a seqno
- * moved, a BMC answered), then Galera, then RabbitMQ, every action journalled, and finally read
+ * moved, a BMC answered), then Galera, then RabbitMQ, then the cluster stack, every action journalled, and finally read
  * the state once more and show it. A failing step stops everything after it: the next run reads
  * the state the failure left, and plans from there.
  */
@@ -16,6 +16,7 @@ import type { RecoveryFacts } from "./collect.ts";
 import { confirmationMissing } from "./confirm.ts";
 import { planKey, planSummary, rabbitKey } from "./plan-key.ts";
 import { RECOVER_EXIT, type RecoverReport, recoverReport, recoverText } from "./recover-report.ts";
+import { actStack } from "./stack.ts";
 
 export interface RecoverActInput {
   /** Reads every fact afresh (collect.ts over the pool). */
@@ -65,6 +66,7 @@ export async function recoverAct(input: RecoverActInput): Promise<number> {
     await actGalera(now.galera, facts.galera, ctx);
     const rabbit = await rabbitStill(input, now, facts);
     await actRabbitmq(rabbit.plan, rabbit.facts, ctx);
+    await actStack(now.stack, ctx);
   } catch (error) {
     if (isRefusal(error)) throw error;
     const message = error instanceof Error ? error.message : String(error);

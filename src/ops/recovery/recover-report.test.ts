@@ -33,6 +33,7 @@ function facts(
     },
     unreachable,
     notes: [],
+    stack: [],
   } satisfies RecoveryFacts;
 }
 

@@ -9,6 +9,7 @@ import type { RecoveryFacts } from "./collect.ts";
 import { type GaleraPlan, galeraPlan } from "./galera-plan.ts";
 import { planText } from "./plan-text.ts";
 import { type RabbitPlan, rabbitmqPlan } from "./rabbitmq-plan.ts";
+import { type StackPlan, stackPlan, stackText } from "./stack.ts";
 import type { PowerFacts } from "./types.ts";
 
 export type Verdict = "nothing-to-do" | "recovery-needed" | "refused";
@@ -25,6 +26,7 @@ export interface RecoverReport {
   exitCode: number;
   galera: GaleraPlan;
   rabbitmq: RabbitPlan;
+  stack: StackPlan;
   power: Readonly<Record<string, PowerFacts>>;
   unreachable: Readonly<Record<string, string>>;
   notes: readonly string[];
@@ -33,22 +35,24 @@ export interface RecoverReport {
 export function recoverReport(facts: RecoveryFacts): RecoverReport {
   const galera = galeraPlan(facts.galera);
   const rabbitmq = rabbitmqPlan(facts.rabbitmq);
-  const verdict = verdictOf(galera, rabbitmq);
+  const stack = stackPlan(facts.stack ?? []);
+  const verdict = verdictOf(galera, rabbitmq, stack);
   return {
     verdict,
     exitCode: RECOVER_EXIT[verdict],
     galera,
     rabbitmq,
+    stack,
     power: facts.galera.power,
     unreachable: facts.unreachable,
     notes: facts.notes,
   };
 }
 
-function verdictOf(galera: GaleraPlan, rabbitmq: RabbitPlan): Verdict {
+function verdictOf(galera: GaleraPlan, rabbitmq: RabbitPlan, stack: StackPlan): Verdict {
   if (galera.kind === "refuse" || rabbitmq.kind === "refuse") return "refused";
   const calm = (kind: string) => kind === "healthy" || kind === "wait";
-  return calm(galera.kind) && calm(rabbitmq.kind) ? "nothing-to-do" : "recovery-needed";
+  return calm(galera.kind) && calm(rabbitmq.kind) && calm(stack.kind) ? "nothing-to-do" : "recovery-needed";
 }
 
 /** dry-run: the plan only; act: the plan about to be confirmed; after: the state once acted. */
@@ -73,6 +77,11 @@ export function recoverText(report: RecoverReport, mode: TextMode = "dry-run"): 
   if (unreachable.length > 0)
     lines.push("Unreachable:", ...unreachable.map(([host, why]) => `  ${host}: ${why}`), "");
   if (report.notes.length > 0) lines.push("Found:", ...report.notes.map((n) => `  - ${n}`), "");
-  const plan = planText({ galera: report.galera, rabbitmq: report.rabbitmq, power: report.power });
+  const plan = planText({
+    galera: report.galera,
+    rabbitmq: report.rabbitmq,
+    power: report.power,
+    stack: stackText(report.stack),
+  });
   return `${lines.join("\n")}${lines.length > 0 ? "\n" : ""}${plan}${lastLine(report.verdict, mode)}\n`;
 }
