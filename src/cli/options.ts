@@ -1,8 +1,7 @@
 import { resolve } from "node:path";
 import { type Command, Option } from "commander";
 import { services } from "../services/registry.ts";
-import { loadTopology } from "../topology/load.ts";
-import type { Topology } from "../topology/types.ts";
+import { loadSite, type Site } from "../topology/load.ts";
 import { requireKnownNames } from "../util/names.ts";
 
 /** Every verb that reads an inventory takes -i; HASTACK_INVENTORY or ./inventory.yaml otherwise. */
@@ -26,13 +25,13 @@ export function printJson(value: unknown): void {
 }
 
 /** The site of an inventory, refusing `--host` names it does not have (plan, render). */
-export async function loadForHosts(inventory: string, hosts: string[] | undefined): Promise<Topology> {
-  const topology = await loadTopology(inventory, services);
+export async function loadForHosts(inventory: string, hosts: string[] | undefined): Promise<Site> {
+  const site = await loadSite(inventory, services);
   requireKnownNames(
     "--host",
     hosts,
-    topology.hosts.map((h) => h.name),
+    site.topology.hosts.map((h) => h.name),
     "hosts of the inventory",
   );
-  return topology;
+  return site;
 }

@@ -1,9 +1,10 @@
 import { createHash } from "node:crypto";
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import type { Command } from "commander";
 import { maskSecrets } from "../inventory/secrets.ts";
 import { readSecrets } from "../inventory/secrets-file.ts";
+import { lastPerPath } from "../services/last-per-path.ts";
 import { fileBytes } from "../services/materialize.ts";
 import { services } from "../services/registry.ts";
 import { renderTopology } from "../services/render.ts";
@@ -20,21 +21,32 @@ export function registerRender(program: Command): void {
     .addOption(jsonOption())
     .action(
       async (opts: { inventory: string; out: string; host?: string[]; masked?: boolean; json?: boolean }) => {
-        const topology = await loadForHosts(opts.inventory, opts.host);
-        const { files } = renderTopology(topology, services, opts.host);
+        const { topology, render } = await loadForHosts(opts.inventory, opts.host);
+        // Validation rendered every host: render again only for some of them.
+        const { files } = opts.host ? renderTopology(topology, services, opts.host) : render;
         const secrets = opts.masked ? {} : await readSecrets(topology.secretsFile);
         const out = resolve(opts.out);
-        await mkdir(out, { recursive: true, mode: 0o700 });
+        // Synchronous writes: nothing else runs meanwhile, and a thread-pool round trip per file
+        // cost 7 s of system time for the 60,000 files of 5,000 computes.
+        mkdirSync(out, { recursive: true, mode: 0o700 });
         const summary: { host: string; files: number; bytes: number }[] = [];
+        const encode = lastPerPath((file) => ({
+          data: opts.masked ? Buffer.from(maskSecrets(file.text)) : fileBytes(file, secrets),
+          // Hash of the masked text: comparable across runs without revealing a secret.
+          sha256: createHash("sha256").update(maskSecrets(file.text)).digest("hex"),
+        }));
+        const made = new Set<string>();
         for (const [host, list] of files) {
           const manifest = [];
           let bytes = 0;
-          await mkdir(join(out, host), { recursive: true, mode: 0o700 });
+          mkdirSync(join(out, host), { recursive: true, mode: 0o700 });
           for (const file of list) {
-            const data = opts.masked ? Buffer.from(maskSecrets(file.text)) : fileBytes(file, secrets);
+            const { data, sha256 } = encode(file);
             const target = join(out, host, file.path);
-            await mkdir(dirname(target), { recursive: true, mode: 0o700 });
-            await writeFile(target, data, { mode: 0o600 });
+            // One mkdir per directory, not per file: 60,000 fewer calls for 5,000 computes.
+            if (!made.has(dirname(target))) mkdirSync(dirname(target), { recursive: true, mode: 0o700 });
+            made.add(dirname(target));
+            writeFileSync(target, data, { mode: 0o600 });
             bytes += data.length;
             manifest.push({
               path: file.path,
@@ -43,11 +55,10 @@ export function registerRender(program: Command): void {
               mode: file.mode.toString(8).padStart(4, "0"),
               service: file.service,
               bytes: data.length,
-              // Hash of the masked text: comparable across runs without revealing a secret.
-              sha256: createHash("sha256").update(maskSecrets(file.text)).digest("hex"),
+              sha256,
             });
           }
-          await writeFile(join(out, host, "manifest.json"), `${JSON.stringify(manifest, null, 2)}\n`, {
+          writeFileSync(join(out, host, "manifest.json"), `${JSON.stringify(manifest, null, 2)}\n`, {
             mode: 0o600,
           });
           summary.push({ host, files: list.length, bytes });
@@ -56,8 +67,9 @@ export function registerRender(program: Command): void {
           printJson({ out, hosts: summary });
           return;
         }
-        for (const s of summary) process.stdout.write(`${s.host}: ${s.files} files, ${s.bytes} bytes\n`);
-        process.stdout.write(`written to ${out}\n`);
+        // One write, not one per host (5,000 for 5,000 computes).
+        const lines = summary.map((s) => `${s.host}: ${s.files} files, ${s.bytes} bytes\n`);
+        process.stdout.write(`${lines.join("")}written to ${out}\n`);
       },
     );
 }

@@ -24,14 +24,16 @@ export function planUnits(input: UnitsInput, env: BuiltinEnv): PlanUnit[] {
   // Declared services are not planned: plan, deploy and status name them as not implemented.
   const deployed = input.services.filter((s) => isDeployed(s, topology));
   const ids = new Set(deployed.map((s) => s.id));
+  // Each service's hosts and each host by name once: both walk every host of the site, and
+  // asking them per host made planning quadratic (minutes for 5,000 computes).
+  const placed = deployed.map((s) => ({ service: s, hosts: new Set(s.hosts(topology)) }));
+  const byName = new Map(topology.hosts.map((h) => [h.name, h]));
   const packagesOf = (host: string) => {
-    const resolved = hostByName(topology, host);
-    const on = deployed.filter((s) => s.hosts(topology).includes(host));
+    const resolved = byName.get(host) ?? hostByName(topology, host);
+    const on = placed.filter((p) => p.hosts.has(host)).map((p) => p.service);
     return [...new Set(on.flatMap((s) => hostPackages(s, topology, resolved)))].sort();
   };
-  const allHosts = topology.hosts
-    .map((h) => h.name)
-    .filter((h) => deployed.some((s) => s.hosts(topology).includes(h)));
+  const allHosts = topology.hosts.map((h) => h.name).filter((h) => placed.some((p) => p.hosts.has(h)));
   const out: PlanUnit[] = [];
   const withPackages = allHosts.some((h) => packagesOf(h).length > 0);
   if (withPackages)
@@ -40,9 +42,18 @@ export function planUnits(input: UnitsInput, env: BuiltinEnv): PlanUnit[] {
       after: [],
       steps: [{ id: "host.packages", spec: packagesStep(packagesOf), hosts: allHosts }],
     });
+  // Every host's files by service, in one pass over them (55,000 files for 5,000 computes).
+  const filesOf = new Map<string, RenderedFile[]>();
+  for (const list of input.files.values()) {
+    for (const f of list) {
+      const same = filesOf.get(f.service);
+      if (same) same.push(f);
+      else filesOf.set(f.service, [f]);
+    }
+  }
   for (const svc of deployed) {
     const hosts = svc.hosts(topology);
-    const files = [...input.files.values()].flat().filter((f) => f.service === svc.id);
+    const files = filesOf.get(svc.id) ?? [];
     const builtins: PlanUnit["steps"] = [];
     if (files.length > 0)
       builtins.push({ id: `${svc.id}.files`, spec: filesStep(svc.id, input.files, env), hosts });

@@ -2,8 +2,9 @@ import type { RenderedFile } from "../services/render.ts";
 import type { ServiceDef, StepSpec } from "../services/types.ts";
 import type { Topology } from "../topology/types.ts";
 import type { BuiltinEnv } from "./builtin-steps.ts";
-import { buildPlan, type PlanNode } from "./plan.ts";
+import { buildPlan, planGraph } from "./plan.ts";
 import { planUnits } from "./plan-units.ts";
+import { linkedOrder, readyOrder } from "./ready-order.ts";
 import { systemd } from "./restarts.ts";
 
 export interface PlannedStep {
@@ -31,18 +32,10 @@ export function plannedSteps(
     restarts: undefined as never,
     units: systemd,
   };
-  const plan = buildPlan(topology, planUnits({ topology, services, files }, env));
-  const done = new Set<string>();
-  const ordered: PlanNode[] = [];
-  const pending = [...plan.nodes].sort((a, b) => a.order - b.order);
-  while (pending.length > 0) {
-    const index = pending.findIndex((n) => [...n.deps].every((d) => done.has(d)));
-    // buildPlan refuses cycles, so some node is always ready; guard anyway.
-    const [next] = pending.splice(index === -1 ? 0 : index, 1);
-    if (!next) break;
-    done.add(next.key);
-    ordered.push(next);
-  }
+  const units = planUnits({ topology, services, files }, env);
+  // The graph as buildPlan makes it, ordered before its links become deps (200 million for
+  // 5,000 computes). Ordering stops at a cycle: buildPlan then refuses it, naming the steps.
+  const ordered = linkedOrder(planGraph(topology, units)) ?? readyOrder(buildPlan(topology, units).nodes);
   const byHost = new Map<string, PlannedStep[]>();
   for (const node of ordered) {
     const list = byHost.get(node.host) ?? [];

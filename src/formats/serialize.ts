@@ -48,13 +48,17 @@ function shellValue(value: string): string {
  */
 function assertSingleLines(sections: DocSection[]): void {
   for (const section of sections) {
-    for (const text of [section.name, ...section.entries.flat()]) {
-      if (/[\r\n]/.test(text)) {
-        throw new HastackError("E_CONFIG_NEWLINE", `Cannot write ${JSON.stringify(text)}: it spans lines`, {
-          hint: "config keys, values and section names must be one line each",
-        });
-      }
-    }
+    assertSingleLine(section.name);
+    // A loop, not a flattened copy: 1.7 million entries for 5,000 computes.
+    for (const entry of section.entries) for (const text of entry) assertSingleLine(text);
     assertSingleLines(section.children ?? []);
+  }
+}
+
+function assertSingleLine(text: string): void {
+  if (/[\r\n]/.test(text)) {
+    throw new HastackError("E_CONFIG_NEWLINE", `Cannot write ${JSON.stringify(text)}: it spans lines`, {
+      hint: "config keys, values and section names must be one line each",
+    });
   }
 }

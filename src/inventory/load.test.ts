@@ -2,10 +2,11 @@ import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { LineCounter, parseDocument } from "yaml";
 import { services } from "../services/registry.ts";
 import { validateInventory } from "../topology/load.ts";
 import { inventorySchemaFor } from "./assemble.ts";
-import { loadInventory } from "./load.ts";
+import { loadInventory, parseSource } from "./load.ts";
 
 async function write(text: string): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), "hastack-inv-"));
@@ -51,6 +52,32 @@ describe("loadInventory", () => {
     if (result.ok) return;
     expect(result.problems[0]?.code).toBe("E_YAML_DUPLICATE_KEY");
     expect(result.problems[0]?.pos?.line).toBe(4);
+  });
+
+  it("finds repeated keys as the yaml library's uniqueKeys does, with its errors", () => {
+    const texts = [
+      "a: 1\nb: {x: 1, x: 2}\n",
+      "a:\n  - k: 1\n    k: 1\n",
+      "? [1, 2]\n: a\n? [1, 2]\n: b\n",
+      "1: a\n'1': b\n",
+      ".nan: a\n.nan: b\n",
+      "~: a\nnull: b\n",
+      "x: &a 1\n*a : 2\n1: 3\n",
+      "a: 1\nb: [\nc: 1\nc: 2\n",
+      "a: 1\nb:\n  c: 1\n  d: 2\n",
+    ];
+    for (const text of texts) {
+      const library = parseDocument(text, {
+        lineCounter: new LineCounter(),
+        prettyErrors: true,
+        uniqueKeys: true,
+      });
+      const ours = parseSource("f.yaml", text).problems.map((p) => `${p.code} ${p.pos?.line}:${p.pos?.col}`);
+      const theirs = library.errors.map(
+        (e) => `E_YAML_${e.code} ${e.linePos?.[0]?.line}:${e.linePos?.[0]?.col}`,
+      );
+      expect(ours, text).toEqual(theirs);
+    }
   });
 
   it("flags an even controller count unless waived with a reason", async () => {

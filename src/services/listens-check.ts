@@ -9,10 +9,14 @@ import type { ServiceDef } from "./types.ts";
  */
 export function checkListens(topology: Topology, services: readonly ServiceDef[]): Problem[] {
   const problems: Problem[] = [];
+  // Each service's hosts once, not once per host: `hosts` walks every host of the site.
+  const listening = services.flatMap((service) =>
+    service.listens ? [{ listens: service.listens, hosts: new Set(service.hosts(topology)) }] : [],
+  );
   for (const host of topology.hosts) {
     const taken = new Map<string, string>();
-    const binds = services.flatMap((service) =>
-      service.listens && service.hosts(topology).includes(host.name) ? service.listens(topology, host) : [],
+    const binds = listening.flatMap(({ listens, hosts }) =>
+      hosts.has(host.name) ? listens(topology, host) : [],
     );
     // Frontends bind VIPs on every host that runs HAProxy; a VIP port is shared cluster-wide.
     if (host.roles.includes("controller")) {

@@ -37,13 +37,27 @@ export async function validateInventory(file: string, services: readonly Service
   return { problems, topology, render };
 }
 
+/** A valid site: its topology, and the render its validation made (every host's files). */
+export interface Site {
+  topology: Topology;
+  render: RenderResult;
+}
+
 /** Loads a valid topology or throws an InventoryError carrying every problem. */
 export async function loadTopology(file: string, services: readonly ServiceDef[]): Promise<Topology> {
+  return (await loadSite(file, services)).topology;
+}
+
+/**
+ * loadTopology with the render validation made: a verb that needs every host's files uses it
+ * rather than render the site a second time (0.5 s of `hastack plan` for 5,000 computes).
+ */
+export async function loadSite(file: string, services: readonly ServiceDef[]): Promise<Site> {
   const result = await validateInventory(file, services);
-  if (result.problems.some((p) => p.severity === "error") || !result.topology) {
+  if (result.problems.some((p) => p.severity === "error") || !result.topology || !result.render) {
     throw new InventoryError(result.problems);
   }
-  return result.topology;
+  return { topology: result.topology, render: result.render };
 }
 
 function withPosition(problem: Problem, source: SourceDoc): Problem {

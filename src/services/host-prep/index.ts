@@ -1,4 +1,4 @@
-import type { ServiceDef } from "../types.ts";
+import type { RenderContext, ServiceDef } from "../types.ts";
 import { chronyConfig, etcHosts, MODULES_LOAD, sysctlConfig } from "./files.ts";
 import { hostPrepDiagnostics, hostPrepHealth } from "./health.ts";
 import { hostPrepSteps } from "./steps.ts";
@@ -16,7 +16,7 @@ export const hostPrep: ServiceDef = {
     units: ["chrony.service"],
   })),
   files: (ctx, host) => [
-    { path: "/etc/hosts", owner: "root", group: "root", mode: 0o644, content: etcHosts(ctx.topology) },
+    { path: "/etc/hosts", owner: "root", group: "root", mode: 0o644, content: sharedEtcHosts(ctx) },
     {
       path: "/etc/sysctl.d/60-hastack.conf",
       owner: "root",
@@ -48,3 +48,18 @@ export const hostPrep: ServiceDef = {
   health: hostPrepHealth,
   diagnostics: hostPrepDiagnostics,
 };
+
+/**
+ * /etc/hosts is the same on every host and lists every host: one text per render, shared by all
+ * hosts. Built per host it was quadratic in time and memory (1 GB of strings for 5,000 computes).
+ */
+function sharedEtcHosts(ctx: RenderContext): string {
+  let text = etcHostsOf.get(ctx);
+  if (text === undefined) {
+    text = etcHosts(ctx.topology);
+    etcHostsOf.set(ctx, text);
+  }
+  return text;
+}
+
+const etcHostsOf = new WeakMap<RenderContext, string>();
