@@ -57,7 +57,9 @@ describe("the cluster stack in a recovery", () => {
         joinMs: 10_000,
         pollMs: 1_000,
         now: () => now,
-        sleep: async (ms) => void (now += ms),
+        sleep: async (ms) => {
+          now += ms;
+        },
       },
     };
     await actStack({ kind: "start", hosts: ["ctl1", "ctl2"], reasons: [] }, ctx);
