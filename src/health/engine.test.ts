@@ -95,4 +95,31 @@ describe("status engine", () => {
     const report = await status(service("slow", [], "redundant", 5000));
     expect(report.checks.every((c) => c.state === "down" && c.summary.includes("500 ms"))).toBe(true);
   });
+  it("gives every probe of one run the same shared answer, made once, and a new run a new one", async () => {
+    let made = 0;
+    const sharing: ServiceDef = {
+      ...service("s", [], "redundant"),
+      health: () => [
+        {
+          id: "shared",
+          title: "one login for all",
+          on: "each",
+          weight: "redundant",
+          async run(ctx: ProbeContext) {
+            const answer = await ctx.shared("login", async () => {
+              made += 1;
+              return (await ctx.exec(ctx.host?.name ?? "", ["sh", "-c", "echo $$"])).stdout.trim();
+            });
+            return { state: "ok", summary: answer };
+          },
+        },
+      ],
+    };
+    const first = await status(sharing);
+    expect(made).toBe(1);
+    expect(new Set(first.checks.map((c) => c.summary)).size).toBe(1);
+    const second = await status(sharing);
+    expect(made).toBe(2);
+    expect(second.checks[0]?.summary).not.toBe(first.checks[0]?.summary);
+  });
 });

@@ -5,6 +5,7 @@ import type { Topology } from "../topology/types.ts";
 import type { Transport } from "../transport/types.ts";
 import { HastackError } from "../util/errors.ts";
 import { runLimited } from "../util/run-limited.ts";
+import { sharedAnswers } from "./shared.ts";
 import type { CheckResult, ProbeContext, ProbeSpec, StatusReport } from "./types.ts";
 
 export interface StatusOptions {
@@ -36,7 +37,10 @@ export async function collectStatus(topology: Topology, options: StatusOptions):
       else for (const host of spec.hosts ?? serviceHosts) jobs.push({ service: service.id, spec, host });
     }
   }
-  const checks = await runLimited(jobs, options.concurrency ?? 16, (job) => runProbe(topology, job, options));
+  const shared = sharedAnswers();
+  const checks = await runLimited(jobs, options.concurrency ?? 16, (job) =>
+    runProbe(topology, job, options, shared),
+  );
   // Declared services are named, never counted as checks that passed.
   const declared = notImplemented(options.services, topology)
     .map((s) => s.id)
@@ -61,7 +65,12 @@ export async function collectStatus(topology: Topology, options: StatusOptions):
   };
 }
 
-async function runProbe(topology: Topology, job: Job, options: StatusOptions): Promise<CheckResult> {
+async function runProbe(
+  topology: Topology,
+  job: Job,
+  options: StatusOptions,
+  shared: ProbeContext["shared"],
+): Promise<CheckResult> {
   const started = performance.now();
   const controller = new AbortController();
   const timeoutMs = job.spec.timeoutMs ?? 10_000;
@@ -77,6 +86,7 @@ async function runProbe(topology: Topology, job: Job, options: StatusOptions): P
       return value;
     },
     signal: controller.signal,
+    shared,
   };
   const host = job.host ? topology.hosts.find((h) => h.name === job.host) : undefined;
   if (host) ctx.host = host;

@@ -35,6 +35,13 @@ export interface ProbeContext {
   exec(host: string, command: string[] | string, opts?: ExecOptions): Promise<ExecResult>;
   secret(name: string): string;
   signal: AbortSignal;
+  /**
+   * One answer per status run for `key`: the first probe that asks runs `make`, later ones (on
+   * other hosts too) get its promise. For what is expensive to the site and the same for every
+   * asker, e.g. a password login of one user: Keystone spends a bcrypt hash on each, and twenty
+   * at once on a busy controller took 10 s each.
+   */
+  shared<T>(key: string, make: () => Promise<T>): Promise<T>;
 }
 
 export interface ProbeResult {

@@ -15,6 +15,8 @@ export interface PlanTextInput {
   rabbitmq: RabbitPlan;
   /** The cluster stack's section (stack.ts), already in words. */
   stack?: string;
+  /** The cluster stack has nothing to do (no section, or "nothing to do"). @default true */
+  stackIdle?: boolean;
   /** BMC and fence facts of the unreachable controllers, by host. */
   power: Readonly<Record<string, PowerFacts>>;
 }
@@ -26,10 +28,17 @@ export function planText(input: PlanTextInput): string {
     ...(input.stack ? [input.stack] : []),
   ];
   const refused = [input.galera, input.rabbitmq].some((p) => p.kind === "refuse");
+  // With nothing to carry out (a site found healthy, or after the recovery), "nothing has been
+  // changed yet" would promise changes to come: the verdict line alone speaks.
+  const idle =
+    [input.galera, input.rabbitmq].every((p) => p.kind === "healthy" || p.kind === "wait") &&
+    (input.stackIdle ?? true);
   const last = refused
-    ? "hastack recover refuses: it changes nothing while any part is ambiguous."
-    : "Nothing has been changed yet.";
-  return `${sections.join("\n\n")}\n\n${last}\n`;
+    ? "hastack recover refuses: it changes nothing while any part is ambiguous.\n"
+    : idle
+      ? ""
+      : "Nothing has been changed yet.\n";
+  return `${sections.join("\n\n")}\n\n${last}`;
 }
 
 export function galeraText(plan: GaleraPlan, power: PlanTextInput["power"]): string {

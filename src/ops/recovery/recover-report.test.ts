@@ -47,6 +47,9 @@ describe("recoverReport", () => {
     const text = recoverText(report);
     expect(text.startsWith("Galera: healthy, nothing to do")).toBe(true);
     expect(text.endsWith("Nothing to do: recover exits 0.\n")).toBe(true);
+    // Nothing will be carried out, so nothing promises changes to come (the lab's after-report did).
+    expect(text).not.toContain("Nothing has been changed yet");
+    expect(recoverText(report, "after")).not.toContain("Nothing has been changed yet");
   });
 
   it("the missing controller powered on (booting): both wait, exit 0", () => {

@@ -82,6 +82,7 @@ export function recoverText(report: RecoverReport, mode: TextMode = "dry-run"): 
     rabbitmq: report.rabbitmq,
     power: report.power,
     stack: stackText(report.stack),
+    stackIdle: report.stack.kind === "healthy",
   });
   return `${lines.join("\n")}${lines.length > 0 ? "\n" : ""}${plan}${lastLine(report.verdict, mode)}\n`;
 }

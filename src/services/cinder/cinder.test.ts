@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { sharedAnswers } from "../../health/shared.ts";
 import type { ProbeContext, ProbeSpec } from "../../health/types.ts";
 import { secretPlaceholder as ph } from "../../inventory/secrets.ts";
 import { exampleTopology, renderedFile, withOpenStackImplemented } from "../../testing/fixtures.ts";
@@ -26,6 +27,7 @@ function probeContext(t: ReturnType<typeof recordingTransport>): ProbeContext {
     exec: (_host, command, opts) => t.exec(command, opts),
     secret: (name) => `value-of-${name}`,
     signal: new AbortController().signal,
+    shared: sharedAnswers(),
   };
 }
 

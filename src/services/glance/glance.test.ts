@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import YAML from "yaml";
+import { sharedAnswers } from "../../health/shared.ts";
 import type { ProbeContext, ProbeSpec } from "../../health/types.ts";
 import type { InventoryInput } from "../../inventory/schema.ts";
 import { secretPlaceholder as ph } from "../../inventory/secrets.ts";
@@ -28,6 +29,7 @@ function probeContext(t: ReturnType<typeof recordingTransport>): ProbeContext {
     exec: (_host, command, opts) => t.exec(command, opts),
     secret: (name) => `value-of-${name}`,
     signal: new AbortController().signal,
+    shared: sharedAnswers(),
   };
 }
 

@@ -35,7 +35,7 @@ export function keystoneProbes(topology: Topology, services: readonly ServiceDef
       on: "each",
       hosts: controllerNames(topology),
       weight: "redundant",
-      timeoutMs: 25_000,
+      timeoutMs: 35_000,
       async run(ctx: ProbeContext): Promise<ProbeResult> {
         const host = ctx.host;
         if (!host) return { state: "unknown", summary: "no host" };

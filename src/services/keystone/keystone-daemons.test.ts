@@ -2,6 +2,7 @@ import { mkdtemp, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { sharedAnswers } from "../../health/shared.ts";
 import { generateSecret } from "../../inventory/secrets-file.ts";
 import { exampleTopology, placed, renderedFile } from "../../testing/fixtures.ts";
 import { toolRoot } from "../../testing/real-tools.ts";
@@ -215,6 +216,7 @@ describe("Keystone deployed by hastack's steps, in a real Keystone 2025.1", () =
         exec: (_h, c, o) => box.transport.exec(c, o),
         secret,
         signal: new AbortController().signal,
+        shared: sharedAnswers(),
       });
     const result = await probe((n) => secrets[n] ?? "");
     expect(result).toMatchObject({ state: "ok" });

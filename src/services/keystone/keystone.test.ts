@@ -14,7 +14,7 @@ import {
   repository,
 } from "./fernet.ts";
 import { expectedCatalog } from "./health.ts";
-import { catalogGaps, loginBody, readLogin } from "./token.ts";
+import { catalogGaps, login, loginBody, readLogin } from "./token.ts";
 
 const topology = exampleTopology("lab");
 const seed = "ab".repeat(32);
@@ -136,6 +136,41 @@ describe("a password login's answer", () => {
     expect(readLogin({ code: 7, stdout: "", stderr: "curl: (7) Failed to connect" })).toMatchObject({
       ok: false,
     });
+  });
+
+  it("asks once more after a timed-out login (curl exit 28), never after another failure", async () => {
+    // A scripted exec: the point is how many times login asks for each answer curl gives.
+    const answers = (codes: number[]) => {
+      const asked: string[] = [];
+      const exec = async (command: string[]) => {
+        asked.push(command.join(" "));
+        const code = codes[asked.length - 1] ?? 0;
+        const stdout =
+          code === 0
+            ? `HTTP/1.1 201\r\nX-Subject-Token: t\r\n\r\n{"token":{"expires_at":"x"}}\n--hastack-status--201`
+            : "";
+        return { code, stdout, stderr: code ? `curl: (${code}) failed` : "", durationMs: 1 };
+      };
+      return { asked, exec };
+    };
+    const creds = {
+      authUrl: "http://10.20.0.10:5000/v3",
+      user: "glance",
+      password: "pw",
+      project: "service",
+    };
+    const slow = answers([28, 0]);
+    expect(await login(slow.exec, creds)).toMatchObject({ ok: true, token: "t" });
+    expect(slow.asked).toHaveLength(2);
+    const dead = answers([28, 28, 0]);
+    expect(await login(dead.exec, creds)).toEqual({
+      ok: false,
+      reason: "curl exit code 28: curl: (28) failed",
+    });
+    expect(dead.asked).toHaveLength(2);
+    const refused = answers([7, 0]);
+    expect(await login(refused.exec, creds)).toMatchObject({ ok: false });
+    expect(refused.asked).toHaveLength(1);
   });
 
   it("names what the catalogue lacks; the body names the user and project, scoped in Default", () => {

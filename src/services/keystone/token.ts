@@ -90,12 +90,21 @@ export function readLogin(r: Pick<ExecResult, "code" | "stdout" | "stderr">): Lo
   return { ok: true, token, catalog: parsed.data.token.catalog, expiresAt: parsed.data.token.expires_at };
 }
 
-/** Runs the login with `exec` (a step's transport, a probe's host). */
+/** curl's exit code when --max-time ran out. */
+const CURL_TIMEOUT = 28;
+
+/**
+ * Runs the login with `exec` (a step's transport, a probe's host). A login that timed out is
+ * asked once more: each costs Keystone a bcrypt hash, and on a busy controller a burst of them
+ * queued past curl's 10 s (CI saw 9.6 s per token); a second timeout is the answer.
+ */
 export async function login(
   exec: (command: string[], opts: ExecOptions) => Promise<ExecResult>,
   creds: Login,
 ): Promise<LoginResult> {
-  return readLogin(await exec(loginCommand(creds.authUrl), { stdin: loginBody(creds), timeoutMs: 20_000 }));
+  const ask = () => exec(loginCommand(creds.authUrl), { stdin: loginBody(creds), timeoutMs: 20_000 });
+  const first = await ask();
+  return readLogin(first.code === CURL_TIMEOUT ? await ask() : first);
 }
 
 /** Names of `wanted` services missing from the catalogue, or lacking a public, internal or admin endpoint in `region`. */

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { sharedAnswers } from "../../health/shared.ts";
 import type { ProbeContext, ProbeSpec } from "../../health/types.ts";
 import { exampleTopology, withOpenStackImplemented } from "../../testing/fixtures.ts";
 import { recordingTransport, runStep } from "../openstack/test-kit.ts";
@@ -37,6 +38,7 @@ function context(
     },
     secret: (name) => `value-of-${name}`,
     signal: new AbortController().signal,
+    shared: sharedAnswers(),
   };
 }
 
