@@ -2,7 +2,7 @@ import { type Command, InvalidArgumentError } from "commander";
 import { readSecrets as readSiteSecrets } from "../inventory/secrets-file.ts";
 import { powerControl, powerStatus } from "../lab/bmc.ts";
 import { labDown } from "../lab/down.ts";
-import { cut, freeze, heal } from "../lab/faults.ts";
+import { cut, freeze, freezeBmc, heal } from "../lab/faults.ts";
 import { ensureGuestImage } from "../lab/guest-image/build.ts";
 import { uploadGuest } from "../lab/guest-upload.ts";
 import { bmcPassword, readSecrets } from "../lab/identity.ts";
@@ -172,18 +172,22 @@ export function registerLab(program: Command): void {
     .command("freeze")
     .description("hang a host (cgroup freezer): processes stop, the kernel still answers pings")
     .argument("<host>")
-    .action(async (name: string) => {
-      await freeze(findHost(await requirePlan(), name), true);
-      say(`${name}: frozen`);
+    .option("--bmc", "hang the host's BMC instead: IPMI requests to it time out")
+    .action(async (name: string, opts: { bmc?: boolean }) => {
+      const host = findHost(await requirePlan(), name);
+      await (opts.bmc ? freezeBmc(host, true) : freeze(host, true));
+      say(`${name}: ${opts.bmc ? "BMC " : ""}frozen`);
     });
 
   lab
     .command("thaw")
     .description("undo `lab freeze`")
     .argument("<host>")
-    .action(async (name: string) => {
-      await freeze(findHost(await requirePlan(), name), false);
-      say(`${name}: thawed`);
+    .option("--bmc", "thaw the host's BMC")
+    .action(async (name: string, opts: { bmc?: boolean }) => {
+      const host = findHost(await requirePlan(), name);
+      await (opts.bmc ? freezeBmc(host, false) : freeze(host, false));
+      say(`${name}: ${opts.bmc ? "BMC " : ""}thawed`);
     });
 
   lab

@@ -1,5 +1,6 @@
 import { HastackError } from "../util/errors.ts";
-import { cgroupLayout, payloadDir, writeCgroupFile } from "./cgroups.ts";
+import { bmcMember } from "./bmc.ts";
+import { cgroupLayout, memberCgroups, payloadDir, writeCgroupFile } from "./cgroups.ts";
 import { setPortForwarding } from "./network.ts";
 import { hostVeth, type LabHost, type LabNetwork } from "./plan.ts";
 
@@ -38,6 +39,20 @@ export async function freeze(host: LabHost, frozen: boolean): Promise<void> {
     throw new HastackError(
       "E_LAB_FREEZE",
       `Cannot ${frozen ? "freeze" : "thaw"} ${host.name}: it is not running`,
+    );
+  }
+}
+
+/**
+ * A hung BMC: its ipmi_sim stops (cgroup freezer), so IPMI requests to it time out while the
+ * host itself runs on or stays off: the "power state unknown" a fence agent meets.
+ */
+export async function freezeBmc(host: LabHost, frozen: boolean): Promise<void> {
+  const [unified] = memberCgroups(await cgroupLayout(), bmcMember(host.name));
+  if (unified === undefined || !(await writeCgroupFile(unified, "cgroup.freeze", frozen ? "1" : "0"))) {
+    throw new HastackError(
+      "E_LAB_FREEZE",
+      `Cannot ${frozen ? "freeze" : "thaw"} the BMC of ${host.name}: it is not running`,
     );
   }
 }

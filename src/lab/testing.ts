@@ -5,7 +5,7 @@ import YAML from "yaml";
 import { services } from "../services/registry.ts";
 import { powerControl, powerStatus } from "./bmc.ts";
 import type { RunResult } from "./exec.ts";
-import { freeze, heal } from "./faults.ts";
+import { freeze, freezeBmc, heal } from "./faults.ts";
 import { bmcPassword, readSecrets } from "./identity.ts";
 import { labUp } from "./lab.ts";
 import { labInventoryPath } from "./paths.ts";
@@ -26,6 +26,8 @@ export interface LabHandle {
   power(name: string, action: "on" | "off" | "cycle" | "reset" | "soft"): Promise<void>;
   powerState(name: string): Promise<"on" | "off">;
   waitForSsh(name: string, timeoutMs: number): Promise<number | undefined>;
+  /** Hangs (true) or thaws a host's BMC: IPMI to it times out while hung. */
+  hangBmc(name: string, hung: boolean): Promise<void>;
 }
 
 /**
@@ -45,6 +47,7 @@ export async function useLab(onProgress?: (line: string) => void): Promise<LabHa
   for (const h of plan.hosts) {
     await heal(h);
     await freeze(h, false).catch(() => {});
+    await freezeBmc(h, false).catch(() => {});
   }
   const secrets = await readSecrets();
   const host = (name: string) => findHost(plan, name);
@@ -57,6 +60,7 @@ export async function useLab(onProgress?: (line: string) => void): Promise<LabHa
     power: (name, action) => powerControl(host(name), bmcPassword(secrets, name), action),
     powerState: (name) => powerStatus(host(name), bmcPassword(secrets, name)),
     waitForSsh: (name, timeoutMs) => waitForSsh(host(name), timeoutMs),
+    hangBmc: (name, hung) => freezeBmc(host(name), hung),
   };
 }
 

@@ -26,6 +26,21 @@ function status(state: string, comment: string): Answer {
 const SYNCED = status("Primary", "Synced");
 const OK: Answer = {};
 
+/**
+ * A node whose grastate.dat is the one a kill leaves (safe_to_bootstrap: 0) until the sed marks
+ * it: the actor reads the file after the stop and again after the mark.
+ */
+function markable(name: string, answers: Record<string, Answer>, files: Record<string, string> = {}) {
+  const spec = { files: { ...files, [GRASTATE_PATH]: fixture("grastate-ctl1-killed.dat") }, answers };
+  const base = fakeHost(name, spec);
+  const exec: typeof base.exec = async (command, opts) => {
+    const line = typeof command === "string" ? command : command.join(" ");
+    if (line.startsWith("sed -i")) spec.files[GRASTATE_PATH] = fixture("grastate-ctl1-last-clean-stop.dat");
+    return base.exec(command, opts);
+  };
+  return { ...base, exec };
+}
+
 function context(transport: ActContext["transport"]) {
   const journal = memoryJournal();
   let now = 0;
@@ -81,9 +96,11 @@ describe("actGalera", () => {
     };
     const plan = galeraPlan(facts);
     expect(plan).toMatchObject({ kind: "bootstrap", from: "ctl1", method: "new-cluster" });
-    const ctl1 = fakeHost("ctl1", {
-      files: { [GRASTATE_PATH]: fixture("grastate-ctl1-last-clean-stop.dat") },
-      answers: { "systemctl stop": OK, "sed -i": OK, galera_new_cluster: OK, "mariadb -N -B": SYNCED },
+    const ctl1 = markable("ctl1", {
+      "systemctl stop": OK,
+      "sed -i": OK,
+      galera_new_cluster: OK,
+      "mariadb -N -B": SYNCED,
     });
     const ctl2 = fakeHost("ctl2", { answers: { "systemctl start": OK, "mariadb -N -B": SYNCED } });
     const { ctx, journal } = context(hosts(ctl1, ctl2));
@@ -97,7 +114,7 @@ describe("actGalera", () => {
     expect(ctl2.asked.some((a) => a.startsWith("sed"))).toBe(false);
   });
 
-  it("the lab's power cut, two back: both silent mariadbds ignore SIGTERM, are killed after the grace, then bootstrap and join", async () => {
+  it("the lab's power cut, two back: both silent mariadbds ignore SIGTERM and are killed after the grace, the joiner before the bootstrap", async () => {
     // Both survivors started from galera_recovery's position and wait for peers; systemd's stop
     // hung past 120 s on the lab (2026-12-03). A stateful fake: SIGTERM changes nothing, SIGKILL
     // stops the unit.
@@ -112,9 +129,11 @@ describe("actGalera", () => {
     expect(plan).toMatchObject({ kind: "bootstrap", from: "ctl1", join: [{ host: "ctl2", how: "restart" }] });
     const stuck = (name: string, extra: Record<string, Answer>) => {
       let state = "activating";
-      const base = fakeHost(name, {
-        files: { [GRASTATE_PATH]: fixture("grastate-ctl1-last-clean-stop.dat") },
-        answers: { "systemctl stop --no-block": OK, "systemctl kill": OK, "sed -i": OK, ...extra },
+      const base = markable(name, {
+        "systemctl stop --no-block": OK,
+        "systemctl kill": OK,
+        "sed -i": OK,
+        ...extra,
       });
       const exec: typeof base.exec = async (command, opts) => {
         const line = typeof command === "string" ? command : command.join(" ");
@@ -132,13 +151,15 @@ describe("actGalera", () => {
     const ctl2 = stuck("ctl2", { "systemctl start": OK, "mariadb -N -B": SYNCED });
     const { ctx, journal } = context(hosts(ctl1, ctl2));
     await actGalera(plan, facts, ctx);
+    // ctl2's waiting mariadbd stops before the bootstrap: left running, it gossiped its old view
+    // to the new Primary and stopping it mid-merge cost ctl1 its Primary on the lab.
     expect(started(journal)).toEqual([
+      "ctl2: systemctl stop --no-block mariadb",
+      "ctl2: systemctl kill --signal=SIGKILL mariadb",
       "ctl1: systemctl stop --no-block mariadb",
       "ctl1: systemctl kill --signal=SIGKILL mariadb",
       `ctl1: ${MARK_SAFE}`,
       "ctl1: galera_new_cluster",
-      "ctl2: systemctl stop --no-block mariadb",
-      "ctl2: systemctl kill --signal=SIGKILL mariadb",
       "ctl2: systemctl start mariadb",
     ]);
     const kill = journal.entries.find((e) => e.type === "action" && e.command?.includes("kill"));

@@ -37,6 +37,16 @@ export async function actGalera(plan: GaleraPlan, facts: GaleraFacts, ctx: ActCo
         "E_RECOVER_STEP",
         `Cannot bootstrap galera on ${plan.from}: it is not in the facts`,
       );
+    // The others' waiting mariadbds stop first. One left running gossips its old view to the new
+    // Primary, and stopping it during that merge left the bootstrapped node in EVS GATHER until
+    // it gave its Primary up ("failed to form singleton view after exceeding
+    // max_install_timeouts", lab, 2026-12-03): the joiner then waited forever.
+    const quiet = new Set<string>();
+    for (const j of plan.join) {
+      if (j.how !== "restart") continue;
+      await stopMariadb(ctx, j.host, answers(facts, j.host));
+      quiet.add(j.host);
+    }
     if (plan.method === "pc-bootstrap") await pcBootstrap(ctx, plan.from);
     else await newCluster(ctx, node);
     await waitUntil(
@@ -46,7 +56,7 @@ export async function actGalera(plan: GaleraPlan, facts: GaleraFacts, ctx: ActCo
       ctx.timing.bootstrapMs,
       () => synced(ctx, plan.from),
     );
-    await joinAll(ctx, plan.join, facts);
+    await joinAll(ctx, plan.join, facts, quiet);
   } else if (plan.kind === "join") await joinAll(ctx, plan.join, facts);
   // healthy, wait: nothing to do; refuse never gets here (recover-act.ts).
 }
@@ -64,13 +74,17 @@ async function newCluster(
   node: Exclude<GaleraNode, { state: "unreachable" }>,
 ): Promise<void> {
   const host = node.host;
-  // A mariadbd that runs without answering (stuck waiting for a Primary) holds the datadir.
-  if (node.state === "running") await stopMariadb(ctx, host, "wsrep" in node && node.wsrep !== undefined);
-  if (node.grastate && !node.grastate.safeToBootstrap) {
+  // A mariadbd that runs (waiting for a Primary, or out of the group) holds the datadir; its
+  // stop rewrites grastate.dat, so the mark is decided on the file as the stop left it.
+  let grastate = node.grastate;
+  if (node.state === "running") {
+    await stopMariadb(ctx, host, "wsrep" in node && node.wsrep !== undefined);
+    grastate = await readGrastate(ctx, host);
+  }
+  if (grastate && !grastate.safeToBootstrap) {
     await runStep(ctx, host, "mark grastate.dat safe_to_bootstrap: 1", MARK_SAFE_ARGV, { timeoutMs: 30_000 });
     // Read back: a sed that matched nothing exits 0 too, and galera_new_cluster would then refuse.
-    const text = await ctx.transport(host).readFile(GRASTATE_PATH);
-    const after = text === undefined ? undefined : parseGrastate(host, text.toString("utf8"));
+    const after = await readGrastate(ctx, host);
     if (!after?.safeToBootstrap) {
       const error = `Cannot mark grastate.dat safe_to_bootstrap: 1 on ${host}: ${GRASTATE_PATH} still says ${after ? "safe_to_bootstrap: 0" : "nothing (no file)"}`;
       ctx.journal.write({ type: "action", host, step: "check grastate.dat", status: "failed", error });
@@ -80,6 +94,11 @@ async function newCluster(
   await runStep(ctx, host, "bootstrap galera (galera_new_cluster)", ["galera_new_cluster"], {
     timeoutMs: NEW_CLUSTER_MS,
   });
+}
+
+async function readGrastate(ctx: ActContext, host: string) {
+  const text = await ctx.transport(host).readFile(GRASTATE_PATH);
+  return text === undefined ? undefined : parseGrastate(host, text.toString("utf8"));
 }
 
 /**
@@ -124,12 +143,21 @@ export async function stopMariadb(ctx: ActContext, host: string, answering: bool
   });
 }
 
-async function joinAll(ctx: ActContext, join: readonly JoinStep[], facts: GaleraFacts): Promise<void> {
+/** Whether the node answered SQL when the facts were read (it then gets a clean stop's grace). */
+function answers(facts: GaleraFacts, host: string): boolean {
+  const node = facts.nodes.find((n) => n.host === host);
+  return node !== undefined && "wsrep" in node && node.wsrep !== undefined;
+}
+
+/** Joiners one at a time; those in `stopped` were stopped already (before a bootstrap). */
+async function joinAll(
+  ctx: ActContext,
+  join: readonly JoinStep[],
+  facts: GaleraFacts,
+  stopped: ReadonlySet<string> = new Set(),
+): Promise<void> {
   for (const j of join) {
-    if (j.how === "restart") {
-      const node = facts.nodes.find((n) => n.host === j.host);
-      await stopMariadb(ctx, j.host, node !== undefined && "wsrep" in node && node.wsrep !== undefined);
-    }
+    if (j.how === "restart" && !stopped.has(j.host)) await stopMariadb(ctx, j.host, answers(facts, j.host));
     if (j.how !== "automatic")
       await runStep(ctx, j.host, "start galera to join", ["systemctl", "start", MARIADB_UNIT], {
         // mariadb.service is Type=notify: start returns once the node joined (after its SST).

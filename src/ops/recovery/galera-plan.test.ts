@@ -157,6 +157,20 @@ describe("no Primary Component: bootstrap from the most advanced node", () => {
     ]);
   });
 
+  it("restarts a node that left the group protocol (Disconnected) instead of pc.bootstrap, even when ahead", () => {
+    // The lab, 2026-12-03: a bootstrapped node whose EVS gave up closed its gcomm backend and
+    // answered SQL as Disconnected; pc.bootstrap needs a live group backend.
+    const out: GaleraNode = { ...waiting("ctl1", 11), wsrep: wsrep("Disconnected", "Initialized", 11) };
+    const p = plan([out, waiting("ctl2", 9), gone("ctl3")], { ctl3: OFF });
+
+    expect(p).toMatchObject({
+      kind: "bootstrap",
+      from: "ctl1",
+      method: "new-cluster",
+      join: [{ host: "ctl2", how: "restart" }],
+    });
+  });
+
   it("takes a fence as proof when the BMC no longer answers", () => {
     const p = plan([waiting("ctl1", 9), waiting("ctl2", 9), gone("ctl3")], {
       ctl3: { power: "unknown", fenced: true },

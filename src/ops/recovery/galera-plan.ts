@@ -217,10 +217,10 @@ function bootstrapOrRefuse(
   // Ties hold the same commits: prefer a node that runs and answers (no restart), then the one
   // Galera marked safe, then inventory order.
   const rank = (k: (typeof top)[number]) =>
-    (k.node.state === "running" && k.node.wsrep ? 0 : 2) + (k.node.grastate?.safeToBootstrap ? 0 : 1);
+    (inGroup(k.node) ? 0 : 2) + (k.node.grastate?.safeToBootstrap ? 0 : 1);
   const chosen = top.toSorted((a, b) => rank(a) - rank(b))[0];
   if (!chosen) return { kind: "refuse", nodes, reasons: ["No node to bootstrap from."] };
-  const method = chosen.node.state === "running" && chosen.node.wsrep ? "pc-bootstrap" : "new-cluster";
+  const method = inGroup(chosen.node) ? "pc-bootstrap" : "new-cluster";
   const join = joinOrder(positions, chosen.node.host, method);
   const reasons = [
     `No Primary Component runs. ${chosen.node.host} holds the highest committed seqno, ${best} (history ${short(chosen.pos.uuid)}, from ${chosen.at.source}).`,
@@ -267,6 +267,15 @@ function joinOrder(
     if (node.state === "stopped") return { host: node.host, how: "start" };
     // A running, answering non-Primary node is connected to the bootstrapped one and follows it
     // into the new Primary; after galera_new_cluster (a new process) it is restarted to be sure.
-    return { host: node.host, how: method === "pc-bootstrap" && node.wsrep ? "automatic" : "restart" };
+    return { host: node.host, how: method === "pc-bootstrap" && inGroup(node) ? "automatic" : "restart" };
   });
+}
+
+/**
+ * Runs, answers SQL and is still in the group protocol: pc.bootstrap works only there. A
+ * "Disconnected" node closed its group backend ("exception from gcomm, backend must be
+ * restarted", lab, 2026-12-03) and takes a restart like a stopped one.
+ */
+function inGroup(node: ReachableNode): boolean {
+  return node.state === "running" && node.wsrep !== undefined && node.wsrep.clusterStatus !== "Disconnected";
 }
