@@ -29,6 +29,9 @@ const PENDING = [
   // Real Keystone 2025.1 in a container: 5/5 twice, then its rotate-keys case failed once under
   // load. Keystone's deploy and token checks run in CI through the lab e2e tests all the same.
   "src/services/keystone/keystone-daemons.test.ts",
+  // Issue #11's power cut, two back, on the lab (~10 min): its first run found the bootstrap
+  // fault fixed in act-galera.ts; it joins CI once it has passed twice in a row.
+  "src/ops/recovery/recover.e2e.test.ts",
 ];
 
 export default defineConfig({

@@ -160,7 +160,12 @@ describe("no Primary Component: bootstrap from the most advanced node", () => {
   it("restarts a node that left the group protocol (Disconnected) instead of pc.bootstrap, even when ahead", () => {
     // The lab, 2026-12-03: a bootstrapped node whose EVS gave up closed its gcomm backend and
     // answered SQL as Disconnected; pc.bootstrap needs a live group backend.
-    const out: GaleraNode = { ...waiting("ctl1", 11), wsrep: wsrep("Disconnected", "Initialized", 11) };
+    const out: GaleraNode = {
+      host: "ctl1",
+      state: "running",
+      wsrep: wsrep("Disconnected", "Initialized", 11),
+      grastate: grastate(-1),
+    };
     const p = plan([out, waiting("ctl2", 9), gone("ctl3")], { ctl3: OFF });
 
     expect(p).toMatchObject({
