@@ -25,6 +25,7 @@ packages=(
   sudo                # the transport's sudo path is tested as root
   socat               # hostkit's TCP client, tested against local servers
   ca-certificates
+  openssl             # secrets init: the site CA and the public VIP's certificate (tls.public: site-ca)
   stress-ng           # npm run bench:lab: the bounded CPU load of the busy runs
   qemu-system-x86     # boots the guest image under TCG in its test (never KVM here)
   genisoimage         # the guest image test's config drive, made as Nova makes one

@@ -1,6 +1,7 @@
 import { text } from "node:stream/consumers";
 import type { Command } from "commander";
 import { initSecrets, readSecrets, SECRET_NAME, setSecret } from "../inventory/secrets-file.ts";
+import { ensureSiteTls, publicNames, TLS_SECRETS } from "../inventory/site-tls.ts";
 import { services } from "../services/registry.ts";
 import { providedSecrets, secretSpecs } from "../services/secret-specs.ts";
 import { loadTopology } from "../topology/load.ts";
@@ -20,13 +21,16 @@ export function registerSecrets(program: Command): void {
     .addOption(jsonOption())
     .action(async (opts: { inventory: string; rotate?: string; json?: boolean }) => {
       const topology = await loadTopology(opts.inventory, services);
+      const tlsRotate = opts.rotate && isTlsRotation(opts.rotate) ? opts.rotate : undefined;
       const result = await initSecrets(topology.secretsFile, secretSpecs(services), {
-        ...(opts.rotate ? { rotate: opts.rotate } : {}),
+        ...(opts.rotate && !tlsRotate ? { rotate: opts.rotate } : {}),
       });
+      // After the passwords: the file exists (0600) before any key is written into it.
+      const tls = await ensureSiteTls(topology, tlsRotate ? { rotate: tlsRotate } : {});
       const values = await readSecrets(topology.secretsFile);
       const missing = providedSecrets(topology).filter((s) => values[s.name] === undefined);
       if (opts.json) {
-        printJson({ ...result, missingProvided: missing.map((m) => m.name) });
+        printJson({ ...result, tlsIssued: tls.issued, missingProvided: missing.map((m) => m.name) });
         return;
       }
       const verb = result.created ? "created" : "updated";
@@ -34,6 +38,13 @@ export function registerSecrets(program: Command): void {
         `${result.path}: ${verb}; ${result.added.length} added, ${result.rotated.length} rotated, ` +
           `${Object.keys(values).length} in all\n`,
       );
+      if (tls.issued.length > 0) {
+        const names = publicNames(topology);
+        process.stdout.write(
+          `issued ${tls.issued.join(", ")} for ${[...names.ips, ...names.dns].join(", ")}` +
+            `${tls.why ? ` (${tls.why})` : ""}: run \`hastack deploy\` to serve it\n`,
+        );
+      }
       if (result.rotated.length > 0) {
         process.stdout.write(
           `rotated ${result.rotated.join(", ")}: run \`hastack deploy\` to apply it everywhere\n`,
@@ -110,4 +121,9 @@ export function registerSecrets(program: Command): void {
       await setSecret(topology.secretsFile, name, value);
       process.stdout.write(`${name} stored in ${topology.secretsFile}\n`);
     });
+}
+
+/** `--rotate tls_ca_cert` (a new CA, then a new certificate) or `--rotate tls_public_cert`. */
+function isTlsRotation(name: string): boolean {
+  return name === TLS_SECRETS.caCert || name === TLS_SECRETS.cert;
 }

@@ -177,6 +177,14 @@ function checkVips(inv: Inventory, services: readonly ServiceDef[], report: Repo
       );
     }
   }
+  if (inv.tls.public !== "off" && (!publicVip || publicVip === inv.vips.internal)) {
+    report(
+      "E_TLS_PUBLIC_VIP",
+      ["tls", "public"],
+      `tls.public: ${inv.tls.public} needs vips.public, an address of its own: HTTPS for clients and HTTP for the services cannot share the internal VIP's ports`,
+      "add vips.public (a free address on the management or provider network), or set tls.public: off",
+    );
+  }
   const enabled = new Set(inv.services.openstack.enabled);
   const known = new Set(services.filter((s) => !s.group || enabled.has(s.id)).map((s) => s.id));
   for (const service of Object.keys(inv.vips.services ?? {})) {

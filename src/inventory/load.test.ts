@@ -106,4 +106,18 @@ describe("loadInventory", () => {
     expect(codes).toContain("E_VIP_OUTSIDE_MANAGEMENT");
     expect(codes).toContain("E_SERVICE_DEPENDENCY");
   });
+
+  it("refuses TLS on the public endpoints without a public VIP of their own, at tls.public", async () => {
+    const lab = await (await import("node:fs/promises")).readFile("examples/lab.yaml", "utf8");
+    const shared = lab.replace("  public: 10.20.0.50\n", "");
+    expect(shared).not.toContain("public: 10.20.0.50");
+    const result = await validateInventory(await write(shared), services);
+    const problem = result.problems.find((p) => p.code === "E_TLS_PUBLIC_VIP");
+    expect(problem?.message).toContain("tls.public: site-ca needs vips.public");
+    expect(problem?.pos?.line).toBe(shared.split("\n").indexOf("  public: site-ca") + 1);
+    // The same file with its public VIP is valid.
+    expect(
+      (await validateInventory(await write(lab), services)).problems.filter((p) => p.severity === "error"),
+    ).toEqual([]);
+  });
 });

@@ -75,6 +75,22 @@ export const Vips = z.strictObject({
     .describe("optional dedicated VIP per service (the book's per-service VIP design)"),
 });
 
+/**
+ * TLS on the public endpoints: HAProxy terminates it on the public VIP; internal endpoints stay
+ * HTTP on the management network. site-ca: `hastack secrets init` makes a site CA and issues the
+ * certificate (public VIP and public_hostname as its names). provided: the operator stores a
+ * certificate (full chain), its key and the CA that signed it with `hastack secrets set`.
+ */
+export const Tls = z.strictObject({
+  public: z
+    .enum(["off", "site-ca", "provided"])
+    .default("off")
+    .describe(
+      "TLS on the public VIP: off, a certificate from a site CA hastack makes, or the operator's own",
+    ),
+});
+export type TlsMode = z.output<typeof Tls>["public"];
+
 export const InstanceHa = z.strictObject({
   enabled: z.boolean().default(true),
   heartbeat_interval_s: z.number().min(0.2).default(2),
@@ -145,6 +161,7 @@ const siteFields = {
     .describe("management is required; the others are optional"),
   vips: Vips,
   vip_manager: z.enum(["pacemaker", "keepalived"]).default("pacemaker"),
+  tls: Tls.prefault({}),
   ssh: Ssh.prefault({}),
   hosts: z.record(hostName, Host),
   instance_ha: InstanceHa.prefault({}),

@@ -6,6 +6,7 @@ import {
   LAB_CLUSTER,
   LAB_INTERNAL_VIP,
   LAB_NETWORKS,
+  LAB_PUBLIC_VIP,
   type LabHost,
   type LabNetwork,
   type LabPlan,
@@ -32,8 +33,11 @@ export function labInventory(plan: LabPlan): InventoryInput {
     release: "2025.1",
     platform: "debian-13",
     networks,
-    vips: { internal: LAB_INTERNAL_VIP },
+    vips: { internal: LAB_INTERNAL_VIP, public: LAB_PUBLIC_VIP },
     vip_manager: "pacemaker",
+    // The public endpoints over TLS with a certificate from the lab's own site CA, as a site
+    // without a certificate of its own would run; the openrc files carry the CA.
+    tls: { public: "site-ca" },
     ssh: { user: "root", key: "./id_ed25519", known_hosts: "./known_hosts" },
     // A lab host's open-files limit is capped at 20000 (the container's pid 1); HAProxy needs
     // about 2 x maxconn descriptors and refuses to start with the default 40000.

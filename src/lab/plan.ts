@@ -16,6 +16,8 @@ export const LAB_NETWORKS: Record<
 
 export const LAB_CLUSTER = "lab";
 export const LAB_INTERNAL_VIP = "10.20.0.10";
+/** The public endpoints' VIP (TLS there), on the management network: the lab has no other for clients. */
+export const LAB_PUBLIC_VIP = "10.20.0.50";
 export const BMC_PORT = 623;
 export const BMC_USER = "admin";
 

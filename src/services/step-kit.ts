@@ -53,25 +53,50 @@ export function validateBeforeWrite(
   base: Omit<StepSpec, "check" | "apply">,
   path: string,
   checker: (candidate: string) => string[],
+  /**
+   * Files the config names that may be new or changed too (HAProxy's certificate): each is
+   * written as a candidate beside it, and the config checked names the candidates.
+   */
+  companions: (ctx: StepContext) => string[] = () => [],
 ): StepSpec {
   const validated = new Map<string, string>();
+  const candidateOf = (p: string) => `${p.replace(/[^/]+$/, "")}.hastack-candidate-${p.replace(/^.*\//, "")}`;
   const candidate = `${path.replace(/[^/]+$/, "")}.hastack-candidate`;
+  const wanted = (ctx: StepContext) => {
+    const others = companions(ctx);
+    let text = ctx.renderedFile(path);
+    for (const other of others) text = text.split(other).join(candidateOf(other));
+    return { text, others: others.map((p) => ({ path: p, text: ctx.renderedFile(p) })) };
+  };
+  const hashOf = (w: ReturnType<typeof wanted>) =>
+    sha256([w.text, ...w.others.map((o) => o.text)].join("\0"));
   return {
     ...base,
     async check(ctx) {
-      const want = sha256(ctx.renderedFile(path));
-      if (validated.get(ctx.host.name) === want) return true;
-      return (await ctx.transport.stat([path])).get(path)?.sha256 === want;
+      const w = wanted(ctx);
+      if (validated.get(ctx.host.name) === hashOf(w)) return true;
+      const paths = [path, ...w.others.map((o) => o.path)];
+      const found = await ctx.transport.stat(paths);
+      return [ctx.renderedFile(path), ...w.others.map((o) => o.text)].every(
+        (text, i) => found.get(paths[i] as string)?.sha256 === sha256(text),
+      );
     },
     async apply(ctx) {
-      const text = ctx.renderedFile(path);
-      await ctx.transport.writeFile(candidate, text, { owner: "root", group: "root", mode: 0o600 });
+      const w = wanted(ctx);
+      const written = [candidate, ...w.others.map((o) => candidateOf(o.path))];
+      await ctx.transport.writeFile(candidate, w.text, { owner: "root", group: "root", mode: 0o600 });
+      for (const o of w.others)
+        await ctx.transport.writeFile(candidateOf(o.path), o.text, {
+          owner: "root",
+          group: "root",
+          mode: 0o600,
+        });
       try {
         await ctx.run(checker(candidate));
       } finally {
-        await ctx.transport.exec(["rm", "-f", candidate]);
+        await ctx.transport.exec(["rm", "-f", ...written]);
       }
-      validated.set(ctx.host.name, sha256(text));
+      validated.set(ctx.host.name, hashOf(w));
     },
   };
 }

@@ -103,6 +103,8 @@ export interface EndpointSpec {
   port: number;
   /** URL path suffix, e.g. "/v3" for Keystone. */
   path: string;
+  /** The public port when the site has TLS there, if not `port` (Horizon: 443 instead of 80). */
+  tlsPort?: number;
 }
 
 export interface Component {
@@ -184,6 +186,11 @@ export interface Frontend {
   service: string;
   address: string;
   port: number;
+  /**
+   * Where clients outside reach it, when not `address:port`: the public VIP (the public URL's
+   * port), with TLS terminated by HAProxy when the site has it there.
+   */
+  publicBind?: { address: string; port: number; tls: boolean };
   mode: "http" | "tcp";
   balance: "roundrobin" | "source" | "leastconn" | "first";
   check: HealthCheck;

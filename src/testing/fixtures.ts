@@ -1,10 +1,14 @@
 import { readFileSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import YAML from "yaml";
 import { inventorySchemaFor } from "../inventory/assemble.ts";
 import type { Inventory, InventoryInput } from "../inventory/schema.ts";
 import { materialize } from "../inventory/secrets.ts";
-import { generateSecret } from "../inventory/secrets-file.ts";
+import { generateSecret, readSecrets, writeSecrets } from "../inventory/secrets-file.ts";
+import { ensureSiteTls } from "../inventory/site-tls.ts";
 import { services } from "../services/registry.ts";
 import { type RenderedFile, renderTopology } from "../services/render.ts";
 import { secretSpecs } from "../services/secret-specs.ts";
@@ -65,6 +69,19 @@ export function generatedSecrets(topology: Topology): Record<string, string> {
   for (const host of topology.hosts)
     if (host.bmc) values[host.bmc.password_secret] = generateSecret("password");
   return values;
+}
+
+/** The site CA and public certificate of `topology`, issued by real openssl as `secrets init` issues them. */
+export async function siteTlsSecrets(topology: Topology): Promise<Record<string, string>> {
+  const dir = await mkdtemp(join(tmpdir(), "hastack-tls-fixture-"));
+  try {
+    const path = join(dir, "site.secrets.yaml");
+    await writeSecrets(path, {});
+    await ensureSiteTls({ ...topology, secretsFile: path });
+    return await readSecrets(path);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }
 
 export function renderedFile(

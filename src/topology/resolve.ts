@@ -61,17 +61,20 @@ export function resolveTopology(inv: Inventory, options: ResolveOptions): Topolo
   };
 
   const endpoints: Record<string, Endpoint> = {};
+  const tls = inv.tls.public !== "off";
   const enabled = new Set(inv.services.openstack.enabled);
   for (const service of options.services) {
     if (service.group && !enabled.has(service.id)) continue;
-    for (const { id, port, path } of service.endpoints ?? []) {
+    for (const { id, port, path, tlsPort } of service.endpoints ?? []) {
       const internalHost = vips.services[service.id] ?? vips.internal;
+      const publicPort = tls && tlsPort ? tlsPort : port;
       endpoints[id] = {
         service: service.id,
         port,
         path,
         internal: `http://${internalHost}:${port}${path}`,
-        public: `http://${vips.publicHost}:${port}${path}`,
+        public: publicUrl(tls ? "https" : "http", vips.publicHost, publicPort, path),
+        publicPort,
       };
     }
   }
@@ -88,6 +91,7 @@ export function resolveTopology(inv: Inventory, options: ResolveOptions): Topolo
     roles,
     vips,
     vipManager: inv.vip_manager,
+    tls: { public: inv.tls.public },
     bootstrap: roles.controller[0] ?? hosts[0]?.name ?? "",
     settings: inv.services,
     instanceHa: inv.instance_ha,
@@ -96,6 +100,15 @@ export function resolveTopology(inv: Inventory, options: ResolveOptions): Topolo
     overrides: inv.overrides,
     waivers: inv.waivers,
   };
+}
+
+/**
+ * No port in the URL when it is the scheme's own: a browser sends Origin and Referer without it,
+ * and Django's CSRF check compares them with the URL a user was given (Horizon on 443).
+ */
+function publicUrl(scheme: "http" | "https", host: string, port: number, path: string): string {
+  const own = (scheme === "https" && port === 443) || (scheme === "http" && port === 80);
+  return `${scheme}://${host}${own ? "" : `:${port}`}${path}`;
 }
 
 /** Paths in an inventory are relative to the inventory file; `~/` is the user's home. */

@@ -1,4 +1,4 @@
-import type { Bmc, Inventory, NetworkName, Role, ServicesBlock } from "../inventory/schema.ts";
+import type { Bmc, Inventory, NetworkName, Role, ServicesBlock, TlsMode } from "../inventory/schema.ts";
 
 /**
  * The resolved topology (Vite's ResolvedConfig): every default applied, every host's addresses
@@ -19,6 +19,8 @@ export interface Topology {
   roles: Record<Role, string[]>;
   vips: ResolvedVips;
   vipManager: "pacemaker" | "keepalived";
+  /** TLS on the public VIP (HAProxy terminates it); internal endpoints stay HTTP. */
+  tls: { public: TlsMode };
   /** First controller in inventory order bootstraps every clustered service. */
   bootstrap: string;
   /** `services:` of the inventory with defaults applied; each service reads its own block. */
@@ -72,7 +74,10 @@ export interface Endpoint {
   /** URL path suffix, e.g. "/v3" for Keystone. */
   path: string;
   internal: string;
+  /** https on the public VIP when the site has TLS there. */
   public: string;
+  /** The port of the public URL: the endpoint's own, or its TLS port (Horizon: 443). */
+  publicPort: number;
 }
 
 export function hostByName(topology: Topology, name: string): ResolvedHost {

@@ -16,6 +16,8 @@ export interface Credentials {
   project: string;
   password: string;
   region: string;
+  /** OS_CACERT: the CA file on the client's host that the public endpoints' certificate is checked against. */
+  caCert?: string;
 }
 
 export interface Osc {
@@ -41,6 +43,7 @@ export function osc(transport: Transport, creds: Credentials): Osc {
     OS_PROJECT_NAME: creds.project,
     OS_REGION_NAME: creds.region,
     OS_INTERFACE: "public",
+    ...(creds.caCert ? { OS_CACERT: creds.caCert } : {}),
   };
   async function exec(args: string[], timeoutMs: number) {
     return transport.exec(["sh", "-c", WITH_PASSWORD, "sh", "openstack", ...args], {

@@ -3,6 +3,7 @@
  * The smoke's view of a site: the `openstack` client on the first controller that answers, as
  * the demo user and as admin, with the generated passwords, and the computes' transports.
  */
+import { SITE_CA_PATH } from "../../services/haproxy/tls.ts";
 import { KEYSTONE_DEMO_SECRET } from "../../services/keystone/openrc.ts";
 import { KEYSTONE_ADMIN_SECRET } from "../../services/openstack/identity-step.ts";
 import type { Topology } from "../../topology/types.ts";
@@ -87,5 +88,13 @@ export function credentials(
         hint: "run `hastack secrets init` and deploy first",
       },
     );
-  return { authUrl, username, project: username, password, region: topology.openstack.region };
+  return {
+    authUrl,
+    username,
+    project: username,
+    password,
+    region: topology.openstack.region,
+    // The client runs on a controller, where deploy put the site CA beside HAProxy's certificate.
+    ...(topology.tls.public !== "off" ? { caCert: SITE_CA_PATH } : {}),
+  };
 }

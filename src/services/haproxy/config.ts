@@ -4,6 +4,8 @@ import type { Frontend, HealthCheck } from "../types.ts";
 import { haproxySettings } from "./settings.ts";
 
 export const STATS_USER = "hastack";
+/** The public certificate and its key in one file, as HAProxy's `crt` takes them (0600, root). */
+export const PUBLIC_PEM = "/etc/haproxy/certs/public.pem";
 
 /**
  * haproxy.cfg for one controller, from the frontends every service declares. Only the stats
@@ -28,6 +30,10 @@ export function haproxyConfig(
       // Mode 660 level admin: `hastack status` and drain/ready commands talk to this socket.
       ["stats socket", "/run/haproxy/admin.sock mode 660 level admin"],
       ["stats timeout", "30s"],
+      // TLS 1.2 at least; HAProxy's default ciphers otherwise (Debian's OpenSSL policy).
+      ...(frontends.some((f) => f.publicBind?.tls)
+        ? ([["ssl-default-bind-options", "ssl-min-ver TLSv1.2 no-tls-tickets"]] as DocEntry[])
+        : []),
     ],
   };
   const defaults: DocSection = {
@@ -67,14 +73,23 @@ export function haproxyConfig(
 }
 
 function listenSection(topology: Topology, f: Frontend): DocSection {
-  const entries: DocEntry[] = [
-    ["bind", `${f.address}:${f.port}`],
+  const entries: DocEntry[] = [["bind", `${f.address}:${f.port}`]];
+  const pub = f.publicBind;
+  if (pub) entries.push(["bind", `${pub.address}:${pub.port}${pub.tls ? ` ssl crt ${PUBLIC_PEM}` : ""}`]);
+  entries.push(
     ["mode", f.mode],
     // Stateful UIs stick to one backend by client address (works for websockets too).
     ["balance", f.sticky && f.mode === "tcp" ? "source" : f.balance],
     ["option", f.mode === "http" ? "httplog" : "tcplog"],
-  ];
+  );
   if (f.mode === "http") entries.push(["option", "forwardfor"]);
+  // The APIs build their links (version documents, next pages) from X-Forwarded-Proto
+  // (oslo_middleware's proxy headers): https only for what came in over TLS, never the client's word.
+  if (f.mode === "http")
+    entries.push(
+      ["http-request", "set-header X-Forwarded-Proto https if { ssl_fc }"],
+      ["http-request", "set-header X-Forwarded-Proto http if !{ ssl_fc }"],
+    );
   for (const option of f.options ?? []) entries.push(["option", option]);
   entries.push(...checkEntries(f.check));
   if (f.timeouts?.client_s) entries.push(["timeout client", `${f.timeouts.client_s}s`]);

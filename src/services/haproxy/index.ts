@@ -6,6 +6,8 @@ import { haproxyConfig } from "./config.ts";
 import { haproxyHealth } from "./health.ts";
 import { HaproxySettings, haproxySettings } from "./settings.ts";
 import { haproxySteps } from "./steps.ts";
+import { tlsFiles } from "./tls.ts";
+import { publicTlsProbes } from "./tls-health.ts";
 import { haproxyPacemaker } from "./vips.ts";
 
 /**
@@ -44,11 +46,15 @@ export const haproxy: ServiceDef = {
       ),
       onChange: { reload: ["haproxy"] },
     },
+    ...tlsFiles(ctx),
   ],
   pacemaker: haproxyPacemaker,
   listens: (topology, host) => [
     { address: host.ip, port: haproxySettings(topology).stats_port, proto: "tcp", owner: "haproxy stats" },
   ],
-  health: () => haproxyHealth(),
+  health: (topology, services) => [
+    ...haproxyHealth(),
+    ...publicTlsProbes(topology, allFrontends(topology, services ?? [])),
+  ],
   steps: (topology) => haproxySteps(topology.vipManager),
 };

@@ -4,9 +4,11 @@ import {
   generatedSecrets,
   placed,
   renderedFile,
+  siteTlsSecrets,
   withOpenStackImplemented,
 } from "../../testing/fixtures.ts";
 import { runInImage, toolRoot } from "../../testing/real-tools.ts";
+import { PUBLIC_PEM } from "./config.ts";
 
 const PATH = "/etc/haproxy/haproxy.cfg";
 
@@ -14,22 +16,29 @@ const PATH = "/etc/haproxy/haproxy.cfg";
 beforeAll(() => toolRoot());
 
 // The OpenStack APIs are declared, not implemented, so the real registry gives them no listener;
-// rendering them as implemented checks what they will contribute (every API and Horizon on TLS).
+// rendering them as implemented checks what they will contribute (every API, and TLS on the public VIP).
 const everyApi = withOpenStackImplemented();
 
 describe("haproxy.cfg in the real haproxy -c (HAProxy 3.0)", () => {
-  it("accepts every controller's file of both examples (and Horizon over TLS), rejects a broken one", async () => {
+  it("accepts every controller's file of both examples (TLS on the public VIP), rejects a broken one", async () => {
     const lab = exampleTopology("lab");
     const nine = exampleTopology("runbook-9-node", (inv) => {
-      inv.services = { ...inv.services, horizon: { tls: true } };
+      inv.vips = { ...inv.vips, public: "172.16.181.31", public_hostname: "cloud.example.org" };
+      inv.tls = { public: "site-ca" };
     });
+    const labSecrets = { ...generatedSecrets(lab), ...(await siteTlsSecrets(lab)) };
+    const nineSecrets = { ...generatedSecrets(nine), ...(await siteTlsSecrets(nine)) };
+    const nineCfg = renderedFile(nine, nine.bootstrap, PATH, everyApi);
     const files = [
       ...lab.roles.controller.map((h) =>
-        placed(renderedFile(lab, h, PATH), generatedSecrets(lab), `/tmp/cfg/lab-${h}.cfg`),
+        placed(renderedFile(lab, h, PATH), labSecrets, `/tmp/cfg/lab-${h}.cfg`),
       ),
-      placed(renderedFile(nine, nine.bootstrap, PATH, everyApi), generatedSecrets(nine), "/tmp/cfg/nine.cfg"),
+      placed(nineCfg, nineSecrets, "/tmp/cfg/nine.cfg"),
+      // One certificate at the path every file names: haproxy -c loads it (any valid pair will do).
+      placed(renderedFile(lab, lab.bootstrap, PUBLIC_PEM), labSecrets),
     ];
-    expect(renderedFile(nine, nine.bootstrap, PATH, everyApi).text).toContain("listen horizon_tls");
+    expect(nineCfg.text).toContain("bind 172.16.181.31:443 ssl crt /etc/haproxy/certs/public.pem");
+    expect(nineCfg.text).not.toMatch(/bind 172\.16\.181\.31:8775/);
     const result = await runInImage(
       `for f in /tmp/cfg/*.cfg; do haproxy -c -f "$f" > /dev/null; echo "$(basename "$f")=$?"; done
        cp /tmp/cfg/nine.cfg /tmp/bad.cfg; echo "    balance nosuchalgo" >> /tmp/bad.cfg

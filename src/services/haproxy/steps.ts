@@ -5,6 +5,7 @@ import { controllers } from "../hosts.ts";
 import { validateBeforeWrite, waitUntil } from "../step-kit.ts";
 import type { StepContext, StepSpec } from "../types.ts";
 import { vipHolders } from "../vip/index.ts";
+import { PUBLIC_PEM } from "./config.ts";
 import { vipList } from "./vips.ts";
 
 /**
@@ -19,6 +20,8 @@ const validate = validateBeforeWrite(
   },
   "/etc/haproxy/haproxy.cfg",
   (candidate) => ["haproxy", "-c", "-q", "-f", candidate],
+  // A certificate the new config names may not be on the host yet (TLS just turned on).
+  (ctx) => (ctx.topology.tls.public === "off" ? [] : [PUBLIC_PEM]),
 );
 
 /**

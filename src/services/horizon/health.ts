@@ -67,10 +67,14 @@ done
 echo "login as $2 through the VIP; with that session the $6 through the VIP and on $(echo $3 | wc -w) controllers directly"
 `;
 
-/** The dashboard's base URL through the VIP (the public one: what a browser opens). */
+/**
+ * The dashboard's base URL through the internal VIP: the same HAProxy listener and backends a
+ * browser reaches on the public VIP, but plain HTTP, so the script can then ask each controller
+ * directly with the session's cookie (--connect-to). The public VIP's TLS is haproxy.public-tls.
+ */
 export function dashboardUrl(topology: Topology): string {
   const endpoint = topology.endpoints.horizon;
-  return (endpoint?.public ?? "").replace(/\/$/, "");
+  return (endpoint?.internal ?? "").replace(/\/$/, "");
 }
 
 export function horizonProbes(topology: Topology): ProbeSpec[] {

@@ -1,10 +1,8 @@
-import type { Topology } from "../../topology/types.ts";
-import { apiFrontends, openstackService } from "../openstack/service.ts";
+import { openstackService } from "../openstack/service.ts";
 import type { OpenStackServiceSpec } from "../openstack/spec.ts";
-import type { Frontend, Listen, ServiceDef } from "../types.ts";
+import type { ServiceDef } from "../types.ts";
 import { horizonProbes, LOGIN_PATH } from "./health.ts";
 import { LOCAL_SETTINGS, localSettings } from "./local-settings.ts";
-import { HorizonSettings, horizonSettings } from "./settings.ts";
 
 /**
  * Horizon under Apache mod_wsgi on every controller's management address, behind the VIP:
@@ -18,8 +16,8 @@ const spec: OpenStackServiceSpec = {
   state: "implemented",
   requires: ["keystone"],
   after: ["keystone"],
-  settings: { horizon: HorizonSettings },
-  endpoints: [{ id: "horizon", port: 80, path: "" }],
+  // With TLS on the public VIP, browsers get https on 443 there (HAProxy terminates it).
+  endpoints: [{ id: "horizon", port: 80, path: "", tlsPort: 443 }],
   // Session state lives in memcached, but a sticky cookie spares re-logins while a backend flaps.
   listeners: [
     {
@@ -76,33 +74,4 @@ const spec: OpenStackServiceSpec = {
   health: horizonProbes,
 };
 
-const http = openstackService(spec);
-
-/** With services.horizon.tls, HTTPS passes through HAProxy to Apache on 443 (TCP, sticky by source). */
-function tlsFrontends(topology: Topology): Frontend[] {
-  if (!horizonSettings(topology).tls) return [];
-  const [plain] = apiFrontends(spec, topology);
-  if (!plain) return [];
-  return [
-    {
-      ...plain,
-      name: "horizon_tls",
-      port: 443,
-      mode: "tcp",
-      balance: "source",
-      check: { kind: "tcp" },
-      backends: plain.backends.map((b) => ({ ...b, port: 443 })),
-    },
-  ];
-}
-
-export const horizon: ServiceDef = {
-  ...http,
-  frontends: (topology) => [...apiFrontends(spec, topology), ...tlsFrontends(topology)],
-  listens: (topology, host): Listen[] => [
-    ...(http.listens?.(topology, host) ?? []),
-    ...(tlsFrontends(topology).length > 0 && host.controllerIndex > 0
-      ? [{ address: host.ip, port: 443, proto: "tcp" as const, owner: "horizon horizon_tls" }]
-      : []),
-  ],
-};
+export const horizon: ServiceDef = openstackService(spec);

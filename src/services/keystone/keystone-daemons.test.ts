@@ -35,7 +35,12 @@ import { login, validateToken } from "./token.ts";
  * second controller: tokens from one must validate on the other, through a key rotation too.
  */
 const host = "ctl1";
-const base = exampleTopology("lab");
+// Its small HAProxy holds the internal VIP only: the site without a public VIP or TLS there (the
+// openrc then names the internal VIP). TLS on the public VIP is exercised on the lab (smoke e2e).
+const base = exampleTopology("lab", (inv) => {
+  inv.vips = { internal: inv.vips.internal };
+  inv.tls = { public: "off" };
+});
 let dir: string;
 let topology: typeof base;
 const secrets = Object.fromEntries(

@@ -2,11 +2,13 @@
  * @module
  * admin-openrc.sh and demo-openrc.sh for the operator, beside the inventory (the lab's directory
  * for the lab): mode 0600 from creation, as they hold passwords. The public endpoint, because
- * they are for clients outside the management network.
+ * they are for clients outside the management network; with TLS there, the site CA beside them
+ * (site-ca.pem) as their OS_CACERT.
  */
 import { constants } from "node:fs";
 import { open, readFile, rename, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
+import { TLS_SECRETS } from "../../inventory/site-tls.ts";
 import type { Topology } from "../../topology/types.ts";
 import { KEYSTONE_ADMIN_SECRET } from "../openstack/identity-step.ts";
 import type { StepContext } from "../types.ts";
@@ -18,7 +20,13 @@ export interface OpenrcFile {
   content: string;
 }
 
-export function openrcText(topology: Topology, user: string, project: string, password: string): string {
+export function openrcText(
+  topology: Topology,
+  user: string,
+  project: string,
+  password: string,
+  caPath?: string,
+): string {
   const url = topology.endpoints.keystone?.public ?? "";
   return [
     `# Rendered by hastack for ${topology.cluster}: \`. ${user}-openrc.sh\`, then \`openstack token issue\`.`,
@@ -32,21 +40,27 @@ export function openrcText(topology: Topology, user: string, project: string, pa
     `export OS_PASSWORD='${password}'`,
     `export OS_REGION_NAME=${topology.openstack.region}`,
     "export OS_INTERFACE=public",
+    // The CA the public VIP's certificate is checked against (TLS on the public endpoints).
+    ...(caPath ? [`export OS_CACERT=${caPath}`] : []),
     "",
   ].join("\n");
 }
 
 export function openrcFiles(ctx: Pick<StepContext, "topology" | "secret">): OpenrcFile[] {
   const dir = dirname(ctx.topology.source);
+  const tls = ctx.topology.tls.public !== "off";
+  const ca = join(dir, "site-ca.pem");
+  const caPath = tls ? ca : undefined;
   return [
     {
       path: join(dir, "admin-openrc.sh"),
-      content: openrcText(ctx.topology, "admin", "admin", ctx.secret(KEYSTONE_ADMIN_SECRET)),
+      content: openrcText(ctx.topology, "admin", "admin", ctx.secret(KEYSTONE_ADMIN_SECRET), caPath),
     },
     {
       path: join(dir, "demo-openrc.sh"),
-      content: openrcText(ctx.topology, "demo", "demo", ctx.secret(KEYSTONE_DEMO_SECRET)),
+      content: openrcText(ctx.topology, "demo", "demo", ctx.secret(KEYSTONE_DEMO_SECRET), caPath),
     },
+    ...(tls ? [{ path: ca, content: `${ctx.secret(TLS_SECRETS.caCert)}\n` }] : []),
   ];
 }
 

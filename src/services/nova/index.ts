@@ -52,7 +52,8 @@ export const nova = openstackService({
   // GET / answers 200 on both APIs (the version index; the metadata version list).
   listeners: [
     { endpoint: "nova", name: "nova_api", check: { kind: "http", path: "/" } },
-    { endpoint: "nova-metadata", name: "nova_metadata", check: { kind: "http", path: "/" } },
+    // Asked by the metadata agents on the computes only: never on the public VIP.
+    { endpoint: "nova-metadata", name: "nova_metadata", check: { kind: "http", path: "/" }, public: false },
     {
       endpoint: "nova-novncproxy",
       name: "nova_novncproxy",

@@ -39,7 +39,8 @@ describe("nova.conf on a controller", () => {
       server_listen: "10.20.0.12",
       novncproxy_host: "10.20.0.12",
       novncproxy_port: "6080",
-      novncproxy_base_url: "http://10.20.0.10:6080/vnc_lite.html",
+      // The public VIP, over TLS (examples/lab.yaml: tls.public site-ca): what a browser opens.
+      novncproxy_base_url: "https://10.20.0.50:6080/vnc_lite.html",
     });
     // No scheduler discovers hosts on its own (runbook E8): the discover-hosts step does, once.
     expect(ini.scheduler).toEqual({ workers: "2", discover_hosts_in_cells_interval: "-1" });

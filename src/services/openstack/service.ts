@@ -52,12 +52,16 @@ function present(spec: OpenStackServiceSpec, topology: Topology): ApiListener[] 
  */
 export function apiFrontends(spec: OpenStackServiceSpec, topology: Topology): Frontend[] {
   return present(spec, topology).map((l) => {
-    const port = topology.endpoints[l.endpoint]?.port ?? 0;
+    const endpoint = topology.endpoints[l.endpoint];
+    const port = endpoint?.port ?? 0;
+    const address = vipFor(topology, spec.id);
+    const publicBind = publicBindOf(topology, l, address, port, endpoint?.publicPort ?? port);
     return {
       name: l.name,
       service: spec.id,
-      address: vipFor(topology, spec.id),
+      address,
       port,
+      ...(publicBind ? { publicBind } : {}),
       mode: l.mode ?? "http",
       // Sticky listeners (consoles, dashboards) keep a client on one backend by source address.
       balance: l.sticky ? "source" : "roundrobin",
@@ -68,6 +72,24 @@ export function apiFrontends(spec: OpenStackServiceSpec, topology: Topology): Fr
       ...(l.checkInter_ms ? { checkInter_ms: l.checkInter_ms } : {}),
     };
   });
+}
+
+/**
+ * The public VIP's listener, when clients reach the API there and not on `address:port`: with
+ * TLS (HAProxy terminates it), or on a public VIP of its own without.
+ */
+function publicBindOf(
+  topology: Topology,
+  listener: ApiListener,
+  address: string,
+  port: number,
+  publicPort: number,
+): Frontend["publicBind"] {
+  if (listener.public === false) return undefined;
+  const tls = topology.tls.public !== "off";
+  const publicAddress = topology.vips.public;
+  if (!tls && publicAddress === address && publicPort === port) return undefined;
+  return { address: publicAddress, port: publicPort, tls };
 }
 
 /** The generated passwords of what the service declares, plus its own secrets. */

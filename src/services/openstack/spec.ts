@@ -38,6 +38,11 @@ export interface ApiListener {
   checkInter_ms?: Frontend["checkInter_ms"];
   /** What the backend speaks, for the status probe (a TLS listener passes through as TCP). @default "http" */
   scheme?: "http" | "https";
+  /**
+   * Clients outside the management network reach it on the public VIP (TLS there when the site
+   * has it). false for what only the site itself asks (Nova's metadata API). @default true
+   */
+  public?: boolean;
 }
 
 /** The shared oslo sections a config file gets, each rendered from the site (src/services/openstack/oslo.ts). */

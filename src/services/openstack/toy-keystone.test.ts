@@ -107,7 +107,7 @@ describe("the toy's Keystone registration in a real Keystone", () => {
     expect(endpoints.map((e) => [e.Interface, e.URL, e.Region]).sort()).toEqual([
       ["admin", "http://10.20.0.10:9555/v1", "RegionOne"],
       ["internal", "http://10.20.0.10:9555/v1", "RegionOne"],
-      ["public", `http://${topology.vips.publicHost}:9555/v1`, "RegionOne"],
+      ["public", `https://${topology.vips.publicHost}:9555/v1`, "RegionOne"],
     ]);
     expect(await openstack("service show toy")).toMatchObject({ name: "toy", type: "toy" });
     const roles = (await openstack("role assignment list --user toy --project service --names")) as {

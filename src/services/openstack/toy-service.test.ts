@@ -1,7 +1,8 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { secretPlaceholder as ph } from "../../inventory/secrets.ts";
-import { placed, renderedFile } from "../../testing/fixtures.ts";
+import { placed, renderedFile, siteTlsSecrets } from "../../testing/fixtures.ts";
 import { runInImage, toolRoot } from "../../testing/real-tools.ts";
+import { PUBLIC_PEM } from "../haproxy/config.ts";
 import { renderTopology } from "../render.ts";
 import { identityPlan } from "./identity-step.ts";
 import { parseIni } from "./test-kit.ts";
@@ -22,6 +23,10 @@ describe("a toy OpenStack service added to the registry as data", () => {
     const cfg = renderedFile(topology, "ctl1", HAPROXY, registry).text;
     const section = cfg.split("\n\n").find((s) => s.startsWith("listen toy_api")) ?? "";
     expect(section).toContain("bind 10.20.0.10:9555");
+    // The public VIP over TLS (examples/lab.yaml), HAProxy telling the API which scheme came in.
+    expect(section).toContain("bind 10.20.0.50:9555 ssl crt /etc/haproxy/certs/public.pem");
+    expect(section).toContain("http-request set-header X-Forwarded-Proto https if { ssl_fc }");
+    expect(topology.endpoints.toy?.public).toBe("https://10.20.0.50:9555/v1");
     expect(section).toContain("option httpchk");
     expect(section).toContain("http-check send meth GET uri /healthcheck");
     for (const h of controllers)
@@ -46,7 +51,7 @@ describe("a toy OpenStack service added to the registry as data", () => {
     });
     const memcached = "10.20.0.11:11211,10.20.0.12:11211,10.20.0.13:11211";
     expect(ini.keystone_authtoken).toMatchObject({
-      www_authenticate_uri: "http://10.20.0.10:5000",
+      www_authenticate_uri: "https://10.20.0.50:5000",
       auth_url: "http://10.20.0.10:5000",
       memcached_servers: memcached,
       memcache_security_strategy: "ENCRYPT",
@@ -94,7 +99,7 @@ describe("a toy OpenStack service added to the registry as data", () => {
       roles: ["admin", "service"],
       service: { name: "toy", type: "toy", description: "Toy service" },
       endpoints: [
-        { interface: "public", url: `http://${topology.vips.publicHost}:9555/v1` },
+        { interface: "public", url: `https://${topology.vips.publicHost}:9555/v1` },
         { interface: "internal", url: "http://10.20.0.10:9555/v1" },
         { interface: "admin", url: "http://10.20.0.10:9555/v1" },
       ],
@@ -107,12 +112,15 @@ describe("the toy service against the real daemons of the lab image", () => {
   beforeAll(() => toolRoot(), 900_000);
 
   it("haproxy.cfg with the toy frontend passes haproxy -c; a broken check line does not", async () => {
-    const file = placed(renderedFile(topology, "ctl1", HAPROXY, registry), secrets);
+    // examples/lab.yaml has TLS on the public VIP: the certificate the config names must be there.
+    const all = { ...secrets, ...(await siteTlsSecrets(topology)) };
+    const file = placed(renderedFile(topology, "ctl1", HAPROXY, registry), all);
+    const pem = placed(renderedFile(topology, "ctl1", PUBLIC_PEM, registry), all);
     const r = await runInImage(
       `haproxy -c -f ${HAPROXY} >/dev/null; echo "good=$?"
        sed -i 's|http-check send meth GET uri /healthcheck|& nosuchkeyword|' ${HAPROXY}
        haproxy -c -f ${HAPROXY} >/dev/null 2>&1; echo "bad=$?"`,
-      { files: [{ ...file, owner: "root:root" }] },
+      { files: [{ ...file, owner: "root:root" }, pem] },
     );
     expect(r.stdout).toContain("good=0");
     expect(r.stdout).toMatch(/bad=[1-9]/);
