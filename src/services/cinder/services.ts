@@ -10,7 +10,7 @@ import type { Topology } from "../../topology/types.ts";
 import { HastackError } from "../../util/errors.ts";
 import { controllerNames } from "../hosts.ts";
 import { type ApiGetInput, type Exec, serviceGet } from "../openstack/api-get.ts";
-import { type OsService, OsServiceList } from "../openstack/os-services.ts";
+import { type OsService, OsServiceList, sameHost } from "../openstack/os-services.ts";
 import { secretNames } from "../openstack/oslo.ts";
 import { waitUntil } from "../step-kit.ts";
 import type { StepSpec } from "../types.ts";
@@ -21,10 +21,6 @@ export const BINARIES = ["cinder-scheduler", "cinder-volume", "cinder-backup"] a
 /** cinder-volume reports as `<host>@<backend>`; hosts may be FQDNs. */
 export function serviceHost(service: OsService): string {
   return service.host.split("@")[0] ?? service.host;
-}
-
-function sameHost(cinderHost: string, name: string): boolean {
-  return cinderHost === name || cinderHost.startsWith(`${name}.`);
 }
 
 /** What is missing or down, one entry per binary and controller; [] when all are up. */

@@ -11,12 +11,12 @@ import type { Topology } from "../../topology/types.ts";
 import { HastackError } from "../../util/errors.ts";
 import { lastLines } from "../../util/text.ts";
 import { volumeSecretUuid } from "../ceph/layout.ts";
-import { OsServiceList } from "../openstack/os-services.ts";
+import { OsServiceList, sameHost } from "../openstack/os-services.ts";
 import { secretNames } from "../openstack/oslo.ts";
 import { waitUntil } from "../step-kit.ts";
 import type { StepContext, StepSpec } from "../types.ts";
 import { HypervisorList, novaGet, upHosts } from "./compute-api.ts";
-import { novaManage, parseHostMappings, sameHost } from "./manage.ts";
+import { novaManage, parseHostMappings } from "./manage.ts";
 import { rbdSecretUuid } from "./settings.ts";
 
 const VIRSH = ["virsh", "-c", "qemu:///system"];

@@ -7,10 +7,9 @@
 import type { ProbeContext, ProbeResult, ProbeSpec } from "../../health/types.ts";
 import type { Topology } from "../../topology/types.ts";
 import { controllerNames } from "../hosts.ts";
-import { type OsService, OsServiceList } from "../openstack/os-services.ts";
+import { type OsService, OsServiceList, sameHost } from "../openstack/os-services.ts";
 import { secretNames } from "../openstack/oslo.ts";
 import { type Hypervisor, HypervisorList, novaGet, upHosts } from "./compute-api.ts";
-import { sameHost } from "./manage.ts";
 
 /** The binaries each controller runs, each needed somewhere: none up means nothing gets scheduled. */
 export const CONTROLLER_BINARIES = ["nova-conductor", "nova-scheduler"] as const;
