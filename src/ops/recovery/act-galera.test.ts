@@ -166,6 +166,48 @@ describe("actGalera", () => {
     expect(kill).toMatchObject({ step: "kill mariadbd, still running 10 s after SIGTERM" });
   });
 
+  it("a Primary running already: each node cut off from it is stopped and started in turn, no bootstrap", async () => {
+    const cutOff = (host: string): GaleraNode => ({
+      host,
+      state: "running",
+      wsrep: {
+        clusterStatus: "non-Primary",
+        localState: "Initialized",
+        position: { uuid: HISTORY, seqno: 9 },
+        clusterSize: 1,
+      },
+    });
+    const primary: GaleraNode = {
+      host: "ctl1",
+      state: "running",
+      wsrep: {
+        clusterStatus: "Primary",
+        localState: "Synced",
+        position: { uuid: HISTORY, seqno: 12 },
+        clusterSize: 1,
+      },
+    };
+    const facts: GaleraFacts = { nodes: [primary, cutOff("ctl2"), cutOff("ctl3")], power: {} };
+    const plan = galeraPlan(facts);
+    expect(plan).toMatchObject({
+      kind: "join",
+      join: [
+        { host: "ctl2", how: "restart" },
+        { host: "ctl3", how: "restart" },
+      ],
+    });
+    const joiner = (name: string) =>
+      fakeHost(name, { answers: { "systemctl stop": OK, "systemctl start": OK, "mariadb -N -B": SYNCED } });
+    const { ctx, journal } = context(hosts(fakeHost("ctl1"), joiner("ctl2"), joiner("ctl3")));
+    await actGalera(plan, facts, ctx);
+    expect(started(journal)).toEqual([
+      "ctl2: systemctl stop --no-block mariadb",
+      "ctl2: systemctl start mariadb",
+      "ctl3: systemctl stop --no-block mariadb",
+      "ctl3: systemctl start mariadb",
+    ]);
+  });
+
   it("a node whose grastate.dat already says safe_to_bootstrap: 1 is not edited", async () => {
     const facts: GaleraFacts = {
       nodes: [

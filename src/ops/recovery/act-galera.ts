@@ -41,14 +41,9 @@ export async function actGalera(plan: GaleraPlan, facts: GaleraFacts, ctx: ActCo
     // Primary, and stopping it during that merge left the bootstrapped node in EVS GATHER until
     // it gave its Primary up ("failed to form singleton view after exceeding
     // max_install_timeouts", lab, 2026-12-03): the joiner then waited forever.
-    const quiet = new Set<string>();
-    for (const j of plan.join) {
-      if (j.how !== "restart") continue;
-      await stopMariadb(ctx, j.host, answers(facts, j.host));
-      quiet.add(j.host);
-    }
+    for (const j of plan.join) await stopJoiner(ctx, j, facts);
     if (plan.method === "pc-bootstrap") await pcBootstrap(ctx, plan.from);
-    else await newCluster(ctx, node);
+    else await newCluster(ctx, node, facts);
     await waitUntil(
       ctx,
       plan.from,
@@ -56,8 +51,14 @@ export async function actGalera(plan: GaleraPlan, facts: GaleraFacts, ctx: ActCo
       ctx.timing.bootstrapMs,
       () => synced(ctx, plan.from),
     );
-    await joinAll(ctx, plan.join, facts, quiet);
-  } else if (plan.kind === "join") await joinAll(ctx, plan.join, facts);
+    for (const j of plan.join) await join(ctx, j);
+  } else if (plan.kind === "join")
+    // A Primary runs already and no bootstrap can meet a stale view: each joiner is stopped only
+    // when its turn comes, as before (the up-front stop was found, and proven, for a bootstrap).
+    for (const j of plan.join) {
+      await stopJoiner(ctx, j, facts);
+      await join(ctx, j);
+    }
   // healthy, wait: nothing to do; refuse never gets here (recover-act.ts).
 }
 
@@ -72,13 +73,14 @@ async function pcBootstrap(ctx: ActContext, host: string): Promise<void> {
 async function newCluster(
   ctx: ActContext,
   node: Exclude<GaleraNode, { state: "unreachable" }>,
+  facts: GaleraFacts,
 ): Promise<void> {
   const host = node.host;
   // A mariadbd that runs (waiting for a Primary, or out of the group) holds the datadir; its
   // stop rewrites grastate.dat, so the mark is decided on the file as the stop left it.
   let grastate = node.grastate;
   if (node.state === "running") {
-    await stopMariadb(ctx, host, "wsrep" in node && node.wsrep !== undefined);
+    await stopMariadb(ctx, host, answers(facts, host));
     grastate = await readGrastate(ctx, host);
   }
   if (grastate && !grastate.safeToBootstrap) {
@@ -149,24 +151,21 @@ function answers(facts: GaleraFacts, host: string): boolean {
   return node !== undefined && "wsrep" in node && node.wsrep !== undefined;
 }
 
-/** Joiners one at a time; those in `stopped` were stopped already (before a bootstrap). */
-async function joinAll(
-  ctx: ActContext,
-  join: readonly JoinStep[],
-  facts: GaleraFacts,
-  stopped: ReadonlySet<string> = new Set(),
-): Promise<void> {
-  for (const j of join) {
-    if (j.how === "restart" && !stopped.has(j.host)) await stopMariadb(ctx, j.host, answers(facts, j.host));
-    if (j.how !== "automatic")
-      await runStep(ctx, j.host, "start galera to join", ["systemctl", "start", MARIADB_UNIT], {
-        // mariadb.service is Type=notify: start returns once the node joined (after its SST).
-        timeoutMs: ctx.timing.joinMs,
-      });
-    await waitUntil(ctx, j.host, "wait for the joining node to be Synced", ctx.timing.joinMs, () =>
-      synced(ctx, j.host),
-    );
-  }
+/** A joiner to restart is stopped before anything starts it; the others are left as they are. */
+async function stopJoiner(ctx: ActContext, j: JoinStep, facts: GaleraFacts): Promise<void> {
+  if (j.how === "restart") await stopMariadb(ctx, j.host, answers(facts, j.host));
+}
+
+/** One joiner, stopped already if it was to be restarted: started unless it joins by itself, then waited for. */
+async function join(ctx: ActContext, j: JoinStep): Promise<void> {
+  if (j.how !== "automatic")
+    await runStep(ctx, j.host, "start galera to join", ["systemctl", "start", MARIADB_UNIT], {
+      // mariadb.service is Type=notify: start returns once the node joined (after its SST).
+      timeoutMs: ctx.timing.joinMs,
+    });
+  await waitUntil(ctx, j.host, "wait for the joining node to be Synced", ctx.timing.joinMs, () =>
+    synced(ctx, j.host),
+  );
 }
 
 /** Primary and Synced; anything else (not answering SQL, Joiner, non-Primary) is not yet. */

@@ -4,10 +4,11 @@ import type { ProbeContext, ProbeSpec } from "../../health/types.ts";
 import { secretPlaceholder as ph } from "../../inventory/secrets.ts";
 import { exampleTopology, renderedFile, withOpenStackImplemented } from "../../testing/fixtures.ts";
 import { volumeSecretUuid } from "../ceph/layout.ts";
+import type { OsService } from "../openstack/os-services.ts";
 import { parseIni, recordingTransport, runStep } from "../openstack/test-kit.ts";
 import { services } from "../registry.ts";
 import { cinder } from "./index.ts";
-import { judgeVolumeServices, notUp, type VolumeService } from "./services.ts";
+import { judgeOsServices, notUp } from "./services.ts";
 
 const registry = withOpenStackImplemented(services);
 const topology = exampleTopology("lab", undefined, registry);
@@ -83,7 +84,7 @@ describe("cinder.conf", () => {
 });
 
 describe("Cinder's services", () => {
-  const up = (binary: string, host: string): VolumeService => ({
+  const up = (binary: string, host: string): OsService => ({
     binary,
     host,
     status: "enabled",
@@ -97,7 +98,7 @@ describe("Cinder's services", () => {
 
   it("is ok when every binary is up on every controller (volume hosts as host@backend, FQDNs too)", () => {
     expect(notUp(topology, all)).toEqual([]);
-    expect(judgeVolumeServices(topology, all)).toMatchObject({
+    expect(judgeOsServices(topology, all)).toMatchObject({
       state: "ok",
       summary: "cinder-scheduler 3/3, cinder-volume 3/3, cinder-backup 3/3 up",
     });
@@ -107,12 +108,12 @@ describe("Cinder's services", () => {
     const oneDown = all.map((s) =>
       s.host === "ctl2" && s.binary === "cinder-backup" ? { ...s, state: "down" } : s,
     );
-    expect(judgeVolumeServices(topology, oneDown)).toMatchObject({
+    expect(judgeOsServices(topology, oneDown)).toMatchObject({
       state: "degraded",
       summary: expect.stringContaining("not up: cinder-backup on ctl2 (down)"),
     });
     const noVolume = all.filter((s) => s.binary !== "cinder-volume");
-    expect(judgeVolumeServices(topology, noVolume).state).toBe("down");
+    expect(judgeOsServices(topology, noVolume).state).toBe("down");
     const lvm = all.map((s) =>
       s.binary === "cinder-volume" ? { ...s, host: s.host.replace("@rbd", "@lvm") } : s,
     );

@@ -1,4 +1,5 @@
 import { requireCeph } from "../ceph/required.ts";
+import { alembicHeadCheck } from "../openstack/alembic.ts";
 import { openstackService } from "../openstack/service.ts";
 import { CINDER_PORT, cinderSections } from "./config.ts";
 import { cinderProbes, servicesUpStep } from "./services.ts";
@@ -83,15 +84,11 @@ export const cinder = openstackService({
   // installed code's migration scripts (read without the database), as for Placement.
   sync: {
     user: "cinder",
-    check: {
-      kind: "alembic-head",
+    check: alembicHeadCheck({
       current: ["cinder-manage", "db", "version"],
-      head: [
-        "python3",
-        "-c",
-        "from alembic.script import ScriptDirectory\nfrom cinder.db import migration\nprint(ScriptDirectory.from_config(migration._find_alembic_conf()).get_current_head())",
-      ],
-    },
+      module: "cinder.db",
+      config: "_find_alembic_conf()",
+    }),
     apply: ["cinder-manage", "db", "sync"],
   },
   start: { units: UNITS, answers: { endpoint: "cinder", path: "/", status: 300 } },

@@ -5,12 +5,12 @@
  * site's cluster) and cinder-backup up on every controller. The deploy waits for it; status
  * judges it.
  */
-import { z } from "zod";
 import type { ProbeContext, ProbeResult, ProbeSpec } from "../../health/types.ts";
 import type { Topology } from "../../topology/types.ts";
 import { HastackError } from "../../util/errors.ts";
 import { controllerNames } from "../hosts.ts";
 import { type ApiGetInput, type Exec, serviceGet } from "../openstack/api-get.ts";
+import { type OsService, OsServiceList, sameHost } from "../openstack/os-services.ts";
 import { secretNames } from "../openstack/oslo.ts";
 import { waitUntil } from "../step-kit.ts";
 import type { StepSpec } from "../types.ts";
@@ -18,30 +18,13 @@ import { BACKEND } from "./config.ts";
 
 export const BINARIES = ["cinder-scheduler", "cinder-volume", "cinder-backup"] as const;
 
-export const VolumeServiceList = z.object({
-  services: z.array(
-    z.object({
-      binary: z.string(),
-      host: z.string(),
-      status: z.string(),
-      state: z.string(),
-      cluster: z.string().nullish(),
-    }),
-  ),
-});
-export type VolumeService = z.output<typeof VolumeServiceList>["services"][number];
-
 /** cinder-volume reports as `<host>@<backend>`; hosts may be FQDNs. */
-export function serviceHost(service: VolumeService): string {
+export function serviceHost(service: OsService): string {
   return service.host.split("@")[0] ?? service.host;
 }
 
-function sameHost(cinderHost: string, name: string): boolean {
-  return cinderHost === name || cinderHost.startsWith(`${name}.`);
-}
-
 /** What is missing or down, one entry per binary and controller; [] when all are up. */
-export function notUp(topology: Topology, services: readonly VolumeService[]): string[] {
+export function notUp(topology: Topology, services: readonly OsService[]): string[] {
   const missing: string[] = [];
   for (const binary of BINARIES)
     for (const name of controllerNames(topology)) {
@@ -57,7 +40,7 @@ export function notUp(topology: Topology, services: readonly VolumeService[]): s
 }
 
 /** ok: all up; degraded: some down but each binary up somewhere; down: a binary up nowhere. */
-export function judgeVolumeServices(topology: Topology, services: readonly VolumeService[]): ProbeResult {
+export function judgeOsServices(topology: Topology, services: readonly OsService[]): ProbeResult {
   const missing = notUp(topology, services);
   const total = controllerNames(topology).length;
   const counts = BINARIES.map(
@@ -73,14 +56,10 @@ export function judgeVolumeServices(topology: Topology, services: readonly Volum
   };
 }
 
-export function cinderServices(exec: Exec, input: ApiGetInput): Promise<VolumeService[]> {
-  return serviceGet(
-    exec,
-    { service: "cinder", code: "E_CINDER" },
-    input,
-    "/os-services",
-    VolumeServiceList,
-  ).then((r) => r.services);
+export function cinderServices(exec: Exec, input: ApiGetInput): Promise<OsService[]> {
+  return serviceGet(exec, { service: "cinder", code: "E_CINDER" }, input, "/os-services", OsServiceList).then(
+    (r) => r.services,
+  );
 }
 
 /** cinder-volume waits for Ceph and the scheduler for RabbitMQ: a minute is common on the lab. */
@@ -149,7 +128,7 @@ export function cinderProbes(topology: Topology): ProbeSpec[] {
               topology: ctx.topology,
               password: ctx.secret(secretNames("cinder").identity),
             });
-            return judgeVolumeServices(ctx.topology, services);
+            return judgeOsServices(ctx.topology, services);
           } catch (e) {
             reasons.push(e instanceof Error ? e.message : String(e));
           }

@@ -168,5 +168,15 @@ describe("glance's status probes", () => {
     expect((await probe("vip-token").run(probeContext(refused))).summary).toBe(
       "HTTP 401 from http://10.20.0.10:9292/v2/images with a token, not 200",
     );
+    // A login that timed out once (curl exit 28) and then gave a token: the summary says so.
+    let logins = 0;
+    const slow = recordingTransport("ctl1", (argv) => {
+      if (argv.endsWith("/v3/auth/tokens")) return ++logins === 1 ? { code: 28 } : { stdout: login };
+      return { stdout: "200" };
+    });
+    expect(await probe("vip-token").run(probeContext(slow))).toMatchObject({
+      state: "ok",
+      summary: "HTTP 200 from http://10.20.0.10:9292/v2/images with a token (token on the second attempt)",
+    });
   });
 });

@@ -51,8 +51,6 @@ csrf=$(sed -n 's/.*name="csrfmiddlewaretoken" value="\\([^"]*\\)".*/\\1/p' "$d/l
 [ -n "$csrf" ] || { echo "login page: no CSRF token in the form"; exit 3; }
 code=$($c -o /dev/null -w '%{http_code}' -e "$1${LOGIN_PATH}" --data-urlencode "csrfmiddlewaretoken=$csrf" --data-urlencode "username=$2" --data-urlencode "password@-" --data-urlencode "region=default" "$1${LOGIN_PATH}") || { echo "login: curl failed"; exit 4; }
 [ "$code" = 302 ] || { echo "login as $2: HTTP $code, not the redirect of a session (wrong password, or no session store)"; exit 4; }
-# The same URL and cookie, the connection to each controller in turn (curl keeps a cookie to
-# the host that set it, so the URL stays the VIP's and --connect-to picks the backend).
 code=$($c -o "$d/page.html" -w '%{http_code}' "$1$4") || { echo "$6 through the VIP: curl failed"; exit 5; }
 [ "$code" = 200 ] || { echo "$6 through the VIP: HTTP $code with the session made through the VIP"; exit 5; }
 grep -q "id=.$5[\\"']" "$d/page.html" || { echo "$6 through the VIP: HTTP 200 without the $5 table"; exit 5; }

@@ -11,7 +11,7 @@ import { isDeployed } from "../deployable.ts";
 import { controllerNames } from "../hosts.ts";
 import { KEYSTONE_ADMIN_SECRET } from "../openstack/identity-step.ts";
 import type { ServiceDef } from "../types.ts";
-import { catalogGaps, login } from "./token.ts";
+import { catalogGaps, login, retryNote } from "./token.ts";
 
 /** Catalogue names the site must have: keystone, and each deployed service that registers itself. */
 export function expectedCatalog(topology: Topology, services: readonly ServiceDef[]): string[] {
@@ -47,18 +47,20 @@ export function keystoneProbes(topology: Topology, services: readonly ServiceDef
           project: "admin",
         });
         const ms = Math.round(performance.now() - started);
-        if (!r.ok) return { state: "down", summary: `no token from ${endpoint.internal}: ${r.reason}` };
+        const note = retryNote(r);
+        if (!r.ok)
+          return { state: "down", summary: `no token from ${endpoint.internal}${note}: ${r.reason}` };
         const wanted = expectedCatalog(topology, services);
         const gaps = catalogGaps(r.catalog, wanted, topology.openstack.region);
         if (gaps.length > 0)
           return {
             state: "degraded",
-            summary: `token in ${ms} ms; catalogue lacks ${gaps.join(", ")}`,
+            summary: `token in ${ms} ms${note}; catalogue lacks ${gaps.join(", ")}`,
             details: { gaps },
           };
         return {
           state: "ok",
-          summary: `token in ${ms} ms; catalogue: ${wanted.join(", ")}`,
+          summary: `token in ${ms} ms${note}; catalogue: ${wanted.join(", ")}`,
           details: { catalog: r.catalog.map((c) => c.name) },
         };
       },

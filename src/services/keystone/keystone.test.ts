@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { sharedAnswers } from "../../health/shared.ts";
 import { secretPlaceholder } from "../../inventory/secrets.ts";
 import { exampleTopology, renderedFile, withDeclared } from "../../testing/fixtures.ts";
 import { HastackError } from "../../util/errors.ts";
@@ -13,7 +14,7 @@ import {
   primaryOf,
   repository,
 } from "./fernet.ts";
-import { expectedCatalog } from "./health.ts";
+import { expectedCatalog, keystoneProbes } from "./health.ts";
 import { catalogGaps, login, loginBody, readLogin } from "./token.ts";
 
 const topology = exampleTopology("lab");
@@ -138,21 +139,22 @@ describe("a password login's answer", () => {
     });
   });
 
-  it("asks once more after a timed-out login (curl exit 28), never after another failure", async () => {
-    // A scripted exec: the point is how many times login asks for each answer curl gives.
-    const answers = (codes: number[]) => {
-      const asked: string[] = [];
-      const exec = async (command: string[]) => {
-        asked.push(command.join(" "));
-        const code = codes[asked.length - 1] ?? 0;
-        const stdout =
-          code === 0
-            ? `HTTP/1.1 201\r\nX-Subject-Token: t\r\n\r\n{"token":{"expires_at":"x"}}\n--hastack-status--201`
-            : "";
-        return { code, stdout, stderr: code ? `curl: (${code}) failed` : "", durationMs: 1 };
-      };
-      return { asked, exec };
+  // A scripted exec: the point is how many times login asks for each answer curl gives.
+  const answers = (codes: number[]) => {
+    const asked: string[] = [];
+    const exec = async (command: string[]) => {
+      asked.push(command.join(" "));
+      const code = codes[asked.length - 1] ?? 0;
+      const stdout =
+        code === 0
+          ? `HTTP/1.1 201\r\nX-Subject-Token: t\r\n\r\n{"token":{"expires_at":"x"}}\n--hastack-status--201`
+          : "";
+      return { code, stdout, stderr: code ? `curl: (${code}) failed` : "", durationMs: 1 };
     };
+    return { asked, exec };
+  };
+
+  it("asks once more after a timed-out login (curl exit 28), never after another failure", async () => {
     const creds = {
       authUrl: "http://10.20.0.10:5000/v3",
       user: "glance",
@@ -160,17 +162,43 @@ describe("a password login's answer", () => {
       project: "service",
     };
     const slow = answers([28, 0]);
-    expect(await login(slow.exec, creds)).toMatchObject({ ok: true, token: "t" });
+    expect(await login(slow.exec, creds)).toMatchObject({ ok: true, token: "t", attempts: 2 });
     expect(slow.asked).toHaveLength(2);
     const dead = answers([28, 28, 0]);
     expect(await login(dead.exec, creds)).toEqual({
       ok: false,
       reason: "curl exit code 28: curl: (28) failed",
+      attempts: 2,
     });
     expect(dead.asked).toHaveLength(2);
     const refused = answers([7, 0]);
-    expect(await login(refused.exec, creds)).toMatchObject({ ok: false });
+    expect(await login(refused.exec, creds)).toMatchObject({ ok: false, attempts: 1 });
     expect(refused.asked).toHaveLength(1);
+  });
+
+  it("the token probe says when its login needed a second attempt, and only then", async () => {
+    const run = (codes: number[]) => {
+      const { exec } = answers(codes);
+      const probe = keystoneProbes(topology, services)[0];
+      if (!probe) throw new Error("no token probe");
+      return probe.run({
+        topology,
+        host: topology.hosts[0],
+        transport: () => {
+          throw new Error("the token probe only runs commands");
+        },
+        exec: (_host, command) => exec(typeof command === "string" ? [command] : command),
+        secret: () => "pw",
+        signal: new AbortController().signal,
+        shared: sharedAnswers(),
+      });
+    };
+    // The scripted token's catalogue is empty: degraded, which names the time all the same.
+    expect((await run([28, 0])).summary).toMatch(/^token in \d+ ms \(second attempt\); catalogue lacks /);
+    expect((await run([0])).summary).toMatch(/^token in \d+ ms; catalogue lacks /);
+    expect((await run([28, 28])).summary).toBe(
+      "no token from http://10.20.0.10:5000/v3 (second attempt): curl exit code 28: curl: (28) failed",
+    );
   });
 
   it("names what the catalogue lacks; the body names the user and project, scoped in Default", () => {

@@ -101,10 +101,19 @@ const CURL_TIMEOUT = 28;
 export async function login(
   exec: (command: string[], opts: ExecOptions) => Promise<ExecResult>,
   creds: Login,
-): Promise<LoginResult> {
+): Promise<LoginResult & { attempts: 1 | 2 }> {
   const ask = () => exec(loginCommand(creds.authUrl), { stdin: loginBody(creds), timeoutMs: 20_000 });
   const first = await ask();
-  return readLogin(first.code === CURL_TIMEOUT ? await ask() : first);
+  if (first.code !== CURL_TIMEOUT) return { ...readLogin(first), attempts: 1 };
+  return { ...readLogin(await ask()), attempts: 2 };
+}
+
+/**
+ * " (second attempt)" after a login that was asked twice, "" otherwise: the retry hides a
+ * Keystone slow enough to time out once, and status should show it before it times out twice.
+ */
+export function retryNote(r: { attempts: number }): string {
+  return r.attempts > 1 ? " (second attempt)" : "";
 }
 
 /** Names of `wanted` services missing from the catalogue, or lacking a public, internal or admin endpoint in `region`. */

@@ -10,19 +10,6 @@ import { type ApiGetInput, type Exec, serviceGet } from "../openstack/api-get.ts
 
 export type { Exec } from "../openstack/api-get.ts";
 
-/** GET /os-services?binary=nova-compute (microversion 2.1 fields are enough). */
-export const ServiceList = z.object({
-  services: z.array(
-    z.object({
-      binary: z.string(),
-      host: z.string(),
-      status: z.string(),
-      state: z.string(),
-    }),
-  ),
-});
-export type NovaService = z.output<typeof ServiceList>["services"][number];
-
 /** GET /os-hypervisors: one entry per compute node, listed from every cell (mapped or not). */
 export const HypervisorList = z.object({
   hypervisors: z.array(z.object({ hypervisor_hostname: z.string(), state: z.string(), status: z.string() })),

@@ -11,11 +11,12 @@ import type { Topology } from "../../topology/types.ts";
 import { HastackError } from "../../util/errors.ts";
 import { lastLines } from "../../util/text.ts";
 import { volumeSecretUuid } from "../ceph/layout.ts";
+import { OsServiceList, sameHost } from "../openstack/os-services.ts";
 import { secretNames } from "../openstack/oslo.ts";
 import { waitUntil } from "../step-kit.ts";
 import type { StepContext, StepSpec } from "../types.ts";
-import { HypervisorList, novaGet, ServiceList, upHosts } from "./compute-api.ts";
-import { novaManage, parseHostMappings, sameHost } from "./manage.ts";
+import { HypervisorList, novaGet, upHosts } from "./compute-api.ts";
+import { novaManage, parseHostMappings } from "./manage.ts";
 import { rbdSecretUuid } from "./settings.ts";
 
 const VIRSH = ["virsh", "-c", "qemu:///system"];
@@ -176,7 +177,7 @@ function apiInput(ctx: StepContext) {
 /** Computes whose nova-compute service nova does not list as up; [] when all are. */
 export async function servicesNotUp(ctx: StepContext, computes: readonly string[]): Promise<string[]> {
   const exec = ctx.transport.exec.bind(ctx.transport);
-  const { services } = await novaGet(exec, apiInput(ctx), "/os-services?binary=nova-compute", ServiceList);
+  const { services } = await novaGet(exec, apiInput(ctx), "/os-services?binary=nova-compute", OsServiceList);
   return upHosts(computes, services, sameHost).missing.map((m) => `nova-compute on ${m}`);
 }
 

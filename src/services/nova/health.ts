@@ -7,16 +7,9 @@
 import type { ProbeContext, ProbeResult, ProbeSpec } from "../../health/types.ts";
 import type { Topology } from "../../topology/types.ts";
 import { controllerNames } from "../hosts.ts";
+import { type OsService, OsServiceList, sameHost } from "../openstack/os-services.ts";
 import { secretNames } from "../openstack/oslo.ts";
-import {
-  type Hypervisor,
-  HypervisorList,
-  type NovaService,
-  novaGet,
-  ServiceList,
-  upHosts,
-} from "./compute-api.ts";
-import { sameHost } from "./manage.ts";
+import { type Hypervisor, HypervisorList, novaGet, upHosts } from "./compute-api.ts";
 
 /** The binaries each controller runs, each needed somewhere: none up means nothing gets scheduled. */
 export const CONTROLLER_BINARIES = ["nova-conductor", "nova-scheduler"] as const;
@@ -46,7 +39,7 @@ function from(ctx: ProbeContext, host: string) {
 }
 
 /** ok: all up; degraded: some down but each binary up somewhere; down: a binary up nowhere. */
-export function judgeServices(topology: Topology, services: readonly NovaService[]): ProbeResult {
+export function judgeServices(topology: Topology, services: readonly OsService[]): ProbeResult {
   const missing: string[] = [];
   let down = false;
   const parts: [string, readonly string[]][] = [
@@ -101,7 +94,7 @@ export function novaProbes(topology: Topology): ProbeSpec[] {
       async run(ctx) {
         const r = await fromAnyController(ctx, (host) => {
           const { exec, input } = from(ctx, host);
-          return novaGet(exec, input, "/os-services", ServiceList);
+          return novaGet(exec, input, "/os-services", OsServiceList);
         });
         if (!r.ok) return { state: "down", summary: r.reason };
         return judgeServices(ctx.topology, r.value.services);

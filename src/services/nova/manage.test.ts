@@ -1,12 +1,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import {
-  parseCells,
-  parseHostMappings,
-  parseOnlineMigrations,
-  parsePrettyTable,
-  sameHost,
-} from "./manage.ts";
+import { sameHost } from "../openstack/os-services.ts";
+import { parseCells, parseHostMappings, parseOnlineMigrations, parsePrettyTable } from "./manage.ts";
 import { missingCells } from "./steps.ts";
 
 const fixture = (name: string) => readFileSync(new URL(`./fixtures/${name}`, import.meta.url), "utf8");

@@ -88,8 +88,3 @@ export type OnlineMigration = z.output<typeof MigrationRow>;
 export function parseOnlineMigrations(t: Pick<Transport, "name">, stdout: string): OnlineMigration[] {
   return table(t, "nova-manage db online_data_migrations", MigrationRow, stdout);
 }
-
-/** What a compute's nova-compute calls its host (CONF.host, its hostname): short or fully qualified. */
-export function sameHost(novaHost: string, inventoryName: string): boolean {
-  return novaHost === inventoryName || novaHost.startsWith(`${inventoryName}.`);
-}

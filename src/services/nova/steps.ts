@@ -6,6 +6,7 @@
  */
 import { enabledOf, inactiveOf, startDeliberately, systemctl } from "../../hostkit/systemd.ts";
 import { lastLine } from "../../util/text.ts";
+import { alembicHeadCheck } from "../openstack/alembic.ts";
 import type { ApiAnswer, SchemaCheck } from "../openstack/spec.ts";
 import { answers, START_WAIT_MS } from "../openstack/start-step.ts";
 import { schemaState } from "../openstack/sync-step.ts";
@@ -22,15 +23,11 @@ const CHECK_TIMEOUT_MS = 120_000;
  * from its migration scripts (nova/db/migration.py's alembic.ini, no database access).
  */
 export function schemaCheck(db: "api" | "main"): SchemaCheck {
-  return {
-    kind: "alembic-head",
+  return alembicHeadCheck({
     current: ["nova-manage", db === "api" ? "api_db" : "db", "version"],
-    head: [
-      "python3",
-      "-c",
-      `from alembic.script import ScriptDirectory\nfrom nova.db import migration\nprint(ScriptDirectory.from_config(migration._find_alembic_conf('${db}')).get_current_head())`,
-    ],
-  };
+    module: "nova.db",
+    config: `_find_alembic_conf('${db}')`,
+  });
 }
 
 function schemaStep(id: string, db: "api" | "main", title: string): StepSpec {

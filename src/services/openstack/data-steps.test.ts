@@ -86,8 +86,8 @@ describe("the schema sync step", () => {
     const r = await run("placement", stepOf("placement", "db-sync"), t);
     expect(r).toMatchObject({ before: false, applied: true, after: true });
     expect(r.log).toEqual([`schema: behind (database at None, code at ${HEAD})`]);
-    expect(t.seen[0]?.argv).toContain(
-      "ScriptDirectory.from_config(migration._alembic_config()).get_current_head()",
+    expect(t.seen[0]?.argv).toBe(
+      "runuser -u placement -- python3 -c from alembic.script import ScriptDirectory\nfrom placement.db.sqlalchemy import migration\nprint(ScriptDirectory.from_config(migration._alembic_config()).get_current_head())",
     );
     expect(t.seen.map((s) => s.argv.split(" ").slice(4, 7).join(" "))).toEqual([
       "python3 -c from",

@@ -12,7 +12,7 @@ import type { Topology } from "../../topology/types.ts";
 import type { ExecResult } from "../../transport/types.ts";
 import { lastLine } from "../../util/text.ts";
 import { controllerNames } from "../hosts.ts";
-import { login } from "../keystone/token.ts";
+import { login, retryNote } from "../keystone/token.ts";
 import { secretNames } from "./oslo.ts";
 import type { ApiListener, TokenRequest } from "./spec.ts";
 
@@ -124,13 +124,17 @@ export function tokenProbes(
         if (!auth.ok)
           return {
             state: "down",
-            summary: `no token for ${service} from ${keystone.internal}: ${auth.reason}`,
+            summary: `no token for ${service} from ${keystone.internal}${retryNote(auth)}: ${auth.reason}`,
           };
         const r = await exec(tokenRequestCommand(url), {
           stdin: `X-Auth-Token: ${auth.token}\n`,
           timeoutMs: 30_000,
         });
-        return judgeTokenRequest(r, url, request.status);
+        const judged = judgeTokenRequest(r, url, request.status);
+        // The note names the login, not the API request: that one is asked once.
+        return auth.attempts > 1
+          ? { ...judged, summary: `${judged.summary} (token on the second attempt)` }
+          : judged;
       },
     },
   ];

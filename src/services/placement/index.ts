@@ -1,3 +1,4 @@
+import { alembicHeadCheck } from "../openstack/alembic.ts";
 import { openstackService } from "../openstack/service.ts";
 
 /**
@@ -53,15 +54,11 @@ export const placement = openstackService({
   // its migration scripts (no database access), so the step compares the two.
   sync: {
     user: "placement",
-    check: {
-      kind: "alembic-head",
+    check: alembicHeadCheck({
       current: ["placement-manage", "db", "version"],
-      head: [
-        "python3",
-        "-c",
-        "from alembic.script import ScriptDirectory\nfrom placement.db.sqlalchemy import migration\nprint(ScriptDirectory.from_config(migration._alembic_config()).get_current_head())",
-      ],
-    },
+      module: "placement.db.sqlalchemy",
+      config: "_alembic_config()",
+    }),
     apply: ["placement-manage", "db", "sync"],
   },
   start: { units: ["placement-api.service"], answers: { endpoint: "placement", path: "/", status: 200 } },
