@@ -16,12 +16,18 @@ bash scripts/bootstrap.sh
 node=node_modules/.bin/node
 [ -x "$node" ] || node=node
 
-"$node" src/cli/main.ts lab up "$@"
+"$node" src/cli/main.ts lab up --cloud "$@"
 "$node" src/cli/main.ts lab status
 
-# The base layer on the lab: secrets (BMC passwords came with `lab up`), deploy, health.
+# The whole cloud on the lab: secrets (BMC passwords came with `lab up`; the site CA and the
+# public VIP's certificate are made here), deploy, the guest image and flavor, a smoke test as a
+# tenant with the real openstack client over TLS, then health.
 # known_hosts is pinned by `lab up`, so deploy needs no --trust-new-host-keys.
 inventory=${HASTACK_LAB_DIR:-/var/lib/hastack/lab}/inventory.yaml
 "$node" src/cli/main.ts secrets init -i "$inventory"
 "$node" src/cli/main.ts deploy -i "$inventory" --quiet
+"$node" src/cli/main.ts lab guest-image -i "$inventory"
+"$node" src/cli/main.ts smoke -i "$inventory"
 "$node" src/cli/main.ts status -i "$inventory"
+"$node" src/cli/main.ts lab status
+echo "openrc files (with the site CA): $(dirname "$inventory")/admin-openrc.sh, demo-openrc.sh"

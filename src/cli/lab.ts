@@ -61,8 +61,13 @@ export function registerLab(program: Command): void {
     .option("--controllers <n>", "controllers", count, DEFAULT_SIZE.controllers)
     .option("--computes <n>", "computes", count, DEFAULT_SIZE.computes)
     .option("--storage <n>", "storage hosts", count, DEFAULT_SIZE.storage)
-    .action(async (opts: { controllers: number; computes: number; storage: number }) => {
-      const result = await labUp({ size: opts, components: components(), onProgress: say });
+    .option(
+      "--cloud",
+      "write an inventory with the whole cloud (Nova and Neutron too), as npm run lab deploys",
+    )
+    .action(async (opts: { controllers: number; computes: number; storage: number; cloud?: boolean }) => {
+      const { cloud, ...size } = opts;
+      const result = await labUp({ size, components: components(), onProgress: say, cloud: cloud ?? false });
       if (result.alreadyUp) say("lab is already up");
       else {
         const slowest = Math.max(...Object.values(result.bootMs));

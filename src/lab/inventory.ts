@@ -19,7 +19,7 @@ export function bmcSecretName(host: string): string {
 }
 
 /** The lab's inventory: SSH paths are relative to the inventory file, which lives in the lab dir. */
-export function labInventory(plan: LabPlan): InventoryInput {
+export function labInventory(plan: LabPlan, options: { cloud?: boolean } = {}): InventoryInput {
   const hosts: InventoryInput["hosts"] = {};
   for (const host of plan.hosts) hosts[host.name] = inventoryHost(host);
   const networks: InventoryInput["networks"] = {
@@ -53,11 +53,20 @@ export function labInventory(plan: LabPlan): InventoryInput {
         // monitor then warns MON_DISK_LOW at the default 30%.
         mon_data_avail_warn: 10,
       },
-      // Nova and Neutron run on the lab (src/ops/smoke/smoke.e2e.test.ts deploys a copy of this
-      // site with both and boots servers), but stay out of the default site until the failover
-      // drills, whose budgets were measured without them, have run with them on 2 cores. Their
+      // Nova and Neutron are in the whole cloud `npm run lab` deploys (`lab up --cloud`), and in
+      // the copy the smoke e2e deploys last; the default site the other e2e files deploy leaves
+      // them out, as their failover budgets were measured without them on 2 cores. Their
       // settings below are the lab's all the same, for an inventory that lists them.
-      openstack: { enabled: ["keystone", "placement", "glance", "cinder", "horizon"] },
+      openstack: {
+        enabled: [
+          "keystone",
+          "placement",
+          "glance",
+          "cinder",
+          "horizon",
+          ...(options.cloud ? ["nova", "neutron"] : []),
+        ],
+      },
       // No usable /dev/kvm in a lab host (a PVM nested hypervisor): guests are emulated (TCG), and
       // libvirt runs in a container (qemu.conf without security driver, namespaces or cgroups).
       nova: { virt_type: "qemu", libvirt_in_container: true },
@@ -92,12 +101,12 @@ function cidr(net: LabNetwork): string {
   return `${LAB_NETWORKS[net].prefix}.0/24`;
 }
 
-export function renderInventory(plan: LabPlan): string {
+export function renderInventory(plan: LabPlan, options: { cloud?: boolean } = {}): string {
   const header = [
-    "# Written by `hastack lab up` for the lab on this machine; `lab up` rewrites it.",
+    `# Written by \`hastack lab up${options.cloud ? " --cloud" : ""}\` for the lab on this machine; \`lab up\` rewrites it.`,
     "# Secrets (BMC passwords) are in inventory.secrets.yaml beside this file.",
   ].join("\n");
-  return `${header}\n${YAML.stringify(labInventory(plan))}`;
+  return `${header}\n${YAML.stringify(labInventory(plan, options))}`;
 }
 
 /** /etc/hosts for every lab host: every host by name on the management network. */

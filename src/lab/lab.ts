@@ -22,6 +22,8 @@ export interface UpOptions {
   onProgress?: (line: string) => void;
   /** How long to wait for every host's sshd. */
   sshTimeoutMs?: number;
+  /** The inventory it writes enables the whole cloud (Nova and Neutron too): `npm run lab`. */
+  cloud?: boolean;
 }
 
 export interface UpResult {
@@ -50,7 +52,7 @@ export async function labUp(opts: UpOptions): Promise<UpResult> {
   await fs.mkdir(labDir(), { recursive: true, mode: 0o700 });
   await ensureKeys(plan);
   const secrets = await ensureBmcSecrets(plan);
-  await writeFileAtomic(labInventoryPath(), renderInventory(plan), 0o644);
+  await writeFileAtomic(labInventoryPath(), renderInventory(plan, { cloud: opts.cloud ?? false }), 0o644);
   await ensureNetwork(plan);
   await installScripts();
   const layout = await cgroupLayout();

@@ -23,6 +23,11 @@ export function checkListens(topology: Topology, services: readonly ServiceDef[]
       for (const service of services) {
         for (const f of service.frontends?.(topology) ?? []) {
           binds.push({ address: f.address, port: f.port, proto: "tcp", owner: `haproxy frontend ${f.name}` });
+          const pub = f.publicBind;
+          const owner = `haproxy frontend ${f.name} (public)`;
+          if (pub) binds.push({ address: pub.address, port: pub.port, proto: "tcp", owner });
+          if (pub?.redirectFrom)
+            binds.push({ address: pub.address, port: pub.redirectFrom, proto: "tcp", owner });
         }
       }
     }

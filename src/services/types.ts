@@ -190,7 +190,13 @@ export interface Frontend {
    * Where clients outside reach it, when not `address:port`: the public VIP (the public URL's
    * port), with TLS terminated by HAProxy when the site has it there.
    */
-  publicBind?: { address: string; port: number; tls: boolean };
+  publicBind?: {
+    address: string;
+    port: number;
+    tls: boolean;
+    /** A plain-HTTP port on the public VIP that answers with a redirect to https (Horizon's 80). */
+    redirectFrom?: number;
+  };
   mode: "http" | "tcp";
   balance: "roundrobin" | "source" | "leastconn" | "first";
   check: HealthCheck;

@@ -76,6 +76,7 @@ function listenSection(topology: Topology, f: Frontend): DocSection {
   const entries: DocEntry[] = [["bind", `${f.address}:${f.port}`]];
   const pub = f.publicBind;
   if (pub) entries.push(["bind", `${pub.address}:${pub.port}${pub.tls ? ` ssl crt ${PUBLIC_PEM}` : ""}`]);
+  if (pub?.redirectFrom) entries.push(["bind", `${pub.address}:${pub.redirectFrom}`]);
   entries.push(
     ["mode", f.mode],
     // Stateful UIs stick to one backend by client address (works for websockets too).
@@ -90,6 +91,9 @@ function listenSection(topology: Topology, f: Frontend): DocSection {
       ["http-request", "set-header X-Forwarded-Proto https if { ssl_fc }"],
       ["http-request", "set-header X-Forwarded-Proto http if !{ ssl_fc }"],
     );
+  // Plain HTTP on the public VIP is only ever a redirect; the internal VIP's HTTP is served.
+  if (pub?.redirectFrom)
+    entries.push(["http-request", `redirect scheme https code 301 if { dst ${pub.address} } !{ ssl_fc }`]);
   for (const option of f.options ?? []) entries.push(["option", option]);
   entries.push(...checkEntries(f.check));
   if (f.timeouts?.client_s) entries.push(["timeout client", `${f.timeouts.client_s}s`]);

@@ -38,6 +38,11 @@ describe("haproxy.cfg in the real haproxy -c (HAProxy 3.0)", () => {
       placed(renderedFile(lab, lab.bootstrap, PUBLIC_PEM), labSecrets),
     ];
     expect(nineCfg.text).toContain("bind 172.16.181.31:443 ssl crt /etc/haproxy/certs/public.pem");
+    // Plain HTTP on the public VIP only redirects to https (Horizon), never on the internal VIP.
+    expect(nineCfg.text).toContain("bind 172.16.181.31:80\n");
+    expect(nineCfg.text).toContain(
+      "http-request redirect scheme https code 301 if { dst 172.16.181.31 } !{ ssl_fc }",
+    );
     expect(nineCfg.text).not.toMatch(/bind 172\.16\.181\.31:8775/);
     const result = await runInImage(
       `for f in /tmp/cfg/*.cfg; do haproxy -c -f "$f" > /dev/null; echo "$(basename "$f")=$?"; done

@@ -89,7 +89,9 @@ function publicBindOf(
   const tls = topology.tls.public !== "off";
   const publicAddress = topology.vips.public;
   if (!tls && publicAddress === address && publicPort === port) return undefined;
-  return { address: publicAddress, port: publicPort, tls };
+  // A browser that types the address gets sent to https (Horizon: 80 -> 443).
+  const redirect = tls && (listener.mode ?? "http") === "http" && publicPort !== port;
+  return { address: publicAddress, port: publicPort, tls, ...(redirect ? { redirectFrom: port } : {}) };
 }
 
 /** The generated passwords of what the service declares, plus its own secrets. */
