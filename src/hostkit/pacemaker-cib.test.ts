@@ -31,6 +31,8 @@ describe("cibadmin --query of the scopes without secrets", () => {
       ["rsc_location", "fence-ctl3-not-on-self"],
       ["rsc_colocation", "vip-internal-with-haproxy"],
       ["rsc_order", "haproxy-then-vip-internal"],
+      ["rsc_colocation", "vip-public-with-haproxy"],
+      ["rsc_order", "haproxy-then-vip-public"],
     ]);
     const swapped = parseCibConstraints(
       host,
@@ -45,6 +47,7 @@ describe("cibadmin --query of the scopes without secrets", () => {
       { kind: "primitive", id: "fence-ctl2" },
       { kind: "primitive", id: "fence-ctl3" },
       { kind: "primitive", id: "vip-internal" },
+      { kind: "primitive", id: "vip-public" },
       { kind: "clone", id: "haproxy-clone" },
     ]);
     expect(() => parseResourcePaths(host, "Call cib_query failed: No such device or address\n")).toThrow(

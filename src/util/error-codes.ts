@@ -108,6 +108,7 @@ export const errorCodes = {
   E_NOVA:
     "a Nova deploy command (nova-manage, virsh) failed on a host, or a compute did not come up to be discovered",
   E_OPENSTACK_AMQP: "the RabbitMQ user of an OpenStack service cannot be set up",
+  E_OPENSTACK_API: "an OpenStack API answered a request with an error, or not at all",
   E_OPENSTACK_DATABASE: "the database or grants of an OpenStack service cannot be set up",
   E_OPENSTACK_IDENTITY: "the Keystone registration of an OpenStack service cannot be set up",
   E_OPENSTACK_SPEC: "an OpenStack service's declaration is inconsistent",

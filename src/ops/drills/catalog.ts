@@ -5,6 +5,7 @@ import { HastackError } from "../../util/errors.ts";
 import { fenceCheck } from "./fence-check.ts";
 import { fencedInHistory, holderOf, mustRun, powerBack, sqlWriter } from "./host-ops.ts";
 import type { DrillDef, Injected } from "./types.ts";
+import { underLoad } from "./under-load.ts";
 
 export const drills: readonly DrillDef[] = [
   {
@@ -104,6 +105,7 @@ export const drills: readonly DrillDef[] = [
     },
   },
   fenceCheck,
+  underLoad,
 ];
 
 export function drillById(id: string): DrillDef {

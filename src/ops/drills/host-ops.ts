@@ -6,14 +6,14 @@ import type { DrillContext } from "./types.ts";
 
 /** What drills do to hosts before and after a fault; every command's exit code is checked. */
 
-/** The VIP holder as seen from the hosts themselves. */
-export async function holderOf(ctx: DrillContext): Promise<string> {
+/** The holder of a VIP (the internal one unless named) as seen from the hosts themselves. */
+export async function holderOf(ctx: DrillContext, vip = ctx.topology.vips.internal): Promise<string> {
   const run = (host: string, argv: string[]) => ctx.injector.observe(host, argv);
-  const holders = await vipHolders(run, ctx.topology.roles.controller, ctx.topology.vips.internal);
+  const holders = await vipHolders(run, ctx.topology.roles.controller, vip);
   if (holders.length !== 1) {
     throw new HastackError(
       "E_DRILL_PRECONDITION",
-      `Cannot start the drill: the VIP ${ctx.topology.vips.internal} is held by ${holders.length === 0 ? "nobody" : holders.join(" and ")}`,
+      `Cannot start the drill: the VIP ${vip} is held by ${holders.length === 0 ? "nobody" : holders.join(" and ")}`,
       { hint: "run `hastack status` and fix the VIP first" },
     );
   }

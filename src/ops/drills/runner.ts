@@ -51,6 +51,14 @@ export async function runDrill(
     );
   }
 
+  if (drill.prepare) {
+    try {
+      await drill.prepare(ctx);
+    } catch (error) {
+      await loop.stop();
+      throw error;
+    }
+  }
   const faultAt = loop.now();
   let injected: Injected | undefined;
   // How long the injection itself took (an IPMI call, an SSH round trip): the fault lands at its end.
@@ -112,8 +120,10 @@ export async function runDrill(
   }
 
   const goalMs = drill.goalMs(ctx.topology);
+  // The longest outage anything measured: the probe's, or one the drill measured itself.
+  const worst = Math.max(downtime.downtimeMs, ...(facts.downtimes ?? []).map((d) => d.ms));
   const verdict = drillVerdict({
-    downtimeMs: downtime.downtimeMs,
+    downtimeMs: worst,
     goalMs,
     violations: [...violations],
     problems,
@@ -122,7 +132,7 @@ export async function runDrill(
     drill: drill.id,
     target: injected?.target ?? "",
     action: injected?.action ?? "",
-    downtimeMs: Math.round(downtime.downtimeMs),
+    downtimeMs: Math.round(worst),
     goalMs,
     injectMs: Math.round(injectMs),
     attempts: downtime.total,

@@ -56,6 +56,11 @@ export interface DrillDef {
    * from. @default true
    */
   outage?: boolean;
+  /**
+   * Runs before the fault's clock starts, after the probe has settled: what must already be going
+   * on when the fault lands (the API load of controller-poweroff-under-load).
+   */
+  prepare?(ctx: DrillContext): Promise<void>;
   inject(ctx: DrillContext): Promise<Injected>;
   /** Sampled while the fault is on; returns a violation ("two VIP holders: ctl1, ctl2") or undefined. */
   watch?(ctx: DrillContext, injected: Injected): Promise<string | undefined>;
@@ -72,6 +77,11 @@ export interface DrillFinding {
 export interface DrillFacts {
   /** Sequence numbers whose INSERT the database acknowledged (sql-write drills). */
   acked: number[];
+  /**
+   * Outages the drill measured itself (each API under load), set by its verify: the verdict
+   * weighs the longest of these and the probe's against the goal.
+   */
+  downtimes?: { label: string; ms: number }[];
 }
 
 export interface DrillReport {

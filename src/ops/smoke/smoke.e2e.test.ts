@@ -58,6 +58,10 @@ describe("the cloud on the lab: Nova and Neutron deployed, servers booted by has
     expect(smoke.out).toMatch(
       /^ok .* volume from Ceph, attached: 1 GiB volume \w+ available after .* in-use after .* on cmp\d has disk volumes\/volume-[0-9a-f-]{36}\), detached after .*, deleted$/m,
     );
+    // cinder-backup wrote it to Ceph's backups pool (differential: a base image named after the volume).
+    expect(smoke.out).toMatch(
+      /^ok .* volume backup to Ceph: backup of a 1 GiB volume available after .* as RBD image backups\/volume-[0-9a-f-]{36}\S*, deleted$/m,
+    );
     expect(smoke.out).toMatch(/smoke passed in [\d.]+ s: \d+ ok, 0 failed, 0 not run/);
   });
 });

@@ -13,7 +13,7 @@ import { HastackError } from "../../util/errors.ts";
 import type { Osc } from "./osc.ts";
 import { Created, faultMessage, ServerShow, serverAddresses } from "./schemas.ts";
 import { pollFor, type SmokeRun } from "./steps.ts";
-import { volumeStep } from "./volume.ts";
+import { backupStep, volumeStep } from "./volume.ts";
 
 export interface SmokeSite {
   /** The demo project's user: creates everything, as a tenant would. */
@@ -174,13 +174,16 @@ export async function runSmoke(site: SmokeSite, run: SmokeRun): Promise<void> {
     }
     return out.join(", ");
   });
-  if (site.volumeNotRun) run.notRun("volume from Ceph, attached", site.volumeNotRun);
-  else {
+  if (site.volumeNotRun) {
+    run.notRun("volume from Ceph, attached", site.volumeNotRun);
+    run.notRun("volume backup to Ceph", site.volumeNotRun);
+  } else {
     const [first] = active.values();
     const compute = site.computes.get(first?.["OS-EXT-SRV-ATTR:host"] ?? "");
     if (!first || !compute)
       throw new HastackError("E_SMOKE_STEP", "No ACTIVE server on a known compute to attach a volume to");
     await volumeStep(run, demo, first, compute, tag);
+    await backupStep(run, demo, tag);
   }
 }
 

@@ -92,3 +92,62 @@ export async function volumeStep(
     return `1 GiB volume ${id.slice(0, 8)} available after ${created}, in-use after ${attached} (domain ${domain} on ${host} has disk ${source}), detached after ${free}, deleted`;
   });
 }
+
+export const BackupShow = z.looseObject({ id: z.string(), status: z.string() });
+
+/**
+ * cinder-backup to Ceph: a backup of a new volume, found as an RBD image in the `backups` pool
+ * (read on the client's controller with client.cinder's key), then deleted with its volume.
+ */
+export async function backupStep(run: SmokeRun, demo: Osc, tag: string): Promise<void> {
+  await run.step("volume backup to Ceph", async () => {
+    const started = performance.now();
+    const at = () => `${((performance.now() - started) / 1000).toFixed(1)} s`;
+    const volume = (await demo.json(["volume", "create", "--size", "1", `${tag}-b`], Created)).id;
+    const deleted = run.onCleanup(`volume ${tag}-b`, async () => {
+      await demo.attempt(["volume", "delete", volume]);
+    });
+    await volumeStatus(demo, volume, "available");
+    const backup = (await demo.json(["volume", "backup", "create", "--name", tag, volume], Created)).id;
+    const backupGone = run.onCleanup(`backup ${tag}`, async () => {
+      await demo.attempt(["volume", "backup", "delete", backup]);
+    });
+    let seen = "";
+    await pollFor(
+      `see backup ${backup} available`,
+      async () => {
+        const b = await demo.json(["volume", "backup", "show", backup], BackupShow);
+        seen = b.status;
+        if (b.status.startsWith("error"))
+          throw new HastackError(
+            "E_SMOKE_STEP",
+            `Backup ${backup} went to ${b.status} (cinder-backup's log says why)`,
+          );
+        return b.status === "available" ? true : undefined;
+      },
+      { timeoutMs: VOLUME_WAIT_MS, intervalMs: 2000, lastSeen: () => seen },
+    );
+    const done = at();
+    const images = await demo.transport.exec(["rbd", "--id", "cinder", "ls", "backups"], {
+      timeoutMs: 30_000,
+    });
+    // The RBD driver backs an RBD volume up differentially: a base image named after the volume
+    // ("volume-<id>.backup.base"), the backup itself a snapshot of it.
+    const image = images.stdout.split("\n").find((l) => l.includes(`volume-${volume}`));
+    if (images.code !== 0 || !image)
+      throw new HastackError(
+        "E_SMOKE_STEP",
+        `Backup ${backup} is available, but pool backups has no image of it: ${(images.stdout || images.stderr).trim() || "empty"}`,
+      );
+    await demo.run(["volume", "backup", "delete", backup]);
+    await pollFor(
+      `see backup ${backup} deleted`,
+      async () => ((await demo.attempt(["volume", "backup", "show", backup])).code !== 0 ? true : undefined),
+      { timeoutMs: VOLUME_WAIT_MS, intervalMs: 2000 },
+    );
+    backupGone();
+    await demo.run(["volume", "delete", volume]);
+    deleted();
+    return `backup of a 1 GiB volume available after ${done} as RBD image backups/${image.trim()}, deleted`;
+  });
+}

@@ -1,7 +1,12 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { InventoryInput } from "../../inventory/schema.ts";
-import { exampleTopology, generatedSecrets, placedHostFiles } from "../../testing/fixtures.ts";
+import {
+  exampleTopology,
+  generatedSecrets,
+  placedHostFiles,
+  siteTlsSecrets,
+} from "../../testing/fixtures.ts";
 import { toolRoot } from "../../testing/real-tools.ts";
 import { type Container, startContainer } from "../openstack/test-container.ts";
 import { runStep } from "../openstack/test-kit.ts";
@@ -38,13 +43,15 @@ const single = (inv: InventoryInput) => {
   ];
 };
 const topology = exampleTopology("lab", single);
-const secrets = generatedSecrets(topology);
+let secrets = generatedSecrets(topology);
 const host = "sto1";
 let box: Container;
 const capture = process.env.HASTACK_CAPTURE_CEPH_JSON;
 
 beforeAll(async () => {
   await toolRoot();
+  // examples/lab.yaml has TLS on the public VIP: every host file set needs its certificate too.
+  secrets = { ...secrets, ...(await siteTlsSecrets(topology)) };
   box = await startContainer("sto1", "mkdir -p /run/ceph && chown ceph:ceph /run/ceph", {
     hostname: host,
     addresses: ["10.21.0.31"],

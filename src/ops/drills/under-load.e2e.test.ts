@@ -1,0 +1,44 @@
+/**
+ * Issue 9's drill on the lab: the public VIP's holder powered off while tenants use every API
+ * through it (TLS) and create servers (src/ops/drills/under-load.ts). Each API's downtime and
+ * error count is printed; no server may end in ERROR or stay in BUILD. Its budget is a speed
+ * figure (docs/tuning.md): slow is allowed here, unsafe or failed is not.
+ *
+ * In `npm run test:pending` (vitest.config.ts): of its first three runs on the lab two were slow
+ * and one failed (Keystone logins failed for the whole outage and no server create got through);
+ * docs/tuning.md has the figures.
+ */
+import { beforeAll, describe, expect, it } from "vitest";
+import { inventoryCopy, useLab } from "../../lab/testing.ts";
+import { hastackSync } from "../../testing/lab-cli.ts";
+
+let inventory = "";
+
+describe("controller-poweroff-under-load on the lab's whole cloud", () => {
+  beforeAll(async () => {
+    const lab = await useLab();
+    const copy = await inventoryCopy(lab, "cloud", (doc) => {
+      const openstack = (doc.services as { openstack: { enabled: string[] } }).openstack;
+      openstack.enabled = [...new Set([...openstack.enabled, "nova", "neutron"])];
+    });
+    inventory = copy.inventory;
+    expect(hastackSync(["deploy", "-i", inventory, "--quiet"], 1_200_000).code).toBe(0);
+    expect(hastackSync(["lab", "guest-image", "-i", inventory], 900_000).code).toBe(0);
+  });
+
+  it("keeps every API answering and no server in ERROR when the public VIP's holder is powered off under load", {
+    timeout: 1_600_000,
+  }, () => {
+    const drill = hastackSync(
+      ["drill", "controller-poweroff-under-load", "-i", inventory, "--healthy-timeout", "600"],
+      1_500_000,
+    );
+    console.log(drill.out);
+    for (const api of ["keystone", "nova", "neutron", "glance", "cinder", "placement"])
+      expect(drill.out).toMatch(new RegExp(`${api} API down \\(\\d+ of \\d+ requests failed\\): [\\d.]+ s`));
+    expect(drill.out).toMatch(/servers: \d+ created, [1-9]\d* ACTIVE then deleted/);
+    expect(drill.out).not.toMatch(/ended in ERROR|never became ACTIVE/);
+    expect(drill.out).toMatch(/verdict: (passed|slow) \(/);
+    expect([0, 3]).toContain(drill.code);
+  });
+});
