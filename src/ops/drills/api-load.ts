@@ -20,6 +20,7 @@ const READS: { api: string; type: string; path: (s: Session) => string }[] = [
 ];
 
 const SETUP_MS = 60_000;
+const CREATE_MS = 60_000;
 
 export interface ServerCycle {
   name: string;
@@ -44,6 +45,8 @@ export interface ApiLoadResult {
 export interface ApiLoad {
   /** Marks the fault's start: downtimes are measured from here. */
   markFault(): void;
+  /** Resolves when every API answered 5 times in a row since the fault, or after `timeoutMs`. */
+  waitRecovered(timeoutMs: number): Promise<void>;
   stop(): Promise<ApiLoadResult>;
 }
 
@@ -103,6 +106,11 @@ export async function startApiLoad(
   return {
     markFault() {
       for (const [api, loop] of loops) faultAt.set(api, loop.now());
+    },
+    async waitRecovered(timeoutMs) {
+      await Promise.all(
+        [...loops].map(([api, loop]) => loop.waitForRecovery(faultAt.get(api) ?? 0, 5, timeoutMs, false)),
+      );
     },
     async stop() {
       stopping = true;
@@ -197,10 +205,13 @@ async function cycle(
   network: string,
 ): Promise<ServerCycle> {
   const base = `${session.url("compute")}/servers`;
+  // A create checks quotas, the image, the flavor and the network with other APIs: on a loaded
+  // site it takes longer than a list, and a client waits for it (60 s, not the lists' 10 s).
+  const body = {
+    server: { name, imageRef: refs.image, flavorRef: refs.flavor, networks: [{ uuid: network }] },
+  };
   const created = await session
-    .call("POST", base, {
-      server: { name, imageRef: refs.image, flavorRef: refs.flavor, networks: [{ uuid: network }] },
-    })
+    .call("POST", base, body, CREATE_MS)
     .catch((e: Error) => ({ status: 0, body: e.message, headers: {} }));
   if (created.status !== 202) {
     await new Promise((r) => setTimeout(r, 2000));
