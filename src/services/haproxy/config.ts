@@ -44,7 +44,7 @@ export function haproxyConfig(
       ["option", "dontlognull"],
       // On every retry, not only the last: a request HAProxy sent to a controller that just died
       // (before its checks mark it down) goes to another after one connect timeout, not four
-      // (measured: Keystone logins timed out for 15 s when the public VIP's holder was powered off).
+      // (Keystone logins timed out for 15 s in the first controller-poweroff-under-load run).
       ["option", "redispatch 1"],
       ["retries", "3"],
       ["timeout connect", `${s.timeouts.connect_ms}ms`],
