@@ -1,6 +1,6 @@
 /**
  * @module
- * controller-poweroff-under-load (issue 9): the VIP holder is powered off while tenants use the
+ * controller-poweroff-under-load (issue 9): the public VIP's holder is powered off while tenants use the
  * cloud (api-load.ts: a token and a list from each API, servers created and deleted). Each API's
  * downtime and error count is reported; a server that ends in ERROR, or never leaves BUILD, fails
  * the drill. The SQL probe of the runner still measures the database through the VIP.
@@ -56,10 +56,14 @@ export const underLoad: DrillDef = {
         // The failover is measured until every API is back (or 3 minutes), before the controller
         // returns: on the lab its ~25 services starting take the CPU of all three controllers
         // (2 cores in all), which a real site's separate machines would not share.
-        await running.waitRecovered(180_000);
-        result = await running.stop();
-        load = undefined;
-        await powerBack(ctx, target, faultAt);
+        try {
+          await running.waitRecovered(180_000);
+          result = await running.stop();
+        } finally {
+          // Whatever the load did, the controller comes back.
+          load = undefined;
+          await powerBack(ctx, target, faultAt);
+        }
       },
     };
   },
@@ -94,7 +98,7 @@ function report(ctx: DrillContext, result: ApiLoadResult): void {
     for (const e of a.firstErrors) ctx.log(`${a.api}: ${e}`);
   }
   const done = result.cycles.filter((c) => c.outcome === "deleted").length;
-  ctx.log(`servers: ${result.cycles.length} created, ${done} ACTIVE then deleted`);
+  ctx.log(`servers: ${result.cycles.length} asked for, ${done} ACTIVE then deleted`);
   for (const c of result.cycles.filter((c) => c.outcome !== "deleted"))
     ctx.log(`server ${c.name}: ${c.outcome}: ${c.detail}`);
 }
