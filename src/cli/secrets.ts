@@ -24,6 +24,7 @@ export function registerSecrets(program: Command): void {
       const tlsRotate = opts.rotate && isTlsRotation(opts.rotate) ? opts.rotate : undefined;
       const result = await initSecrets(topology.secretsFile, secretSpecs(services), {
         ...(opts.rotate && !tlsRotate ? { rotate: opts.rotate } : {}),
+        alsoRotatable: [TLS_SECRETS.caCert, TLS_SECRETS.cert],
       });
       // After the passwords: the file exists (0600) before any key is written into it.
       const tls = await ensureSiteTls(topology, tlsRotate ? { rotate: tlsRotate } : {});

@@ -44,6 +44,16 @@ describe("secrets file", () => {
     expect(last.db_root).toBe(before.db_root);
   });
 
+  it("names every rotatable secret, those rotated elsewhere too, when asked to rotate an unknown one", async () => {
+    const path = await tempFile();
+    const error = await initSecrets(path, specs, {
+      rotate: "nope",
+      alsoRotatable: ["tls_public_cert"],
+    }).catch((e: Error) => e);
+    expect(error).toMatchObject({ code: "E_SECRET_UNKNOWN" });
+    expect(String((error as Error).message)).toMatch(/'nope'.*db_root.*erlang_cookie.*tls_public_cert/);
+  });
+
   it("refuses a world-readable secrets file and a malformed one without quoting it", async () => {
     const path = await tempFile();
     await writeFile(path, "db_root: hunter2hunter2\n", { mode: 0o644 });

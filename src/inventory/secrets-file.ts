@@ -76,7 +76,8 @@ export interface InitResult {
 export async function initSecrets(
   path: string,
   specs: readonly SecretSpec[],
-  options: { rotate?: string } = {},
+  /** `alsoRotatable`: names rotated elsewhere (the site's TLS), listed when `rotate` is unknown. */
+  options: { rotate?: string; alsoRotatable?: readonly string[] } = {},
 ): Promise<InitResult> {
   const exists = await stat(path).then(
     () => true,
@@ -90,7 +91,7 @@ export async function initSecrets(
     if (!spec) {
       throw new HastackError(
         "E_SECRET_UNKNOWN",
-        `Cannot rotate '${options.rotate}': the generated secrets are ${specs.map((s) => s.name).join(", ")}`,
+        `Cannot rotate '${options.rotate}': the rotatable secrets are ${[...specs.map((s) => s.name), ...(options.alsoRotatable ?? [])].join(", ")}`,
       );
     }
     values[spec.name] = generateSecret(spec.kind, spec.length);

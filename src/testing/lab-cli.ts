@@ -51,3 +51,42 @@ export function hastackAsync(args: readonly string[]): Promise<LabCliResult> {
     );
   });
 }
+
+/** A status report's lines that are not `ok` (with their layer's heading): what to print. */
+export function notOkLines(out: string): string {
+  const kept: string[] = [];
+  let heading = "";
+  for (const line of out.split("\n")) {
+    if (/^\S/.test(line)) heading = line;
+    else if (line.trim() !== "" && !/^\s+ok\s/.test(line)) {
+      if (heading) kept.push(heading);
+      heading = "";
+      kept.push(line);
+    }
+  }
+  return kept.join("\n");
+}
+
+/**
+ * `hastack status` until it exits 0, for up to `withinMs`, every attempt's non-ok lines on
+ * stdout (the whole report is over 100 lines, and a failed assertion's message is cut short).
+ * For the moments right after a deploy, which restarts services: the wait is printed, so a site
+ * that needs it is seen, not hidden.
+ */
+export async function statusUntilHealthy(
+  inventory: string,
+  withinMs: number,
+): Promise<LabCliResult & { waitedSeconds: number }> {
+  const started = Date.now();
+  let status = hastackSync(["status", "-i", inventory], 300_000);
+  while (status.code !== 0 && Date.now() - started < withinMs) {
+    console.log(`status not yet healthy (exit ${status.code}):\n${notOkLines(status.out)}`);
+    await new Promise((r) => setTimeout(r, 10_000));
+    status = hastackSync(["status", "-i", inventory], 300_000);
+  }
+  const waitedSeconds = (Date.now() - started) / 1000;
+  console.log(
+    `status exit ${status.code} after ${waitedSeconds.toFixed(0)} s${status.code === 0 ? "" : `:\n${notOkLines(status.out)}`}`,
+  );
+  return { ...status, waitedSeconds };
+}

@@ -157,7 +157,8 @@ export function formatDrillReport(r: DrillReport): string {
   const lines = [
     `drill ${r.drill}: ${r.action}`,
     `  downtime: ${s(r.downtimeMs)} (goal ${s(r.goalMs)}: ${r.downtimeMs <= r.goalMs ? "met" : "MISSED"})`,
-    `  fault injected in ${s(r.injectMs)}; first failure ${s(r.firstFailureMs)} after the start of the injection, back after ${s(r.recoveredMs)}; ${r.failedAttempts}/${r.attempts} probes failed`,
+    // The downtime above may be another measurement's (facts.downtimes): this line is the SQL probe's.
+    `  fault injected in ${s(r.injectMs)}; SQL probe through the VIP: first failure ${s(r.firstFailureMs)} after the start of the injection, back after ${s(r.recoveredMs)}; ${r.failedAttempts}/${r.attempts} probes failed`,
   ];
   for (const t of r.timings) lines.push(`  ${t.label}: ${s(t.ms)}`);
   for (const e of r.errors) lines.push(`  error seen: ${e}`);

@@ -120,8 +120,18 @@ class Check(http.server.BaseHTTPRequestHandler):
         pass
 
 
-server = http.server.ThreadingHTTPServer((address, port), Check)
-server.daemon_threads = True
+class Server(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        # HAProxy's check reads the status line and resets the connection: the journal got a
+        # traceback per check (several a second across the cluster). Anything else is still logged.
+        if isinstance(sys.exc_info()[1], (ConnectionResetError, BrokenPipeError)):
+            return
+        super().handle_error(request, client_address)
+
+
+server = Server((address, port), Check)
 server.serve_forever()
 `;
 }

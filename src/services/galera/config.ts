@@ -34,6 +34,12 @@ export function galeraConfig(topology: Topology, host: ResolvedHost, sstPassword
           ["default_storage_engine", "InnoDB"],
           ["innodb_autoinc_lock_mode", "2"],
           ["skip-name-resolve", "1"],
+          // MariaDB 11.6.2+ (Debian 13: 11.8) defaults this to ON: an UPDATE of a row another
+          // transaction changed since this one's snapshot fails with 1020 ("Record has changed
+          // since last read"), which oslo.db neither retries nor expects. Seen on the lab: Nova's
+          // conductor failed a server delete on instance_info_caches (nova bug 2116186); OpenStack
+          // is written for REPEATABLE READ's classic locking, where the UPDATE waits and proceeds.
+          ["innodb_snapshot_isolation", "OFF"],
         ],
       },
       {
