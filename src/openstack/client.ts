@@ -33,8 +33,17 @@ export interface Session {
   projectId: string;
   /** The endpoint URL of a service type, e.g. "compute", of the session's interface. */
   url(type: string): string;
-  /** method + URL with the token; a status of 400 and up is an answer, not an error. */
-  call(method: string, url: string, body?: unknown, timeoutMs?: number): Promise<Answer>;
+  /**
+   * method + URL with the token; a status of 400 and up is an answer, not an error. `headers`
+   * adds to the request's (a microversion, for one).
+   */
+  call(
+    method: string,
+    url: string,
+    body?: unknown,
+    timeoutMs?: number,
+    headers?: Record<string, string>,
+  ): Promise<Answer>;
 }
 
 const TokenBody = z.object({
@@ -137,9 +146,9 @@ export async function login(creds: Credentials, timeoutMs = 30_000): Promise<Ses
         );
       return found.replace(/\/$/, "");
     },
-    call(method, target, payload, callTimeoutMs) {
+    call(method, target, payload, callTimeoutMs, extraHeaders) {
       return send(method, target, {
-        headers: { "x-auth-token": token },
+        headers: { ...extraHeaders, "x-auth-token": token },
         ...(payload === undefined ? {} : { body: JSON.stringify(payload) }),
         ...(creds.ca ? { ca: creds.ca } : {}),
         ...(callTimeoutMs ? { timeoutMs: callTimeoutMs } : {}),

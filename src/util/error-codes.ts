@@ -65,8 +65,12 @@ export const errorCodes = {
   E_GUEST_IMAGE: "the guest image could not be built",
   E_HA_AGENT_CONFIG: "the instance-HA agent's config or key file on a compute is missing or invalid",
   E_HA_BIND: "the instance-HA engine cannot bind its heartbeat socket to an address",
+  E_HA_EVACUATE:
+    "a failed compute cannot be evacuated: Nova has no nova-compute service for it, or refused to force it down or disable it",
   E_HA_HEARTBEAT_SIZE: "a compute's heartbeat is larger than a heartbeat packet may be",
   E_HA_PLACEMENT_DATA: "Placement's providers, inventories or usages are not what the capacity plan reads",
+  E_HA_REENABLE:
+    "a recovered compute's nova-compute service cannot be re-enabled: force_down stays set, or the service did not report up in time",
   E_HAPROXY_RUNTIME: "the HAProxy runtime API (stats socket) refused or failed a command",
   E_HOST_NO_MANAGEMENT: "a host has no management address",
   E_HOST_NO_STORAGE: "a storage host has no storage network address",
@@ -108,6 +112,7 @@ export const errorCodes = {
   E_NOVA:
     "a Nova deploy command (nova-manage, virsh) failed on a host, or a compute did not come up to be discovered",
   E_OPENSTACK_AMQP: "the RabbitMQ user of an OpenStack service cannot be set up",
+  E_OPENSTACK_ANSWER: "an OpenStack API's answer is not in the shape its API reference documents",
   E_OPENSTACK_API: "an OpenStack API answered a request with an error, or not at all",
   E_OPENSTACK_DATABASE: "the database or grants of an OpenStack service cannot be set up",
   E_OPENSTACK_IDENTITY: "the Keystone registration of an OpenStack service cannot be set up",
