@@ -12,9 +12,10 @@
  * twice on the network even if their disks were blocked. That is the operator's to look at.
  */
 import type { BmcEndpoint } from "../hostkit/ipmi.ts";
+import { HastackError } from "../util/errors.ts";
 import { DEFAULT_POWER_FENCE, type IpmiRunner, type PowerFenceSettings, powerFence } from "./power-fence.ts";
 import type { ActionEvent } from "./signals.ts";
-import { blocklistHost, type StorageFenceDeps } from "./storage-fence.ts";
+import { blocklistHost, liftStorageFence, type StorageFenceDeps } from "./storage-fence.ts";
 
 export interface FenceTarget {
   /** The compute's name as the inventory spells it. */
@@ -113,7 +114,33 @@ export async function fenceHost(target: FenceTarget, deps: FenceDeps): Promise<F
   } catch (e) {
     const why = e instanceof Error ? e.message : String(e);
     log(`storage fence ${target.host}: ${why}`);
-    return failed(`${powerWhy}, and the storage fence failed: ${why}`);
+    const undone = await undoStorageFence(target, deps.storage, e, log);
+    return failed(`${powerWhy}, and the storage fence failed: ${why}${undone}`);
+  }
+}
+
+/**
+ * After a storage fence that was not confirmed: remove what it may have added. An unconfirmed
+ * fence must leave no trace: the host stays unfenced and unevacuated, and if it comes back
+ * without a reboot, entries left behind would cut its running VMs off their disks, with nothing
+ * to lift them (the engine lifts only a confirmed fence). Returns what to add to the detail.
+ */
+async function undoStorageFence(
+  target: FenceTarget,
+  storage: StorageFenceDeps,
+  error: unknown,
+  log: (line: string) => void,
+): Promise<string> {
+  // Refused before any add: nothing to undo.
+  if (error instanceof HastackError && error.code === "E_HA_STORAGE_ADDRESS") return "";
+  try {
+    await liftStorageFence(target.host, target.storageAddresses, storage);
+    log(`storage fence ${target.host}: undone, none of its addresses is in the OSD blocklist`);
+    return " (undone: none of its addresses is in the blocklist)";
+  } catch (e) {
+    const why = e instanceof Error ? e.message : String(e);
+    log(`storage fence ${target.host}: cannot undo it: ${why}`);
+    return `; its addresses may remain in the OSD blocklist (\`ceph osd blocklist rm\` each): ${why}`;
   }
 }
 

@@ -170,6 +170,60 @@ describe("fenceHost when the BMC does not answer, with a real Ceph monitor", () 
   });
 });
 
+describe("a storage fence that cannot be confirmed leaves no trace if it can help it", () => {
+  it("undoes its entries when the read-back is unreadable (one answer garbled on the way)", async () => {
+    // The Ceph is real; the one fault is injected on the way back: the first `ls` answer is lost.
+    let garbled = 0;
+    const runner: StorageFenceDeps["runner"] = {
+      name: "ctl1",
+      exec: async (argv, opts) => {
+        const line = Array.isArray(argv) ? argv.join(" ") : argv;
+        if (line.includes("blocklist ls") && garbled++ === 0) {
+          return { code: 0, stdout: "listed 1 entries", stderr: "", durationMs: 0 };
+        }
+        return box.transport.exec(argv, opts);
+      },
+    };
+    const result = await fenceHost(
+      { host: "cmp5", storageAddresses: ["10.21.0.45"] },
+      { ipmi: localIpmi, bmcPassword: () => undefined, storage: { ...admin, runner } },
+    );
+    expect(result.ok).toBe(false);
+    expect(result.detail).toMatch(
+      /storage fence failed: Cannot read ceph osd blocklist ls's answer on ctl1: no JSON array \(undone: none of its addresses is in the blocklist\); nothing was evacuated$/,
+    );
+    expect(await listed()).not.toContain("10.21.0.45:0/0");
+  });
+
+  it("says its entries may remain when it cannot read the blocklist back (a client without read caps)", async () => {
+    const keyring = "/etc/ceph/ceph.client.blind-fence.keyring";
+    const made = await box.transport.exec([
+      "ceph",
+      "auth",
+      "get-or-create",
+      "client.blind-fence",
+      "mon",
+      'allow command "osd blocklist"',
+      "-o",
+      keyring,
+    ]);
+    expect(made.code, made.stderr).toBe(0);
+    const blind: StorageFenceDeps = { ...admin, id: { name: "client.blind-fence", keyring } };
+    const result = await fenceHost(
+      { host: "cmp6", storageAddresses: ["10.21.0.46"] },
+      { ipmi: localIpmi, bmcPassword: () => undefined, storage: blind },
+    );
+    expect(result.ok).toBe(false);
+    expect(result.detail).toMatch(
+      /Cannot read the OSD blocklist on ctl1: exit code 13: .*its addresses may remain/,
+    );
+    // The add and the undoing rm went through (the caps allow both), only the read-backs were
+    // refused: the entry is gone, but nothing confirmed it, so the detail can say no more.
+    expect(result.attempts).toContainEqual(expect.stringMatching(/^storage fence cmp6: cannot undo it: /));
+    expect(await listed()).not.toContain("10.21.0.46:0/0");
+  });
+});
+
 describe("ceph osd blocklist ls --format json as Ceph 18.2.7 prints it", () => {
   // Recorded from the monitor above: the blocklist, then the range blocklist, back to back.
   const recorded =
