@@ -10,7 +10,7 @@ import { lastLines } from "../util/text.ts";
 
 /** Runs argv; throws `code` naming what failed, the host and the tool's last words. */
 export async function runTool(
-  t: Transport,
+  t: Pick<Transport, "name" | "exec">,
   code: ErrorCode,
   what: string,
   argv: string[],
@@ -21,7 +21,12 @@ export async function runTool(
   return r;
 }
 
-export function toolFailure(t: Transport, code: ErrorCode, what: string, r: ExecResult): HastackError {
+export function toolFailure(
+  t: Pick<Transport, "name">,
+  code: ErrorCode,
+  what: string,
+  r: ExecResult,
+): HastackError {
   const detail = lastLines(r.stderr || r.stdout, 2);
   return new HastackError(
     code,

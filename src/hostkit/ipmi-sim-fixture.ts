@@ -1,6 +1,8 @@
 /**
  * Test support: a real BMC (OpenIPMI's ipmi_sim, the one the lab runs) on loopback, IPMI 2.0
- * lanplus with cipher suite 3, user admin with the given password, always powered on.
+ * lanplus with cipher suite 3, user admin with the given password. Its chassis is powered on;
+ * by default it stays on whatever it is told (a BMC that accepts `power off` and never carries
+ * it out), or with `chassis: "switchable"` it goes off when told, after `offDelayMs`.
  */
 import { spawn } from "node:child_process";
 import { createSocket } from "node:dgram";
@@ -23,11 +25,40 @@ export async function freeUdpPort(): Promise<number> {
   return port;
 }
 
-export async function startIpmiSim(password: string): Promise<IpmiSim> {
+export interface IpmiSimOptions {
+  /** @default "always-on" */
+  chassis?: "always-on" | "switchable";
+  /** How long a switchable chassis takes to go off once told: a real host takes a moment. @default 0 */
+  offDelayMs?: number;
+}
+
+/**
+ * The chassis_control program: ipmi_sim runs it as "DIR get power" or "DIR set power 0|1" and
+ * reads "power:N". A switchable chassis keeps its state in DIR/power ("on", or the time in ms
+ * from which it is off), so reads after an off keep saying on until the delay has passed.
+ */
+function chassisScript(opts: IpmiSimOptions): string {
+  if ((opts.chassis ?? "always-on") === "always-on")
+    return '#!/bin/sh\n[ "$2" = get ] && echo "power:1"\nexit 0\n';
+  return [
+    "#!/bin/sh",
+    "dir=$1 op=$2 now=$(($(date +%s%N) / 1000000))",
+    'state=$(cat "$dir/power" 2>/dev/null || echo on)',
+    'if [ "$op" = get ]; then',
+    '  if [ "$state" != on ] && [ "$now" -ge "$state" ]; then echo "power:0"; else echo "power:1"; fi',
+    'elif [ "$op" = set ] && [ "$3" = power ]; then',
+    `  if [ "$4" = 0 ]; then [ "$state" = on ] && echo $((now + ${opts.offDelayMs ?? 0})) >"$dir/power"; else echo on >"$dir/power"; fi`,
+    "fi",
+    "exit 0",
+    "",
+  ].join("\n");
+}
+
+export async function startIpmiSim(password: string, opts: IpmiSimOptions = {}): Promise<IpmiSim> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), "hastack-ipmi-"));
   const port = await freeUdpPort();
   const chassis = path.join(dir, "chassis.sh");
-  await fs.writeFile(chassis, '#!/bin/sh\n[ "$2" = get ] && echo "power:1"\nexit 0\n', { mode: 0o755 });
+  await fs.writeFile(chassis, chassisScript(opts), { mode: 0o755 });
   const conf = [
     'name "test"',
     "set_working_mc 0x20",

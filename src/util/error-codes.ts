@@ -65,12 +65,16 @@ export const errorCodes = {
   E_GUEST_IMAGE: "the guest image could not be built",
   E_HA_AGENT_CONFIG: "the instance-HA agent's config or key file on a compute is missing or invalid",
   E_HA_BIND: "the instance-HA engine cannot bind its heartbeat socket to an address",
+  E_HA_BLOCKLIST_UNCONFIRMED:
+    "the instance-HA storage fence added (or removed) a compute's Ceph blocklist entries, but the read-back does not show it",
   E_HA_EVACUATE:
     "a failed compute cannot be evacuated: Nova has no nova-compute service for it, or refused to force it down or disable it",
   E_HA_HEARTBEAT_SIZE: "a compute's heartbeat is larger than a heartbeat packet may be",
   E_HA_PLACEMENT_DATA: "Placement's providers, inventories or usages are not what the capacity plan reads",
   E_HA_REENABLE:
     "a recovered compute's nova-compute service cannot be re-enabled: force_down stays set, or the service did not report up in time",
+  E_HA_STORAGE_ADDRESS:
+    "a compute has no storage address, or one that is not IPv4, for the Ceph storage fence",
   E_HAPROXY_RUNTIME: "the HAProxy runtime API (stats socket) refused or failed a command",
   E_HOST_NO_MANAGEMENT: "a host has no management address",
   E_HOST_NO_STORAGE: "a storage host has no storage network address",
