@@ -5,13 +5,15 @@ import { BaseSequencer, type TestSpecification } from "vitest/node";
  * E2e files that must run after all others on the shared lab: the cloud's leaves Nova, Neutron
  * and OVN running, and the other files' failover budgets were measured without them.
  */
-const LAST = ["src/ops/smoke/smoke.e2e.test.ts"];
+const LAST = ["src/ops/smoke/smoke.e2e.test.ts", "src/instance-ha/evacuate.e2e.test.ts"];
 
 class LastFilesLast extends BaseSequencer {
   override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
     const sorted = await super.sort(files);
     const last = (f: TestSpecification) => LAST.some((l) => f.moduleId.endsWith(l));
-    return [...sorted.filter((f) => !last(f)), ...sorted.filter(last)];
+    // In LAST's own order: the evacuation reuses the cloud the smoke file deployed.
+    const rank = (f: TestSpecification) => LAST.findIndex((l) => f.moduleId.endsWith(l));
+    return [...sorted.filter((f) => !last(f)), ...sorted.filter(last).sort((a, b) => rank(a) - rank(b))];
   }
 }
 

@@ -25,6 +25,7 @@ const verbs: Record<string, () => Promise<Register>> = {
   recover: async () => (await import("./recover.ts")).registerRecover,
   smoke: async () => (await import("./smoke.ts")).registerSmoke,
   drill: async () => (await import("./drill.ts")).registerDrill,
+  ha: async () => (await import("./ha.ts")).registerHa,
   lab: async () => (await import("./lab.ts")).registerLab,
   ceph: async () => (await import("./ceph.ts")).registerCeph,
   keystone: async () => (await import("./keystone.ts")).registerKeystone,

@@ -68,6 +68,26 @@ const ServerBody = z
 /** A server as instance HA reads it: Nova's vm_state and task_state rather than the status word. */
 export type Server = z.output<typeof ServerBody>;
 
+const HypervisorBody = z
+  .object({
+    // From 2.53 the compute node's UUID, which is also its resource provider's in Placement.
+    id: z.string().min(1),
+    hypervisor_hostname: z.string(),
+    state: z.enum(["up", "down"]),
+    status: z.enum(["enabled", "disabled"]),
+    service: z.object({ host: z.string() }),
+  })
+  .transform((h) => ({
+    id: h.id,
+    hostname: h.hypervisor_hostname,
+    serviceHost: h.service.host,
+    state: h.state,
+    status: h.status,
+  }));
+/** A compute node: its provider uuid, the hypervisor's hostname (Placement's name) and Nova's host. */
+export type Hypervisor = z.output<typeof HypervisorBody>;
+const HypervisorsPage = z.object({ hypervisors: z.array(HypervisorBody) });
+
 const ServicesPage = z.object({ services: z.array(ServiceBody) });
 const OneService = z.object({ service: ServiceBody });
 const OneServer = z.object({ server: ServerBody });
@@ -100,6 +120,11 @@ export interface Nova {
   server(id: string): Promise<Server | undefined>;
   /** Starts an evacuation from the failed host `from`; the scheduler picks when no target is given. */
   evacuate(id: string, from: string, target?: string): Promise<void>;
+  /**
+   * Every compute node. Placement names a provider after the hypervisor's hostname (an FQDN on
+   * most sites), while evacuate and the services speak of Nova's host (the short name): this maps one to the other.
+   */
+  hypervisors(): Promise<Hypervisor[]>;
 }
 
 export interface NovaOptions {
@@ -198,6 +223,9 @@ export function novaApi(session: Pick<Session, "url" | "call">, options: NovaOpt
         if (error instanceof NovaError && error.status === 404) return undefined;
         throw error;
       }
+    },
+    async hypervisors() {
+      return (await read("list the hypervisors", HypervisorsPage, "/os-hypervisors/detail")).hypervisors;
     },
     async evacuate(id, from, target) {
       const what = `evacuate server ${id} from ${from}${target ? ` to ${target}` : ""}`;

@@ -130,6 +130,18 @@ export async function startFakeNova(init: {
       const list = fake.services.filter((s) => !host || s.host === host);
       return reply(200, { services: list.map(serviceBody) });
     }
+    if (req.method === "GET" && path === "/os-hypervisors/detail") {
+      // One compute node per nova-compute service; its id (the provider uuid) is "rp-<host>" and
+      // its hypervisor hostname an FQDN, as on most sites: Placement's names are not Nova's hosts.
+      const hypervisors = fake.services.map((s) => ({
+        id: `rp-${s.host}`,
+        hypervisor_hostname: `${s.host}.example.org`,
+        state: s.alive && !s.forced_down ? "up" : "down",
+        status: s.status,
+        service: { host: s.host, id: s.id, disabled_reason: s.disabled_reason },
+      }));
+      return reply(200, { hypervisors });
+    }
     const svc = /^\/os-services\/([^/]+)$/.exec(path);
     if (req.method === "PUT" && svc) {
       const found = fake.services.find((s) => s.id === svc[1]);

@@ -1,0 +1,142 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { login } from "../openstack/client.ts";
+import { novaApi } from "../openstack/nova.ts";
+import type { Placement } from "../openstack/placement.ts";
+import { type FakeNova, type FakeServer, startFakeNova } from "../testing/fake-nova.ts";
+import type { FenceResult } from "./fence.ts";
+import { respondToFailure } from "./respond.ts";
+
+// Nova is fake-nova.ts's small real HTTP server (see evacuate.test.ts for why). Placement is an
+// object with the Placement interface: its answers are what placement.ts would have read. The
+// real pair, with a real fence, runs on the lab in evacuate.e2e.test.ts.
+let fake: FakeNova | undefined;
+afterEach(async () => {
+  await fake?.close();
+  fake = undefined;
+});
+
+const GIB = 1024;
+function provider(host: string, usedMb: number) {
+  return {
+    uuid: `rp-${host}`,
+    name: `${host}.example.org`,
+    inventories: {
+      VCPU: { total: 4, reserved: 0, allocation_ratio: 4 },
+      MEMORY_MB: { total: 4 * GIB, reserved: 0, allocation_ratio: 1 },
+    },
+    usages: { VCPU: 0, MEMORY_MB: usedMb },
+  };
+}
+
+function placementOf(used: Record<string, number>): Placement {
+  return {
+    providers: async () => Object.entries(used).map(([host, mb]) => provider(host, mb)),
+    allocations: async () => ({ "rp-cmp1": { VCPU: 1, MEMORY_MB: GIB } }),
+  };
+}
+
+async function setUp(servers: FakeServer[], cmp3Disabled = false) {
+  fake = await startFakeNova({
+    services: [
+      { id: "s1", host: "cmp1", status: "enabled", disabled_reason: null, forced_down: false, alive: false },
+      { id: "s2", host: "cmp2", status: "enabled", disabled_reason: null, forced_down: false, alive: true },
+      {
+        id: "s3",
+        host: "cmp3",
+        status: cmp3Disabled ? "disabled" : "enabled",
+        disabled_reason: cmp3Disabled ? "maintenance" : null,
+        forced_down: false,
+        alive: true,
+      },
+    ],
+    servers,
+  });
+  const session = await login({
+    authUrl: `${fake.url}/v3`,
+    username: "admin",
+    project: "admin",
+    password: "pw",
+  });
+  return { fake, nova: novaApi(session, { retryPauseMs: 10 }) };
+}
+
+const vm = (id: string): FakeServer => ({ id, name: id, host: "cmp1", vm_state: "active", task_state: null });
+const POWER: FenceResult = { ok: true, method: "power", detail: "cmp1 fenced", ms: 400, attempts: [] };
+const FAST = { poll_ms: 20, evacuation_timeout_s: 2 };
+
+describe("instance-ha/respond: plan, fence, then Nova", () => {
+  it("plans with Nova's host names (not Placement's FQDNs), never onto a disabled compute, fences first, then evacuates", async () => {
+    const { fake, nova } = await setUp([vm("a"), vm("b")], true);
+    let fencedAtLog = -1;
+    const report = await respondToFailure("cmp1", {
+      nova,
+      placement: placementOf({ cmp1: 2 * GIB, cmp2: 0, cmp3: 0 }),
+      disksOnCeph: true,
+      settings: FAST,
+      fence: async () => {
+        fencedAtLog = fake.log.length;
+        return POWER;
+      },
+    });
+    expect(report.plan.placements.map((p) => p.target)).toEqual(["cmp2", "cmp2"]);
+    expect(report.timeline.join("\n")).toMatch(/not onto cmp3: disabled or down/);
+    expect(report.outcome).toBe("evacuated");
+    // Nothing was written to Nova before the fence returned.
+    expect(fake.log.slice(0, fencedAtLog).filter((l) => l.method !== "GET")).toEqual([]);
+    expect(fake.log.slice(fencedAtLog).some((l) => l.method === "POST")).toBe(true);
+  });
+
+  it("does nothing in Nova when the fence is not confirmed, or is a storage fence for disks not on Ceph", async () => {
+    const { fake, nova } = await setUp([vm("a")]);
+    const failed: FenceResult = {
+      ok: false,
+      detail: "Cannot fence cmp1: BMC silent",
+      ms: 6000,
+      attempts: [],
+    };
+    const storage: FenceResult = {
+      ok: true,
+      method: "storage",
+      detail: "blocklisted",
+      ms: 900,
+      attempts: [],
+    };
+    for (const [fence, disksOnCeph] of [
+      [failed, true],
+      [storage, false],
+    ] as const) {
+      const report = await respondToFailure("cmp1", {
+        nova,
+        placement: placementOf({ cmp1: GIB, cmp2: 0 }),
+        disksOnCeph,
+        fence: async () => fence,
+      });
+      expect(report.outcome).toBe("not-fenced");
+      expect(report.evacuation).toBeUndefined();
+    }
+    expect(fake.log.filter((l) => l.method !== "GET")).toEqual([]);
+    expect(fake.servers[0]?.host).toBe("cmp1");
+  });
+
+  it("a dry run plans and touches nothing, the fence included", async () => {
+    const { fake, nova } = await setUp([vm("a")]);
+    let fenced = false;
+    const report = await respondToFailure(
+      "cmp1",
+      {
+        nova,
+        placement: placementOf({ cmp1: GIB, cmp2: 0 }),
+        disksOnCeph: true,
+        fence: async () => {
+          fenced = true;
+          return POWER;
+        },
+      },
+      { dryRun: true },
+    );
+    expect(report.outcome).toBe("planned");
+    expect(report.plan.placements).toEqual([{ vm: "a", target: "cmp2" }]);
+    expect(fenced).toBe(false);
+    expect(fake.log.filter((l) => l.method !== "GET")).toEqual([]);
+  });
+});

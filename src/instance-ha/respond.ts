@@ -1,0 +1,151 @@
+/**
+ * @module
+ * One failed compute, answered in the only safe order: plan (do its VMs fit elsewhere?), fence
+ * (confirmed, or nothing more happens), then Nova (force down, disable, evacuate and track each
+ * VM). The engine runs this for a host its state machine and gates let through; `hastack ha
+ * evacuate` runs it for a host the operator names. Every step is a timeline line with the time
+ * since the start, so a drill or an operator sees failure -> fenced -> force_down -> each VM.
+ */
+import type { z } from "zod";
+import type { Nova } from "../openstack/nova.ts";
+import type { Placement } from "../openstack/placement.ts";
+import { type Evacuee, type Plan, parsePlacement, planEvacuation } from "./capacity.ts";
+import { type EvacuateSettings, type EvacuationReport, evacuateHost } from "./evacuate.ts";
+import type { FenceResult } from "./fence.ts";
+
+export interface RespondDeps {
+  nova: Nova;
+  placement: Placement;
+  /** Fences the host (fence.ts's fenceHost with its target and means bound). */
+  fence: () => Promise<FenceResult>;
+  /** Every VM's disks are on Ceph (Nova's images in RBD, volumes from Ceph): a storage fence covers them. */
+  disksOnCeph: boolean;
+  settings?: z.input<typeof EvacuateSettings>;
+  /** Each timeline line as it happens. */
+  log?: (line: string) => void;
+}
+
+export type RespondOutcome =
+  | "planned" // dry run: nothing was touched
+  | "not-fenced" // the fence was not confirmed: nothing was evacuated
+  | "evacuated" // every planned VM is ACTIVE elsewhere
+  | "partial"; // some VMs failed, were skipped, or fit nowhere
+
+export interface RespondReport {
+  host: string;
+  outcome: RespondOutcome;
+  plan: Plan;
+  fence?: FenceResult;
+  evacuation?: EvacuationReport;
+  timeline: string[];
+  seconds: number;
+}
+
+/** The host's VMs with what each holds on it (Placement allocations), and the plan for them. */
+export async function planFor(
+  host: string,
+  nova: Nova,
+  placement: Placement,
+): Promise<{ plan: Plan; servers: number; excluded: string[] }> {
+  const [servers, raw, hypervisors] = await Promise.all([
+    nova.serversOnHost(host),
+    placement.providers(),
+    nova.hypervisors(),
+  ]);
+  // Placement names providers after the hypervisor's hostname (cmp1.example.org); Nova's
+  // evacuate and services take its host (cmp1). The plan speaks Nova's: providers are renamed
+  // through the compute node's uuid, which is its provider's. Others (not compute nodes) are left out.
+  const byUuid = new Map(hypervisors.map((h) => [h.id, h]));
+  const providers = parsePlacement(raw).flatMap((p) => {
+    const h = byUuid.get(p.uuid);
+    return h ? [{ ...p, name: h.serviceHost }] : [];
+  });
+  const failed = providers.find((p) => p.name === host);
+  const vms: Evacuee[] = await Promise.all(
+    servers.map(async (s) => {
+      const held = await placement.allocations(s.id);
+      return { uuid: s.id, priority: 0, resources: (failed && held[failed.uuid]) || {} };
+    }),
+  );
+  // Computes Nova will not schedule to (disabled, or down) are no target, whatever Placement says.
+  const excluded = hypervisors
+    .filter((h) => h.serviceHost !== host && (h.state !== "up" || h.status !== "enabled"))
+    .map((h) => h.serviceHost);
+  return {
+    plan: planEvacuation({ providers, vms, failedHost: host, exclude: excluded }),
+    servers: servers.length,
+    excluded,
+  };
+}
+
+export async function respondToFailure(
+  host: string,
+  deps: RespondDeps,
+  options: { dryRun?: boolean } = {},
+): Promise<RespondReport> {
+  const started = performance.now();
+  const timeline: string[] = [];
+  const at = () => `${((performance.now() - started) / 1000).toFixed(1).padStart(6)} s`;
+  const note = (line: string) => {
+    const stamped = `${at()}  ${line}`;
+    timeline.push(stamped);
+    deps.log?.(stamped);
+  };
+  const done = (outcome: RespondOutcome, rest: Partial<RespondReport>, plan: Plan): RespondReport => ({
+    host,
+    outcome,
+    plan,
+    timeline,
+    seconds: (performance.now() - started) / 1000,
+    ...rest,
+  });
+
+  const { plan, servers, excluded } = await planFor(host, deps.nova, deps.placement);
+  const skipping = excluded.length ? ` (not onto ${excluded.join(", ")}: disabled or down)` : "";
+  note(
+    `plan: ${servers} server(s) on ${host}; ${plan.placements.length} fit elsewhere, ${plan.unplaced.length} fit nowhere${skipping}`,
+  );
+  for (const u of plan.unplaced) note(`plan: ${u.vm} fits nowhere: ${u.reason}`);
+  if (options.dryRun) return done("planned", {}, plan);
+
+  const fence = await deps.fence();
+  note(
+    fence.ok
+      ? `fenced by ${fence.method} in ${(fence.ms / 1000).toFixed(1)} s: ${fence.detail}`
+      : fence.detail,
+  );
+  if (!fence.ok) return done("not-fenced", { fence }, plan);
+  if (fence.method === "storage" && !deps.disksOnCeph) {
+    note(`${host} was fenced in storage only, and its VMs' disks are not all on Ceph: none is evacuated`);
+    return done("not-fenced", { fence }, plan);
+  }
+
+  const evacuation = await evacuateHost({
+    host,
+    plan,
+    nova: deps.nova,
+    ...(deps.settings ? { settings: deps.settings } : {}),
+    onProgress: (p) => {
+      if (p.kind === "service-forced-down") note(`nova-compute on ${host} forced down`);
+      else if (p.kind === "service-disabled") note(`nova-compute on ${host} disabled: ${p.reason}`);
+      else if (p.kind === "server-evacuating")
+        note(
+          `server ${p.id}: evacuate requested (attempt ${p.attempt}${p.target ? `, to ${p.target}` : ""})`,
+        );
+      else if (p.kind === "server-retrying") note(`server ${p.id}: retrying: ${p.reason}`);
+      else {
+        const r = p.report;
+        const where = r.to ? ` on ${r.to}` : "";
+        note(`server ${r.id} (${r.name}): ${r.status}${where}${r.reason ? `: ${r.reason}` : ""}`);
+      }
+    },
+  });
+  const whole =
+    evacuation.failed === 0 &&
+    plan.unplaced.length === 0 &&
+    evacuation.servers.every((s) => s.status === "evacuated");
+  note(
+    `${evacuation.servers.filter((s) => s.status === "evacuated").length}/${evacuation.servers.length} evacuated, ${evacuation.failed} failed`,
+  );
+  return done(whole ? "evacuated" : "partial", { fence, evacuation }, plan);
+}
