@@ -67,6 +67,12 @@ export const errorCodes = {
   E_HA_BIND: "the instance-HA engine cannot bind its heartbeat socket to an address",
   E_HA_HEARTBEAT_SIZE: "a compute's heartbeat is larger than a heartbeat packet may be",
   E_HA_PLACEMENT_DATA: "Placement's providers, inventories or usages are not what the capacity plan reads",
+  E_HA_STORE_CONNECT: "the instance-HA engine cannot reach or log in to its history database (hastack_ha)",
+  E_HA_STORE_QUERY: "a read or write of the instance-HA history database failed",
+  E_HA_STORE_ROW:
+    "a row of the instance-HA history database is not what the engine writes (corrupt, or another version's)",
+  E_HA_STORE_SCHEMA:
+    "the instance-HA history database's schema cannot be created, or is newer than this engine",
   E_HAPROXY_RUNTIME: "the HAProxy runtime API (stats socket) refused or failed a command",
   E_HOST_NO_MANAGEMENT: "a host has no management address",
   E_HOST_NO_STORAGE: "a storage host has no storage network address",

@@ -82,6 +82,11 @@ export class NsenterTransport extends ShellTransport {
 
 export interface Container {
   transport: NsenterTransport;
+  /**
+   * The container's root as the test process sees it (/proc/<pid>/root): a Unix socket a daemon
+   * binds in there is reachable from the test through this path, its private network aside.
+   */
+  root: string;
   /** Ends the wait; resolves with the container script's output (its daemons' logs, if it prints them). */
   stop(): Promise<RunResult>;
 }
@@ -130,6 +135,7 @@ export async function startContainer(
     if (pid !== undefined) {
       return {
         transport: new NsenterTransport(name, pid),
+        root: `/proc/${pid}/root`,
         async stop() {
           await writeFile(`/proc/${pid}/root${stopFile}`, "");
           return done;
