@@ -103,3 +103,29 @@ export function isConnectionError(e: unknown): boolean {
     ) || code === "ER_SERVER_SHUTDOWN"
   );
 }
+
+/** One query and its result; a failure is E_HA_STORE_QUERY saying what was being done. */
+export type Run = (what: string, sql: string, values?: unknown[]) => Promise<unknown>;
+
+export function queryRunner(pool: Pool, o: ResolvedStoreOptions): Run {
+  return async (what, sql, values = []) => {
+    try {
+      const [result] = await pool.query({ sql, timeout: o.queryTimeoutMs }, values);
+      return result;
+    } catch (e) {
+      const cause = scrubbed(e, o.password);
+      // The driver's code stays readable on the error: a caller tells a lost race (ER_DUP_ENTRY)
+      // from a failure by it.
+      throw new HastackError("E_HA_STORE_QUERY", `Cannot ${what} in ${o.database}: ${cause.message}`, {
+        cause,
+      });
+    }
+  };
+}
+
+/**
+ * Reads that a decision rests on (the snapshot at takeover, a claim's outcome) wait until this
+ * node applied everything the cluster committed before them: right after a failover the new
+ * writer may still be applying the old one's last write sets. A no-op without Galera.
+ */
+export const CAUGHT_UP = "SET STATEMENT wsrep_sync_wait = 1 FOR ";
