@@ -4,7 +4,9 @@
  * site's Galera database so it survives an engine failover, and the per-host snapshot a standby
  * engine resumes from (a host mid-evacuation is finished, never evacuated twice).
  *
- * Tables: store-schema.ts; rows and their checks: store-rows.ts; the connection: store-connect.ts.
+ * Tables: store-schema.ts; rows and their checks: store-rows.ts; the connection: store-connect.ts;
+ * the engine's transitions, decisions and host states as entries and snapshots (and a snapshot
+ * back as the state a standby resumes): store-mapping.ts.
  *
  * Why no VM is evacuated twice, across an engine failover: store-evacuations.ts.
  */
