@@ -48,7 +48,12 @@ export interface EvacuationUpdate {
 }
 
 export interface EvacuationMethods {
-  /** True when this engine now owns the evacuation of the server in this episode; false when another does. */
+  /**
+   * True when this engine now owns the evacuation of the server in this episode; false when
+   * another does. Throws when the outcome cannot be known (no answer, and the row could not be
+   * read back): a later claim may then get false for a row that is this engine's own (its
+   * claimed_by is this engine); evacuations() shows it, adoptClaim(…, this engine) takes it back.
+   */
   claimEvacuation(claim: Claim): Promise<boolean>;
   /** Takes over a `claimed` row from an engine that is gone (`from`); true for exactly one taker. */
   adoptClaim(episode: string, serverId: string, from: string): Promise<boolean>;
