@@ -75,6 +75,12 @@ export const errorCodes = {
     "a recovered compute's nova-compute service cannot be re-enabled: force_down stays set, or the service did not report up in time",
   E_HA_STORAGE_ADDRESS:
     "a compute has no storage address, or one that is not IPv4, for the Ceph storage fence",
+  E_HA_STORE_CONNECT: "the instance-HA engine cannot reach or log in to its history database (hastack_ha)",
+  E_HA_STORE_QUERY: "a read or write of the instance-HA history database failed",
+  E_HA_STORE_ROW:
+    "a row of the instance-HA history database is not what the engine writes (corrupt, or another version's)",
+  E_HA_STORE_SCHEMA:
+    "the instance-HA history database's schema cannot be created, or is newer than this engine",
   E_HAPROXY_RUNTIME: "the HAProxy runtime API (stats socket) refused or failed a command",
   E_HOST_NO_MANAGEMENT: "a host has no management address",
   E_HOST_NO_STORAGE: "a storage host has no storage network address",

@@ -7,7 +7,7 @@
  */
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { access, readdir, writeFile } from "node:fs/promises";
+import { access, readdir, readFile, writeFile } from "node:fs/promises";
 import { type RunOptions, type RunResult, runInImage } from "../../testing/real-tools.ts";
 import { wrapCommand } from "../../transport/remote-commands.ts";
 import { ShellTransport } from "../../transport/shell-transport.ts";
@@ -82,21 +82,37 @@ export class NsenterTransport extends ShellTransport {
 
 export interface Container {
   transport: NsenterTransport;
+  /**
+   * The container's root as the test process sees it (/proc/<pid>/root): a Unix socket a daemon
+   * binds in there is reachable from the test through this path, its private network aside.
+   */
+  root: string;
   /** Ends the wait; resolves with the container script's output (its daemons' logs, if it prints them). */
   stop(): Promise<RunResult>;
 }
 
-/** A process whose root holds the marker file: one of the container's own. */
+/**
+ * The oldest process whose root holds the marker file: the container's init, which lives as
+ * long as the container. Not the first one /proc lists: once pids wrap around, that may be a
+ * `sleep` of the wait loop, gone 0.2 s later with its /proc/<pid>/root (a store test lost its
+ * socket path and its stop() that way, and left the container running).
+ */
 async function findPid(marker: string): Promise<number | undefined> {
+  let oldest: { pid: number; start: number } | undefined;
   for (const entry of await readdir("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
     const found = await access(`/proc/${entry}/root${marker}`).then(
       () => true,
       () => false,
     );
-    if (found) return Number(entry);
+    if (!found) continue;
+    const stat = await readFile(`/proc/${entry}/stat`, "utf8").catch(() => "");
+    // Field 22, starttime, counted after the command name (which may hold spaces) and its ")".
+    const start = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19]);
+    if (!Number.isFinite(start)) continue;
+    if (!oldest || start < oldest.start) oldest = { pid: Number(entry), start };
   }
-  return undefined;
+  return oldest?.pid;
 }
 
 /**
@@ -130,6 +146,7 @@ export async function startContainer(
     if (pid !== undefined) {
       return {
         transport: new NsenterTransport(name, pid),
+        root: `/proc/${pid}/root`,
         async stop() {
           await writeFile(`/proc/${pid}/root${stopFile}`, "");
           return done;
