@@ -9,7 +9,7 @@
  * whose deploy of Nova and Neutron it reuses.
  */
 import { readFile } from "node:fs/promises";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { inventoryCopy, type LabHandle, useLab } from "../lab/testing.ts";
 import { hastackSync } from "../testing/lab-cli.ts";
@@ -29,7 +29,7 @@ function admin(script: string) {
     "export OS_PROJECT_DOMAIN_NAME=Default OS_USERNAME=admin OS_PROJECT_NAME=admin OS_REGION_NAME=RegionOne",
     "export OS_INTERFACE=public OS_CACERT=/etc/hastack/tls/site-ca.pem",
   ].join("\n");
-  return lab.ssh("ctl1", ["bash", "-c", `${env}\n${script}`], `${password}\n`);
+  return lab.ssh("ctl1", ["bash", "-c", `${env}\n${script}`], `${password}\n`, 400_000);
 }
 
 describe("ha evacuate on the lab: a compute with real VMs fenced and evacuated, then re-enabled", () => {
@@ -49,6 +49,23 @@ describe("ha evacuate on the lab: a compute with real VMs fenced and evacuated, 
     password = secrets.keystone_admin ?? "";
     expect(password).not.toBe("");
   });
+
+  // Also after a failure: the compute powered on again, the test's servers and network deleted.
+  afterAll(async () => {
+    if (!lab || !password) return;
+    if ((await lab.powerState(FAILED).catch(() => "on")) === "off") {
+      await lab.power(FAILED, "on");
+      await lab.waitForSsh(FAILED, 180_000);
+      hastackSync(["ha", "enable", FAILED, "-i", inventory], 300_000);
+    }
+    await admin(
+      [
+        `ids=$(openstack server list --name '^${TAG}-' --all-projects -f value -c ID)`,
+        `[ -z "$ids" ] || openstack server delete --wait $ids`,
+        `openstack subnet delete ${TAG} 2>/dev/null; openstack network delete ${TAG} 2>/dev/null; true`,
+      ].join("\n"),
+    );
+  }, 600_000);
 
   it("evacuates every VM of a powered-off compute to the other, then brings the host back enabled with no leftover", {
     timeout: 900_000,
@@ -108,14 +125,5 @@ describe("ha evacuate on the lab: a compute with real VMs fenced and evacuated, 
       `openstack compute service list --service nova-compute --host ${FAILED} -f value -c Status -c State`,
     );
     expect(services.stdout.trim()).toBe("enabled up");
-
-    const cleanup = await admin(
-      [
-        `openstack server delete --wait ${ids.join(" ")}`,
-        `openstack subnet delete ${TAG}`,
-        `openstack network delete ${TAG}`,
-      ].join("\n"),
-    );
-    expect(cleanup.code, cleanup.stderr).toBe(0);
   });
 });

@@ -20,7 +20,8 @@ export interface LabHandle {
   inventoryPath: string;
   host(name: string): LabHost;
   /** Runs a command on a host over SSH (from the lab namespace); `input` goes to its stdin. */
-  ssh(name: string, command: string[], input?: string): Promise<RunResult>;
+  /** A command on a lab host over SSH; `timeoutMs` defaults to 30 s. */
+  ssh(name: string, command: string[], input?: string, timeoutMs?: number): Promise<RunResult>;
   /** The BMC password of a host: for tests that talk IPMI themselves. Never print it. */
   bmcPassword(name: string): Promise<string>;
   power(name: string, action: "on" | "off" | "cycle" | "reset" | "soft"): Promise<void>;
@@ -55,7 +56,8 @@ export async function useLab(onProgress?: (line: string) => void): Promise<LabHa
     plan,
     inventoryPath: labInventoryPath(),
     host,
-    ssh: (name, command, input) => sshRun(host(name), command, { input }),
+    ssh: (name, command, input, timeoutMs) =>
+      sshRun(host(name), command, { input, ...(timeoutMs ? { timeoutMs } : {}) }),
     bmcPassword: async (name) => bmcPassword(secrets, name),
     power: (name, action) => powerControl(host(name), bmcPassword(secrets, name), action),
     powerState: (name) => powerStatus(host(name), bmcPassword(secrets, name)),
