@@ -5,7 +5,8 @@
  * deleted one after another. It runs in this process against the public VIP, so it outlives any
  * controller. Every request and every server's end state is kept for the report.
  */
-import type { Session } from "../../openstack/client.ts";
+import { z } from "zod";
+import type { Answer, Session } from "../../openstack/client.ts";
 import { type Credentials, login } from "../../openstack/client.ts";
 import { HastackError } from "../../util/errors.ts";
 import { type Attempt, measureDowntime, type ProbeLoop, startProbeLoop } from "./probe-loop.ts";
@@ -138,6 +139,32 @@ export async function startApiLoad(
   };
 }
 
+// The answers the load reads, checked: an API's answer is a boundary like any tool's output.
+const ServerList = z.object({
+  servers: z.array(z.object({ id: z.string(), name: z.string(), status: z.string() })),
+});
+const CreatedNetwork = z.object({ network: z.object({ id: z.string() }) });
+const ImageList = z.object({ images: z.array(z.object({ id: z.string() })) });
+const FlavorList = z.object({ flavors: z.array(z.object({ id: z.string(), name: z.string() })) });
+const CreatedServer = z.object({ server: z.object({ id: z.string() }) });
+const ServerStatus = z.object({ server: z.object({ status: z.string() }) });
+
+function read<S extends z.ZodType>(answer: Answer, schema: S, what: string): z.output<S> {
+  let json: unknown;
+  try {
+    json = JSON.parse(answer.body);
+  } catch {
+    json = undefined;
+  }
+  const parsed = schema.safeParse(json);
+  if (!parsed.success)
+    throw new HastackError(
+      "E_OPENSTACK_ANSWER",
+      `Cannot ${what}: the answer (HTTP ${answer.status}) is not what the API reference documents: ${parsed.error.issues[0]?.message}`,
+    );
+  return parsed.data;
+}
+
 async function sweep(session: Session, tag: string): Promise<ServerCycle[]> {
   const base = `${session.url("compute")}/servers`;
   const list = await session
@@ -147,7 +174,7 @@ async function sweep(session: Session, tag: string): Promise<ServerCycle[]> {
     return [
       { name: tag, outcome: "stuck", detail: `cannot list this run's servers: HTTP ${list?.status ?? 0}` },
     ];
-  const left = (JSON.parse(list.body) as { servers: { id: string; name: string; status: string }[] }).servers;
+  const left = read(list, ServerList, "list this run's servers").servers;
   const out: ServerCycle[] = [];
   for (const server of left) {
     await deleteServer(session, `${base}/${server.id}`);
@@ -165,7 +192,7 @@ async function makeNetwork(session: Session, tag: string): Promise<string> {
   // Setup waits longer than the load's requests: a just-restarted API worker loads on its first call.
   const net = await session.call("POST", `${base}/networks`, { network: { name: tag } }, SETUP_MS);
   if (net.status !== 201) throw drillError(`create network ${tag}`, net);
-  const id = (JSON.parse(net.body) as { network: { id: string } }).network.id;
+  const id = read(net, CreatedNetwork, `create network ${tag}`).network.id;
   const subnet = await session.call(
     "POST",
     `${base}/subnets`,
@@ -183,9 +210,9 @@ async function serverRefs(session: Session, spec: ServerSpec): Promise<{ image: 
     undefined,
     SETUP_MS,
   );
-  const image = (JSON.parse(images.body) as { images?: { id: string }[] }).images?.[0]?.id;
+  const image = read(images, ImageList, `find image ${spec.image}`).images[0]?.id;
   const flavors = await session.call("GET", `${session.url("compute")}/flavors`, undefined, SETUP_MS);
-  const flavor = (JSON.parse(flavors.body) as { flavors?: { id: string; name: string }[] }).flavors?.find(
+  const flavor = read(flavors, FlavorList, "list the flavors").flavors.find(
     (f) => f.name === spec.flavor,
   )?.id;
   if (!image || !flavor)
@@ -212,7 +239,7 @@ async function cycle(
   };
   const created = await session
     .call("POST", base, body, CREATE_MS)
-    .catch((e: Error) => ({ status: 0, body: e.message, headers: {} }));
+    .catch((e: Error): Answer => ({ status: 0, body: e.message, headers: {} }));
   if (created.status !== 202) {
     await new Promise((r) => setTimeout(r, 2000));
     return {
@@ -221,7 +248,7 @@ async function cycle(
       detail: `HTTP ${created.status}: ${created.body.slice(0, 120)}`,
     };
   }
-  const id = (JSON.parse(created.body) as { server: { id: string } }).server.id;
+  const id = read(created, CreatedServer, `create server ${name}`).server.id;
   const state = await waitFor(session, `${base}/${id}`, (s) => s === "ACTIVE" || s === "ERROR", 240_000);
   // Delete whatever it became: an ERROR server is reported, not left behind.
   await deleteServer(session, `${base}/${id}`);
@@ -251,7 +278,7 @@ async function waitFor(
   while (Date.now() < deadline) {
     const r = await session.call("GET", url).catch(() => undefined);
     if (r?.status === 404) status = "GONE";
-    else if (r?.status === 200) status = (JSON.parse(r.body) as { server: { status: string } }).server.status;
+    else if (r?.status === 200) status = read(r, ServerStatus, "read a server's status").server.status;
     if (done(status)) return status;
     await new Promise((res) => setTimeout(res, 1000));
   }
