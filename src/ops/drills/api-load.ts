@@ -100,9 +100,18 @@ export async function startApiLoad(
   }
   const cycles: ServerCycle[] = [];
   let stopping = false;
-  const cycler = (async () => {
-    for (let i = 1; !stopping; i++) cycles.push(await cycle(session, `${tag}-${i}`, refs, network));
-  })();
+  // Two lanes, the second 20 s behind: a server stuck in BUILD (its request lost with the
+  // controller, run 5) holds up its lane for 240 s, and the other goes on showing whether
+  // servers can be created after the failover.
+  let next = 1;
+  const lane = async (delayMs: number) => {
+    await new Promise((r) => setTimeout(r, delayMs));
+    while (!stopping) {
+      const name = `${tag}-${next++}`;
+      cycles.push(await cycle(session, name, refs, network));
+    }
+  };
+  const cycler = Promise.all([lane(0), lane(20_000)]);
   const faultAt = new Map<string, number>();
   return {
     markFault() {
