@@ -16,7 +16,10 @@ export const glance = openstackService({
   after: ["keystone", "ceph"],
   endpoints: [{ id: "glance", port: GLANCE_PORT, path: "" }],
   // GET / answers 300 Multiple Choices (the version list): HAProxy counts 3xx as up.
-  listeners: [{ endpoint: "glance", name: "glance_api", check: { kind: "http", path: "/" } }],
+  listeners: [
+    // Uploads are long: a check failing under load must not cut them (spec.ts).
+    { endpoint: "glance", name: "glance_api", check: { kind: "http", path: "/" }, keepSessionsOnDown: true },
+  ],
   components: [
     { name: "glance-api", role: "controller", packages: ["glance-api"], units: ["glance-api.service"] },
   ],

@@ -44,6 +44,13 @@ describe("haproxy.cfg in the real haproxy -c (HAProxy 3.0)", () => {
       "http-request redirect scheme https code 301 if { dst 172.16.181.31 } !{ ssl_fc }",
     );
     expect(nineCfg.text).not.toMatch(/bind 172\.16\.181\.31:8775/);
+    // A request in flight to a dead controller is cut when HAProxy marks it down, not left for
+    // `timeout server`; Glance's uploads are not (they outlive a check failing under load).
+    const section = (name: string) => nineCfg.text.split(`listen ${name}\n`)[1]?.split("\nlisten ")[0] ?? "";
+    expect(section("neutron_api")).toMatch(/server \S+ .* on-marked-down shutdown-sessions$/m);
+    expect(section("nova_api")).toMatch(/server \S+ .* on-marked-down shutdown-sessions$/m);
+    expect(section("glance_api")).toMatch(/server /);
+    expect(section("glance_api")).not.toContain("shutdown-sessions");
     const result = await runInImage(
       `for f in /tmp/cfg/*.cfg; do haproxy -c -f "$f" > /dev/null; echo "$(basename "$f")=$?"; done
        cp /tmp/cfg/nine.cfg /tmp/bad.cfg; echo "    balance nosuchalgo" >> /tmp/bad.cfg

@@ -70,6 +70,7 @@ export function apiFrontends(spec: OpenStackServiceSpec, topology: Topology): Fr
       ...(l.sticky ? { sticky: true } : {}),
       ...(l.timeouts ? { timeouts: l.timeouts } : {}),
       ...(l.checkInter_ms ? { checkInter_ms: l.checkInter_ms } : {}),
+      ...(l.keepSessionsOnDown ? {} : { serverOptions: ["on-marked-down shutdown-sessions"] }),
     };
   });
 }

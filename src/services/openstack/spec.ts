@@ -43,6 +43,14 @@ export interface ApiListener {
    * has it). false for what only the site itself asks (Nova's metadata API). @default true
    */
   public?: boolean;
+  /**
+   * Keep the sessions to a backend HAProxy marks down. By default they are cut
+   * (`on-marked-down shutdown-sessions`): a request in flight to a controller that lost power
+   * otherwise waits for `timeout server` (10 min), as a port update from nova-compute did in a
+   * drill; cut, the client retries on a survivor. Glance keeps them: an image upload outlives a
+   * health check that fails under load. @default false
+   */
+  keepSessionsOnDown?: boolean;
 }
 
 /** The shared oslo sections a config file gets, each rendered from the site (src/services/openstack/oslo.ts). */
