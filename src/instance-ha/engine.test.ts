@@ -285,7 +285,8 @@ describe("instance-ha/engine: heartbeats in, decisions and actions out", () => {
     // failed -> fencing -> (fence-failed, one evaluation later) failed; then 5 s of backoff.
     expect((at[1] as number) - (at[0] as number)).toBeGreaterThanOrEqual(5000 + 2000);
     expect(w.calls.evacuate).toEqual([]);
-    expect(w.gates("cmp1").map((e) => e.data)).toContainEqual({ act: false, gate: "backoff" });
+    const backoffs = w.gates("cmp1").filter((e) => e.data?.gate === "backoff");
+    expect(backoffs.length).toBe(at.length); // once per failed fence, not once a second
   });
 
   it("a standby resuming a host that was mid-evacuation drives the evacuation again, once, without a new fence", async () => {

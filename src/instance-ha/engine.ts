@@ -156,7 +156,8 @@ export function createEngine(deps: EngineDeps, raw: z.input<typeof EngineSetting
           host: d.host,
           act: false,
           gate: "backoff",
-          reason: `not fencing ${d.host} again yet: the last fence failed ${Math.round((now - failedAt) / 1000)} s ago (backoff ${settings.fence_backoff_s} s)`,
+          // Worded without the time elapsed, so it is recorded once per backoff, not every second.
+          reason: `not fencing ${d.host} again yet: its last fence failed, the next attempt waits ${settings.fence_backoff_s} s`,
         };
       }
       if (verdict.act) {
