@@ -36,7 +36,8 @@ export const GateSettings = z.strictObject({
 });
 export type GateSettings = z.output<typeof GateSettings>;
 
-export type GateName = "valve" | "control-plane" | "cycle-limit" | "dry-run";
+/** The engine adds its own two: no quorum, and a fence that failed too recently (engine.ts). */
+export type GateName = "valve" | "control-plane" | "cycle-limit" | "dry-run" | "quorum" | "backoff";
 
 export interface GateVerdict {
   open: boolean;

@@ -4,7 +4,7 @@ import { novaApi } from "../openstack/nova.ts";
 import type { Placement } from "../openstack/placement.ts";
 import { type FakeNova, type FakeServer, startFakeNova } from "../testing/fake-nova.ts";
 import type { FenceResult } from "./fence.ts";
-import { respondToFailure } from "./respond.ts";
+import { evacuateStep, fenceStep, respondToFailure } from "./respond.ts";
 
 // Nova is fake-nova.ts's small real HTTP server (see evacuate.test.ts for why). Placement is an
 // object with the Placement interface: its answers are what placement.ts would have read. The
@@ -138,5 +138,32 @@ describe("instance-ha/respond: plan, fence, then Nova", () => {
     expect(report.plan.placements).toEqual([{ vm: "a", target: "cmp2" }]);
     expect(fenced).toBe(false);
     expect(fake.log.filter((l) => l.method !== "GET")).toEqual([]);
+  });
+
+  it("in two steps (the engine's): the fence alone touches nothing in Nova; the evacuation plans again and moves only what is still there", async () => {
+    const { fake, nova } = await setUp([vm("a"), vm("b")]);
+    const deps = {
+      nova,
+      placement: placementOf({ cmp1: 2 * GIB, cmp2: 0 }),
+      disksOnCeph: false,
+      settings: FAST,
+      fence: async () => POWER,
+    };
+    const step = await fenceStep("cmp1", deps);
+    expect(step).toMatchObject({ evacuable: true, fence: POWER });
+    expect(fake.log.filter((l) => l.method !== "GET")).toEqual([]);
+    const storage = await fenceStep("cmp1", {
+      ...deps,
+      fence: async () => ({ ok: true, method: "storage", detail: "blocklisted", ms: 1, attempts: [] }),
+    });
+    expect(storage.evacuable).toBe(false);
+    expect(storage.detail).toMatch(/not all on Ceph/);
+
+    // As a standby re-driving a host mid-evacuation: "a" is gone already (moved before the failover).
+    const moved = fake.servers.find((s) => s.id === "a");
+    if (moved) moved.host = "cmp2";
+    const report = await evacuateStep("cmp1", deps, POWER);
+    expect(report.outcome).toBe("evacuated");
+    expect(report.evacuation?.servers.map((s) => s.id)).toEqual(["b"]);
   });
 });

@@ -78,48 +78,111 @@ export async function planFor(
   };
 }
 
+/** A timeline whose lines carry the time since its start, each also handed to `log`. */
+function timeline(log: ((line: string) => void) | undefined) {
+  const started = performance.now();
+  const lines: string[] = [];
+  return {
+    lines,
+    seconds: () => (performance.now() - started) / 1000,
+    note(line: string): void {
+      const stamped = `${((performance.now() - started) / 1000).toFixed(1).padStart(6)} s  ${line}`;
+      lines.push(stamped);
+      log?.(stamped);
+    },
+  };
+}
+type Timeline = ReturnType<typeof timeline>;
+
+/** The fence's outcome, and whether it allows an evacuation (a storage fence needs every disk on Ceph). */
+export interface FenceStep {
+  fence: FenceResult;
+  /** False: nothing may be evacuated; the engine treats it as a fence that failed. */
+  evacuable: boolean;
+  detail: string;
+  timeline: string[];
+}
+
+async function fenceWith(host: string, deps: RespondDeps, t: Timeline): Promise<FenceStep> {
+  const fence = await deps.fence();
+  t.note(
+    fence.ok
+      ? `fenced by ${fence.method} in ${(fence.ms / 1000).toFixed(1)} s: ${fence.detail}`
+      : fence.detail,
+  );
+  if (!fence.ok) return { fence, evacuable: false, detail: fence.detail, timeline: t.lines };
+  if (fence.method === "storage" && !deps.disksOnCeph) {
+    const detail = `${host} was fenced in storage only, and its VMs' disks are not all on Ceph: none is evacuated`;
+    t.note(detail);
+    return { fence, evacuable: false, detail, timeline: t.lines };
+  }
+  return { fence, evacuable: true, detail: fence.detail, timeline: t.lines };
+}
+
+/**
+ * The fence alone, for the engine: its state machine must see the fence confirmed (and its gates
+ * must be asked again) before anything is evacuated, so fence and evacuation are two actions there.
+ */
+export function fenceStep(host: string, deps: RespondDeps): Promise<FenceStep> {
+  return fenceWith(host, deps, timeline(deps.log));
+}
+
+/**
+ * The evacuation of a host fenced already (by `fenceStep`, or before an engine failover): plans
+ * again from what Nova and Placement say now, so a standby that re-drives a host mid-evacuation
+ * only moves the servers still on it (evacuate.ts reads each again before its request).
+ */
+export async function evacuateStep(
+  host: string,
+  deps: RespondDeps,
+  fence: FenceResult,
+): Promise<RespondReport> {
+  const t = timeline(deps.log);
+  const plan = await noteThePlan(host, deps, t);
+  return evacuateWith(host, deps, t, plan, fence);
+}
+
+async function noteThePlan(host: string, deps: RespondDeps, t: Timeline): Promise<Plan> {
+  const { plan, servers, excluded } = await planFor(host, deps.nova, deps.placement);
+  const skipping = excluded.length ? ` (not onto ${excluded.join(", ")}: disabled or down)` : "";
+  t.note(
+    `plan: ${servers} server(s) on ${host}; ${plan.placements.length} fit elsewhere, ${plan.unplaced.length} fit nowhere${skipping}`,
+  );
+  for (const u of plan.unplaced) t.note(`plan: ${u.vm} fits nowhere: ${u.reason}`);
+  return plan;
+}
+
+function report(
+  host: string,
+  t: Timeline,
+  outcome: RespondOutcome,
+  plan: Plan,
+  rest: Partial<RespondReport> = {},
+): RespondReport {
+  return { host, outcome, plan, timeline: t.lines, seconds: t.seconds(), ...rest };
+}
+
 export async function respondToFailure(
   host: string,
   deps: RespondDeps,
   options: { dryRun?: boolean } = {},
 ): Promise<RespondReport> {
-  const started = performance.now();
-  const timeline: string[] = [];
-  const at = () => `${((performance.now() - started) / 1000).toFixed(1).padStart(6)} s`;
-  const note = (line: string) => {
-    const stamped = `${at()}  ${line}`;
-    timeline.push(stamped);
-    deps.log?.(stamped);
-  };
-  const done = (outcome: RespondOutcome, rest: Partial<RespondReport>, plan: Plan): RespondReport => ({
-    host,
-    outcome,
-    plan,
-    timeline,
-    seconds: (performance.now() - started) / 1000,
-    ...rest,
-  });
+  const t = timeline(deps.log);
+  const plan = await noteThePlan(host, deps, t);
+  if (options.dryRun) return report(host, t, "planned", plan);
+  const step = await fenceWith(host, deps, t);
+  if (!step.evacuable) return report(host, t, "not-fenced", plan, { fence: step.fence });
+  return evacuateWith(host, deps, t, plan, step.fence);
+}
 
-  const { plan, servers, excluded } = await planFor(host, deps.nova, deps.placement);
-  const skipping = excluded.length ? ` (not onto ${excluded.join(", ")}: disabled or down)` : "";
-  note(
-    `plan: ${servers} server(s) on ${host}; ${plan.placements.length} fit elsewhere, ${plan.unplaced.length} fit nowhere${skipping}`,
-  );
-  for (const u of plan.unplaced) note(`plan: ${u.vm} fits nowhere: ${u.reason}`);
-  if (options.dryRun) return done("planned", {}, plan);
-
-  const fence = await deps.fence();
-  note(
-    fence.ok
-      ? `fenced by ${fence.method} in ${(fence.ms / 1000).toFixed(1)} s: ${fence.detail}`
-      : fence.detail,
-  );
-  if (!fence.ok) return done("not-fenced", { fence }, plan);
-  if (fence.method === "storage" && !deps.disksOnCeph) {
-    note(`${host} was fenced in storage only, and its VMs' disks are not all on Ceph: none is evacuated`);
-    return done("not-fenced", { fence }, plan);
-  }
-
+async function evacuateWith(
+  host: string,
+  deps: RespondDeps,
+  t: Timeline,
+  plan: Plan,
+  fence: FenceResult,
+): Promise<RespondReport> {
+  const note = t.note;
   const evacuation = await evacuateHost({
     host,
     plan,
@@ -147,5 +210,5 @@ export async function respondToFailure(
   note(
     `${evacuation.servers.filter((s) => s.status === "evacuated").length}/${evacuation.servers.length} evacuated, ${evacuation.failed} failed`,
   );
-  return done(whole ? "evacuated" : "partial", { fence, evacuation }, plan);
+  return report(host, t, whole ? "evacuated" : "partial", plan, { fence, evacuation });
 }

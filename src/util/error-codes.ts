@@ -71,6 +71,7 @@ export const errorCodes = {
     "a failed compute cannot be evacuated: Nova has no nova-compute service for it, or refused to force it down or disable it",
   E_HA_HEARTBEAT_SIZE: "a compute's heartbeat is larger than a heartbeat packet may be",
   E_HA_PLACEMENT_DATA: "Placement's providers, inventories or usages are not what the capacity plan reads",
+  E_HA_QUORUM: "corosync-quorumtool on a controller did not answer with a quorum status (corosync down?)",
   E_HA_REENABLE:
     "a recovered compute's nova-compute service cannot be re-enabled: force_down stays set, or the service did not report up in time",
   E_HA_STORAGE_ADDRESS:

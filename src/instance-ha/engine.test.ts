@@ -1,0 +1,312 @@
+import { createSocket, type Socket } from "node:dgram";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import type { QuorumVerdict } from "../hostkit/quorum.ts";
+import { createEngine, type Engine, type EngineSettings } from "./engine.ts";
+import { createVerifier, encodeHeartbeat, type HeartbeatNetwork, hostKey } from "./heartbeat.ts";
+import { type Receiver, startReceiver } from "./receiver.ts";
+import type { FenceStep, RespondReport } from "./respond.ts";
+import type { PowerState } from "./signals.ts";
+import type { HaEvent, HostSnapshot } from "./store-rows.ts";
+
+/**
+ * The engine with the REAL receiver on 127.0.0.1 and REAL signed heartbeat packets over UDP; the
+ * clock is the test's (the receiver stamps arrivals with it, the engine ticks with it), so the
+ * detection time is exact. The fence, Nova, the BMC's power read, the control-plane view and
+ * corosync's quorum are test doubles here: the real ones need the lab, and are proven there by
+ * evacuate.e2e.test.ts (fence + respond) and hostkit/quorum.test.ts (the lab's recorded output).
+ */
+const SECRET = "engine-test-secret";
+const HOSTS = ["cmp1", "cmp2", "cmp3", "cmp4"];
+const BOTH: HeartbeatNetwork[] = ["management", "storage"];
+const UP = { novaApi: true, novaScheduler: true, novaConductor: true, placement: true, database: true };
+const POWER_FENCE: FenceStep = {
+  fence: { ok: true, method: "power", detail: "power off confirmed", ms: 300, attempts: [] },
+  evacuable: true,
+  detail: "cmp fenced: power off confirmed",
+  timeline: [],
+};
+
+function report(host: string): RespondReport {
+  return {
+    host,
+    outcome: "evacuated",
+    plan: { placements: [{ vm: "a", target: "cmp2" }], unplaced: [] },
+    evacuation: { host, servers: [], failed: 0, warnings: [], seconds: 1 },
+    timeline: [],
+    seconds: 1,
+  };
+}
+
+interface Options {
+  settings?: Partial<EngineSettings>;
+  quorate?: QuorumVerdict;
+  fence?: (host: string) => Promise<FenceStep>;
+  evacuate?: (host: string) => Promise<RespondReport>;
+  snapshots?: HostSnapshot[];
+  power?: PowerState;
+}
+
+const open: { receiver?: Receiver; sender?: Socket; engine?: Engine } = {};
+afterEach(async () => {
+  await open.engine?.stop();
+  open.sender?.close();
+  await open.receiver?.close();
+  Object.assign(open, { receiver: undefined, sender: undefined, engine: undefined });
+});
+
+async function world(o: Options = {}) {
+  let now = 0;
+  let accepted = 0;
+  const receiver = await startReceiver({
+    binds: BOTH.map((network) => ({ network, address: "127.0.0.1", port: 0 })),
+    verifier: createVerifier({
+      site: "lab",
+      siteSecret: SECRET,
+      hosts: new Map(HOSTS.map((h) => [h, { management: "127.0.0.1", storage: "127.0.0.1" }])),
+    }),
+    clock: () => now,
+    onVerdict: (v) => {
+      if (v.ok) accepted++;
+    },
+  });
+  const sender = createSocket("udp4");
+  Object.assign(open, { receiver, sender });
+  const port = Object.fromEntries(receiver.addresses().map((b) => [b.network, b.port]));
+  let seq = 0;
+
+  /** One heartbeat round from each host over the given networks, waited for until the receiver took it. */
+  async function beat(hosts: readonly string[], networks: readonly HeartbeatNetwork[] = BOTH): Promise<void> {
+    seq++;
+    const before = accepted;
+    for (const host of hosts)
+      for (const network of networks) {
+        const packet = encodeHeartbeat(
+          {
+            site: "lab",
+            host,
+            network,
+            epoch: 1,
+            seq,
+            sentAt: 1_700_000_000_000 + now,
+            bootId: "boot-1",
+            novaCompute: true,
+            libvirt: true,
+            storageReachable: true,
+            vms: [],
+          },
+          hostKey(SECRET, "lab", host),
+        );
+        await new Promise<void>((resolve, reject) =>
+          sender.send(packet, port[network], "127.0.0.1", (e) => (e ? reject(e) : resolve())),
+        );
+      }
+    const expected = before + hosts.length * networks.length;
+    await vi.waitFor(() => expect(accepted).toBe(expected), { timeout: 2000, interval: 2 });
+  }
+
+  const calls = { fence: [] as { host: string; at: number }[], evacuate: [] as string[], quorate: 0 };
+  const recorded: HaEvent[] = [];
+  const upserted: HostSnapshot[] = [];
+  const engine = createEngine(
+    {
+      computes: () => HOSTS,
+      view: () => receiver.hosts,
+      power: async () => o.power ?? "off",
+      controlPlane: async () => UP,
+      quorate: async () => {
+        calls.quorate++;
+        return o.quorate ?? { quorate: true, reason: "ctl1 is quorate (3 of 3 votes, 2 needed)" };
+      },
+      respond: {
+        fence: async (host) => {
+          calls.fence.push({ host, at: now });
+          return o.fence ? o.fence(host) : POWER_FENCE;
+        },
+        evacuate: async (host) => {
+          calls.evacuate.push(host);
+          return o.evacuate ? o.evacuate(host) : report(host);
+        },
+      },
+      reenable: async () => {},
+      history: {
+        record: async (e) => recorded.push(e),
+        upsertHost: async (s) => {
+          upserted.push(s);
+        },
+        hosts: async () => o.snapshots ?? [],
+      },
+      log: { info: () => {}, warn: () => {} },
+      wall: () => new Date(1_700_000_000_000 + now),
+    },
+    { ...o.settings },
+  );
+  open.engine = engine;
+
+  /**
+   * `seconds` evaluations one second apart, each after a heartbeat round from `alive`; each waits
+   * for the actions it started unless `settle` is false (an action that hangs).
+   */
+  async function run(
+    seconds: number,
+    alive: readonly string[],
+    networks?: readonly HeartbeatNetwork[],
+    settle = true,
+  ) {
+    for (let i = 0; i < seconds; i++) {
+      now += 1000;
+      if (alive.length > 0) await beat(alive, networks);
+      await engine.tick(now);
+      if (settle) await engine.idle();
+    }
+  }
+  const phase = (host: string) => engine.states().get(host)?.phase;
+  const gates = (host: string) => recorded.filter((e) => e.host === host && e.kind === "gate");
+  return { engine, run, beat, calls, recorded, upserted, phase, gates, now: () => now };
+}
+
+describe("instance-ha/engine: heartbeats in, decisions and actions out", () => {
+  it("fences and evacuates a host silent on both networks, power off, exactly once, fail_after evaluations after its silence shows", async () => {
+    const w = await world();
+    await w.run(3, HOSTS);
+    const lastHeard = w.now();
+    await w.run(12, ["cmp2", "cmp3", "cmp4"]);
+
+    // Silent counts from the first evaluation more than silence_ms (2000) after the last
+    // heartbeat, then fail_after (3) bad evaluations one second apart: fenced at +5 s.
+    const firstBad = (Math.floor(2000 / 1000) + 1) * 1000;
+    expect(w.calls.fence).toEqual([{ host: "cmp1", at: lastHeard + firstBad + (3 - 1) * 1000 }]);
+    expect(w.calls.evacuate).toEqual(["cmp1"]);
+    expect(w.phase("cmp1")).toBe("evacuated");
+    const path = w.recorded.filter((e) => e.host === "cmp1" && e.kind === "phase").map((e) => e.phaseTo);
+    expect(path).toEqual(["suspect", "failed", "fencing", "fenced", "evacuating", "evacuated"]);
+    expect(w.upserted.filter((s) => s.host === "cmp1").map((s) => s.phase)).toEqual(path);
+    expect(w.upserted.find((s) => s.phase === "evacuating")?.episode).toMatch(/^cmp1@/);
+    for (const h of ["cmp2", "cmp3", "cmp4"]) expect(w.phase(h)).toBe("healthy");
+  });
+
+  it("never fences a host whose management network is silent while storage still hears it: alert only", async () => {
+    const w = await world({ power: "on" });
+    await w.run(3, HOSTS);
+    for (let i = 0; i < 10; i++) {
+      await w.run(1, ["cmp2", "cmp3", "cmp4"]);
+      await w.beat(["cmp1"], ["storage"]);
+    }
+    expect(w.calls.fence).toEqual([]);
+    expect(w.phase("cmp1")).toBe("suspect");
+    const alerts = w.recorded.filter((e) => e.host === "cmp1" && e.kind === "alert");
+    expect(alerts.map((e) => e.detail)).toEqual([
+      expect.stringMatching(/management network silent, storage alive/),
+    ]);
+  });
+
+  it("never fences without quorum, and records why as an alert", async () => {
+    const w = await world({
+      quorate: { quorate: false, reason: "ctl1 is not quorate (1 of 3 votes, 2 needed)" },
+    });
+    await w.run(3, HOSTS);
+    await w.run(10, ["cmp2", "cmp3", "cmp4"]);
+    expect(w.calls.fence).toEqual([]);
+    expect(w.calls.quorate).toBeGreaterThan(1); // asked again each evaluation: quorum may come back
+    expect(w.phase("cmp1")).toBe("failed");
+    const alerts = w.recorded.filter((e) => e.host === "cmp1" && e.kind === "alert");
+    expect(alerts).toEqual([
+      expect.objectContaining({ detail: expect.stringMatching(/no quorum: ctl1 is not quorate/) }),
+    ]);
+    expect(w.gates("cmp1").map((e) => e.data)).toEqual([{ act: false, gate: "quorum" }]);
+  });
+
+  it("valve: three of four hosts silent at once is an outage, nothing is fenced", async () => {
+    const w = await world();
+    await w.run(3, HOSTS);
+    await w.run(10, ["cmp4"]);
+    expect(w.calls.fence).toEqual([]);
+    expect(w.calls.quorate).toBe(0);
+    for (const h of ["cmp1", "cmp2", "cmp3"]) {
+      expect(w.phase(h)).toBe("failed");
+      expect(w.gates(h).at(-1)).toMatchObject({ detail: expect.stringMatching(/^valve closed: 3 of 4/) });
+    }
+  });
+
+  it("dry run decides and records, never fences or evacuates", async () => {
+    const w = await world({ settings: { dry_run: true } });
+    await w.run(3, HOSTS);
+    await w.run(10, ["cmp2", "cmp3", "cmp4"]);
+    expect(w.calls).toMatchObject({ fence: [], evacuate: [] });
+    expect(w.gates("cmp1")).toEqual([
+      expect.objectContaining({
+        detail: expect.stringMatching(/^dry run: would fence cmp1/),
+        data: { act: false, gate: "dry-run" },
+      }),
+    ]);
+  });
+
+  it("runs one action per host at a time, however many evaluations pass while it runs", async () => {
+    const gate = () => {
+      let open = () => {};
+      const done = new Promise<void>((resolve) => {
+        open = resolve;
+      });
+      return { done, open: () => open() };
+    };
+    const fenced = gate();
+    const evacuated = gate();
+    const w = await world({
+      fence: async () => fenced.done.then(() => POWER_FENCE),
+      evacuate: async (h) => evacuated.done.then(() => report(h)),
+    });
+    await w.run(3, HOSTS);
+    // Evaluations go on without waiting for the actions (engine.idle() would wait forever).
+    await w.run(10, ["cmp2", "cmp3", "cmp4"], BOTH, false);
+    expect(w.calls.fence.length).toBe(1);
+    expect(w.phase("cmp1")).toBe("fencing");
+    fenced.open();
+    await w.run(10, ["cmp2", "cmp3", "cmp4"], BOTH, false);
+    expect(w.calls.evacuate).toEqual(["cmp1"]);
+    expect(w.phase("cmp1")).toBe("evacuating");
+    evacuated.open();
+    await w.run(5, ["cmp2", "cmp3", "cmp4"]);
+    expect(w.calls.fence.length).toBe(1);
+    expect(w.calls.evacuate).toEqual(["cmp1"]);
+    expect(w.phase("cmp1")).toBe("evacuated");
+  });
+
+  it("a fence that was not confirmed sends the host back to failed, and is retried only after the backoff", async () => {
+    const failed: FenceStep = {
+      fence: { ok: false, detail: "Cannot fence cmp1: BMC silent", ms: 6000, attempts: [] },
+      evacuable: false,
+      detail: "Cannot fence cmp1: BMC silent",
+      timeline: [],
+    };
+    const w = await world({ fence: async () => failed, settings: { fence_backoff_s: 5 } });
+    await w.run(3, HOSTS);
+    await w.run(14, ["cmp2", "cmp3", "cmp4"]);
+    const at = w.calls.fence.map((c) => c.at);
+    expect(at.length).toBe(2);
+    // failed -> fencing -> (fence-failed, one evaluation later) failed; then 5 s of backoff.
+    expect((at[1] as number) - (at[0] as number)).toBeGreaterThanOrEqual(5000 + 2000);
+    expect(w.calls.evacuate).toEqual([]);
+    const backoffs = w.gates("cmp1").filter((e) => e.data?.gate === "backoff");
+    expect(backoffs.length).toBe(at.length); // once per failed fence, not once a second
+  });
+
+  it("a standby resuming a host that was mid-evacuation drives the evacuation again, once, without a new fence", async () => {
+    const w = await world({
+      snapshots: [
+        {
+          host: "cmp1",
+          phase: "evacuating",
+          since: new Date(1_700_000_000_000 - 30_000),
+          episode: "cmp1@before",
+          fenceMethod: "power",
+          holdDisabled: false,
+        },
+      ],
+    });
+    await w.engine.resume(0);
+    await w.run(6, ["cmp2", "cmp3", "cmp4"]);
+    expect(w.calls.fence).toEqual([]);
+    expect(w.calls.evacuate).toEqual(["cmp1"]);
+    expect(w.phase("cmp1")).toBe("evacuated");
+    expect(w.recorded.map((e) => e.detail)).toContain("evacuating cmp1 (driven again)");
+  });
+});

@@ -1,0 +1,247 @@
+/**
+ * @module
+ * The instance-HA engine's decision loop (issue #10 items 2-3): once a second, every compute's
+ * signals (the receiver's heartbeats, the BMC's last answer, the outcome of the engine's own
+ * actions) through its state machine, the gates over every host that is fence-worthy now, and the
+ * actions the gates let through, started without waiting: a fence or an evacuation takes
+ * seconds to minutes, and its outcome comes back as an event on a later evaluation.
+ *
+ * Safety, each refusal with its reason in the log and the history:
+ * - no fence without quorum: a controller cut off from its peers may be the isolated one;
+ * - dry run decides and records, never fences or evacuates;
+ * - at most one action per host at a time, and a fence that failed is retried only after a backoff;
+ * - a fence and its evacuation are two actions: the evacuation waits for the confirmed fence,
+ *   and the gates are asked again before it.
+ * A standby that takes over resumes every host from its snapshot; one mid-evacuation is driven
+ * again (evacuateStep re-reads every server, so none is evacuated twice).
+ */
+import type { z } from "zod";
+import type { QuorumVerdict } from "../hostkit/quorum.ts";
+import { type Actions, createActions, historyWriter, onceEach } from "./engine-actions.ts";
+import { bounded, type EngineContext, type EngineDeps, EngineSettings, say } from "./engine-deps.ts";
+import { startEvacuation, startFence, startPowerRead, startReenable } from "./engine-steps.ts";
+import type { FenceResult } from "./fence.ts";
+import { type ControlPlaneView, type Decision, decideEvacuation, decideFences } from "./gates.ts";
+import {
+  fenceWorthy,
+  type HostState,
+  initialState,
+  next,
+  type Phase,
+  type PowerState,
+} from "./host-state.ts";
+import type { HostView } from "./receiver.ts";
+import { type Clocks, decisionEvent, resumedState, snapshotOf, transitionEvent } from "./store-mapping.ts";
+
+export type { EngineHistory, EngineLog } from "./engine-actions.ts";
+
+export type { EngineDeps, EngineResponder } from "./engine-deps.ts";
+export { EngineSettings } from "./engine-deps.ts";
+
+export interface Engine {
+  /** One evaluation; false when another was still running (never two at once). */
+  tick(now: number): Promise<boolean>;
+  /** Loads the hosts' snapshots (a standby taking over); call before the first tick. */
+  resume(now: number): Promise<void>;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  states(): ReadonlyMap<string, HostState>;
+  /** Resolves when no action is in flight and the history is written (tests). */
+  idle(): Promise<void>;
+}
+
+const DOWN: ControlPlaneView = {
+  novaApi: false,
+  novaScheduler: false,
+  novaConductor: false,
+  placement: false,
+  database: false,
+};
+
+export function createEngine(deps: EngineDeps, raw: z.input<typeof EngineSettings> = {}): Engine {
+  const settings = EngineSettings.parse(raw);
+  const { log } = deps;
+  const wall = deps.wall ?? (() => new Date());
+  const states = new Map<string, HostState>();
+  const powers = new Map<string, PowerState>();
+  const fences = new Map<string, FenceResult>();
+  const episodes = new Map<string, string>();
+  const fenceFailedAt = new Map<string, number>();
+  const actions: Actions = createActions(log);
+  const history = historyWriter(deps.history, log);
+  const said = onceEach();
+  const ctx: EngineContext = {
+    deps,
+    settings,
+    log,
+    wall,
+    states,
+    powers,
+    fences,
+    episodes,
+    fenceFailedAt,
+    actions,
+    history,
+    said,
+  };
+  let running = false;
+  let timer: NodeJS.Timeout | undefined;
+
+  function evaluate(host: string, now: number, clocks: Clocks, view: ReadonlyMap<string, HostView>) {
+    const before = states.get(host) ?? initialState(now);
+    const event = actions.take(host);
+    const seen = view.get(host);
+    const t = next(
+      before,
+      { ...seen, power: powers.get(host) ?? "unknown", ...(event ? { events: [event] } : {}) },
+      now,
+      settings,
+    );
+    states.set(host, t.state);
+    const after = t.state.phase;
+    if (event?.kind === "fence-failed") fenceFailedAt.set(host, now);
+    if (after === "failed" && before.phase !== "failed" && !episodes.has(host))
+      episodes.set(host, `${host}@${clocks.wall.toISOString()}`);
+    const entry = transitionEvent(host, before.phase, t, clocks);
+    if (entry) {
+      log[t.alert ? "warn" : "info"]({ host, from: before.phase, to: after }, entry.detail);
+      history.record(entry);
+    }
+    if (after !== before.phase) {
+      history.upsertHost(snapshotOf(host, t.state, episodes.get(host), clocks));
+      if (after === "healthy") {
+        // The episode is over: its power reading, backoff and said verdicts go with it.
+        for (const m of [powers, fences, episodes, fenceFailedAt]) m.delete(host);
+        said.forget(host);
+      }
+      if (before.phase === "recovering" && (after === "healthy" || after === "disabled"))
+        startReenable(ctx, host, after === "disabled");
+    }
+  }
+
+  async function decide(now: number, clocks: Clocks): Promise<void> {
+    // A host whose fence started but whose fence-started event is not consumed yet counts as fencing.
+    const view = new Map(
+      [...states].map(([h, s]): [string, HostState] => [
+        h,
+        actions.busy(h) === "fence" && s.phase === "failed" ? { ...s, phase: "fencing" } : s,
+      ]),
+    );
+    const idle = (h: string) => actions.busy(h) === undefined && !actions.pending(h);
+    const wantFence = [...view].some(([h, s]) => fenceWorthy(s) && idle(h));
+    const stalled = (phases: Phase[]) =>
+      [...view].filter(([h, s]) => phases.includes(s.phase) && idle(h)).map(([h]) => h);
+    const toEvacuate = stalled(["fenced", "evacuating"]);
+    const refence = stalled(["fencing"]);
+    if (!wantFence && toEvacuate.length === 0 && refence.length === 0) return;
+    const plane = await bounded(ctx, "the control-plane view", deps.controlPlane(), DOWN);
+
+    const fenceDecisions: Decision[] = wantFence
+      ? decideFences({ states: view, controlPlane: plane, now, settings })
+      : [];
+    for (const h of refence)
+      fenceDecisions.push({
+        host: h,
+        act: !settings.dry_run,
+        ...(settings.dry_run ? { gate: "dry-run" as const } : {}),
+        reason: `${h} was being fenced before a takeover: fence again`,
+      });
+    let quorum: QuorumVerdict | undefined;
+    for (const d of fenceDecisions) {
+      if (!idle(d.host) && !refence.includes(d.host)) continue;
+      let verdict = d;
+      const failedAt = fenceFailedAt.get(d.host);
+      if (d.act && failedAt !== undefined && now - failedAt < settings.fence_backoff_s * 1000) {
+        verdict = {
+          host: d.host,
+          act: false,
+          gate: "backoff",
+          // Worded without the time elapsed, so it is recorded once per backoff, not every second.
+          reason: `not fencing ${d.host} again yet: its last fence failed, the next attempt waits ${settings.fence_backoff_s} s`,
+        };
+      }
+      if (verdict.act) {
+        quorum ??= await bounded(ctx, "the quorum", deps.quorate(), {
+          quorate: false,
+          reason: "the quorum is unknown",
+        });
+        if (!quorum.quorate) {
+          verdict = {
+            host: d.host,
+            act: false,
+            gate: "quorum",
+            reason: `not fencing ${d.host}: no quorum: ${quorum.reason}`,
+          };
+          say(
+            ctx,
+            `${d.host}/quorum-alert`,
+            { at: clocks.wall, host: d.host, kind: "alert", detail: verdict.reason },
+            "warn",
+          );
+        }
+      }
+      say(ctx, `${d.host}/fence-gate`, decisionEvent(verdict, clocks.wall), verdict.act ? "info" : "warn");
+      if (verdict.act) startFence(ctx, d.host, clocks, refence.includes(d.host));
+    }
+
+    for (const h of toEvacuate) {
+      const d = decideEvacuation(h, plane, settings);
+      say(ctx, `${h}/evacuation-gate`, decisionEvent(d, clocks.wall), d.act ? "info" : "warn");
+      if (d.act) startEvacuation(ctx, h, clocks, states.get(h)?.phase === "evacuating");
+    }
+  }
+
+  async function tick(now: number): Promise<boolean> {
+    if (running) return false;
+    running = true;
+    try {
+      const clocks: Clocks = { mono: now, wall: wall() };
+      const view = deps.view();
+      for (const host of new Set([...deps.computes(), ...states.keys()])) evaluate(host, now, clocks, view);
+      for (const [host, s] of states)
+        if (s.phase !== "healthy" && s.phase !== "disabled") startPowerRead(ctx, host);
+      await decide(now, clocks);
+      return true;
+    } finally {
+      running = false;
+    }
+  }
+
+  async function resume(now: number): Promise<void> {
+    const clocks: Clocks = { mono: now, wall: wall() };
+    const snapshots = await deps.history.hosts();
+    for (const s of snapshots) {
+      states.set(s.host, resumedState(s, clocks));
+      if (s.episode !== undefined) episodes.set(s.host, s.episode);
+    }
+    const busy = snapshots.filter((s) => s.phase !== "healthy").map((s) => `${s.host} ${s.phase}`);
+    const detail = `resumed ${snapshots.length} host(s) from the history${busy.length ? `: ${busy.join(", ")}` : ""}`;
+    log.info({ hosts: snapshots.length }, detail);
+    history.record({ at: clocks.wall, kind: "alert", detail });
+  }
+
+  const mono = deps.mono ?? (() => performance.now());
+  return {
+    tick,
+    resume,
+    async start() {
+      await resume(mono());
+      // A tick still running when the next is due is skipped, never run beside it.
+      timer = setInterval(
+        () => void tick(mono()).catch((e: unknown) => log.warn({ err: String(e) }, "evaluation failed")),
+        settings.tick_ms,
+      );
+    },
+    async stop() {
+      clearInterval(timer);
+      timer = undefined;
+      await actions.idle();
+      await history.flush();
+    },
+    states: () => states,
+    async idle() {
+      await actions.idle();
+      await history.flush();
+    },
+  };
+}
