@@ -11,7 +11,7 @@
 import { readFile } from "node:fs/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { inventoryCopy, type LabHandle, useLab } from "../lab/testing.ts";
+import { cloudInventoryCopy, type LabHandle, useLab } from "../lab/testing.ts";
 import { hastackSync } from "../testing/lab-cli.ts";
 
 const FAILED = "cmp1";
@@ -35,10 +35,7 @@ function admin(script: string) {
 describe("ha evacuate on the lab: a compute with real VMs fenced and evacuated, then re-enabled", () => {
   beforeAll(async () => {
     lab = await useLab();
-    const copy = await inventoryCopy(lab, "cloud", (doc) => {
-      const openstack = (doc.services as { openstack: { enabled: string[] } }).openstack;
-      openstack.enabled = [...new Set([...openstack.enabled, "nova", "neutron"])];
-    });
+    const copy = await cloudInventoryCopy(lab);
     inventory = copy.inventory;
     expect(hastackSync(["deploy", "-i", inventory, "--quiet"], 1_200_000).code).toBe(0);
     expect(hastackSync(["lab", "guest-image", "-i", inventory], 900_000).code).toBe(0);

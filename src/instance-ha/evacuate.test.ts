@@ -1,7 +1,11 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { login } from "../openstack/client.ts";
-import { novaApi } from "../openstack/nova.ts";
-import { type FakeNova, type FakeServer, type FakeService, startFakeNova } from "../testing/fake-nova.ts";
+import {
+  type FakeNova,
+  type FakeServer,
+  type FakeService,
+  novaOf,
+  startFakeNova,
+} from "../testing/fake-nova.ts";
 import type { Plan } from "./capacity.ts";
 import { type EvacuationProgress, evacuateHost } from "./evacuate.ts";
 
@@ -30,13 +34,7 @@ async function setUp(servers: FakeServer[]) {
     services: [service("svc-1", "cmp1"), service("svc-2", "cmp2"), service("svc-3", "cmp3")],
     servers,
   });
-  const session = await login({
-    authUrl: `${fake.url}/v3`,
-    username: "admin",
-    project: "admin",
-    password: "pw",
-  });
-  return { fake, nova: novaApi(session, { retryPauseMs: 10 }) };
+  return { fake, nova: await novaOf(fake) };
 }
 
 function planOf(ids: string[], target = "cmp2"): Plan {

@@ -1,7 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { login } from "../openstack/client.ts";
-import { novaApi } from "../openstack/nova.ts";
-import { type FakeNova, type FakeService, startFakeNova } from "../testing/fake-nova.ts";
+import { type FakeNova, type FakeService, novaOf, startFakeNova } from "../testing/fake-nova.ts";
 import { type ReenableProgress, reenableHost } from "./reenable.ts";
 
 // Nova is a small real HTTP server (src/testing/fake-nova.ts) speaking the Nova API subset and
@@ -30,13 +28,7 @@ function fenced(extra: Partial<FakeService> = {}): FakeService {
 
 async function setUp(svc: FakeService) {
   fake = await startFakeNova({ services: [svc], servers: [] });
-  const session = await login({
-    authUrl: `${fake.url}/v3`,
-    username: "admin",
-    project: "admin",
-    password: "pw",
-  });
-  return { fake, nova: novaApi(session, { retryPauseMs: 10 }) };
+  return { fake, nova: await novaOf(fake) };
 }
 
 describe("instance-ha/reenable: reenableHost", () => {

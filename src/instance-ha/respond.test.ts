@@ -1,8 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { login } from "../openstack/client.ts";
-import { novaApi } from "../openstack/nova.ts";
 import type { Placement } from "../openstack/placement.ts";
-import { type FakeNova, type FakeServer, startFakeNova } from "../testing/fake-nova.ts";
+import { type FakeNova, type FakeServer, novaOf, startFakeNova } from "../testing/fake-nova.ts";
 import type { FenceResult } from "./fence.ts";
 import { evacuateStep, fenceStep, respondToFailure } from "./respond.ts";
 
@@ -51,13 +49,7 @@ async function setUp(servers: FakeServer[], cmp3Disabled = false) {
     ],
     servers,
   });
-  const session = await login({
-    authUrl: `${fake.url}/v3`,
-    username: "admin",
-    project: "admin",
-    password: "pw",
-  });
-  return { fake, nova: novaApi(session, { retryPauseMs: 10 }) };
+  return { fake, nova: await novaOf(fake) };
 }
 
 const vm = (id: string): FakeServer => ({ id, name: id, host: "cmp1", vm_state: "active", task_state: null });

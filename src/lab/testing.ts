@@ -83,3 +83,11 @@ export async function inventoryCopy(
   await fs.writeFile(path.join(dir, "inventory.yaml"), YAML.stringify(doc));
   return { dir, inventory: path.join(dir, "inventory.yaml") };
 }
+
+/** The lab inventory with Nova and Neutron enabled too (the whole cloud), as `e2e-cloud`. */
+export function cloudInventoryCopy(lab: LabHandle) {
+  return inventoryCopy(lab, "cloud", (doc) => {
+    const openstack = (doc.services as { openstack: { enabled: string[] } }).openstack;
+    openstack.enabled = [...new Set([...openstack.enabled, "nova", "neutron"])];
+  });
+}

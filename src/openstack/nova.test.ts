@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { type FakeNova, type FakeServer, startFakeNova } from "../testing/fake-nova.ts";
-import { login, send } from "./client.ts";
-import { COMPUTE_API_VERSION, type Nova, NovaError, novaApi } from "./nova.ts";
+import { type FakeNova, type FakeServer, novaOf, startFakeNova } from "../testing/fake-nova.ts";
+import { send } from "./client.ts";
+import { COMPUTE_API_VERSION, type Nova, NovaError } from "./nova.ts";
 
 // A real Nova needs the lab (busy with other work), so these run against a small real HTTP server
 // (src/testing/fake-nova.ts) that speaks the Nova API subset with the reference's field names and
@@ -39,13 +39,7 @@ async function start(servers: FakeServer[]): Promise<{ fake: FakeNova; nova: Nov
     ],
     servers,
   });
-  const session = await login({
-    authUrl: `${fake.url}/v3`,
-    username: "admin",
-    project: "admin",
-    password: "pw",
-  });
-  return { fake, nova: novaApi(session, { retryPauseMs: 10 }) };
+  return { fake, nova: await novaOf(fake) };
 }
 
 describe("openstack/nova", () => {

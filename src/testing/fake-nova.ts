@@ -9,6 +9,7 @@
  * force-up is refused (400) while evacuations are not cleaned up (6.5). It counts evacuations in
  * flight on its side, so a test can check the client's parallelism where it shows.
  */
+
 import {
   createServer,
   type Server as HttpServer,
@@ -16,6 +17,8 @@ import {
   type ServerResponse,
 } from "node:http";
 import type { AddressInfo } from "node:net";
+import { login } from "../openstack/client.ts";
+import { type Nova, novaApi } from "../openstack/nova.ts";
 
 export interface FakeService {
   id: string;
@@ -281,4 +284,15 @@ function serverBody(s: FakeServer) {
     ...(s.fault ? { fault: s.fault } : {}),
     links: [{ rel: "self", href: `http://nova/v2.1/servers/${s.id}` }],
   };
+}
+
+/** The real client logged in to the fake, and the real Nova API over it (fast retries). */
+export async function novaOf(fake: Pick<FakeNova, "url">): Promise<Nova> {
+  const session = await login({
+    authUrl: `${fake.url}/v3`,
+    username: "admin",
+    project: "admin",
+    password: "pw",
+  });
+  return novaApi(session, { retryPauseMs: 10 });
 }

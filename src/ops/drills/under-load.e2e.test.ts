@@ -9,7 +9,7 @@
  * docs/tuning.md has the figures.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { inventoryCopy, useLab } from "../../lab/testing.ts";
+import { cloudInventoryCopy, useLab } from "../../lab/testing.ts";
 import { hastackSync } from "../../testing/lab-cli.ts";
 
 let inventory = "";
@@ -17,10 +17,7 @@ let inventory = "";
 describe("controller-poweroff-under-load on the lab's whole cloud", () => {
   beforeAll(async () => {
     const lab = await useLab();
-    const copy = await inventoryCopy(lab, "cloud", (doc) => {
-      const openstack = (doc.services as { openstack: { enabled: string[] } }).openstack;
-      openstack.enabled = [...new Set([...openstack.enabled, "nova", "neutron"])];
-    });
+    const copy = await cloudInventoryCopy(lab);
     inventory = copy.inventory;
     expect(hastackSync(["deploy", "-i", inventory, "--quiet"], 1_200_000).code).toBe(0);
     expect(hastackSync(["lab", "guest-image", "-i", inventory], 900_000).code).toBe(0);

@@ -7,7 +7,7 @@
  * and the other files' failover budgets were measured without them.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { inventoryCopy, useLab } from "../../lab/testing.ts";
+import { cloudInventoryCopy, useLab } from "../../lab/testing.ts";
 import { hastackSync, notOkLines, statusUntilHealthy } from "../../testing/lab-cli.ts";
 
 let inventory = "";
@@ -16,10 +16,7 @@ describe("the cloud on the lab: Nova and Neutron deployed, servers booted by has
   beforeAll(async () => {
     const lab = await useLab();
     expect(hastackSync(["deploy", "-i", lab.inventoryPath, "--quiet"]).code).toBe(0);
-    const copy = await inventoryCopy(lab, "cloud", (doc) => {
-      const openstack = (doc.services as { openstack: { enabled: string[] } }).openstack;
-      openstack.enabled = [...new Set([...openstack.enabled, "nova", "neutron"])];
-    });
+    const copy = await cloudInventoryCopy(lab);
     inventory = copy.inventory;
   });
 
