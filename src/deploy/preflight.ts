@@ -1,4 +1,5 @@
 import { checkFencePaths, fenceFailureLines } from "../hostkit/fence-paths.ts";
+import { requireServableCertificate } from "../inventory/site-tls.ts";
 import type { Topology } from "../topology/types.ts";
 import type { Transport } from "../transport/types.ts";
 import { HastackError } from "../util/errors.ts";
@@ -15,6 +16,8 @@ export async function preflight(
   transports: ReadonlyMap<string, Transport>,
   site?: { topology: Topology; secrets: Readonly<Record<string, string>> },
 ): Promise<void> {
+  // Seconds, and before any host is touched: a certificate that no longer fits the site.
+  if (site) requireServableCertificate(site.topology, site.secrets);
   await reachHosts(plan, transports);
   if (site) await reachBmcs(site.topology, site.secrets, transports);
 }

@@ -6,7 +6,13 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { exampleTopology } from "../testing/fixtures.ts";
 import type { Topology } from "../topology/types.ts";
 import { readSecrets, writeSecrets } from "./secrets-file.ts";
-import { certificateProblem, ensureSiteTls, publicNames, TLS_SECRETS } from "./site-tls.ts";
+import {
+  certificateProblem,
+  ensureSiteTls,
+  publicNames,
+  requireServableCertificate,
+  TLS_SECRETS,
+} from "./site-tls.ts";
 
 // Real openssl (the CLI `secrets init` runs) and node:crypto's X.509 parser: nothing faked.
 let dir: string;
@@ -78,5 +84,25 @@ describe("ensureSiteTls (tls.public: site-ca)", () => {
     await expect(ensureSiteTls(off, { rotate: TLS_SECRETS.cert })).rejects.toMatchObject({
       code: "E_TLS_ISSUE",
     });
+  });
+
+  it("a deploy refuses a certificate that does not name a changed public VIP, before touching any host", async () => {
+    await writeSecrets(join(dir, "secrets.yaml"), {});
+    await ensureSiteTls(site());
+    const values = await readSecrets(join(dir, "secrets.yaml"));
+    expect(() => requireServableCertificate(site(), values)).not.toThrow();
+    expect(() => requireServableCertificate(site("10.20.0.60"), values)).toThrow(
+      expect.objectContaining({
+        code: "E_TLS_CERT_UNFIT",
+        message: expect.stringMatching(/does not name 10\.20\.0\.60/),
+      }),
+    );
+    // Expiring soon still serves: status says so, the deploy goes on.
+    expect(() =>
+      requireServableCertificate(site(), values, new Date(Date.now() + 380 * 86_400_000)),
+    ).not.toThrow();
+    expect(() =>
+      requireServableCertificate({ ...site("10.20.0.60"), tls: { public: "off" } }, values),
+    ).not.toThrow();
   });
 });

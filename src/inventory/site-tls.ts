@@ -54,6 +54,8 @@ export function providedTlsSecrets(topology: Topology): { name: string; descript
   ];
 }
 
+const NO_CERTIFICATE = "no certificate yet";
+
 /** Why a stored certificate cannot serve, or undefined when it can. */
 export function certificateProblem(
   values: SecretValues,
@@ -63,7 +65,7 @@ export function certificateProblem(
   const certPem = values[TLS_SECRETS.cert];
   const keyPem = values[TLS_SECRETS.key];
   const caPem = values[TLS_SECRETS.caCert];
-  if (!certPem || !keyPem || !caPem) return "no certificate yet";
+  if (!certPem || !keyPem || !caPem) return NO_CERTIFICATE;
   let cert: X509Certificate;
   let ca: X509Certificate;
   try {
@@ -88,6 +90,29 @@ export function certificateProblem(
   const left = daysLeft(cert, now);
   if (left < RENEW_DAYS) return `expires in ${left} days`;
   return undefined;
+}
+
+/**
+ * Before a deploy with TLS on: the stored certificate must serve the site as it is now. A public
+ * VIP or hostname changed in the inventory without `secrets init` would otherwise be deployed
+ * with a certificate that does not name it, and every client would refuse it. Expiring soon is
+ * not refused here (it still serves; `status` says so).
+ */
+export function requireServableCertificate(topology: Topology, values: SecretValues, now = new Date()): void {
+  // Hand-made topologies (tests of the deploy engine) may carry no tls block at all.
+  if ((topology.tls?.public ?? "off") === "off") return;
+  const problem = certificateProblem(values, publicNames(topology), now);
+  // None stored yet: the steps that need it say which secret is missing (E_SECRET_MISSING).
+  if (!problem || problem.startsWith("expires in") || problem === NO_CERTIFICATE) return;
+  const fix =
+    topology.tls.public === "site-ca"
+      ? "run `hastack secrets init`: it issues a certificate that fits"
+      : `store one that fits with \`hastack secrets set ${TLS_SECRETS.cert}\` (and its key and CA)`;
+  throw new HastackError(
+    "E_TLS_CERT_UNFIT",
+    `Cannot deploy ${topology.cluster} with TLS on the public VIP: the stored certificate (${TLS_SECRETS.cert}) ${problem}`,
+    { hint: fix },
+  );
 }
 
 export function daysLeft(cert: X509Certificate, now: Date): number {

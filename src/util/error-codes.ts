@@ -179,6 +179,8 @@ export const errorCodes = {
   E_SYSTEMD: "systemctl failed to change or report a unit",
   E_TEST_CONTAINER: "a test's service container (a real daemon for an integration test) did not start",
   E_TLS_CERT: "a stored TLS certificate or key cannot be read",
+  E_TLS_CERT_UNFIT:
+    "the stored public certificate cannot serve the site: another CA's, it does not name the public VIP or hostname, or its key differs",
   E_TLS_ISSUE: "the site CA or the public certificate could not be made (openssl failed)",
   E_TLS_PUBLIC_VIP: "TLS on the public endpoints needs a public VIP of its own",
   E_TOOL_OUTPUT: "a tool's output (rabbitmqctl, etcdctl, haproxy...) is not what it documents",
