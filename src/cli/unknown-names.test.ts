@@ -27,6 +27,19 @@ describe("unknown names on the command line", () => {
     expect(r.stderr).not.toContain("'galera'");
   });
 
+  it("ha evacuate refuses a host that is not a compute, and acts only with --yes, before reading anything", async () => {
+    for (const host of ["cmp9", "ctl1"]) {
+      const r = await runCli(["ha", "evacuate", host, "--dry-run", "-i", lab]);
+      expect(r.code, host).toBe(1);
+      expect(r.stderr).toContain(
+        `error[E_UNKNOWN_NAME]: Unknown host '${host}': the computes are cmp1, cmp2`,
+      );
+    }
+    const r = await runCli(["ha", "evacuate", "cmp1", "-i", lab]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("error[E_HA_EVACUATE]: Cannot evacuate cmp1: powering a host off needs --yes");
+  });
+
   it("plan --host and render --host refuse a host the inventory lacks", async () => {
     const out = await mkdtemp(join(tmpdir(), "hastack-names-"));
     for (const args of [
