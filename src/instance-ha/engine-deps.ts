@@ -69,6 +69,11 @@ export interface EngineContext {
   fences: Map<string, FenceResult>;
   episodes: Map<string, string>;
   fenceFailedAt: Map<string, number>;
+  /**
+   * When an evacuation threw (NaN until the next evaluation stamps it with its clock): it is
+   * driven again only after fence_backoff_s, not every second against a Nova that is failing.
+   */
+  evacuationFailedAt: Map<string, number>;
   actions: Actions;
   history: ReturnType<typeof historyWriter>;
   said: ReturnType<typeof onceEach>;

@@ -92,7 +92,8 @@ export function startEvacuation(ctx: EngineContext, host: string, clocks: Clocks
       });
       return [{ kind: "evacuation-finished", failed }];
     } catch (e) {
-      // Left in `evacuating`: the next evaluation drives it again (none is evacuated twice).
+      // Left in `evacuating`: driven again after the backoff (none is evacuated twice).
+      ctx.evacuationFailedAt.set(host, Number.NaN);
       say(
         ctx,
         `${host}/evacuate-error`,

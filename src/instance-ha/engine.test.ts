@@ -1,12 +1,6 @@
-import { createSocket, type Socket } from "node:dgram";
-import { afterEach, describe, expect, it, vi } from "vitest";
-import type { QuorumVerdict } from "../hostkit/quorum.ts";
-import { createEngine, type Engine, type EngineSettings } from "./engine.ts";
-import { createVerifier, encodeHeartbeat, type HeartbeatNetwork, hostKey } from "./heartbeat.ts";
-import { type Receiver, startReceiver } from "./receiver.ts";
-import type { FenceStep, RespondReport } from "./respond.ts";
-import type { PowerState } from "./signals.ts";
-import type { HaEvent, HostSnapshot } from "./store-rows.ts";
+import { afterEach, describe, expect, it } from "vitest";
+import { BOTH, closeWorld, HOSTS, POWER_FENCE, report, world } from "./engine-test-world.ts";
+import type { FenceStep } from "./respond.ts";
 
 /**
  * The engine with the REAL receiver on 127.0.0.1 and REAL signed heartbeat packets over UDP; the
@@ -15,154 +9,7 @@ import type { HaEvent, HostSnapshot } from "./store-rows.ts";
  * corosync's quorum are test doubles here: the real ones need the lab, and are proven there by
  * evacuate.e2e.test.ts (fence + respond) and hostkit/quorum.test.ts (the lab's recorded output).
  */
-const SECRET = "engine-test-secret";
-const HOSTS = ["cmp1", "cmp2", "cmp3", "cmp4"];
-const BOTH: HeartbeatNetwork[] = ["management", "storage"];
-const UP = { novaApi: true, novaScheduler: true, novaConductor: true, placement: true, database: true };
-const POWER_FENCE: FenceStep = {
-  fence: { ok: true, method: "power", detail: "power off confirmed", ms: 300, attempts: [] },
-  evacuable: true,
-  detail: "cmp fenced: power off confirmed",
-  timeline: [],
-};
-
-function report(host: string): RespondReport {
-  return {
-    host,
-    outcome: "evacuated",
-    plan: { placements: [{ vm: "a", target: "cmp2" }], unplaced: [] },
-    evacuation: { host, servers: [], failed: 0, warnings: [], seconds: 1 },
-    timeline: [],
-    seconds: 1,
-  };
-}
-
-interface Options {
-  settings?: Partial<EngineSettings>;
-  quorate?: QuorumVerdict;
-  fence?: (host: string) => Promise<FenceStep>;
-  evacuate?: (host: string) => Promise<RespondReport>;
-  snapshots?: HostSnapshot[];
-  power?: PowerState;
-}
-
-const open: { receiver?: Receiver; sender?: Socket; engine?: Engine } = {};
-afterEach(async () => {
-  await open.engine?.stop();
-  open.sender?.close();
-  await open.receiver?.close();
-  Object.assign(open, { receiver: undefined, sender: undefined, engine: undefined });
-});
-
-async function world(o: Options = {}) {
-  let now = 0;
-  let accepted = 0;
-  const receiver = await startReceiver({
-    binds: BOTH.map((network) => ({ network, address: "127.0.0.1", port: 0 })),
-    verifier: createVerifier({
-      site: "lab",
-      siteSecret: SECRET,
-      hosts: new Map(HOSTS.map((h) => [h, { management: "127.0.0.1", storage: "127.0.0.1" }])),
-    }),
-    clock: () => now,
-    onVerdict: (v) => {
-      if (v.ok) accepted++;
-    },
-  });
-  const sender = createSocket("udp4");
-  Object.assign(open, { receiver, sender });
-  const port = Object.fromEntries(receiver.addresses().map((b) => [b.network, b.port]));
-  let seq = 0;
-
-  /** One heartbeat round from each host over the given networks, waited for until the receiver took it. */
-  async function beat(hosts: readonly string[], networks: readonly HeartbeatNetwork[] = BOTH): Promise<void> {
-    seq++;
-    const before = accepted;
-    for (const host of hosts)
-      for (const network of networks) {
-        const packet = encodeHeartbeat(
-          {
-            site: "lab",
-            host,
-            network,
-            epoch: 1,
-            seq,
-            sentAt: 1_700_000_000_000 + now,
-            bootId: "boot-1",
-            novaCompute: true,
-            libvirt: true,
-            storageReachable: true,
-            vms: [],
-          },
-          hostKey(SECRET, "lab", host),
-        );
-        await new Promise<void>((resolve, reject) =>
-          sender.send(packet, port[network], "127.0.0.1", (e) => (e ? reject(e) : resolve())),
-        );
-      }
-    const expected = before + hosts.length * networks.length;
-    await vi.waitFor(() => expect(accepted).toBe(expected), { timeout: 2000, interval: 2 });
-  }
-
-  const calls = { fence: [] as { host: string; at: number }[], evacuate: [] as string[], quorate: 0 };
-  const recorded: HaEvent[] = [];
-  const upserted: HostSnapshot[] = [];
-  const engine = createEngine(
-    {
-      computes: () => HOSTS,
-      view: () => receiver.hosts,
-      power: async () => o.power ?? "off",
-      controlPlane: async () => UP,
-      quorate: async () => {
-        calls.quorate++;
-        return o.quorate ?? { quorate: true, reason: "ctl1 is quorate (3 of 3 votes, 2 needed)" };
-      },
-      respond: {
-        fence: async (host) => {
-          calls.fence.push({ host, at: now });
-          return o.fence ? o.fence(host) : POWER_FENCE;
-        },
-        evacuate: async (host) => {
-          calls.evacuate.push(host);
-          return o.evacuate ? o.evacuate(host) : report(host);
-        },
-      },
-      reenable: async () => {},
-      history: {
-        record: async (e) => recorded.push(e),
-        upsertHost: async (s) => {
-          upserted.push(s);
-        },
-        hosts: async () => o.snapshots ?? [],
-      },
-      log: { info: () => {}, warn: () => {} },
-      wall: () => new Date(1_700_000_000_000 + now),
-    },
-    { ...o.settings },
-  );
-  open.engine = engine;
-
-  /**
-   * `seconds` evaluations one second apart, each after a heartbeat round from `alive`; each waits
-   * for the actions it started unless `settle` is false (an action that hangs).
-   */
-  async function run(
-    seconds: number,
-    alive: readonly string[],
-    networks?: readonly HeartbeatNetwork[],
-    settle = true,
-  ) {
-    for (let i = 0; i < seconds; i++) {
-      now += 1000;
-      if (alive.length > 0) await beat(alive, networks);
-      await engine.tick(now);
-      if (settle) await engine.idle();
-    }
-  }
-  const phase = (host: string) => engine.states().get(host)?.phase;
-  const gates = (host: string) => recorded.filter((e) => e.host === host && e.kind === "gate");
-  return { engine, run, beat, calls, recorded, upserted, phase, gates, now: () => now };
-}
+afterEach(closeWorld);
 
 describe("instance-ha/engine: heartbeats in, decisions and actions out", () => {
   it("fences and evacuates a host silent on both networks, power off, exactly once, fail_after evaluations after its silence shows", async () => {
@@ -308,5 +155,22 @@ describe("instance-ha/engine: heartbeats in, decisions and actions out", () => {
     expect(w.calls.evacuate).toEqual(["cmp1"]);
     expect(w.phase("cmp1")).toBe("evacuated");
     expect(w.recorded.map((e) => e.detail)).toContain("evacuating cmp1 (driven again)");
+  });
+
+  it("an evacuation that throws is driven again only after the backoff, not every second", async () => {
+    const w = await world({
+      settings: { fence_backoff_s: 5 },
+      evacuate: async () => {
+        throw new Error("Nova: HTTP 503");
+      },
+    });
+    await w.run(3, HOSTS);
+    await w.run(20, ["cmp2", "cmp3", "cmp4"]);
+    // One attempt, then one per 5 s backoff (and an evaluation to see the throw): 3 or 4 in 20 s,
+    // where without the backoff it would be one a second.
+    expect(w.calls.evacuate.length).toBeGreaterThanOrEqual(3);
+    expect(w.calls.evacuate.length).toBeLessThanOrEqual(4);
+    expect(w.calls.fence.length).toBe(1);
+    expect(w.phase("cmp1")).toBe("evacuating");
   });
 });

@@ -67,6 +67,7 @@ export function createEngine(deps: EngineDeps, raw: z.input<typeof EngineSetting
   const fences = new Map<string, FenceResult>();
   const episodes = new Map<string, string>();
   const fenceFailedAt = new Map<string, number>();
+  const evacuationFailedAt = new Map<string, number>();
   const actions: Actions = createActions(log);
   const history = historyWriter(deps.history, log);
   const said = onceEach();
@@ -80,6 +81,7 @@ export function createEngine(deps: EngineDeps, raw: z.input<typeof EngineSetting
     fences,
     episodes,
     fenceFailedAt,
+    evacuationFailedAt,
     actions,
     history,
     said,
@@ -111,7 +113,7 @@ export function createEngine(deps: EngineDeps, raw: z.input<typeof EngineSetting
       history.upsertHost(snapshotOf(host, t.state, episodes.get(host), clocks));
       if (after === "healthy") {
         // The episode is over: its power reading, backoff and said verdicts go with it.
-        for (const m of [powers, fences, episodes, fenceFailedAt]) m.delete(host);
+        for (const m of [powers, fences, episodes, fenceFailedAt, evacuationFailedAt]) m.delete(host);
         said.forget(host);
       }
       if (before.phase === "recovering" && (after === "healthy" || after === "disabled"))
@@ -185,6 +187,10 @@ export function createEngine(deps: EngineDeps, raw: z.input<typeof EngineSetting
     }
 
     for (const h of toEvacuate) {
+      const threw = evacuationFailedAt.get(h);
+      const threwAt = threw !== undefined && Number.isNaN(threw) ? now : threw;
+      if (threwAt !== undefined) evacuationFailedAt.set(h, threwAt);
+      if (threwAt !== undefined && now - threwAt < settings.fence_backoff_s * 1000) continue;
       const d = decideEvacuation(h, plane, settings);
       say(ctx, `${h}/evacuation-gate`, decisionEvent(d, clocks.wall), d.act ? "info" : "warn");
       if (d.act) startEvacuation(ctx, h, clocks, states.get(h)?.phase === "evacuating");
