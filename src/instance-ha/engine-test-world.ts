@@ -72,6 +72,8 @@ export async function world(o: Options = {}) {
   Object.assign(open, { receiver, sender });
   const port = Object.fromEntries(receiver.addresses().map((b) => [b.network, b.port]));
   let seq = 0;
+  // A host that was powered off and started again comes back with another boot id.
+  let boot = "boot-1";
 
   /** One heartbeat round from each host over the given networks, waited for until the receiver took it. */
   async function beat(hosts: readonly string[], networks: readonly HeartbeatNetwork[] = BOTH): Promise<void> {
@@ -87,7 +89,7 @@ export async function world(o: Options = {}) {
             epoch: 1,
             seq,
             sentAt: 1_700_000_000_000 + now,
-            bootId: "boot-1",
+            bootId: boot,
             novaCompute: true,
             libvirt: true,
             storageReachable: true,
@@ -103,7 +105,12 @@ export async function world(o: Options = {}) {
     await vi.waitFor(() => expect(accepted).toBe(expected), { timeout: 2000, interval: 2 });
   }
 
-  const calls = { fence: [] as { host: string; at: number }[], evacuate: [] as string[], quorate: 0 };
+  const calls = {
+    fence: [] as { host: string; at: number }[],
+    evacuate: [] as string[],
+    reenable: [] as string[],
+    quorate: 0,
+  };
   const recorded: HaEvent[] = [];
   const upserted: HostSnapshot[] = [];
   const engine = createEngine(
@@ -126,7 +133,9 @@ export async function world(o: Options = {}) {
           return o.evacuate ? o.evacuate(host) : report(host);
         },
       },
-      reenable: async () => {},
+      reenable: async (host) => {
+        calls.reenable.push(host);
+      },
       history: {
         record: async (e) => recorded.push(e),
         upsertHost: async (s) => {
@@ -160,5 +169,8 @@ export async function world(o: Options = {}) {
   }
   const phase = (host: string) => engine.states().get(host)?.phase;
   const gates = (host: string) => recorded.filter((e) => e.host === host && e.kind === "gate");
-  return { engine, run, beat, calls, recorded, upserted, phase, gates, now: () => now };
+  const reboot = () => {
+    boot = "boot-2";
+  };
+  return { engine, run, beat, calls, recorded, upserted, phase, gates, reboot, now: () => now };
 }

@@ -173,4 +173,18 @@ describe("instance-ha/engine: heartbeats in, decisions and actions out", () => {
     expect(w.calls.fence.length).toBe(1);
     expect(w.phase("cmp1")).toBe("evacuating");
   });
+
+  it("re-enables a fenced and evacuated host once it is back with a new boot and healthy for recover_after evaluations", async () => {
+    const w = await world({ settings: { recover_after: 3 } });
+    await w.run(3, HOSTS);
+    await w.run(15, ["cmp2", "cmp3", "cmp4"]);
+    expect(w.phase("cmp1")).toBe("evacuated");
+    // Its old boot heard again is not a recovery (a host that was never really off).
+    await w.run(5, HOSTS);
+    expect(w.calls.reenable).toEqual([]);
+    w.reboot();
+    await w.run(8, HOSTS);
+    expect(w.calls.reenable).toEqual(["cmp1"]);
+    expect(w.phase("cmp1")).toBe("healthy");
+  });
 });
