@@ -34,9 +34,8 @@ const PENDING = [
   // Issue #11's power cut, two back, on the lab (~10 min): its first run found the bootstrap
   // fault fixed in act-galera.ts; it joins CI once it has passed twice in a row.
   "src/ops/recovery/recover.e2e.test.ts",
-  // Issue #9's controller-poweroff-under-load (~7 min): of its first three runs on the lab two
-  // were slow (Keystone down 15 s and 106 s) and one failed (Keystone logins down for the whole
-  // outage, no server create got through); it joins CI once it passes twice in a row.
+  // Issue #9's controller-poweroff-under-load (~8-11 min): six runs on the lab, none passed
+  // (docs/tuning.md has each); it joins CI once it passes twice in a row.
   "src/ops/drills/under-load.e2e.test.ts",
 ];
 

@@ -50,7 +50,7 @@ export function registerHa(program: Command): void {
     .action(async (host: string, opts: HaOptions) => {
       if (!opts.dryRun && !opts.yes)
         throw new HastackError(
-          "E_HA_EVACUATE",
+          "E_HA_CONFIRM",
           `Cannot evacuate ${host}: powering a host off needs --yes (or --dry-run for the plan only)`,
         );
       const { topology, secrets } = await load(opts, host);

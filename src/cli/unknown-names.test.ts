@@ -37,7 +37,7 @@ describe("unknown names on the command line", () => {
     }
     const r = await runCli(["ha", "evacuate", "cmp1", "-i", lab]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain("error[E_HA_EVACUATE]: Cannot evacuate cmp1: powering a host off needs --yes");
+    expect(r.stderr).toContain("error[E_HA_CONFIRM]: Cannot evacuate cmp1: powering a host off needs --yes");
   });
 
   it("plan --host and render --host refuse a host the inventory lacks", async () => {

@@ -43,7 +43,14 @@ export function placementApi(session: Pick<Session, "url" | "call">, timeoutMs =
         "E_OPENSTACK_API",
         `Cannot ${what}: HTTP ${answer.status}: ${answer.body.replace(/\s+/g, " ").slice(0, 200)}`,
       );
-    const parsed = schema.safeParse(JSON.parse(answer.body));
+    let json: unknown;
+    try {
+      json = JSON.parse(answer.body);
+    } catch {
+      // Not JSON (a proxy's page): zod says so below, as for any answer of the wrong shape.
+      json = undefined;
+    }
+    const parsed = schema.safeParse(json);
     if (!parsed.success)
       throw new HastackError(
         "E_OPENSTACK_ANSWER",
