@@ -5,7 +5,7 @@ import { BaseSequencer, type TestSpecification } from "vitest/node";
  * E2e files that must run after all others on the shared lab: the cloud's leaves Nova, Neutron
  * and OVN running, and the other files' failover budgets were measured without them.
  */
-const LAST = ["src/ops/smoke/smoke.e2e.test.ts", "src/instance-ha/evacuate.e2e.test.ts"];
+const LAST = ["src/ops/smoke/smoke.e2e.test.ts", "src/instance-ha/engine.e2e.test.ts"];
 
 class LastFilesLast extends BaseSequencer {
   override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {

@@ -93,8 +93,18 @@ export type TlsMode = z.output<typeof Tls>["public"];
 
 export const InstanceHa = z.strictObject({
   enabled: z.boolean().default(true),
-  heartbeat_interval_s: z.number().min(0.2).default(2),
-  missed_heartbeats: z.int().min(2).default(5).describe("heartbeats missed before a host is suspected"),
+  heartbeat_interval_s: z
+    .number()
+    .min(0.2)
+    .default(1)
+    .describe("how often each compute's agent sends a heartbeat over each network"),
+  missed_heartbeats: z
+    .int()
+    .min(2)
+    .default(2)
+    .describe(
+      "heartbeats missed on a network before it counts as silent; a host fails after 3 silent evaluations (~5 s with the defaults)",
+    ),
   confirm_channels: z
     .int()
     .min(1)

@@ -5,8 +5,11 @@
  * meaning depend on which module of the cycle was imported first (`Cannot access 'etcd' before
  * initialization`), so hastack keeps none.
  */
-import { readdirSync, readFileSync } from "node:fs";
-import { dirname, join, relative, resolve } from "node:path";
+import { readdirSync } from "node:fs";
+import { join, relative } from "node:path";
+import { runtimeImports } from "../util/import-graph.ts";
+
+export { runtimeImports };
 
 /** Every .ts module under `root` (tests too: they must import cleanly as well). */
 export function modulesUnder(root: string): string[] {
@@ -20,33 +23,6 @@ export function modulesUnder(root: string): string[] {
   };
   walk(root);
   return out.sort();
-}
-
-/**
- * Relative imports a module loads at run time. Type-only imports and exports are skipped, and so
- * is an import whose every name is `type X`; dynamic `import("...")` counts (it loads the module).
- */
-export function runtimeImports(file: string, text = readFileSync(file, "utf8")): string[] {
-  const out: string[] = [];
-  const statement = /(?:^|\n)\s*(import|export)\s+(type\s+)?([^;]*?)\s+from\s+["'](\.[^"']+)["']/g;
-  for (const m of text.matchAll(statement)) {
-    const [, , typeOnly, clause = "", spec = ""] = m;
-    if (typeOnly) continue;
-    const names = /^\{([\s\S]*)\}$/.exec(clause.trim())?.[1];
-    if (names !== undefined) {
-      const parts = names
-        .split(",")
-        .map((n) => n.trim())
-        .filter(Boolean);
-      if (parts.length > 0 && parts.every((n) => n.startsWith("type "))) continue;
-    }
-    out.push(resolve(dirname(file), spec));
-  }
-  for (const m of text.matchAll(/(?:^|\n)\s*import\s+["'](\.[^"']+)["']/g))
-    out.push(resolve(dirname(file), m[1] ?? ""));
-  for (const m of text.matchAll(/\bimport\(\s*["'](\.[^"']+)["']\s*\)/g))
-    out.push(resolve(dirname(file), m[1] ?? ""));
-  return [...new Set(out)];
 }
 
 /** Each cycle once, as module paths relative to `root`, first module repeated at the end. */

@@ -68,6 +68,8 @@ export const errorCodes = {
   E_HA_BLOCKLIST_UNCONFIRMED:
     "the instance-HA storage fence added (or removed) a compute's Ceph blocklist entries, but the read-back does not show it",
   E_HA_CONFIRM: "hastack ha evacuate would power a host off, and neither --yes nor --dry-run was given",
+  E_HA_ENGINE_CONFIG:
+    "the instance-HA engine's config or secrets file on a controller is missing or invalid (/etc/hastack/engine*.json)",
   E_HA_EVACUATE:
     "a failed compute cannot be evacuated: Nova has no nova-compute service for it, or refused to force it down or disable it",
   E_HA_HEARTBEAT_SIZE: "a compute's heartbeat is larger than a heartbeat packet may be",

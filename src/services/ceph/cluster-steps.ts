@@ -4,7 +4,7 @@ import { waitUntil } from "../step-kit.ts";
 import type { StepContext, StepSpec } from "../types.ts";
 import { ceph, cephJson } from "./ceph-tool.ts";
 import { keyring } from "./conf.ts";
-import { ADMIN_CAPS, BOOTSTRAP_OSD_CAPS, CLIENTS, clientCaps } from "./layout.ts";
+import { ADMIN_CAPS, BOOTSTRAP_OSD_CAPS, CLIENTS, clientCaps, FENCE_CLIENT } from "./layout.ts";
 import { AuthDump, CrushRules, OsdDump, Status } from "./schemas.ts";
 import { type CephSettings, cephSettings, osdSpecs, POOLS } from "./settings.ts";
 
@@ -21,6 +21,7 @@ export function entities(): Entity[] {
     { name: "client.admin", secret: "ceph_admin_key", caps: ADMIN_CAPS },
     { name: "client.bootstrap-osd", secret: "ceph_bootstrap_osd_key", caps: BOOTSTRAP_OSD_CAPS },
     ...CLIENTS.map((c) => ({ name: `client.${c.name}`, secret: c.secret, caps: clientCaps(c) })),
+    { name: FENCE_CLIENT.name, secret: FENCE_CLIENT.secret, caps: FENCE_CLIENT.caps },
   ];
 }
 
@@ -43,7 +44,7 @@ function sortKeys(caps: Record<string, string>): Record<string, string> {
 /** Keys from the secrets file, caps from code: `auth import` sets both, whatever was there. */
 export const authStep: StepSpec = {
   id: "auth",
-  title: "cephx users admin, bootstrap-osd, glance, cinder, nova with their keys and pool caps",
+  title: "cephx users admin, bootstrap-osd, glance, cinder, nova, hastack-ha with their keys and caps",
   on: "serial",
   after: ["quorum"],
   async check(ctx) {

@@ -11,6 +11,7 @@ import {
   clientCaps,
   clientHosts,
   clientKeyring,
+  FENCE_CLIENT,
   keyringGroup,
   monHosts,
   osdHosts,
@@ -66,6 +67,11 @@ export const ceph: ServiceDef = {
       kind: "cephx-key",
       description: "Ceph client.bootstrap-osd key: may only register new OSDs (OSD hosts only)",
     },
+    {
+      name: FENCE_CLIENT.secret,
+      kind: "cephx-key",
+      description: "Ceph client.hastack-ha key: the instance-HA engine's storage fence (osd blocklist only)",
+    },
     ...CLIENTS.map((c) => ({
       name: c.secret,
       kind: "cephx-key" as const,
@@ -102,6 +108,9 @@ export const ceph: ServiceDef = {
           BOOTSTRAP_OSD_CAPS,
         ),
       );
+    // The instance-HA engine may run on any controller (Pacemaker picks one).
+    if (host.roles.includes("controller"))
+      out.push(secretFile(FENCE_CLIENT.keyring, FENCE_CLIENT.name, FENCE_CLIENT.secret, FENCE_CLIENT.caps));
     for (const c of CLIENTS) {
       if (clientHosts(t, c).includes(host.name))
         out.push(

@@ -99,6 +99,19 @@ export const CLIENTS: readonly CephClient[] = [
   },
 ];
 
+/**
+ * The instance-HA engine's cephx user (on the controllers): it may read the cluster map and
+ * blocklist a fenced compute's addresses, nothing else, and no pool at all. Not `profile rbd`:
+ * that mon profile allows only `blocklist add` of one client instance (ip:port/nonce), and a
+ * storage fence blocks a whole address and lifts it again when the host is back.
+ */
+export const FENCE_CLIENT = {
+  name: "client.hastack-ha",
+  secret: "ceph_hastack_ha_key",
+  keyring: "/etc/ceph/ceph.client.hastack-ha.keyring",
+  caps: { mon: "allow r, allow command 'osd blocklist'" },
+} as const;
+
 /** The keyring's group: the client's own once its service is implemented, root before (see `group`). */
 export function keyringGroup(
   client: CephClient,

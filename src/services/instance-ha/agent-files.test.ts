@@ -81,17 +81,22 @@ describe("instance-ha agent files", () => {
     expect(unit).toContain("\nStartLimitIntervalSec=0\n");
   });
 
-  it("renders for computes only, and nothing while the service is declared", () => {
+  it("computes get the agent's files, controllers the engine's, and the render pipeline writes them", () => {
     const topology = exampleTopology("lab");
     const ctx = renderContext(topology, services);
     expect(instanceHa.files?.(ctx, hostByName(topology, "cmp1")).map((f) => f.path)).toEqual([
       "/etc/systemd/system/hastack-agent.service",
       "/etc/hastack/agent.json",
     ]);
-    expect(instanceHa.files?.(ctx, hostByName(topology, "ctl1"))).toEqual([]);
-
-    const rendered = renderTopology(topology, services).files.get("cmp1") ?? [];
-    expect(rendered.map((f) => f.path)).not.toContain("/etc/hastack/agent.json");
+    expect(instanceHa.files?.(ctx, hostByName(topology, "ctl1")).map((f) => f.path)).toEqual([
+      "/etc/systemd/system/hastack-engine.service",
+      "/etc/hastack/engine.json",
+      "/etc/hastack/engine-secrets.json",
+    ]);
+    const rendered = renderTopology(topology, services);
+    expect(rendered.files.get("cmp1")?.map((f) => f.path)).toContain("/etc/hastack/agent.json");
+    expect(rendered.files.get("ctl1")?.map((f) => f.path)).not.toContain("/etc/hastack/agent.json");
+    expect(rendered.files.get("sto1")?.map((f) => f.path) ?? []).not.toContain("/etc/hastack/engine.json");
   });
 
   it("ships exactly what main.ts imports at run time: AGENT_SOURCES and AGENT_PACKAGES", () => {

@@ -1,20 +1,34 @@
 import { HA_DATABASE, HA_USER } from "../../instance-ha/store-connect.ts";
+import { controllerNames } from "../hosts.ts";
 import { databaseStep } from "../openstack/database-step.ts";
+import { userStep } from "../openstack/identity-step.ts";
 import { secretNames } from "../openstack/oslo.ts";
 import type { ServiceDef } from "../types.ts";
 import { agentFiles } from "./agent-files.ts";
+import { ENGINE_KEYSTONE_USER, ENGINE_RESOURCE, ENGINE_UNIT, engineFiles } from "./engine-files.ts";
+import { engineRunningStep } from "./engine-running.ts";
 
 /**
- * Instance HA (#10). The compute agent's files render (agent-files.ts) but the service stays
- * declared, so nothing is deployed: the engine that would hear the heartbeats does not exist
- * yet, and a compute whose heartbeats nobody hears gains nothing from sending them.
+ * Instance HA (#10): hastack-agent on every compute (heartbeats over both networks), and
+ * hastack-engine on one controller at a time (a Pacemaker resource), which fences a dead compute
+ * and evacuates its VMs. Ordered after host-prep only: the agent and the engine's program are
+ * shipped early (the CIB that runs the engine waits for them), while the database and Keystone
+ * steps wait for Galera and Keystone themselves. An engine that starts before those exist keeps
+ * retrying, and its gates refuse every fence while Nova is not up.
  */
 export const instanceHa: ServiceDef = {
   id: "instance-ha",
-  state: "declared",
+  state: "implemented",
   title: "Instance HA (evacuation of failed computes)",
-  // The computes (topology.roles.compute) once implemented: render only renders for hosts listed here.
-  hosts: () => [],
+  after: ["host-prep"],
+  // Only where there is something to evacuate with: Nova (and its computes).
+  hosts: (topology) =>
+    topology.instanceHa.enabled &&
+    topology.openstack.enabled.includes("nova") &&
+    topology.roles.compute.length > 0
+      ? [...controllerNames(topology), ...topology.roles.compute]
+      : [],
+  packages: (_topology, host) => (host.roles.includes("controller") ? ["ipmitool"] : []),
   secrets: [
     {
       name: "instance_ha_signing_key",
@@ -27,10 +41,42 @@ export const instanceHa: ServiceDef = {
       kind: "password",
       description: `MariaDB password of the instance-HA engine's user ${HA_USER} (its history, database ${HA_DATABASE})`,
     },
+    {
+      name: secretNames(ENGINE_KEYSTONE_USER).identity,
+      kind: "password",
+      description: `Keystone password of the instance-HA engine's user ${ENGINE_KEYSTONE_USER} (evacuates through Nova)`,
+    },
   ],
-  // The engine's history database (src/instance-ha/store.ts) on Galera, made as the OpenStack
-  // services' are: the database utf8mb4, the user with ALL on it. The engine creates its tables.
-  steps: () => [databaseStep({ user: HA_USER, databases: [HA_DATABASE] })],
-  // The key file is not among them: it is derived from the secret on the deploying machine.
-  files: (ctx, host) => (host.roles.includes("compute") ? agentFiles(ctx.topology, host) : []),
+  steps: () => [
+    // Where the engine writes the files (the agent's and the engine's units and configs).
+    { id: "files", title: "write the agent's and the engine's units and configs", on: "each" },
+    // The engine's history database on Galera, made as the OpenStack services' are: the database
+    // utf8mb4, the user with ALL on it. The engine creates its tables.
+    databaseStep({ user: HA_USER, databases: [HA_DATABASE] }),
+    userStep(
+      ENGINE_KEYSTONE_USER,
+      `Keystone user ${ENGINE_KEYSTONE_USER} for the instance-HA engine: admin on the service project`,
+    ),
+    engineRunningStep([], ["files", "database", "identity"]),
+  ],
+  files: (ctx, host) => [
+    ...(host.roles.includes("compute") ? agentFiles(ctx.topology, host) : []),
+    ...(host.roles.includes("controller") ? engineFiles(ctx, host) : []),
+  ],
+  pacemaker: () => ({
+    after: ["instance-ha.files"],
+    primitives: [
+      {
+        id: ENGINE_RESOURCE,
+        class: "systemd",
+        type: ENGINE_UNIT.replace(/\.service$/, ""),
+        params: {},
+        ops: [
+          { name: "monitor", interval_s: 5, timeout_s: 30 },
+          { name: "start", interval_s: 0, timeout_s: 60 },
+          { name: "stop", interval_s: 0, timeout_s: 90 },
+        ],
+      },
+    ],
+  }),
 };

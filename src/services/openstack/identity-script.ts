@@ -74,10 +74,11 @@ for name in plan["roles"]:
     if not idc.validate_user_has_project_role(project, user, role) and missing(
         "role " + name + " of " + plan["user"] + " on " + plan["project"]):
         idc.assign_project_role_to_user(project, user, role)
-service = idc.find_service(plan["service"]["name"])
+# A user of its own without a catalogue entry (the instance-HA engine) has no "service".
+service = idc.find_service(plan["service"]["name"]) if plan.get("service") else None
 if service is not None and service.type != plan["service"]["type"]:
     raise SystemExit("service %s exists with type %s, not %s" % (service.name, service.type, plan["service"]["type"]))
-if service is None and missing("service " + plan["service"]["name"]):
+if plan.get("service") and service is None and missing("service " + plan["service"]["name"]):
     service = idc.create_service(**plan["service"])
 for want in plan["endpoints"]:
     label = "%s endpoint %s" % (want["interface"], want["url"])

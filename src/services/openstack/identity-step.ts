@@ -24,7 +24,8 @@ export interface IdentityPlan {
   project: "service";
   user: string;
   roles: string[];
-  service: { name: string; type: string; description: string };
+  /** The catalogue entry; none for a user of hastack's own (the instance-HA engine). */
+  service?: { name: string; type: string; description: string };
   endpoints: { interface: "public" | "internal" | "admin"; url: string }[];
 }
 
@@ -77,7 +78,7 @@ async function register(ctx: StepContext, plan: IdentityPlan, mode: "check" | "a
     timeoutMs: 120_000,
     signal: ctx.signal,
   });
-  const doing = `${mode === "check" ? "check" : "register"} the ${plan.user} service in Keystone`;
+  const doing = `${mode === "check" ? "check" : "register"} the ${plan.user} ${plan.service ? "service" : "user"} in Keystone`;
   if (r.code !== 0) {
     const stderr = [KEYSTONE_ADMIN_SECRET, secret].reduce(
       (text, name) => text.split(ctx.secret(name)).join(`<secret:${name}>`),
@@ -105,20 +106,40 @@ async function register(ctx: StepContext, plan: IdentityPlan, mode: "check" | "a
   return answer.data.missing;
 }
 
-export function identityStep(id: string, identity: NonNullable<OpenStackServiceSpec["identity"]>): StepSpec {
+/** Check and register a plan in Keystone, on the bootstrap controller after Keystone's own steps. */
+function registrationStep(title: string, plan: (topology: Topology) => IdentityPlan): StepSpec {
   return {
     id: "identity",
-    title: `Register ${id} in Keystone: service user, roles, ${identity.type} service and endpoints`,
+    title,
     on: "bootstrap",
     after: ["keystone"],
     async check(ctx) {
-      const missing = await register(ctx, identityPlan(ctx.topology, id, identity), "check");
+      const missing = await register(ctx, plan(ctx.topology), "check");
       if (missing.length > 0)
         ctx.log.info(`${ctx.dryRun ? "would create" : "creating"}: ${missing.join(", ")}`);
       return missing.length === 0;
     },
     async apply(ctx) {
-      await register(ctx, identityPlan(ctx.topology, id, identity), "apply");
+      await register(ctx, plan(ctx.topology), "apply");
     },
   };
+}
+
+/**
+ * A Keystone user of hastack's own (the instance-HA engine's): admin and service roles on the
+ * service project like a service user, password secret svc_<user>, no catalogue entry.
+ */
+export function userStep(user: string, title: string): StepSpec {
+  return registrationStep(title, (topology) => ({
+    ...identityPlan(topology, user, { type: "", description: "", endpoint: "keystone" }),
+    service: undefined,
+    endpoints: [],
+  }));
+}
+
+export function identityStep(id: string, identity: NonNullable<OpenStackServiceSpec["identity"]>): StepSpec {
+  return registrationStep(
+    `Register ${id} in Keystone: service user, roles, ${identity.type} service and endpoints`,
+    (topology) => identityPlan(topology, id, identity),
+  );
 }
