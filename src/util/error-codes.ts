@@ -164,6 +164,11 @@ export const errorCodes = {
   E_SECRETS_FILE_SCHEMA: "the secrets file is not a map of secret names to values",
   E_SECRETS_FILE_SYNTAX: "the secrets file is not valid YAML",
   E_SERVICE_DEPENDENCY: "an enabled service requires one that is not enabled",
+  E_SHIP_LOAD:
+    "a hastack program shipped to a host (the instance-HA agent or engine) does not load there with the pinned Node",
+  E_SHIP_LOCAL:
+    "a hastack program cannot be assembled on the deploying machine (a source, a package or the pinned Node is missing)",
+  E_SHIP_NODE: "the pinned Node copied to a host does not run there or is not the version shipped",
   E_SMOKE_SITE: "`hastack smoke` cannot run on this site (services not enabled, no controller answers)",
   E_SMOKE_STEP: "a step of `hastack smoke` failed (the step and the client's words say which and why)",
   E_SQL: "a SQL statement failed on a host",

@@ -16,14 +16,12 @@
  *   /etc/hastack/agent.key                 the per-host key, hex, 0600
  *   /var/lib/hastack/agent-epoch           the last epoch used (the agent keeps it)
  *
- * How it should be shipped (a later step, not done here): a deploy step that compares the node
- * binary's sha256 with the pinned one and copies it only when it differs (80 MB, once per
- * version); one that syncs /opt/hastack/agent/ from AGENT_SOURCES and AGENT_PACKAGES (a test
- * compares them with main.ts's import graph, so a new import cannot be forgotten) and restarts
- * the unit when anything changed; and one that writes the key with
- * `renderAgentKey(hostKey(siteSecret, site, host))`, computed on the deploying machine so the
- * site secret never reaches a compute. The render pipeline cannot make the key: its
- * placeholders stand for whole secrets, and the key is derived from one.
+ * How it is shipped: the steps in ./ship/ (node-step.ts copies the pinned Node once per version,
+ * when its sha256 differs; program-step.ts syncs /opt/hastack/agent/ from AGENT_SOURCES and
+ * AGENT_PACKAGES, whose list a test compares with main.ts's import graph, and restarts a running
+ * agent when anything changed; key-step.ts writes the key with `agentKeyText`, computed on the
+ * deploying machine so the site secret never reaches a compute). The render pipeline cannot make
+ * the key: its placeholders stand for whole secrets, and the key is derived from one.
  */
 
 import {
