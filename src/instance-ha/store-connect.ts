@@ -40,6 +40,11 @@ export const StoreOptions = z
     queryTimeoutMs: z.int().min(100).default(5000),
     /** Two: one engine loop writing, one operator query reading, never a queue behind a hung one. */
     connections: z.int().min(1).default(2),
+    /**
+     * False for readers (hastack ha status): a database without the engine's tables is an error
+     * saying the engine never ran, not tables created by a command that only looks.
+     */
+    create: z.boolean().default(true),
   })
   .refine((o) => o.host !== undefined || o.socketPath !== undefined, {
     message: "host or socketPath is required",

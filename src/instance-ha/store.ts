@@ -74,7 +74,9 @@ export async function openStore(raw: StoreOptions, clock: () => Date = () => new
   const pool = connectPool(o);
   const where = o.socketPath ?? `${o.host}:${o.port}`;
   try {
-    if ((await schemaVersion(pool)) !== SCHEMA_VERSION) await ensureSchema(pool, clock());
+    const version = await schemaVersion(pool);
+    if (version !== SCHEMA_VERSION && !o.create) throw unreadable(version, o.database, where);
+    if (version !== SCHEMA_VERSION) await ensureSchema(pool, clock());
   } catch (e) {
     await pool.end().catch(() => undefined);
     if (e instanceof HastackError) throw e;
@@ -167,4 +169,19 @@ export async function openStore(raw: StoreOptions, clock: () => Date = () => new
       await pool.end();
     },
   };
+}
+
+/** A reader's database that has no schema, or another one than this hastack's. */
+function unreadable(version: number | undefined, database: string, where: string): HastackError {
+  return version === undefined
+    ? new HastackError(
+        "E_HA_STORE_SCHEMA",
+        `Cannot read the history database ${database} at ${where}: it has no tables: the instance-HA engine never ran`,
+        { hint: "the engine creates its tables when it first starts: is it deployed and running?" },
+      )
+    : new HastackError(
+        "E_HA_STORE_SCHEMA",
+        `Cannot read the history database ${database} at ${where}: its schema is version ${version}, this hastack knows ${SCHEMA_VERSION}`,
+        { hint: "run the hastack version the engine runs" },
+      );
 }

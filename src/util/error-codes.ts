@@ -73,18 +73,20 @@ export const errorCodes = {
   E_HA_EVACUATE:
     "a failed compute cannot be evacuated: Nova has no nova-compute service for it, or refused to force it down or disable it",
   E_HA_HEARTBEAT_SIZE: "a compute's heartbeat is larger than a heartbeat packet may be",
+  E_HA_HISTORY_OPTION: "hastack ha history's --since or --limit is not a valid value",
   E_HA_PLACEMENT_DATA: "Placement's providers, inventories or usages are not what the capacity plan reads",
   E_HA_QUORUM: "corosync-quorumtool on a controller did not answer with a quorum status (corosync down?)",
   E_HA_REENABLE:
     "a recovered compute's nova-compute service cannot be re-enabled: force_down stays set, or the service did not report up in time",
   E_HA_STORAGE_ADDRESS:
     "a compute has no storage address, or one that is not IPv4, for the Ceph storage fence",
-  E_HA_STORE_CONNECT: "the instance-HA engine cannot reach or log in to its history database (hastack_ha)",
+  E_HA_STORE_CONNECT:
+    "the instance-HA engine (or hastack ha status/history) cannot reach or log in to its history database (hastack_ha), or has no password for it",
   E_HA_STORE_QUERY: "a read or write of the instance-HA history database failed",
   E_HA_STORE_ROW:
     "a row of the instance-HA history database is not what the engine writes (corrupt, or another version's)",
   E_HA_STORE_SCHEMA:
-    "the instance-HA history database's schema cannot be created, or is newer than this engine",
+    "the instance-HA history database's schema cannot be created, is newer than this engine, or is missing where it is only read (the engine never ran)",
   E_HAPROXY_RUNTIME: "the HAProxy runtime API (stats socket) refused or failed a command",
   E_HOST_NO_MANAGEMENT: "a host has no management address",
   E_HOST_NO_STORAGE: "a storage host has no storage network address",

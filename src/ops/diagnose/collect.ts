@@ -11,7 +11,7 @@ import { isDeployed } from "../../services/deployable.ts";
 import type { DiagnosticSpec, ServiceDef } from "../../services/types.ts";
 import type { Topology } from "../../topology/types.ts";
 import type { Transport } from "../../transport/types.ts";
-import { HastackError } from "../../util/errors.ts";
+import { type ErrorCode, HastackError } from "../../util/errors.ts";
 import { runLimited } from "../../util/run-limited.ts";
 
 export interface DiagnoseOptions {
@@ -50,8 +50,8 @@ export function journalTime(date: Date): string {
   return `${date.toISOString().slice(0, 19).replace("T", " ")} UTC`;
 }
 
-/** "10m", "2h", "30s", "1d" before `now`, or an absolute ISO timestamp. */
-export function parseSince(value: string, now = new Date()): Date {
+/** "10m", "2h", "30s", "1d" before `now`, or an absolute ISO timestamp; `code` is the caller's error. */
+export function parseSince(value: string, now = new Date(), code: ErrorCode = "E_DIAGNOSE_SINCE"): Date {
   const relative = /^(\d+)(s|m|h|d)$/.exec(value.trim());
   if (relative) {
     const unit = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[relative[2] as "s" | "m" | "h" | "d"];
@@ -59,10 +59,7 @@ export function parseSince(value: string, now = new Date()): Date {
   }
   const absolute = new Date(value);
   if (Number.isNaN(absolute.getTime()))
-    throw new HastackError(
-      "E_DIAGNOSE_SINCE",
-      `Cannot read --since ${value}: not a duration (10m, 2h) nor a timestamp`,
-    );
+    throw new HastackError(code, `Cannot read --since ${value}: not a duration (10m, 2h) nor a timestamp`);
   return absolute;
 }
 
