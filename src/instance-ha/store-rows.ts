@@ -35,7 +35,8 @@ const PHASES = [
   "recovering",
   "disabled",
 ] as const satisfies readonly Phase[];
-const KINDS = [
+/** Every EventKind, for zod (the database column, the webhook body). */
+export const EVENT_KINDS = [
   "phase",
   "gate",
   "fence",
@@ -137,7 +138,7 @@ export const EventRow = z
     at: when,
     engine: text,
     host: optional(text),
-    kind: z.enum(KINDS),
+    kind: z.enum(EVENT_KINDS),
     phase_from: optional(z.enum(PHASES)),
     phase_to: optional(z.enum(PHASES)),
     detail: z.string(),
