@@ -31,6 +31,7 @@ packages=(
   genisoimage         # the guest image test's config drive, made as Nova makes one
   cpio                # reads back the guest's initramfs in its test
   fdisk               # sfdisk reads back the guest disk's partition table in its test
+  python3-aiosmtpd    # a real SMTP server for the instance-HA alert mail tests
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -1,7 +1,7 @@
 import { createSocket, type Socket } from "node:dgram";
 import { expect, vi } from "vitest";
 import type { QuorumVerdict } from "../hostkit/quorum.ts";
-import { createEngine, type Engine, type EngineSettings } from "./engine.ts";
+import { createEngine, type Engine, type EngineHistory, type EngineSettings } from "./engine.ts";
 import { createVerifier, encodeHeartbeat, type HeartbeatNetwork, hostKey } from "./heartbeat.ts";
 import { type Receiver, startReceiver } from "./receiver.ts";
 import type { FenceStep, RespondReport } from "./respond.ts";
@@ -24,6 +24,14 @@ export const POWER_FENCE: FenceStep = {
   timeline: [],
 };
 
+/** A fence that was not confirmed: the BMC never answered. */
+export const FAILED_FENCE: FenceStep = {
+  fence: { ok: false, detail: "Cannot fence cmp1: BMC silent", ms: 6000, attempts: [] },
+  evacuable: false,
+  detail: "Cannot fence cmp1: BMC silent",
+  timeline: [],
+};
+
 export function report(host: string): RespondReport {
   return {
     host,
@@ -42,6 +50,8 @@ interface Options {
   evacuate?: (host: string) => Promise<RespondReport>;
   snapshots?: HostSnapshot[];
   power?: PowerState;
+  /** Wraps the history the engine writes to (notify/alerting-history.ts's alertingHistory). */
+  history?: (inner: EngineHistory) => EngineHistory;
 }
 
 const open: { receiver?: Receiver; sender?: Socket; engine?: Engine } = {};
@@ -113,6 +123,13 @@ export async function world(o: Options = {}) {
   };
   const recorded: HaEvent[] = [];
   const upserted: HostSnapshot[] = [];
+  const history: EngineHistory = {
+    record: async (e) => recorded.push(e),
+    upsertHost: async (s) => {
+      upserted.push(s);
+    },
+    hosts: async () => o.snapshots ?? [],
+  };
   const engine = createEngine(
     {
       computes: () => HOSTS,
@@ -136,13 +153,7 @@ export async function world(o: Options = {}) {
       reenable: async (host) => {
         calls.reenable.push(host);
       },
-      history: {
-        record: async (e) => recorded.push(e),
-        upsertHost: async (s) => {
-          upserted.push(s);
-        },
-        hosts: async () => o.snapshots ?? [],
-      },
+      history: o.history ? o.history(history) : history,
       log: { info: () => {}, warn: () => {} },
       wall: () => new Date(1_700_000_000_000 + now),
     },

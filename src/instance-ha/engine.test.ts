@@ -1,6 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { BOTH, closeWorld, HOSTS, POWER_FENCE, report, world } from "./engine-test-world.ts";
-import type { FenceStep } from "./respond.ts";
+import { BOTH, closeWorld, FAILED_FENCE, HOSTS, POWER_FENCE, report, world } from "./engine-test-world.ts";
 
 /**
  * The engine with the REAL receiver on 127.0.0.1 and REAL signed heartbeat packets over UDP; the
@@ -118,13 +117,7 @@ describe("instance-ha/engine: heartbeats in, decisions and actions out", () => {
   });
 
   it("a fence that was not confirmed sends the host back to failed, and is retried only after the backoff", async () => {
-    const failed: FenceStep = {
-      fence: { ok: false, detail: "Cannot fence cmp1: BMC silent", ms: 6000, attempts: [] },
-      evacuable: false,
-      detail: "Cannot fence cmp1: BMC silent",
-      timeline: [],
-    };
-    const w = await world({ fence: async () => failed, settings: { fence_backoff_s: 5 } });
+    const w = await world({ fence: async () => FAILED_FENCE, settings: { fence_backoff_s: 5 } });
     await w.run(3, HOSTS);
     await w.run(14, ["cmp2", "cmp3", "cmp4"]);
     const at = w.calls.fence.map((c) => c.at);

@@ -35,7 +35,7 @@ const PHASES = [
   "recovering",
   "disabled",
 ] as const satisfies readonly Phase[];
-/** Every kind of history entry (`ha history --kind` offers these). */
+/** Every kind of history entry (`ha history --kind` offers these; zod: the column, the webhook body). */
 export const EVENT_KINDS = [
   "phase",
   "gate",

@@ -74,6 +74,8 @@ export const errorCodes = {
     "a failed compute cannot be evacuated: Nova has no nova-compute service for it, or refused to force it down or disable it",
   E_HA_HEARTBEAT_SIZE: "a compute's heartbeat is larger than a heartbeat packet may be",
   E_HA_HISTORY_OPTION: "hastack ha history's --since or --limit is not a valid value",
+  E_HA_NOTIFY:
+    "an instance-HA alert was not sent: the mail relay or the webhook refused it, failed or did not answer in time",
   E_HA_PLACEMENT_DATA: "Placement's providers, inventories or usages are not what the capacity plan reads",
   E_HA_QUORUM: "corosync-quorumtool on a controller did not answer with a quorum status (corosync down?)",
   E_HA_REENABLE:
