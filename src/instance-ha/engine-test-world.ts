@@ -1,7 +1,7 @@
 import { createSocket, type Socket } from "node:dgram";
 import { expect, vi } from "vitest";
 import type { QuorumVerdict } from "../hostkit/quorum.ts";
-import { createEngine, type Engine, type EngineSettings } from "./engine.ts";
+import { createEngine, type Engine, type EngineHistory, type EngineSettings } from "./engine.ts";
 import { createVerifier, encodeHeartbeat, type HeartbeatNetwork, hostKey } from "./heartbeat.ts";
 import { type Receiver, startReceiver } from "./receiver.ts";
 import type { FenceStep, RespondReport } from "./respond.ts";
@@ -42,6 +42,8 @@ interface Options {
   evacuate?: (host: string) => Promise<RespondReport>;
   snapshots?: HostSnapshot[];
   power?: PowerState;
+  /** Wraps the history the engine writes to (a metrics collector that passes it through). */
+  history?: (inner: EngineHistory) => EngineHistory;
 }
 
 const open: { receiver?: Receiver; sender?: Socket; engine?: Engine } = {};
@@ -56,13 +58,14 @@ export async function closeWorld(): Promise<void> {
 export async function world(o: Options = {}) {
   let now = 0;
   let accepted = 0;
+  const verifier = createVerifier({
+    site: "lab",
+    siteSecret: SECRET,
+    hosts: new Map(HOSTS.map((h) => [h, { management: "127.0.0.1", storage: "127.0.0.1" }])),
+  });
   const receiver = await startReceiver({
     binds: BOTH.map((network) => ({ network, address: "127.0.0.1", port: 0 })),
-    verifier: createVerifier({
-      site: "lab",
-      siteSecret: SECRET,
-      hosts: new Map(HOSTS.map((h) => [h, { management: "127.0.0.1", storage: "127.0.0.1" }])),
-    }),
+    verifier,
     clock: () => now,
     onVerdict: (v) => {
       if (v.ok) accepted++;
@@ -136,13 +139,13 @@ export async function world(o: Options = {}) {
       reenable: async (host) => {
         calls.reenable.push(host);
       },
-      history: {
+      history: (o.history ?? ((h: EngineHistory) => h))({
         record: async (e) => recorded.push(e),
         upsertHost: async (s) => {
           upserted.push(s);
         },
         hosts: async () => o.snapshots ?? [],
-      },
+      }),
       log: { info: () => {}, warn: () => {} },
       wall: () => new Date(1_700_000_000_000 + now),
     },
@@ -172,5 +175,18 @@ export async function world(o: Options = {}) {
   const reboot = () => {
     boot = "boot-2";
   };
-  return { engine, run, beat, calls, recorded, upserted, phase, gates, reboot, now: () => now };
+  return {
+    engine,
+    receiver,
+    verifier,
+    run,
+    beat,
+    calls,
+    recorded,
+    upserted,
+    phase,
+    gates,
+    reboot,
+    now: () => now,
+  };
 }

@@ -24,7 +24,7 @@ export type EvacuationStatus =
   /** The capacity plan found no room for it: never asked. */
   | "unplaced";
 
-const PHASES = [
+export const PHASES = [
   "healthy",
   "suspect",
   "failed",
@@ -35,7 +35,7 @@ const PHASES = [
   "recovering",
   "disabled",
 ] as const satisfies readonly Phase[];
-const KINDS = [
+export const KINDS = [
   "phase",
   "gate",
   "fence",
