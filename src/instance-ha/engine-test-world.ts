@@ -50,7 +50,7 @@ interface Options {
   evacuate?: (host: string) => Promise<RespondReport>;
   snapshots?: HostSnapshot[];
   power?: PowerState;
-  /** Wraps the history the engine writes to (notify/alerting-history.ts's alertingHistory). */
+  /** Wraps the history the engine writes to (alerting-history.ts, a metrics collector). */
   history?: (inner: EngineHistory) => EngineHistory;
 }
 
@@ -66,13 +66,14 @@ export async function closeWorld(): Promise<void> {
 export async function world(o: Options = {}) {
   let now = 0;
   let accepted = 0;
+  const verifier = createVerifier({
+    site: "lab",
+    siteSecret: SECRET,
+    hosts: new Map(HOSTS.map((h) => [h, { management: "127.0.0.1", storage: "127.0.0.1" }])),
+  });
   const receiver = await startReceiver({
     binds: BOTH.map((network) => ({ network, address: "127.0.0.1", port: 0 })),
-    verifier: createVerifier({
-      site: "lab",
-      siteSecret: SECRET,
-      hosts: new Map(HOSTS.map((h) => [h, { management: "127.0.0.1", storage: "127.0.0.1" }])),
-    }),
+    verifier,
     clock: () => now,
     onVerdict: (v) => {
       if (v.ok) accepted++;
@@ -183,5 +184,18 @@ export async function world(o: Options = {}) {
   const reboot = () => {
     boot = "boot-2";
   };
-  return { engine, run, beat, calls, recorded, upserted, phase, gates, reboot, now: () => now };
+  return {
+    engine,
+    receiver,
+    verifier,
+    run,
+    beat,
+    calls,
+    recorded,
+    upserted,
+    phase,
+    gates,
+    reboot,
+    now: () => now,
+  };
 }

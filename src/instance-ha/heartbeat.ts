@@ -39,7 +39,7 @@ const MAC_BYTES = 32;
 const FIXED_HEADER = MAGIC.length + 2;
 /** epoch (float64), seq (uint32), sentAt (float64) after the host name */
 const COUNTERS = 8 + 4 + 8;
-const HOST_NAME = /^[A-Za-z0-9][A-Za-z0-9.-]{0,252}$/;
+export const HOST_NAME = /^[A-Za-z0-9][A-Za-z0-9.-]{0,252}$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 export const Heartbeat = z.strictObject({

@@ -24,7 +24,7 @@ export type EvacuationStatus =
   /** The capacity plan found no room for it: never asked. */
   | "unplaced";
 
-const PHASES = [
+export const PHASES = [
   "healthy",
   "suspect",
   "failed",

@@ -64,6 +64,11 @@ export const errorCodes = {
   E_GUEST_BOOT: "the guest image could not be booted under QEMU",
   E_GUEST_IMAGE: "the guest image could not be built",
   E_HA_AGENT_CONFIG: "the instance-HA agent's config or key file on a compute is missing or invalid",
+  E_HA_API_BIND: "the instance-HA engine cannot listen for its REST API and metrics on an address and port",
+  E_HA_API_HOST: "the instance-HA API was asked about a host the engine neither watches nor hears",
+  E_HA_API_INTERNAL: "the instance-HA API failed to answer a request (a bug: the engine's log has the cause)",
+  E_HA_API_QUERY: "a request to the instance-HA API has an unknown or invalid query parameter",
+  E_HA_API_ROUTE: "the instance-HA API has no such path or method",
   E_HA_BIND: "the instance-HA engine cannot bind its heartbeat socket to an address",
   E_HA_BLOCKLIST_UNCONFIRMED:
     "the instance-HA storage fence added (or removed) a compute's Ceph blocklist entries, but the read-back does not show it",
