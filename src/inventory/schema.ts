@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { AlertSettings } from "../instance-ha/notify/settings.ts";
 
 /**
  * The inventory an operator writes. This is the user-facing shape (Vite's UserConfig); the
@@ -115,23 +116,18 @@ export const InstanceHa = z.strictObject({
     .min(1)
     .default(2)
     .describe("more hosts down at once = likely a partition: no action"),
-  max_failed_percent: z.int().min(1).max(100).default(33),
+  max_failed_percent: z
+    .int()
+    .min(1)
+    .max(100)
+    .default(50)
+    .describe(
+      "more than this share of the computes in trouble at once = an outage, not host failures: no action",
+    ),
   evacuate_concurrency: z.int().min(1).default(4),
-  notify: z
-    .strictObject({
-      email: z.array(z.email()).default([]),
-      smtp: z
-        .strictObject({
-          host: z.string(),
-          port: z.int().default(25),
-          from: z.email(),
-          user: z.string().optional(),
-          password_secret: secretName.optional(),
-        })
-        .optional(),
-      webhooks: z.array(z.url()).default([]),
-    })
-    .prefault({}),
+  notify: AlertSettings.prefault({}).describe(
+    "where the engine's alerts go: mail (smtp), a webhook, or both, rate limited per subject",
+  ),
 });
 
 export const Override = z.strictObject({

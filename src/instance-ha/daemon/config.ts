@@ -13,6 +13,7 @@ import { HastackError } from "../../util/errors.ts";
 import { EngineSettings } from "../engine-deps.ts";
 import { EvacuateSettings } from "../evacuate.ts";
 import { HEARTBEAT_NETWORKS } from "../heartbeat.ts";
+import { AlertSettings } from "../notify/settings.ts";
 
 export const ENGINE_CONFIG_PATH = "/etc/hastack/engine.json";
 export const ENGINE_SECRETS_PATH = "/etc/hastack/engine-secrets.json";
@@ -71,6 +72,8 @@ export const EngineConfig = z.strictObject({
   engine: EngineSettings.partial().default({}),
   evacuate: EvacuateSettings.partial().default({}),
   api: z.strictObject({ address: Address, port: Port }),
+  /** The inventory's instance_ha.notify; its SMTP password is in the secrets file. */
+  notify: AlertSettings.prefault({}),
 });
 export type EngineConfig = z.output<typeof EngineConfig>;
 export type EngineConfigInput = z.input<typeof EngineConfig>;
@@ -81,6 +84,8 @@ export const EngineSecrets = z.strictObject({
   store_password: z.string().min(1),
   /** Per compute name. */
   bmc_passwords: z.record(z.string(), z.string()).default({}),
+  /** The value of notify.smtp.password_secret, when the relay wants AUTH. */
+  smtp_password: z.string().optional(),
 });
 export type EngineSecrets = z.output<typeof EngineSecrets>;
 

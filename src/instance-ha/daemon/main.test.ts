@@ -163,6 +163,14 @@ describe("hastack-engine as a process", () => {
         { host: "cmp1", f: "healthy", t: "suspect" },
         { host: "cmp1", f: "suspect", t: "failed" },
       ]);
+      // The same, as the REST API and /metrics of the running engine tell it.
+      const api = `http://127.0.0.1:${config.api.port}`;
+      const one = (await (await fetch(`${api}/v1/hosts/cmp1`)).json()) as Record<string, unknown>;
+      expect(JSON.stringify(one)).toMatch(/"phase":"failed"/);
+      const metrics = await (await fetch(`${api}/metrics`)).text();
+      expect(metrics).toMatch(/^hastack_ha_hosts\{phase="failed"\} 1$/m);
+      expect(metrics).toMatch(/^hastack_ha_gate_blocks_total\{[^}]*gate="control-plane"[^}]*\} 1$/m);
+      expect(metrics).toMatch(/^hastack_ha_heartbeats_accepted_total \d+$/m);
     } finally {
       stopBeating();
       engine.child.kill("SIGTERM");

@@ -18,6 +18,10 @@ import { pino } from "pino";
 import { HastackError } from "../../util/errors.ts";
 import { createEngine } from "../engine.ts";
 import { createVerifier } from "../heartbeat.ts";
+import { createHaMetrics } from "../http/metrics.ts";
+import { startHaHttp } from "../http/server.ts";
+import { alertingHistory } from "../notify/alerting-history.ts";
+import { createNotifier } from "../notify/notifier.ts";
 import { startReceiver } from "../receiver.ts";
 import { openStore, type Store } from "../store.ts";
 import { ENGINE_CONFIG_PATH, ENGINE_SECRETS_PATH, loadEngineConfig, loadEngineSecrets } from "./config.ts";
@@ -110,9 +114,35 @@ async function main(): Promise<void> {
   // Not awaited: a Keystone that is down must not keep the engine from watching; every call
   // logs in again until one succeeds.
   deps.ready().catch((e: unknown) => log.warn({ err: String(e) }, "no Keystone login yet"));
-  const engine = createEngine(deps, config.engine);
+  // The history the engine writes goes through the alerts and the metrics on its way to Galera.
+  const notifier = createNotifier(config.notify, {
+    site: config.site,
+    log,
+    secret: (name) => (name === config.notify.smtp?.password_secret ? secrets.smtp_password : undefined),
+  });
+  const metrics = createHaMetrics();
+  const history = metrics.observeHistory(alertingHistory(store, notifier, config.notify));
+  const engine = createEngine({ ...deps, history }, config.engine);
+  const http = await startHaHttp({
+    address: config.api.address,
+    port: config.api.port,
+    store,
+    metrics,
+    log,
+    source: {
+      states: () => engine.states(),
+      heartbeats: () => receiver.hosts,
+      now: () => performance.now(),
+      verifier: () => verifier.stats(),
+      // Pacemaker runs one engine per site: the one that answers is the one acting.
+      leader: () => true,
+      dryRun: config.engine.dry_run ?? false,
+    },
+  });
   stop = async () => {
     await engine.stop();
+    await http.close();
+    await notifier.flush();
     await receiver.close();
     await store.close();
   };

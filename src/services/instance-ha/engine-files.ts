@@ -101,6 +101,7 @@ export function engineConfig(topology: Topology, host: ResolvedHost): EngineConf
     },
     evacuate: { parallel: ha.evacuate_concurrency },
     api: { address: host.ip, port: ENGINE_API_PORT },
+    notify: ha.notify,
   };
 }
 
@@ -111,12 +112,14 @@ function engineSecretsText(ctx: RenderContext): string {
       c.bmc?.password_secret ? [[c.name, ctx.secret(c.bmc.password_secret)]] : [],
     ),
   );
+  const smtp = ctx.topology.instanceHa.notify.smtp?.password_secret;
   return `${JSON.stringify(
     {
       site_secret: ctx.secret("instance_ha_signing_key"),
       keystone_password: ctx.secret(secretNames(ENGINE_KEYSTONE_USER).identity),
       store_password: ctx.secret(secretNames(HA_USER).database),
       bmc_passwords: bmc,
+      ...(smtp ? { smtp_password: ctx.secret(smtp) } : {}),
     },
     null,
     2,
@@ -138,3 +141,6 @@ export function engineFiles(ctx: RenderContext, host: ResolvedHost): FileSpec[] 
     file(ENGINE_SECRETS_PATH, 0o600, engineSecretsText(ctx)),
   ];
 }
+
+/** Where the engine's program goes on a controller (its main is ENGINE_MAIN). */
+export const ENGINE_DIR = "/opt/hastack/engine";

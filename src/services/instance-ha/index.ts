@@ -5,8 +5,17 @@ import { userStep } from "../openstack/identity-step.ts";
 import { secretNames } from "../openstack/oslo.ts";
 import type { ServiceDef } from "../types.ts";
 import { agentFiles } from "./agent-files.ts";
-import { ENGINE_KEYSTONE_USER, ENGINE_RESOURCE, ENGINE_UNIT, engineFiles } from "./engine-files.ts";
+import { agentRunningStep } from "./agent-running.ts";
+import {
+  ENGINE_DIR,
+  ENGINE_KEYSTONE_USER,
+  ENGINE_RESOURCE,
+  ENGINE_UNIT,
+  engineFiles,
+} from "./engine-files.ts";
 import { engineRunningStep } from "./engine-running.ts";
+import { enginePrograms } from "./programs.ts";
+import { shipSteps } from "./ship/agent-program.ts";
 
 /**
  * Instance HA (#10): hastack-agent on every compute (heartbeats over both networks), and
@@ -47,9 +56,12 @@ export const instanceHa: ServiceDef = {
       description: `Keystone password of the instance-HA engine's user ${ENGINE_KEYSTONE_USER} (evacuates through Nova)`,
     },
   ],
-  steps: () => [
+  steps: (topology) => [
     // Where the engine writes the files (the agent's and the engine's units and configs).
     { id: "files", title: "write the agent's and the engine's units and configs", on: "each" },
+    // The pinned Node and the programs (the CIB waits for the engine's: Pacemaker must not start
+    // a unit whose program is not there yet), the agents' keys, then the agents started.
+    ...shipSteps(topology, enginePrograms()),
     // The engine's history database on Galera, made as the OpenStack services' are: the database
     // utf8mb4, the user with ALL on it. The engine creates its tables.
     databaseStep({ user: HA_USER, databases: [HA_DATABASE] }),
@@ -57,14 +69,15 @@ export const instanceHa: ServiceDef = {
       ENGINE_KEYSTONE_USER,
       `Keystone user ${ENGINE_KEYSTONE_USER} for the instance-HA engine: admin on the service project`,
     ),
-    engineRunningStep([], ["files", "database", "identity"]),
+    agentRunningStep(topology.roles.compute, ["files", "agent", "agent-key"]),
+    engineRunningStep([`${ENGINE_DIR}/.manifest.json`], ["files", "engine", "database", "identity"]),
   ],
   files: (ctx, host) => [
     ...(host.roles.includes("compute") ? agentFiles(ctx.topology, host) : []),
     ...(host.roles.includes("controller") ? engineFiles(ctx, host) : []),
   ],
   pacemaker: () => ({
-    after: ["instance-ha.files"],
+    after: ["instance-ha.files", "instance-ha.engine"],
     primitives: [
       {
         id: ENGINE_RESOURCE,
