@@ -1,6 +1,15 @@
 import { execFileSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { closeSync, mkdirSync, mkdtempSync, openSync, readSync, rmSync, writeFileSync } from "node:fs";
+import {
+  closeSync,
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -154,5 +163,37 @@ describe("the guest image", () => {
       expect(boot.stoppedByItself).toBe(true);
     },
     BOOT_TIMEOUT_MS + 30_000,
+  );
+
+  it(
+    "writes a disk marker on its first boot and finds it on the next boot from the same disk",
+    async () => {
+      // A copy of the cached image: the boots write to it, never to the image.
+      const overlay = path.join(work, "marker.qcow2");
+      copyFileSync(image.qcow2, overlay);
+      const tree = path.join(work, "marker-drive");
+      mkdirSync(path.join(tree, "openstack/latest"), { recursive: true });
+      writeFileSync(path.join(tree, "openstack/latest/meta_data.json"), metaData(randomUUID(), "guest-mk"));
+      writeFileSync(
+        path.join(tree, "openstack/latest/user_data"),
+        `${POWEROFF_USER_DATA}hastack-guest-disk-marker: tok-42\n`,
+      );
+      const iso = path.join(work, "marker-drive.iso");
+      execFileSync("genisoimage", ["-o", iso, "-quiet", "-J", "-r", "-V", "config-2", tree]);
+      const boot = () =>
+        bootUnderTcg({
+          disk: overlay,
+          persist: true,
+          machine: "pc",
+          netdev: "user,restrict=on",
+          extra: ["-drive", `file=${iso},media=cdrom,if=ide,readonly=on`],
+          timeoutMs: BOOT_TIMEOUT_MS,
+        });
+      const said = (b: { lines: string[] }) =>
+        b.lines.filter((l) => l.startsWith("hastack-guest: disk marker"));
+      expect(said(await boot())).toEqual(["hastack-guest: disk marker written: tok-42"]);
+      expect(said(await boot())).toEqual(["hastack-guest: disk marker found: tok-42"]);
+    },
+    2 * BOOT_TIMEOUT_MS + 30_000,
   );
 });

@@ -18,6 +18,8 @@ export interface TcgBootOptions {
   netdev: string;
   /** More QEMU arguments, e.g. a config drive (-cdrom FILE). */
   extra?: readonly string[];
+  /** Writes reach `disk` (an overlay the caller made); without it they vanish with QEMU. */
+  persist?: boolean;
   /** QEMU is killed past this; the result then says it did not stop by itself. */
   timeoutMs: number;
   /** Each console line as it arrives. */
@@ -52,7 +54,7 @@ export function qemuArgs(opts: TcgBootOptions): string[] {
     // A power-off or a reboot ends QEMU: a guest stuck in a reboot loop cannot run forever.
     "-no-reboot",
     "-drive",
-    `file=${opts.disk},if=virtio,format=${opts.format ?? "qcow2"},snapshot=on`,
+    `file=${opts.disk},if=virtio,format=${opts.format ?? "qcow2"},snapshot=${opts.persist ? "off" : "on"}`,
     "-netdev",
     `${opts.netdev},id=n0`,
     // No option ROM: the guest does not boot from the network, so iPXE is not needed.

@@ -105,3 +105,26 @@ if [ -n "$after" ]; then
     poweroff -f
   ) &
 fi
+
+# Tests that a disk survives (an evacuation keeps the instance's disk on shared storage) ask for
+# a marker: a user-data line "hastack-guest-disk-marker: TOKEN". The first boot writes it to the
+# gap between the MBR and the partition (sector 1024, unused by the MBR code and by ext2) and
+# syncs; every later boot from the same disk finds it there and says so.
+token=""
+[ -s /run/user_data ] && token=$(sed -n 's/^hastack-guest-disk-marker: *\([A-Za-z0-9._-][A-Za-z0-9._-]*\) *$/\1/p' /run/user_data | head -n 1)
+if [ -n "$token" ]; then
+  disk=""
+  for d in /dev/vda /dev/sda; do [ -b "$d" ] && disk=$d && break; done
+  if [ -z "$disk" ]; then
+    say "disk marker: no disk"
+  else
+    found=$(dd if="$disk" bs=512 skip=1024 count=1 2>/dev/null | tr -d '\000' | sed -n 's/^hastack-marker:\([A-Za-z0-9._-]*\)$/\1/p' | head -n 1)
+    if [ -n "$found" ]; then
+      say "disk marker found: $found"
+    else
+      printf 'hastack-marker:%s\n' "$token" | dd of="$disk" bs=512 seek=1024 count=1 conv=notrunc,sync 2>/dev/null
+      sync
+      say "disk marker written: $token"
+    fi
+  fi
+fi
