@@ -20,6 +20,7 @@ import { sshPool } from "../transport/pool.ts";
 import { HastackError } from "../util/errors.ts";
 import { requireKnownNames } from "../util/names.ts";
 import { adminHost } from "./ceph-common.ts";
+import { registerHaDrill } from "./ha-drill.ts";
 import { registerHaHistory } from "./ha-history.ts";
 import { registerHaStatus } from "./ha-status.ts";
 import { inventoryOption, inventoryPath, jsonOption, printJson } from "./options.ts";
@@ -38,6 +39,7 @@ export function registerHa(program: Command): void {
   const ha = program.command("ha").description("instance HA: failed computes fenced and their VMs evacuated");
   registerHaStatus(ha);
   registerHaHistory(ha);
+  registerHaDrill(ha);
   ha.command("evacuate")
     .description(
       "a compute the operator knows is dead: plan where its VMs go (Placement), fence it (BMC power off confirmed, else a Ceph blocklist), then force it down and disable it in Nova and evacuate every VM, tracked to ACTIVE elsewhere",

@@ -57,7 +57,11 @@ export function startFence(ctx: EngineContext, host: string, clocks: Clocks, res
       host,
       kind: "fence",
       detail: step.detail,
-      data: { ok: step.evacuable },
+      data: {
+        ok: step.evacuable,
+        ms: step.fence.ms,
+        ...(step.fence.ok ? { method: step.fence.method } : {}),
+      },
     });
     ctx.log[step.evacuable ? "info" : "warn"]({ host }, step.detail);
     if (step.evacuable && step.fence.ok) {

@@ -73,6 +73,7 @@ export const errorCodes = {
   E_HA_BLOCKLIST_UNCONFIRMED:
     "the instance-HA storage fence added (or removed) a compute's Ceph blocklist entries, but the read-back does not show it",
   E_HA_CONFIRM: "hastack ha evacuate would power a host off, and neither --yes nor --dry-run was given",
+  E_HA_DRILL: "an instance-HA drill cannot run with what it was given (too few computes, a bad --vms)",
   E_HA_ENGINE_CONFIG:
     "the instance-HA engine's config or secrets file on a controller is missing or invalid (/etc/hastack/engine*.json)",
   E_HA_EVACUATE:

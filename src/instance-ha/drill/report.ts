@@ -1,0 +1,91 @@
+/**
+ * @module
+ * What the compute-poweroff drill reports: the timeline an operator reads (power off -> detected
+ * -> fenced -> forced down -> each VM ACTIVE -> each guest answering -> host back and enabled),
+ * the figures a bench collects, and a verdict that never says "passed" for a run that missed its
+ * budget (issue #10: detection <= 5 s, every VM ACTIVE <= 30 s after the power-off).
+ */
+import type { StoredEvent } from "../store.ts";
+
+export const BUDGET = { detectedS: 5, allActiveS: 30 } as const;
+
+export interface VmOutcome {
+  id: string;
+  name: string;
+  /** Seconds after the power-off: ACTIVE on another compute; undefined: never. */
+  activeS?: number;
+  to?: string;
+  /** Seconds after the power-off: answered a ping at its address from its new compute. */
+  answeringS?: number;
+  /** The disk marker the guest wrote before the failure was read back after it. */
+  diskIntact: boolean;
+}
+
+export type DrillVerdict = "passed" | "missed-budget" | "failed";
+
+export interface ComputePoweroffReport {
+  drill: "compute-poweroff";
+  host: string;
+  vms: VmOutcome[];
+  /** ISO time of the power-off. */
+  offAt: string;
+  /** Seconds after the power-off, from the engine's history (its own clock: the same machine's or NTP's). */
+  detectedS?: number;
+  fencedS?: number;
+  fenceMethod?: string;
+  allActiveS?: number;
+  allAnsweringS?: number;
+  /** After the power-on: the engine re-enabled nova-compute on it. */
+  reenabledS?: number;
+  /** Domains left on the failed host once it was back (each would be a VM running twice). */
+  leftovers?: number;
+  timeline: string[];
+  problems: string[];
+  verdict: DrillVerdict;
+}
+
+/** Seconds between two instants, one decimal. */
+export function secondsBetween(from: Date, to: Date): number {
+  return Math.round((to.getTime() - from.getTime()) / 100) / 10;
+}
+
+/** The engine's history of the host from the power-off on: detection, fence, its lines. */
+export function fromHistory(off: Date, events: readonly StoredEvent[]) {
+  const failed = events.find((e) => e.kind === "phase" && e.phaseTo === "failed");
+  // The fence's outcome entry (data.ok) is written when the read-back confirmed it.
+  const fenced = events.find((e) => e.kind === "fence" && e.data?.ok === true);
+  const method = fenced?.data?.method;
+  return {
+    detectedS: failed ? secondsBetween(off, failed.at) : undefined,
+    fencedS: fenced ? secondsBetween(off, fenced.at) : undefined,
+    fenceMethod: typeof method === "string" ? method : undefined,
+    lines: events.map(
+      (e) =>
+        `${secondsBetween(off, e.at).toFixed(1).padStart(6)} s  engine ${e.kind}${e.phaseTo ? ` -> ${e.phaseTo}` : ""}: ${e.detail}`,
+    ),
+  };
+}
+
+/** failed: something the issue demands did not happen; missed-budget: it did, too slowly. */
+export function verdictOf(r: Omit<ComputePoweroffReport, "verdict">): DrillVerdict {
+  if (r.problems.length > 0) return "failed";
+  const slow =
+    r.detectedS === undefined ||
+    r.detectedS > BUDGET.detectedS ||
+    r.allActiveS === undefined ||
+    r.allActiveS > BUDGET.allActiveS;
+  return slow ? "missed-budget" : "passed";
+}
+
+export function reportLines(r: ComputePoweroffReport): string[] {
+  const s = (v: number | undefined) => (v === undefined ? "never" : `${v.toFixed(1)} s`);
+  const lines = [
+    `compute-poweroff ${r.host}: ${r.vms.length} VM(s), powered off at ${r.offAt}`,
+    ...r.timeline,
+    `detected ${s(r.detectedS)} (budget ${BUDGET.detectedS} s), fenced ${s(r.fencedS)}${r.fenceMethod ? ` by ${r.fenceMethod}` : ""}, every VM ACTIVE ${s(r.allActiveS)} (budget ${BUDGET.allActiveS} s), every guest answering ${s(r.allAnsweringS)}`,
+    `disks intact: ${r.vms.filter((v) => v.diskIntact).length}/${r.vms.length}; back and re-enabled ${s(r.reenabledS)} after its power-on; leftover domains on it: ${r.leftovers ?? "unknown"}`,
+    ...r.problems.map((p) => `PROBLEM: ${p}`),
+    `verdict: ${r.verdict}`,
+  ];
+  return lines;
+}
