@@ -13,6 +13,8 @@
 //   BENCH_FULL      1: first `lab down` (hosts removed), `lab up --cloud`, `secrets init`, and time
 //                   the full deploy from empty hosts: base layer, Ceph, the whole cloud (goal 15 min)
 //   BENCH_OUT       where every run's report goes as JSON lines (default bench-lab-<time>.jsonl in the lab dir)
+//   BENCH_HA        runs of `hastack ha drill compute-poweroff` per load (default 5 with nova, else 0)
+//   BENCH_HA_VMS    VMs on the powered-off compute (default 10)
 //   BENCH_SETTLE    before each run, wait until the machine's 1-minute load average is at most this
 //                   (default 5; 0 does not wait), for at most BENCH_SETTLE_MAX_S (default 240) seconds.
 //                   Without it an "idle" run started while the previous run's controller was still
@@ -26,6 +28,7 @@ import { labDir, labInventoryPath } from "../src/lab/paths.ts";
 import { type Spread, spread } from "../src/ops/drills/stats.ts";
 import type { DrillReport } from "../src/ops/drills/types.ts";
 import type { CephDrillRun } from "../src/services/ceph/drill-kit.ts";
+import { benchComputePoweroff } from "./ha-drill.ts";
 
 const inventory = process.env.BENCH_INVENTORY ?? labInventoryPath();
 const runs = Number(process.env.BENCH_RUNS ?? 20);
@@ -231,3 +234,28 @@ if (cephRuns > 0) {
   row(`I/O stall (goal <= 15 s: ${stall.p95 <= 15 ? "met" : "MISSED"} at p95)`, stall);
   row("power-on to HEALTH_OK", healthy);
 }
+
+// ---- Instance HA: compute-poweroff (issue 10) ----------------------------------------------------
+const withNova = (
+  (YAML.parse(fs.readFileSync(inventory, "utf8")) as { services?: { openstack?: { enabled?: string[] } } })
+    .services?.openstack?.enabled ?? []
+).includes("nova");
+const haRuns = Number(process.env.BENCH_HA ?? (withNova ? 5 : 0));
+if (haRuns > 0)
+  await benchComputePoweroff(
+    {
+      inventory,
+      out,
+      loads,
+      hastack,
+      say,
+      settle,
+      async busy() {
+        const stress = startLoad();
+        await new Promise((r) => setTimeout(r, 2000));
+        return () => stopLoad(stress);
+      },
+    },
+    haRuns,
+    Number(process.env.BENCH_HA_VMS ?? 10),
+  );

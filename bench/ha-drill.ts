@@ -1,0 +1,78 @@
+// The instance-HA part of `npm run bench:lab` (issue 10): `hastack ha drill compute-poweroff`
+// BENCH_HA times per load (default 5 when the inventory enables nova, else 0), each with
+// BENCH_HA_VMS real VMs (default 10) on the powered-off compute. Prints p50 / p95 / max of the
+// detection, every VM ACTIVE elsewhere, and every guest answering again, idle and busy.
+import fs from "node:fs";
+import type { ComputePoweroffReport } from "../src/instance-ha/drill/report.ts";
+import { BUDGET } from "../src/instance-ha/drill/report.ts";
+import { type Spread, spread } from "../src/ops/drills/stats.ts";
+
+export interface BenchKit {
+  inventory: string;
+  out: string;
+  loads: ("idle" | "busy")[];
+  hastack(args: string[]): { code: number | null; stdout: string; stderr: string };
+  say(line: string): void;
+  settle(label: string): Promise<void>;
+  /** Starts the busy load; the returned function stops it. */
+  busy(): Promise<() => Promise<void>>;
+}
+
+export async function benchComputePoweroff(kit: BenchKit, runs: number, vms: number): Promise<void> {
+  const rows: { load: string; what: string; s: Spread; goal?: number }[] = [];
+  for (const load of kit.loads) {
+    const reports: ComputePoweroffReport[] = [];
+    for (let i = 0; i < runs; i++) {
+      await kit.settle(`compute-poweroff ${load} run ${i + 1}`);
+      const stop = load === "busy" ? await kit.busy() : undefined;
+      const r = kit.hastack([
+        "ha",
+        "drill",
+        "compute-poweroff",
+        "-i",
+        kit.inventory,
+        "--vms",
+        String(vms),
+        "--json",
+      ]);
+      await stop?.();
+      let report: ComputePoweroffReport;
+      try {
+        report = JSON.parse(r.stdout) as ComputePoweroffReport;
+      } catch {
+        kit.say(
+          `compute-poweroff ${load} run ${i + 1}: no report (exit ${r.code}): ${r.stderr.trim().split("\n").slice(-2).join(" / ")}`,
+        );
+        continue;
+      }
+      reports.push(report);
+      fs.appendFileSync(kit.out, `${JSON.stringify({ load, ...report })}\n`);
+      kit.say(
+        `compute-poweroff ${load} run ${i + 1}: detected ${report.detectedS} s, fenced ${report.fencedS} s, ${vms} VMs ACTIVE ${report.allActiveS} s, answering ${report.allAnsweringS} s, ${report.verdict}${report.problems.map((p) => `; ${p}`).join("")}`,
+      );
+    }
+    const of = (pick: (r: ComputePoweroffReport) => number | undefined) =>
+      spread(reports.flatMap((r) => (pick(r) === undefined ? [] : [pick(r) as number])));
+    rows.push({ load, what: "detected", s: of((r) => r.detectedS), goal: BUDGET.detectedS });
+    rows.push({ load, what: "fence confirmed", s: of((r) => r.fencedS) });
+    rows.push({
+      load,
+      what: `every VM ACTIVE (${vms})`,
+      s: of((r) => r.allActiveS),
+      goal: BUDGET.allActiveS,
+    });
+    rows.push({ load, what: "every guest answering", s: of((r) => r.allAnsweringS) });
+  }
+  kit.say("");
+  kit.say("| compute-poweroff | load | runs | p50 | p95 | max | goal (p50 and p95) |");
+  kit.say("| --- | --- | --- | --- | --- | --- | --- |");
+  for (const { load, what, s, goal } of rows) {
+    const met =
+      goal === undefined
+        ? "-"
+        : `${s.runs > 0 && s.p50 <= goal && s.p95 <= goal ? "met" : "MISSED"} (<= ${goal} s)`;
+    kit.say(
+      `| ${what} | ${load} | ${s.runs} | ${s.p50.toFixed(1)} s | ${s.p95.toFixed(1)} s | ${s.max.toFixed(1)} s | ${met} |`,
+    );
+  }
+}
