@@ -65,7 +65,10 @@ export async function reenableHost(input: ReenableInput): Promise<ReenableReport
     const id = service.id;
     if (service.forced_down) {
       await forceUp(input.nova, id, deadline, settings.poll_ms).catch((cause: unknown) =>
-        fail(words(cause), cause),
+        fail(
+          `${words(cause)}${/evacuation/.test(words(cause)) ? ` (nova-compute cleans up evacuated instances only when it starts: a host back before its evacuations were done needs \`systemctl restart nova-compute\` on ${input.host})` : ""}`,
+          cause,
+        ),
       );
       emit({ kind: "service-forced-up", host: input.host, serviceId: id });
     }

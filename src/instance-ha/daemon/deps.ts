@@ -90,15 +90,21 @@ export function daemonDeps(parts: DaemonParts): EngineDeps & { ready(): Promise<
 
   /** The engine's own probes: an answer from each, not Nova's word about itself alone. */
   async function controlPlane(): Promise<ControlPlaneView> {
+    // Each probe's failure is an answer (that part is down), never an error: url() throws
+    // while no login has succeeded, and the engine asks every second.
+    const get = async (type: string, path: string) => {
+      const a = await session.call("GET", `${session.url(type)}${path}`, undefined, 4000);
+      return a.status === 200 ? a.body : undefined;
+    };
     const [services, placementUp, database] = await Promise.all([
-      session
-        .call("GET", `${session.url("compute")}/os-services`, undefined, 4000)
-        .then((a) => (a.status === 200 ? Services.parse(JSON.parse(a.body)).services : undefined))
-        .catch(() => undefined),
-      session
-        .call("GET", `${session.url("placement")}/`, undefined, 4000)
-        .then((a) => a.status === 200)
-        .catch(() => false),
+      get("compute", "/os-services").then(
+        (body) => (body === undefined ? undefined : Services.parse(JSON.parse(body)).services),
+        () => undefined,
+      ),
+      get("placement", "/").then(
+        (body) => body !== undefined,
+        () => false,
+      ),
       store.hosts().then(
         () => true,
         () => false,
