@@ -71,6 +71,9 @@ export async function computePoweroffDrill(deps: DrillDeps, o: DrillOptions): Pr
     const net = await admin.run(["network", "create", tag, "-f", "value", "-c", "id"]);
     const networkId = net.trim();
     await admin.run(["subnet", "create", "--network", tag, "--subnet-range", "192.168.79.0/24", tag]);
+    // The default group lets nothing in: the ping that shows a guest answers needs ICMP.
+    await admin.run(["security", "group", "create", tag]);
+    await admin.run(["security", "group", "rule", "create", "--ingress", "--protocol", "icmp", tag]);
     // Each server's user-data asks its guest for a disk marker of its own (lab guest's rc.sh).
     const client = admin.transport;
     for (let i = 1; i <= o.vms; i++) {
@@ -84,7 +87,8 @@ export async function computePoweroffDrill(deps: DrillDeps, o: DrillOptions): Pr
       const id = (
         await admin.run([
           ...["server", "create", "--availability-zone", `nova:${o.host}`, "--image", o.image],
-          ...["--flavor", o.flavor, "--network", tag, "--user-data", file, token, "-f", "value", "-c", "id"],
+          ...["--flavor", o.flavor, "--network", tag, "--security-group", tag, "--user-data", file, token],
+          ...["-f", "value", "-c", "id"],
         ])
       ).trim();
       tokens.set(id, token);
@@ -284,4 +288,5 @@ async function cleanup(admin: Osc, tag: string): Promise<void> {
   if (rows.length > 0) await admin.attempt(["server", "delete", "--wait", ...rows.map((r) => r.ID)], 300_000);
   await admin.attempt(["subnet", "delete", tag]);
   await admin.attempt(["network", "delete", tag]);
+  await admin.attempt(["security", "group", "delete", tag]);
 }
