@@ -22,6 +22,7 @@ import { requireKnownNames } from "../util/names.ts";
 import { adminHost } from "./ceph-common.ts";
 import { registerHaDrill } from "./ha-drill.ts";
 import { registerHaHistory } from "./ha-history.ts";
+import { registerHaImportUmha } from "./ha-import-umha.ts";
 import { registerHaStatus } from "./ha-status.ts";
 import { inventoryOption, inventoryPath, jsonOption, printJson } from "./options.ts";
 
@@ -40,6 +41,7 @@ export function registerHa(program: Command): void {
   registerHaStatus(ha);
   registerHaHistory(ha);
   registerHaDrill(ha);
+  registerHaImportUmha(ha);
   ha.command("evacuate")
     .description(
       "a compute the operator knows is dead: plan where its VMs go (Placement), fence it (BMC power off confirmed, else a Ceph blocklist), then force it down and disable it in Nova and evacuate every VM, tracked to ACTIVE elsewhere",

@@ -202,6 +202,13 @@ export const errorCodes = {
   E_TLS_ISSUE: "the site CA or the public certificate could not be made (openssl failed)",
   E_TLS_PUBLIC_VIP: "TLS on the public endpoints needs a public VIP of its own",
   E_TOOL_OUTPUT: "a tool's output (rabbitmqctl, etcdctl, haproxy...) is not what it documents",
+  E_UMHA_CONFLICT:
+    "hastack ha import-umha: UMHA's files give a host another BMC or storage address (or a secret another value) than the inventory has",
+  E_UMHA_FILE: "hastack ha import-umha: one of UMHA's files is missing, unreadable or has bad lines",
+  E_UMHA_INVALID:
+    "hastack ha import-umha: the inventory with UMHA's values would not validate (nothing written)",
+  E_UMHA_REFUSED:
+    "hastack ha import-umha: UMHA's settings ask for what hastack never does (evacuating without a fence)",
   E_UNKNOWN_HOST: "a connection was asked for a host that is not in the inventory",
   E_UNKNOWN_NAME: "a name given on the command line is not one of the valid ones",
   E_UNKNOWN_NETWORK: "an address is given for a network the inventory does not define",
