@@ -147,6 +147,7 @@ export async function computePoweroffDrill(deps: DrillDeps, o: DrillOptions): Pr
     await deps.history(o.host, new Date(off.getTime() - 1000)).catch(() => []),
   );
   let reenabledS: number | undefined;
+  let heldDisabled = false;
   let leftovers: number | undefined;
   try {
     const on = new Date();
@@ -160,14 +161,33 @@ export async function computePoweroffDrill(deps: DrillDeps, o: DrillOptions): Pr
           () => false,
         ),
     );
-    await waitFor(`nova-compute on ${o.host} re-enabled by the engine`, 300_000, async () => {
-      const rows = await admin.json(
-        ["compute", "service", "list", "--service", "nova-compute", "--host", o.host],
-        z.array(ServiceRow),
+    // Re-enabled by the engine, or held disabled by it on purpose: a host that fails again
+    // within the re-flap window stays disabled (a drill repeated within the hour meets this),
+    // and the drill then enables it itself, as the operator would, to leave the site as found.
+    let held = false;
+    await waitFor(
+      `nova-compute on ${o.host} re-enabled (or held disabled) by the engine`,
+      300_000,
+      async () => {
+        const rows = await admin.json(
+          ["compute", "service", "list", "--service", "nova-compute", "--host", o.host],
+          z.array(ServiceRow),
+        );
+        if (rows.length > 0 && rows.every((r) => r.Status === "enabled" && r.State === "up")) return true;
+        const since = new Date(on.getTime() - 1000);
+        held = (await deps.history(o.host, since).catch(() => [])).some(
+          (e) => e.kind === "operator" && /left disabled/.test(e.detail),
+        );
+        return held;
+      },
+    );
+    if (held) {
+      heldDisabled = true;
+      note(
+        `${o.host} back, held disabled by the engine (it failed again within the re-flap window): enabling it`,
       );
-      return rows.length > 0 && rows.every((r) => r.Status === "enabled" && r.State === "up");
-    });
-    reenabledS = secondsBetween(on, new Date());
+      await admin.run(["compute", "service", "set", "--enable", o.host, "nova-compute"]);
+    } else reenabledS = secondsBetween(on, new Date());
     const listed = await deps
       .transport(o.host)
       .exec(["sh", "-c", "virsh -c qemu:///system list --all --name | grep -c . || true"]);
@@ -202,6 +222,7 @@ export async function computePoweroffDrill(deps: DrillDeps, o: DrillOptions): Pr
     ...(all(active) === undefined ? {} : { allActiveS: all(active) }),
     ...(all(answering) === undefined ? {} : { allAnsweringS: all(answering) }),
     ...(reenabledS === undefined ? {} : { reenabledS }),
+    heldDisabled,
     ...(leftovers === undefined ? {} : { leftovers }),
     timeline: mergeTimelines(history.lines, timeline),
     problems,

@@ -37,6 +37,8 @@ export interface ComputePoweroffReport {
   allAnsweringS?: number;
   /** After the power-on: the engine re-enabled nova-compute on it. */
   reenabledS?: number;
+  /** The engine held it disabled instead (it failed again within the re-flap window). */
+  heldDisabled?: boolean;
   /** Domains left on the failed host once it was back (each would be a VM running twice). */
   leftovers?: number;
   timeline: string[];
@@ -83,7 +85,7 @@ export function reportLines(r: ComputePoweroffReport): string[] {
     `compute-poweroff ${r.host}: ${r.vms.length} VM(s), powered off at ${r.offAt}`,
     ...r.timeline,
     `detected ${s(r.detectedS)} (budget ${BUDGET.detectedS} s), fenced ${s(r.fencedS)}${r.fenceMethod ? ` by ${r.fenceMethod}` : ""}, every VM ACTIVE ${s(r.allActiveS)} (budget ${BUDGET.allActiveS} s), every guest answering ${s(r.allAnsweringS)}`,
-    `disks intact: ${r.vms.filter((v) => v.diskIntact).length}/${r.vms.length}; back and re-enabled ${s(r.reenabledS)} after its power-on; leftover domains on it: ${r.leftovers ?? "unknown"}`,
+    `disks intact: ${r.vms.filter((v) => v.diskIntact).length}/${r.vms.length}; ${r.heldDisabled ? "back, held disabled by the engine (re-flap window);" : `back and re-enabled ${s(r.reenabledS)} after its power-on;`} leftover domains on it: ${r.leftovers ?? "unknown"}`,
     ...r.problems.map((p) => `PROBLEM: ${p}`),
     `verdict: ${r.verdict}`,
   ];
