@@ -49,6 +49,7 @@ describe("cibadmin --query of the scopes without secrets", () => {
       { kind: "primitive", id: "vip-internal" },
       { kind: "primitive", id: "vip-public" },
       { kind: "clone", id: "haproxy-clone" },
+      { kind: "primitive", id: "hastack-engine" },
     ]);
     expect(() => parseResourcePaths(host, "Call cib_query failed: No such device or address\n")).toThrow(
       expect.objectContaining({ code: "E_TOOL_OUTPUT" }),
