@@ -99,6 +99,13 @@ export const InstanceHa = z.strictObject({
     .min(0.2)
     .default(1)
     .describe("how often each compute's agent sends a heartbeat over each network"),
+  probe_interval_s: z
+    .number()
+    .min(0.2)
+    .default(5)
+    .describe(
+      "how often each agent checks nova-compute, libvirt and the storage network (heartbeats between carry the last answer); a host's silence is seen whatever this is",
+    ),
   missed_heartbeats: z
     .int()
     .min(2)

@@ -76,6 +76,8 @@ function settings(
     epoch_file: join(dir, "epoch"),
     boot_id_file: join(dir, "boot_id"),
     interval_ms: 100,
+    // A probe every tick unless a test says otherwise: these tests are about the ticks.
+    probe_interval_ms: 100,
     networks: {
       management: { source: "127.0.0.1", targets: [{ address: "127.0.0.1", port: port.management }] },
       storage: { source: "127.0.0.1", targets: [{ address: "127.0.0.1", port: port.storage }] },
@@ -271,6 +273,26 @@ describe("instance-ha/agent (real UDP to a real receiver on 127.0.0.1)", () => {
       { timeout: 5000, interval: 20 },
     );
     expect(calls).toBe(2);
+  });
+
+  it("probes every probe_interval_ms while heartbeats go every interval, carrying the last observation", async () => {
+    const { receiver, port } = await engine(["cmp1"]);
+    let calls = 0;
+    const a = await agent(settings("cmp1", port, { probe_interval_ms: 500 }), async () => {
+      calls++;
+      return observation({ vms: [`00000000-0000-4000-8000-00000000000${calls}`] });
+    });
+    await vi.waitFor(() => expect(a.stats().rounds).toBeGreaterThanOrEqual(12), {
+      timeout: 5000,
+      interval: 20,
+    });
+    // 12 rounds of 100 ms: the first observation at once, then one per 500 ms (timers may lag).
+    expect(calls).toBeGreaterThanOrEqual(2);
+    expect(calls).toBeLessThanOrEqual(4);
+    expect(a.stats().observations).toBe(calls);
+    expect(receiver.hosts.get("cmp1")?.management?.heartbeat.vms).toEqual([
+      `00000000-0000-4000-8000-00000000000${calls}`,
+    ]);
   });
 
   it("an observe that throws is warned about, and the next tick observes again", async () => {

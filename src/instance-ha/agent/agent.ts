@@ -4,6 +4,9 @@
  * network to every engine target, each copy leaving from the compute's own address on that
  * network.
  *
+ * The probes run every probe_interval_ms (a multiple of ticks, the first at once); the ticks
+ * between send the last observation again.
+ *
  * A heartbeat goes out every interval whatever the probes do: when an observation is still
  * running at the next tick (a hung virsh, up to its timeout), the tick sends the last finished
  * observation again instead of starting a second one. A slow probe must not silence the host:
@@ -185,6 +188,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     previousProblems = problems;
   }
 
+  let observedAt = Number.NEGATIVE_INFINITY;
   function tick(): void {
     if (stopped) return;
     if (running) {
@@ -192,6 +196,13 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
       if (last) sendRound(last);
       return;
     }
+    // Half a tick of slack: a timer that fires a little early still starts the observation.
+    const due = observedAt + settings.probe_interval_ms - settings.interval_ms / 2;
+    if (last && performance.now() < due) {
+      sendRound(last);
+      return;
+    }
+    observedAt = performance.now();
     running = true;
     stats.observations++;
     // Through a promise: an observe that throws before returning one must not escape the timer.

@@ -22,6 +22,7 @@ function parts(overrides: Partial<AgentConfigParts> = {}): AgentConfigParts {
     site: "lab",
     host: "cmp1",
     intervalMs: 1000,
+    probeIntervalMs: 5000,
     networks: {
       management: { source: "10.20.0.21", targets: [{ address: "10.20.0.11", port: 4950 }] },
       storage: { source: "10.30.0.21", targets: [{ address: "10.30.0.11", port: 4951 }] },

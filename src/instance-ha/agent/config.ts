@@ -47,6 +47,13 @@ export const AgentConfig = z.strictObject({
   epoch_file: z.string().min(1).default(AGENT_EPOCH_PATH),
   boot_id_file: z.string().min(1).default(BOOT_ID_PATH),
   interval_ms: z.int().min(100).max(60_000).default(1000),
+  /**
+   * How often the probes run; heartbeats between two observations carry the last one. A
+   * host's death is its silence, which this does not slow; a dead nova-compute or libvirt is
+   * seen up to this much later. Each observation costs ~70 ms of CPU (a virsh and a systemctl
+   * process): every second, that was 8.5% of a core per compute on the lab.
+   */
+  probe_interval_ms: z.int().min(100).max(300_000).default(5000),
   networks: z.strictObject({ management: Route, storage: Route }),
   /** What is probed on every observation, each bounded by its own timeout. */
   probes: z
@@ -138,6 +145,7 @@ export interface AgentConfigParts {
   site: string;
   host: string;
   intervalMs: number;
+  probeIntervalMs: number;
   /** Per network: the compute's address there, and the engine's. */
   networks: Record<HeartbeatNetwork, { source: string; targets: Target[] }>;
   storageProbes: Target[];
@@ -152,6 +160,7 @@ export function renderAgentConfig(parts: AgentConfigParts): string {
     site: parts.site,
     host: parts.host,
     interval_ms: parts.intervalMs,
+    probe_interval_ms: parts.probeIntervalMs,
     networks: Object.fromEntries(
       HEARTBEAT_NETWORKS.map((n) => [
         n,

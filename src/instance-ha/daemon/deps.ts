@@ -75,9 +75,20 @@ export function daemonDeps(parts: DaemonParts): EngineDeps & { ready(): Promise<
     };
   }
 
+  // Every Nova or Placement call names its endpoint from the catalogue of a login that has
+  // succeeded (session.url throws before one has), and evaluates that name before session.call
+  // would log in: so whatever asks them logs in first. An engine started before its Keystone user
+  // existed otherwise never logged in, and saw the control plane "down" for good (CI, 2026-12-04).
+  async function loggedIn(): Promise<void> {
+    await session.ready();
+  }
+
   const respond: EngineResponder = {
     fence: (host) => fenceStep(host, respondDeps(host)),
-    evacuate: (host, fence) => evacuateStep(host, respondDeps(host), fence),
+    evacuate: async (host, fence) => {
+      await loggedIn();
+      return evacuateStep(host, respondDeps(host), fence);
+    },
   };
 
   async function power(host: string): Promise<PowerState> {
@@ -93,6 +104,7 @@ export function daemonDeps(parts: DaemonParts): EngineDeps & { ready(): Promise<
     // Each probe's failure is an answer (that part is down), never an error: url() throws
     // while no login has succeeded, and the engine asks every second.
     const get = async (type: string, path: string) => {
+      await loggedIn();
       const a = await session.call("GET", `${session.url(type)}${path}`, undefined, 4000);
       return a.status === 200 ? a.body : undefined;
     };
@@ -133,6 +145,7 @@ export function daemonDeps(parts: DaemonParts): EngineDeps & { ready(): Promise<
       const c = computes.get(host);
       // Harmless when nothing is listed: removing an absent entry succeeds.
       if (storage && c) await liftStorageFence(host, [c.addresses.storage], storage);
+      await loggedIn();
       await reenableHost({ host, nova, leaveDisabled });
     },
     history: store,

@@ -130,6 +130,7 @@ export function agentConfigText(topology: Topology, host: ResolvedHost): string 
     site: topology.cluster,
     host: host.name,
     intervalMs: Math.round(topology.instanceHa.heartbeat_interval_s * 1000),
+    probeIntervalMs: Math.round(topology.instanceHa.probe_interval_s * 1000),
     networks,
     storageProbes: monHosts(topology).map((m) => ({
       address: publicAddress(topology, m),

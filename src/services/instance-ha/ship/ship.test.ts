@@ -149,7 +149,11 @@ describe("shipping the agent and the pinned Node to a host", () => {
     const run = await deploy([...AGENT_SOURCES, SPARE], transport);
 
     expect(run.applied).toEqual([true, true, true]);
-    expect(seen.bytes).toBeGreaterThan(node.size);
+    // Node went gzipped (about 40% of its size), and arrived whole: its sha256 is marked beside it.
+    expect(seen.bytes).toBeGreaterThan(node.size / 4);
+    expect(seen.bytes).toBeLessThan(node.size);
+    expect((await sh(`sha256sum < ${NODE_BIN}`)).stdout).toMatch(new RegExp(`^${node.sha256}\\b`));
+    expect((await sh(`cat /opt/hastack/node/${node.version}/.sha256`)).stdout).toBe(node.sha256);
     expect((await sh(`readlink ${NODE_CURRENT}`)).stdout).toBe(node.version);
     expect((await sh(`${NODE_BIN} --version`)).stdout).toBe(node.version);
     expect((await sh(`ls ${DIR}/node_modules`)).stdout.split("\n")).toEqual(
@@ -240,7 +244,25 @@ describe("shipping the agent and the pinned Node to a host", () => {
     const run = await deploy(AGENT_SOURCES, transport);
 
     expect(run.applied).toEqual([true, false, false]);
-    expect(seen.written).toEqual([]);
-    expect((await sh(`readlink ${NODE_CURRENT}`)).stdout).toBe((await pinnedNode()).version);
+    const { version } = await pinnedNode();
+    expect(seen.written).toEqual([`/opt/hastack/node/${version}/.sha256`]);
+    expect((await sh(`readlink ${NODE_CURRENT}`)).stdout).toBe(version);
+  }, 300_000);
+
+  it("Node's check trusts its marker only with the binary's size: a truncated binary is copied again, an unmarked good one only marked", async () => {
+    const node = await pinnedNode();
+    const marker = `/opt/hastack/node/${node.version}/.sha256`;
+    await sh(`truncate -s 1000000 /opt/hastack/node/${node.version}/bin/node`);
+    const truncated = counted(box.transport);
+    expect((await deploy(AGENT_SOURCES, truncated.transport)).applied).toEqual([true, false, false]);
+    expect(truncated.seen.bytes).toBeGreaterThan(node.size / 4);
+    expect((await sh(`${NODE_BIN} --version`)).stdout).toBe(node.version);
+
+    // Put there by an older hastack, which wrote no marker: hashed once on the host, not copied.
+    await sh(`rm -f ${marker}`);
+    const unmarked = counted(box.transport);
+    expect((await deploy(AGENT_SOURCES, unmarked.transport)).applied).toEqual([true, false, false]);
+    expect(unmarked.seen.written).toEqual([marker]);
+    expect(unmarked.seen.bytes).toBeLessThan(1000);
   }, 300_000);
 });
