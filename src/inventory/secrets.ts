@@ -5,21 +5,27 @@ import { HastackError } from "../util/errors.ts";
  * is written to a host or to `render --out`) swaps real values in; every other path (plan, diffs,
  * logs, errors) shows `<secret:NAME>`.
  */
-const placeholderPattern = /\{\{hastack-secret:([a-z][a-z0-9_]*)\}\}/g;
+const placeholderPattern = /\{\{hastack-secret:([a-z][a-z0-9_]*)(?:\|(json))?\}\}/g;
 
-export function secretPlaceholder(name: string): string {
-  return `{{hastack-secret:${name}}}`;
+/**
+ * How a value is written in place of its placeholder: as it is, or escaped for the inside of a
+ * JSON string (an operator's BMC password may hold a quote or a backslash).
+ */
+export type SecretEncoding = "raw" | "json";
+
+export function secretPlaceholder(name: string, encoding: SecretEncoding = "raw"): string {
+  return encoding === "raw" ? `{{hastack-secret:${name}}}` : `{{hastack-secret:${name}|${encoding}}}`;
 }
 
 export function materialize(text: string, values: Readonly<Record<string, string>>): string {
   const missing = new Set<string>();
-  const out = text.replace(placeholderPattern, (_match, name: string) => {
+  const out = text.replace(placeholderPattern, (_match, name: string, encoding?: string) => {
     const value = values[name];
     if (value === undefined) {
       missing.add(name);
       return "";
     }
-    return value;
+    return encoding === "json" ? JSON.stringify(value).slice(1, -1) : value;
   });
   if (missing.size > 0) throw missingSecrets([...missing]);
   return out;
@@ -72,7 +78,8 @@ export function maskLike(remote: string, rendered: string): string | undefined {
   for (const line of rendered.split("\n")) {
     const names = [...line.matchAll(placeholderPattern)].map((m) => m[1] ?? "");
     if (names.length === 0) continue;
-    const parts = line.split(placeholderPattern).filter((_, i) => i % 2 === 0);
+    // split() puts both of the pattern's groups (name, encoding) between the parts.
+    const parts = line.split(placeholderPattern).filter((_, i) => i % 3 === 0);
     if (parts.join("").trim() === "") return undefined;
     patterns.push({
       exact: new RegExp(`^${parts.map(escapeRegExp).join(".*?")}$`),

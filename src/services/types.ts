@@ -2,6 +2,7 @@ import type { z } from "zod";
 import type { ConfigDoc } from "../formats/doc.ts";
 import type { ProbeSpec } from "../health/types.ts";
 import type { Role } from "../inventory/schema.ts";
+import type { SecretEncoding } from "../inventory/secrets.ts";
 import type { ResolvedHost, Topology } from "../topology/types.ts";
 import type { ExecOptions, ExecResult, Transport } from "../transport/types.ts";
 import type { Problem } from "../util/errors.ts";
@@ -126,7 +127,7 @@ export interface RenderContext {
    * swaps in real values only when it writes to a host or to --out, and shows `<secret:NAME>`
    * everywhere else, so a diff or a log can never leak one.
    */
-  secret(name: string): string;
+  secret(name: string, encoding?: SecretEncoding): string;
 }
 
 export type SecretKind =

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { EngineConfig, loadEngineSecrets } from "../../instance-ha/daemon/config.ts";
-import { materialize } from "../../inventory/secrets.ts";
+import { maskSecrets, materialize } from "../../inventory/secrets.ts";
 import { exampleTopology, generatedSecrets } from "../../testing/fixtures.ts";
 import { hostByName } from "../../topology/types.ts";
 import { services } from "../registry.ts";
@@ -67,6 +67,17 @@ describe("instance-ha engine files", () => {
     expect(loaded.keystone_password).toBe(values.svc_hastack_ha);
     expect(Object.keys(loaded.bmc_passwords)).toEqual(["cmp1", "cmp2"]);
     expect(loaded.bmc_passwords.cmp1).toBe(values.bmc_cmp1);
+  });
+
+  it("a BMC password with quotes, backslashes and a newline in it still makes a file the engine loads", async () => {
+    const values = { ...generatedSecrets(topology), bmc_cmp1: 'p"a\\s\ns{}' };
+    const dir = await mkdtemp(join(tmpdir(), "hastack-engine-"));
+    dirs.push(dir);
+    const content = text("/etc/hastack/engine-secrets.json").content as string;
+    await writeFile(join(dir, "s.json"), materialize(content, values));
+    expect(loadEngineSecrets(join(dir, "s.json")).bmc_passwords.cmp1).toBe('p"a\\s\ns{}');
+    // Plans and diffs show the placeholder masked, the encoding not at all.
+    expect(maskSecrets(content)).toContain('"cmp1": "<secret:bmc_cmp1>"');
   });
 
   it("the unit is never restarted by a file change (that would start an engine on every controller)", () => {

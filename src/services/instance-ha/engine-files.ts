@@ -105,21 +105,25 @@ export function engineConfig(topology: Topology, host: ResolvedHost): EngineConf
   };
 }
 
-/** The secrets file: placeholders here, the values swapped in by the writer on the host only. */
+/**
+ * The secrets file: placeholders here, the values swapped in by the writer on the host only,
+ * escaped for a JSON string (a BMC password with a quote in it must not break the file).
+ */
 function engineSecretsText(ctx: RenderContext): string {
+  const secret = (name: string) => ctx.secret(name, "json");
   const bmc = Object.fromEntries(
     hostsWithRole(ctx.topology, "compute").flatMap((c) =>
-      c.bmc?.password_secret ? [[c.name, ctx.secret(c.bmc.password_secret)]] : [],
+      c.bmc?.password_secret ? [[c.name, secret(c.bmc.password_secret)]] : [],
     ),
   );
   const smtp = ctx.topology.instanceHa.notify.smtp?.password_secret;
   return `${JSON.stringify(
     {
-      site_secret: ctx.secret("instance_ha_signing_key"),
-      keystone_password: ctx.secret(secretNames(ENGINE_KEYSTONE_USER).identity),
-      store_password: ctx.secret(secretNames(HA_USER).database),
+      site_secret: secret("instance_ha_signing_key"),
+      keystone_password: secret(secretNames(ENGINE_KEYSTONE_USER).identity),
+      store_password: secret(secretNames(HA_USER).database),
       bmc_passwords: bmc,
-      ...(smtp ? { smtp_password: ctx.secret(smtp) } : {}),
+      ...(smtp ? { smtp_password: secret(smtp) } : {}),
     },
     null,
     2,
