@@ -2,22 +2,26 @@ import { defineConfig } from "vitest/config";
 import { BaseSequencer, type TestSpecification } from "vitest/node";
 
 /**
- * E2e files that must run first: lab.e2e ends with `lab down` (nothing left behind), so the next
- * file boots fresh hosts and deploys from scratch; run first, that from-scratch deploy is the one
- * base-layer.e2e makes anyway, not a second one (~8 min in CI) in whichever file came next.
+ * E2e files that must run first, in this order: base-layer deploys the lab from scratch, and the
+ * lab's own checks then run on hosts that have been deployed (they passed there, in every CI).
  */
-const FIRST = ["src/lab/lab.e2e.test.ts", "src/deploy/base-layer.e2e.test.ts"];
+const FIRST = ["src/deploy/base-layer.e2e.test.ts", "src/lab/lab.e2e.test.ts"];
 /**
- * E2e files that must run after all others on the shared lab: the cloud's leaves Nova, Neutron
- * and OVN running, and the other files' failover budgets were measured without them.
+ * E2e files that must run after all others on the shared lab, in this order: the cloud's leaves
+ * Nova, Neutron and OVN running, and the other files' failover budgets were measured without
+ * them; the evacuation reuses the cloud the smoke file deployed; `lab down` goes last, since the
+ * lab it tears down would cost the next file a boot and a deploy from scratch.
  */
-const LAST = ["src/ops/smoke/smoke.e2e.test.ts", "src/instance-ha/engine.e2e.test.ts"];
+const LAST = [
+  "src/ops/smoke/smoke.e2e.test.ts",
+  "src/instance-ha/engine.e2e.test.ts",
+  "src/lab/lab-down.e2e.test.ts",
+];
 
 class FixedEnds extends BaseSequencer {
   override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
     const sorted = await super.sort(files);
-    // Each list in its own order: base-layer deploys what lab.e2e tore down; the evacuation
-    // reuses the cloud the smoke file deployed.
+    // Each list in its own order (see FIRST and LAST).
     const rank = (list: string[], f: TestSpecification) => list.findIndex((l) => f.moduleId.endsWith(l));
     const pinned = (list: string[]) =>
       sorted.filter((f) => rank(list, f) >= 0).sort((a, b) => rank(list, a) - rank(list, b));
