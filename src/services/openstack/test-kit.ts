@@ -83,7 +83,7 @@ export interface Recorded {
  */
 export function recordingTransport(
   name: string,
-  answer: (argv: string) => Partial<ExecResult> | undefined,
+  answer: (argv: string, stdin: string) => Partial<ExecResult> | undefined,
 ): Transport & { seen: Recorded[] } {
   const seen: Recorded[] = [];
   const exec = async (command: string[] | string, opts?: ExecOptions): Promise<ExecResult> => {
@@ -93,7 +93,7 @@ export function recordingTransport(
       stdin: String(opts?.stdin ?? ""),
       ...(opts?.timeoutMs === undefined ? {} : { timeoutMs: opts.timeoutMs }),
     });
-    const a = answer(argv);
+    const a = answer(argv, String(opts?.stdin ?? ""));
     return { code: a ? 0 : 127, stdout: "", stderr: a ? "" : `${argv}: not found`, durationMs: 1, ...a };
   };
   const none = async (): Promise<never> => {

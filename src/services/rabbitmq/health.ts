@@ -1,7 +1,8 @@
 import type { ProbeContext, ProbeResult, ProbeSpec } from "../../health/types.ts";
-import { clusterStatus, listQueues } from "../../hostkit/rabbitmq.ts";
+import { mgmtNodes, mgmtQueues } from "../../hostkit/rabbitmq-http.ts";
 import type { Topology } from "../../topology/types.ts";
 import { lastLine } from "../../util/text.ts";
+import { adminCredentials } from "./admin.ts";
 import { rabbitmqSettings } from "./settings.ts";
 
 /**
@@ -16,8 +17,8 @@ export function rabbitmqHealth(topology: Topology): ProbeSpec[] {
       title: "RabbitMQ cluster",
       on: "each",
       weight: "redundant",
-      // Each rabbitmq-diagnostics call boots an Erlang VM (1-3 s, more on a loaded controller):
-      // a slow answer is not a dead cluster, and a timeout reads as down.
+      // The management API on the node's loopback (hostkit/rabbitmq-http.ts), not rabbitmqctl:
+      // its Erlang VM took 24-31 s to answer on the lab's controllers at load 36.
       timeoutMs: 30_000,
       run: (ctx) => probeCluster(ctx, topology),
     },
@@ -34,16 +35,22 @@ export function rabbitmqHealth(topology: Topology): ProbeSpec[] {
 async function probeCluster(ctx: ProbeContext, topology: Topology): Promise<ProbeResult> {
   const t = ctx.transport(ctx.host?.name ?? "");
   const opts = { signal: ctx.signal };
-  const status = await clusterStatus(t, opts).catch((e: Error) => e);
-  if (status instanceof Error)
-    return { state: "down", summary: `node not running: ${lastLine(status.message)}` };
-  const { running, partitions, alarms } = status;
-  const queues = await listQueues(t, rabbitmqSettings(topology).vhost, opts).catch((e: Error) => e);
+  const admin = adminCredentials(topology, ctx.secret);
+  const nodes = await mgmtNodes(t, admin, opts).catch((e: Error) => e);
+  if (nodes instanceof Error)
+    return { state: "down", summary: `node does not answer: ${lastLine(nodes.message)}` };
+  const running = nodes.filter((n) => n.running).map((n) => n.name);
+  const partitions = nodes.reduce((sum, n) => sum + n.partitions.length, 0);
+  const alarms = nodes.flatMap((n) => [
+    ...(n.mem_alarm ? [`memory on ${n.name}`] : []),
+    ...(n.disk_free_alarm ? [`disk on ${n.name}`] : []),
+  ]);
+  const queues = await mgmtQueues(t, rabbitmqSettings(topology).vhost, admin, opts).catch((e: Error) => e);
   const leaderless = queues instanceof Error ? [] : queues.filter((q) => q.type === "quorum" && !q.leader);
   const want = topology.roles.controller.length;
   const parts = [`${running.length}/${want} nodes running`];
   if (partitions > 0) parts.push(`PARTITIONED (${partitions})`);
-  if (alarms.length > 0) parts.push(`alarms: ${JSON.stringify(alarms)}`);
+  if (alarms.length > 0) parts.push(`alarms: ${alarms.join(", ")}`);
   if (leaderless.length > 0) parts.push(`${leaderless.length} quorum queue(s) without a leader`);
   if (queues instanceof Error) parts.push(`cannot list queues: ${lastLine(queues.message)}`);
   const state =

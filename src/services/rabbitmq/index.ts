@@ -1,8 +1,10 @@
 import type { ConfigDoc } from "../../formats/doc.ts";
 import { journalArgv, sections } from "../../hostkit/journal.ts";
+import { MANAGEMENT_PORT } from "../../hostkit/rabbitmq-http.ts";
 import type { ResolvedHost, Topology } from "../../topology/types.ts";
 import { controllerNames, controllers, erlangAddress } from "../hosts.ts";
 import type { ServiceDef } from "../types.ts";
+import { ADMIN_SECRET } from "./admin.ts";
 import { rabbitmqHealth } from "./health.ts";
 import { RabbitmqSettings, rabbitmqSettings } from "./settings.ts";
 import { rabbitmqSteps } from "./steps.ts";
@@ -36,6 +38,12 @@ export function rabbitmqConfig(topology: Topology, host: ResolvedHost): ConfigDo
           ["net_ticktime", String(r.net_ticktime_s)],
           // guest may only log in over loopback (a deploy step deletes it anyway).
           ["loopback_users.guest", "true"],
+          // The management API on loopback only: hastack's probes and user steps ask it with
+          // curl on the node instead of booting an Erlang VM per rabbitmqctl call. No stats
+          // collection: hastack asks for nodes, users and queues, never message rates.
+          ["management.tcp.ip", "127.0.0.1"],
+          ["management.tcp.port", String(MANAGEMENT_PORT)],
+          ["management_agent.disable_metrics_collector", "true"],
         ],
       },
     ],
@@ -87,6 +95,11 @@ export const rabbitmq: ServiceDef = {
       kind: "password",
       description: "RabbitMQ password of the OpenStack services' user",
     },
+    {
+      name: ADMIN_SECRET,
+      kind: "password",
+      description: "RabbitMQ password of hastack's administrator (management API on loopback)",
+    },
   ],
   files: (ctx, host) => [
     {
@@ -106,6 +119,15 @@ export const rabbitmq: ServiceDef = {
       onChange: { restart: ["rabbitmq-server"] },
     },
     {
+      // Read by the node at start: the management API the probes and user steps use.
+      path: "/etc/rabbitmq/enabled_plugins",
+      owner: "root",
+      group: "rabbitmq",
+      mode: 0o644,
+      content: "[rabbitmq_management].\n",
+      onChange: { restart: ["rabbitmq-server"] },
+    },
+    {
       // No trailing newline: the cookie is the file's exact bytes.
       path: "/var/lib/rabbitmq/.erlang.cookie",
       owner: "rabbitmq",
@@ -118,6 +140,7 @@ export const rabbitmq: ServiceDef = {
   listens: (_topology, host) => [
     { address: host.ip, port: AMQP_PORT, proto: "tcp", owner: "rabbitmq" },
     { address: host.ip, port: DIST_PORT, proto: "tcp", owner: "rabbitmq distribution" },
+    { address: "127.0.0.1", port: MANAGEMENT_PORT, proto: "tcp", owner: "rabbitmq management API" },
   ],
   health: rabbitmqHealth,
   // What `hastack diagnose` gathers: the broker's cluster view, alarms and its log.

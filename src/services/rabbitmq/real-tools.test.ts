@@ -13,13 +13,14 @@ beforeAll(() => toolRoot());
  * (hence the deploy starts every node at once). The settings are live long before that.
  */
 describe("rabbitmq.conf in a real RabbitMQ 4.0 node", () => {
-  it("is accepted, and the node runs with pause_minority, quorum queues, and the management address", async () => {
+  it("is accepted, and the node runs with pause_minority, quorum queues, the management address, and the management API on loopback", async () => {
     const topology = exampleTopology("lab");
     const secrets = generatedSecrets(topology);
     const host = "ctl1";
     const files = [
       "/etc/rabbitmq/rabbitmq.conf",
       "/etc/rabbitmq/rabbitmq-env.conf",
+      "/etc/rabbitmq/enabled_plugins",
       "/var/lib/rabbitmq/.erlang.cookie",
       "/etc/hosts",
     ].map((path) => placed(renderedFile(topology, host, path), secrets));
@@ -27,7 +28,7 @@ describe("rabbitmq.conf in a real RabbitMQ 4.0 node", () => {
     const result = await runInImage(
       `runuser -u rabbitmq -- env HOME=/var/lib/rabbitmq rabbitmq-server > /tmp/rabbit.log 2>&1 &
        for i in $(seq 1 120); do grep -q 'Peer discovery: configured backend' /var/log/rabbitmq/*.log 2>/dev/null && break; sleep 0.5; done
-       rabbitmqctl eval '[{K, application:get_env(rabbit, K)} || K <- [${keys}]] ++ [{K, application:get_env(kernel, K)} || K <- [net_ticktime, inet_dist_use_interface]].'
+       rabbitmqctl eval '[{K, application:get_env(rabbit, K)} || K <- [${keys}]] ++ [{K, application:get_env(kernel, K)} || K <- [net_ticktime, inet_dist_use_interface]] ++ [{management, application:get_env(rabbitmq_management, tcp_config)}, {collector_off, application:get_env(rabbitmq_management_agent, disable_metrics_collector)}].'
        echo "eval=$?"
        rabbitmq-diagnostics erlang_cookie_sources 2>/dev/null | grep -A2 'Cookie File'
        # Proof that a bad file is refused: an unknown value stops the node before peer discovery.
@@ -45,6 +46,9 @@ describe("rabbitmq.conf in a real RabbitMQ 4.0 node", () => {
     );
     expect(result.stdout).toMatch(/\{net_ticktime,\s*\{ok,\s*15\}\}/);
     expect(result.stdout).toMatch(/\{inet_dist_use_interface,\s*\{ok,\s*\{10,20,0,11\}\}\}/);
+    // The management API on loopback only (its keys are known only with the plugin enabled).
+    expect(result.stdout).toMatch(/\{management,\s*\{ok,\s*\[\{ip,"127\.0\.0\.1"\},\{port,15672\}\]\}\}/);
+    expect(result.stdout).toMatch(/\{collector_off,\s*\{ok,\s*true\}\}/);
     expect(result.stdout).toMatch(/bad=[1-9]/);
     expect(result.stdout).toContain('"pause_majority" is not a valid enum value');
   }, 150_000);

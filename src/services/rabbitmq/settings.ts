@@ -6,6 +6,8 @@ export const RabbitmqSettings = z.strictObject({
   net_ticktime_s: z.int().min(5).default(15),
   vhost: z.string().default("/openstack"),
   user: z.string().default("openstack"),
+  /** hastack's own administrator: its steps and probes ask the management API as this user. */
+  admin_user: z.string().default("hastack"),
   default_queue_type: z.enum(["quorum"]).default("quorum"),
 });
 export type RabbitmqSettings = z.output<typeof RabbitmqSettings>;

@@ -1,9 +1,11 @@
 import { clusterStatus, listQueues, listVhosts } from "../../hostkit/rabbitmq.ts";
+import { mgmtRequest } from "../../hostkit/rabbitmq-http.ts";
 import { allRunning, systemctl } from "../../hostkit/systemd.ts";
 import { HastackError } from "../../util/errors.ts";
 import { controllers } from "../hosts.ts";
 import { waitUntil } from "../step-kit.ts";
 import type { StepContext, StepSpec } from "../types.ts";
+import { ADMIN_SECRET, adminCredentials } from "./admin.ts";
 import { hasFullRights, rabbitUsers, vhostRights } from "./listings.ts";
 import { rabbitmqSettings } from "./settings.ts";
 
@@ -101,14 +103,16 @@ const cluster: StepSpec = {
 };
 
 async function missingAccess(ctx: StepContext): Promise<string[]> {
-  const { vhost, user } = rabbitmqSettings(ctx.topology);
-  // The four questions at once: each rabbitmqctl starts an Erlang VM (~2 s on the lab), and in
+  const { vhost, user, admin_user } = rabbitmqSettings(ctx.topology);
+  // The questions at once: each rabbitmqctl starts an Erlang VM (~2 s on the lab), and in
   // turn they were the longest step of a no-op deploy (8.7 s). The users and the vhost's
-  // permissions are the run's shared listings (listings.ts): the amqp-user steps of the OpenStack
-  // services ask the same. The password on stdin, never in argv; without -q: with it, rabbitmqctl
-  // never reads stdin and waits forever (RabbitMQ 4.0.5). A vhost that cannot be listed (it does
-  // not exist yet) gives no rights.
-  const [vhosts, users, auth, rights] = await Promise.all([
+  // permissions are the run's shared listings (listings.ts). Passwords on stdin, never in argv;
+  // without -q: with it, rabbitmqctl never reads stdin and waits forever (RabbitMQ 4.0.5). A
+  // vhost that cannot be listed (it does not exist yet) gives no rights. hastack's administrator
+  // is asked through the management API it is for: a 200 from whoami proves user, password
+  // and the management tag at once.
+  const admin = adminCredentials(ctx.topology, ctx.secret);
+  const [vhosts, users, auth, rights, whoami] = await Promise.all([
     listVhosts(ctx.transport),
     rabbitUsers(ctx),
     ctx.transport.exec(["rabbitmqctl", "authenticate_user", user], {
@@ -116,6 +120,7 @@ async function missingAccess(ctx: StepContext): Promise<string[]> {
       timeoutMs: 60_000,
     }),
     vhostRights(ctx, vhost).catch(() => undefined),
+    mgmtRequest(ctx.transport, "GET", "/api/whoami", admin, "ask the management API who hastack is"),
   ]);
   const missing: string[] = [];
   const v = vhosts.find((x) => x.name === vhost);
@@ -127,6 +132,12 @@ async function missingAccess(ctx: StepContext): Promise<string[]> {
     if (auth.code !== 0) missing.push(`${user}'s password`);
     if (v && !hasFullRights(rights?.get(user))) missing.push(`${user}'s permissions on ${vhost}`);
   }
+  if (whoami.status !== 200 || !/"administrator"/.test(whoami.body))
+    missing.push(
+      users.includes(admin_user)
+        ? `administrator ${admin_user}'s password and tag`
+        : `administrator ${admin_user}`,
+    );
   return missing;
 }
 
@@ -143,7 +154,8 @@ conn.close()
 
 const users: StepSpec = {
   id: "users",
-  title: "Create the vhost (quorum queues by default) and the openstack user; delete guest",
+  title:
+    "Create the vhost (quorum queues by default), the openstack user and hastack's administrator; delete guest",
   on: "bootstrap",
   after: ["cluster"],
   async check(ctx) {
@@ -152,7 +164,7 @@ const users: StepSpec = {
     return missing.length === 0;
   },
   async apply(ctx) {
-    const { vhost, user } = rabbitmqSettings(ctx.topology);
+    const { vhost, user, admin_user } = rabbitmqSettings(ctx.topology);
     const password = { stdin: `${ctx.secret("rabbitmq_openstack")}\n`, timeoutMs: 60_000 };
     const missing = await missingAccess(ctx);
     const q = ["rabbitmqctl", "-q"];
@@ -165,6 +177,13 @@ const users: StepSpec = {
       await ctx.run(["rabbitmqctl", "change_password", user], password);
     await ctx.run([...q, "set_permissions", "-p", vhost, user, ".*", ".*", ".*"]);
     if (missing.includes("guest deleted")) await ctx.run([...q, "delete_user", "guest"]);
+    const admin = { stdin: `${ctx.secret(ADMIN_SECRET)}\n`, timeoutMs: 60_000 };
+    if (missing.includes(`administrator ${admin_user}`))
+      await ctx.run(["rabbitmqctl", "add_user", admin_user], admin);
+    else if (missing.some((m) => m.startsWith("administrator ")))
+      await ctx.run(["rabbitmqctl", "change_password", admin_user], admin);
+    if (missing.some((m) => m.startsWith("administrator ")))
+      await ctx.run([...q, "set_user_tags", admin_user, "administrator"]);
     // Proof, not faith: a queue declared without a type must come out quorum.
     await ctx.run(["python3", "-c", queueTypeScript, `${ctx.host.ip}:5672`, user, vhost], password);
     const queues = await listQueues(ctx.transport, vhost);
