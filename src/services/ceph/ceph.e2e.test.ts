@@ -32,10 +32,15 @@ describe("Ceph on the lab", () => {
     timeout: 1_200_000,
   }, async () => {
     expect(hastack(["secrets", "init", "-i", lab.inventoryPath]).code).toBe(0);
+    // A key a compute must never hold (as a lab used for the whole cloud, or an older deploy,
+    // can leave behind): the deploy removes it.
+    const planted = "/etc/ceph/ceph.client.glance.keyring";
+    expect((await sh("cmp1", `mkdir -p /etc/ceph && echo stale > ${planted}`)).code).toBe(0);
     const deploy = hastack(["deploy", "-i", lab.inventoryPath, "--quiet"], 1_200_000);
     process.stderr.write(`deploy with Ceph: ${deploy.seconds.toFixed(1)} s\n${deploy.out.slice(-1500)}\n`);
     expect(deploy.out).toMatch(/0 failed/);
     expect(deploy.code).toBe(0);
+    expect((await sh("cmp1", `test -e ${planted}`)).code).not.toBe(0);
     let health = "";
     for (let i = 0; i < 60 && health !== "HEALTH_OK"; i++) {
       const r = await sh("sto1", "ceph health -f json");

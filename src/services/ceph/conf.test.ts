@@ -4,6 +4,7 @@ import type { Topology } from "../../topology/types.ts";
 import { parseIni } from "../openstack/test-kit.ts";
 import { services } from "../registry.ts";
 import { renderTopology } from "../render.ts";
+import { unwantedKeyrings } from "./stale-keys.ts";
 
 function cephFiles(topology: Topology): Map<string, Map<string, string>> {
   const out = new Map<string, Map<string, string>>();
@@ -91,6 +92,19 @@ describe("Ceph files on the lab site", () => {
     );
     for (const path of [KEYRINGS.glance, KEYRINGS.cinder, KEYRINGS.nova])
       expect(holders(off, path)).toEqual([]);
+  });
+
+  it("names for removal exactly the service keys a host should not hold (stale-keys step)", () => {
+    expect(unwantedKeyrings(topology, "cmp1")).toEqual([KEYRINGS.glance, KEYRINGS.cinder]);
+    expect(unwantedKeyrings(topology, "ctl1")).toEqual([KEYRINGS.nova]);
+    expect(unwantedKeyrings(topology, "sto1")).toEqual([KEYRINGS.glance, KEYRINGS.cinder, KEYRINGS.nova]);
+    const noNova = exampleTopology("lab", (inv) => {
+      inv.services = { ...inv.services, openstack: { enabled: ["keystone", "glance", "cinder"] } };
+    });
+    expect(unwantedKeyrings(noNova, "cmp1")).toEqual([KEYRINGS.glance, KEYRINGS.cinder, KEYRINGS.nova]);
+    // Never one the host is given: the step would fight the files step on every deploy.
+    for (const [host, files] of cephFiles(topology))
+      for (const p of unwantedKeyrings(topology, host)) expect(files.has(p)).toBe(false);
   });
 
   it("moves the monitors and the admin key to the controllers when the inventory says so", () => {

@@ -10,6 +10,7 @@ import { applyMgrPatch, readPatchState } from "./mgr-patch.ts";
 import { daemonAges, restartDaemons, staleDaemons, unitOf } from "./restart.ts";
 import { QuorumStatus } from "./schemas.ts";
 import { cephFsid, cephSettings, osdSpecs } from "./settings.ts";
+import { staleKeysStep } from "./stale-keys.ts";
 
 /** The targets the lab image masks (every ceph* unit): masked, an enabled daemon never comes back after a power cycle. */
 export const CEPH_TARGETS = ["ceph.target", "ceph-mon.target", "ceph-mgr.target", "ceph-osd.target"];
@@ -226,6 +227,7 @@ export function cephSteps(topology: Topology): StepSpec[] {
   const daemons = [...new Set([...mons, ...osdHosts(topology).map((h) => h.name)])];
   return [
     { id: "files", title: "Write ceph.conf and the keyrings each host needs", on: "each" },
+    staleKeysStep,
     { ...units, hosts: daemons },
     { ...mgrPatch, hosts: mons },
     { ...mon, hosts: mons },
