@@ -40,6 +40,19 @@ export const MgmtUser = z.object({
 });
 export type MgmtUser = z.output<typeof MgmtUser>;
 
+export const MgmtVhost = z
+  .object({
+    name: z.string(),
+    // Top-level in RabbitMQ 4's answer; kept in the metadata too.
+    default_queue_type: z.string().optional(),
+    metadata: z.object({ default_queue_type: z.string().optional() }).partial().optional(),
+  })
+  .transform((v) => ({
+    name: v.name,
+    defaultQueueType: v.default_queue_type ?? v.metadata?.default_queue_type,
+  }));
+export type MgmtVhost = z.output<typeof MgmtVhost>;
+
 export const MgmtPermission = z.object({ configure: z.string(), write: z.string(), read: z.string() });
 export type MgmtPermission = z.output<typeof MgmtPermission>;
 
@@ -186,6 +199,23 @@ export function mgmtUser(
     MgmtUser,
     credentials,
     `read the RabbitMQ user ${name}`,
+    opts,
+  );
+}
+
+/** A vhost with its default queue type, or undefined when there is none of that name. */
+export function mgmtVhost(
+  t: Transport,
+  vhost: string,
+  credentials: MgmtCredentials,
+  opts?: ExecOptions,
+): Promise<MgmtVhost | undefined> {
+  return get(
+    t,
+    `/api/vhosts/${encodeURIComponent(vhost)}`,
+    MgmtVhost,
+    credentials,
+    `read the vhost ${vhost}`,
     opts,
   );
 }

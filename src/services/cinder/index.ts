@@ -90,6 +90,7 @@ export const cinder = openstackService({
       config: "_find_alembic_conf()",
     }),
     apply: ["cinder-manage", "db", "sync"],
+    memo: { package: "python3-cinder", databases: ["cinder"] },
   },
   start: { units: UNITS, answers: { endpoint: "cinder", path: "/", status: 300 } },
   steps: [servicesUpStep],

@@ -43,6 +43,7 @@ export const glance = openstackService({
     user: "glance",
     check: { kind: "exit-code", argv: ["glance-manage", "db", "check"], current: 0, behind: [3, 4, 5] },
     apply: ["glance-manage", "db", "sync"],
+    memo: { package: "python3-glance", databases: ["glance"] },
   },
   start: { units: ["glance-api.service"], answers: { endpoint: "glance", path: "/", status: 300 } },
   tokenProbe: { endpoint: "glance", path: "/v2/images", status: 200 },

@@ -161,6 +161,51 @@ describe("Keystone deployed by hastack's steps, in a real Keystone 2025.1", () =
     expect(await run("database")).toMatchObject({ before: false, applied: true, after: true });
     expect(await run("db-sync")).toMatchObject({ before: false, applied: true, after: true });
     expect(await run("db-sync")).toMatchObject({ before: true, applied: false });
+    // That second check came from the memo: keystone-manage did not run. The memo holds the
+    // package's version and the revisions the database stores.
+    const memo = await box.transport.exec(["cat", "/var/lib/hastack/schema-memo/keystone.db-sync"]);
+    const version = await box.transport.exec(["dpkg-query", "-W", `-f=\${Version}`, "python3-keystone"]);
+    const revs = await box.transport.exec([
+      "mariadb",
+      "-N",
+      "-B",
+      "-e",
+      "SELECT GROUP_CONCAT(version_num ORDER BY version_num SEPARATOR ',') FROM keystone.alembic_version",
+    ]);
+    expect(memo.stdout).toBe(`${version.stdout} keystone=${revs.stdout.trim()}`);
+    expect(revs.stdout.trim()).toMatch(/^\w+(,\w+)*$/);
+    const seen: string[] = [];
+    const watched = new Proxy(box.transport, {
+      get(target, key) {
+        if (key === "exec")
+          return (c: string[] | string, o?: Parameters<Container["transport"]["exec"]>[1]) => {
+            seen.push(Array.isArray(c) ? c.join(" ") : c);
+            return target.exec(c, o);
+          };
+        const value = Reflect.get(target, key);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    const runWatched = () =>
+      runStep({
+        service: "keystone",
+        step: step("db-sync"),
+        host,
+        topology,
+        services,
+        transport: watched,
+        secrets,
+      });
+    expect(await runWatched()).toMatchObject({ before: true, applied: false });
+    expect(seen.filter((c) => c.includes("keystone-manage"))).toEqual([]);
+    // A memo that does not match (another package, a restored database): keystone-manage asks
+    // again, says current, and the memo is written anew.
+    await box.transport.exec(["sh", "-c", "echo stale > /var/lib/hastack/schema-memo/keystone.db-sync"]);
+    expect(await runWatched()).toMatchObject({ before: true, applied: false });
+    expect(seen.filter((c) => c.includes("keystone-manage db_sync --check")).length).toBe(1);
+    expect((await box.transport.exec(["cat", "/var/lib/hastack/schema-memo/keystone.db-sync"])).stdout).toBe(
+      memo.stdout,
+    );
     expect(await run("keys")).toMatchObject({ before: false, applied: true, after: true });
     expect(await run("keys")).toMatchObject({ before: true, applied: false });
     const ls = await box.transport.exec([

@@ -10,6 +10,7 @@ import { ensureRunning, isActive, isEnabled } from "../../hostkit/systemd.ts";
 import type { Topology } from "../../topology/types.ts";
 import { HastackError } from "../../util/errors.ts";
 import { KEYSTONE_ADMIN_SECRET } from "../openstack/identity-step.ts";
+import { rememberedSchemaCheck } from "../openstack/schema-memo.ts";
 import { waitUntil } from "../step-kit.ts";
 import type { StepContext, StepSpec } from "../types.ts";
 import { DEMO_SCRIPT } from "./demo-script.ts";
@@ -43,12 +44,17 @@ export const dbSync: StepSpec = {
   after: ["database"],
   timeoutMs: 600_000,
   async check(ctx) {
-    const r = await ctx.transport.exec(manage(["db_sync", "--check"]), { timeoutMs: 120_000 });
-    if (r.code !== 0)
-      ctx.log.info(
-        `schema: ${r.code === 2 || r.code === 4 ? "behind" : `db_sync --check exit code ${r.code}`}`,
-      );
-    return r.code === 0;
+    const state = await rememberedSchemaCheck(
+      ctx,
+      { package: "python3-keystone", databases: ["keystone"] },
+      async () => {
+        const r = await ctx.transport.exec(manage(["db_sync", "--check"]), { timeoutMs: 120_000 });
+        if (r.code === 0) return true;
+        return r.code === 2 || r.code === 4 ? "behind" : `db_sync --check exit code ${r.code}`;
+      },
+    );
+    if (state !== true) ctx.log.info(`schema: ${state}`);
+    return state === true;
   },
   async apply(ctx) {
     await ctx.run(manage(["db_sync"]), { timeoutMs: 540_000 });

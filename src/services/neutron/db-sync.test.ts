@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { exampleTopology, withOpenStackImplemented } from "../../testing/fixtures.ts";
-import { recordingTransport, runStep } from "../openstack/test-kit.ts";
+import { recordingTransport, runStep, toolCalls } from "../openstack/test-kit.ts";
 import { services } from "../registry.ts";
 import { dbSyncStep, parseCurrent, schemaCurrent } from "./db-sync.ts";
 
@@ -59,12 +59,12 @@ describe("the db-sync step", () => {
     });
     expect(r).toMatchObject({ before: false, applied: true, after: true });
     expect(r.log).toEqual(["schema: no revision in the database (never synced)"]);
-    expect(t.seen.map((s) => s.argv)).toEqual([
+    expect(toolCalls(t).map((s) => s.argv)).toEqual([
       `${MANAGE} current`,
       `${MANAGE} upgrade heads`,
       `${MANAGE} current`,
     ]);
-    expect(t.seen[1]?.timeoutMs).toBe(900_000);
+    expect(toolCalls(t)[1]?.timeoutMs).toBe(900_000);
   });
 
   it("runs the upgrade when current fails (the upgrade's own error is then the one shown)", async () => {
@@ -82,6 +82,6 @@ describe("the db-sync step", () => {
     await expect(runStep({ ...step, transport: t })).rejects.toThrow(
       /upgrade heads` exited with code 1: Access denied for user neutron/,
     );
-    expect(t.seen.map((s) => s.argv)).toEqual([`${MANAGE} current`, `${MANAGE} upgrade heads`]);
+    expect(toolCalls(t).map((s) => s.argv)).toEqual([`${MANAGE} current`, `${MANAGE} upgrade heads`]);
   });
 });

@@ -6,11 +6,13 @@
  * branch, marked `(head)` when it is that branch's newest, and the schema is current when there
  * are two and both are heads.
  */
+import { rememberedSchemaCheck } from "../openstack/schema-memo.ts";
 import { asUser } from "../openstack/sync-step.ts";
 import type { StepSpec } from "../types.ts";
 import { ML2_CONF, NEUTRON_CONF } from "./config.ts";
 
 const SYNC_TIMEOUT_MS = 900_000;
+const MEMO = { package: "python3-neutron", databases: ["neutron"] };
 const CHECK_TIMEOUT_MS = 120_000;
 
 /** `runuser -u neutron -- neutron-db-manage --config-file neutron.conf --config-file ml2_conf.ini ARGS`. */
@@ -62,12 +64,14 @@ export const dbSyncStep: StepSpec = {
   after: ["database"],
   timeoutMs: SYNC_TIMEOUT_MS + 2 * CHECK_TIMEOUT_MS,
   async check(ctx) {
-    const r = await ctx.transport.exec(neutronDbManage("current"), {
-      timeoutMs: CHECK_TIMEOUT_MS,
-      signal: ctx.signal,
+    const state = await rememberedSchemaCheck(ctx, MEMO, async () => {
+      const r = await ctx.transport.exec(neutronDbManage("current"), {
+        timeoutMs: CHECK_TIMEOUT_MS,
+        signal: ctx.signal,
+      });
+      // Any failure (the database unreachable): the upgrade then runs, and its error is the one shown.
+      return r.code === 0 ? schemaCurrent(parseCurrent(r.stdout)) : `current: exit code ${r.code}`;
     });
-    // Any failure (the database unreachable): the upgrade then runs, and its error is the one shown.
-    const state = r.code === 0 ? schemaCurrent(parseCurrent(r.stdout)) : `current: exit code ${r.code}`;
     if (state !== true) ctx.log.info(`schema: ${state}`);
     return state === true;
   },

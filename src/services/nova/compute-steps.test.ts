@@ -135,15 +135,15 @@ describe("discovering the computes", () => {
           : []),
       ],
     });
-  const [border, header, , cmp1, cmp2, bottom] = fixture("list-hosts.txt").split("\n");
+  // The rows cell-db.ts reads from nova_api.host_mappings (its SQL on a real schema: cell-db.test.ts).
+  const mappings = (discovered: boolean) => ({
+    stdout: `cmp1\tcell1\n${discovered ? "cmp2.cluster.local\tcell1\n" : ""}`,
+  });
 
   it("waits for every nova-compute up, maps them, sees their hypervisors, then nova-status must pass", async () => {
     let discovered = false;
-    const t = recordingTransport("ctl1", (argv) => {
-      if (argv === "runuser -u nova -- nova-manage cell_v2 list_hosts")
-        return {
-          stdout: [border, header, border, cmp1, ...(discovered ? [cmp2] : []), bottom, ""].join("\n"),
-        };
+    const t = recordingTransport("ctl1", (argv, stdin) => {
+      if (argv === "mariadb -N -B" && stdin.includes("nova_api.host_mappings")) return mappings(discovered);
       if (argv.endsWith("/v3/auth/tokens")) return { stdout: login };
       if (argv.endsWith("/os-services?binary=nova-compute"))
         return { stdout: `${services200}\n--hastack-status--200` };
@@ -174,10 +174,7 @@ describe("discovering the computes", () => {
   it("fails naming nova-status's verdict when Cells v2 still fails after discovery (runbook E9)", async () => {
     let discovered = false;
     const t = recordingTransport("ctl1", (argv) => {
-      if (argv.endsWith("list_hosts"))
-        return {
-          stdout: [border, header, border, cmp1, ...(discovered ? [cmp2] : []), bottom, ""].join("\n"),
-        };
+      if (argv === "mariadb -N -B") return mappings(discovered);
       if (argv.endsWith("/v3/auth/tokens")) return { stdout: login };
       if (argv.endsWith("binary=nova-compute")) return { stdout: `${services200}\n--hastack-status--200` };
       if (argv.endsWith("/os-hypervisors"))

@@ -15,8 +15,9 @@ import { OsServiceList, sameHost } from "../openstack/os-services.ts";
 import { secretNames } from "../openstack/oslo.ts";
 import { waitUntil } from "../step-kit.ts";
 import type { StepContext, StepSpec } from "../types.ts";
+import { hostMappingsFromDb } from "./cell-db.ts";
 import { HypervisorList, novaGet, upHosts } from "./compute-api.ts";
-import { novaManage, parseHostMappings } from "./manage.ts";
+import { novaManage } from "./manage.ts";
 import { rbdSecretUuid } from "./settings.ts";
 
 const VIRSH = ["virsh", "-c", "qemu:///system"];
@@ -197,8 +198,7 @@ export async function hypervisorsNotUp(ctx: StepContext, computes: readonly stri
 }
 
 async function unmapped(ctx: StepContext, computes: readonly string[]): Promise<string[]> {
-  const r = await ctx.run(novaManage("cell_v2", "list_hosts"));
-  const mapped = parseHostMappings(ctx.transport, r.stdout);
+  const mapped = await hostMappingsFromDb(ctx);
   return computes.filter((name) => !mapped.some((m) => sameHost(m.host, name)));
 }
 

@@ -47,34 +47,6 @@ function table<S extends z.ZodType>(t: Pick<Transport, "name">, tool: string, ro
 /** cell0's fixed UUID (objects.CellMapping.CELL0_UUID). */
 export const CELL0_UUID = "00000000-0000-0000-0000-000000000000";
 
-/**
- * `nova-manage cell_v2 list_cells` (without --verbose: that would print the database and
- * RabbitMQ passwords; the masked URLs are not read at all).
- */
-const CellRow = z
-  .object({
-    Name: z.string(),
-    // Any 8-4-4-4-12 hex id: cell0's is all zeros, which a strict RFC 4122 check refuses.
-    UUID: z.string().regex(/^[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}$/),
-    Disabled: z.enum(["True", "False"]),
-  })
-  .transform((r) => ({ name: r.Name, uuid: r.UUID, disabled: r.Disabled === "True" }));
-export type Cell = z.output<typeof CellRow>;
-
-export function parseCells(t: Pick<Transport, "name">, stdout: string): Cell[] {
-  return table(t, "nova-manage cell_v2 list_cells", CellRow, stdout);
-}
-
-/** `nova-manage cell_v2 list_hosts`: the computes mapped to a cell. */
-const HostRow = z
-  .object({ "Cell Name": z.string(), "Cell UUID": z.string(), Hostname: z.string().min(1) })
-  .transform((r) => ({ cell: r["Cell Name"], host: r.Hostname }));
-export type HostMapping = z.output<typeof HostRow>;
-
-export function parseHostMappings(t: Pick<Transport, "name">, stdout: string): HostMapping[] {
-  return table(t, "nova-manage cell_v2 list_hosts", HostRow, stdout);
-}
-
 /** `nova-manage db online_data_migrations`: per migration, rows found and rows migrated. */
 const MigrationRow = z
   .object({

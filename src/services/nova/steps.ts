@@ -7,12 +7,14 @@
 import { enabledOf, inactiveOf, startDeliberately, systemctl } from "../../hostkit/systemd.ts";
 import { lastLine } from "../../util/text.ts";
 import { alembicHeadCheck } from "../openstack/alembic.ts";
+import { rememberedSchemaCheck } from "../openstack/schema-memo.ts";
 import type { ApiAnswer, SchemaCheck } from "../openstack/spec.ts";
 import { answers, START_WAIT_MS } from "../openstack/start-step.ts";
 import { schemaState } from "../openstack/sync-step.ts";
 import { waitUntil } from "../step-kit.ts";
 import type { StepContext, StepSpec } from "../types.ts";
-import { CELL0_UUID, type Cell, novaManage, parseCells, parseOnlineMigrations } from "./manage.ts";
+import { type Cell, cellsFromDb } from "./cell-db.ts";
+import { CELL0_UUID, novaManage, parseOnlineMigrations } from "./manage.ts";
 
 const SYNC_TIMEOUT_MS = 900_000;
 const CHECK_TIMEOUT_MS = 120_000;
@@ -39,7 +41,12 @@ function schemaStep(id: string, db: "api" | "main", title: string): StepSpec {
     on: "bootstrap",
     timeoutMs: SYNC_TIMEOUT_MS + 2 * CHECK_TIMEOUT_MS,
     async check(ctx) {
-      const state = await schemaState(ctx, "nova", check);
+      // `db sync` migrates cell0 as well as the main database.
+      const memo = {
+        package: "python3-nova",
+        databases: db === "api" ? ["nova_api"] : ["nova", "nova_cell0"],
+      };
+      const state = await rememberedSchemaCheck(ctx, memo, () => schemaState(ctx, "nova", check));
       if (state !== true) ctx.log.info(`${db === "api" ? "nova_api" : "nova"} schema: ${state}`);
       return state === true;
     },
@@ -47,11 +54,6 @@ function schemaStep(id: string, db: "api" | "main", title: string): StepSpec {
       await ctx.run(apply, { timeoutMs: SYNC_TIMEOUT_MS });
     },
   };
-}
-
-export async function listCells(ctx: StepContext): Promise<Cell[]> {
-  const r = await ctx.run(novaManage("cell_v2", "list_cells"), { timeoutMs: CHECK_TIMEOUT_MS });
-  return parseCells(ctx.transport, r.stdout);
 }
 
 /** What is still missing: cell0 (by its fixed UUID) and cell1 (by name). */
@@ -64,7 +66,8 @@ export function missingCells(cells: readonly Cell[]): ("cell0" | "cell1")[] {
 
 /**
  * map_cell0 says 0 when cell0 is already there, but create_cell would add a second cell1 (it
- * refuses only the same transport and database URLs), so both are gated on list_cells. cell1 takes
+ * refuses only the same transport and database URLs), so both are gated on the cell mappings
+ * (read by SQL, cell-db.ts). cell1 takes
  * nova.conf's transport_url (every broker) and [database] connection, as they are on this host.
  */
 export const cellsStep: StepSpec = {
@@ -72,12 +75,12 @@ export const cellsStep: StepSpec = {
   title: "Map cell0 and create cell1 (nova-manage cell_v2), each only when list_cells lacks it",
   on: "bootstrap",
   async check(ctx) {
-    const missing = missingCells(await listCells(ctx));
+    const missing = missingCells(await cellsFromDb(ctx));
     if (missing.length > 0) ctx.log.info(`cells missing: ${missing.join(", ")}`);
     return missing.length === 0;
   },
   async apply(ctx) {
-    const missing = missingCells(await listCells(ctx));
+    const missing = missingCells(await cellsFromDb(ctx));
     if (missing.includes("cell0")) await ctx.run(novaManage("cell_v2", "map_cell0"));
     if (missing.includes("cell1"))
       await ctx.run(novaManage("cell_v2", "create_cell", "--name=cell1", "--verbose"));

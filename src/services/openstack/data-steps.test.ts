@@ -6,7 +6,7 @@ import { renderTopology } from "../render.ts";
 import type { ServiceDef, StepSpec } from "../types.ts";
 import { ownSteps } from "./service.ts";
 import { answers } from "./start-step.ts";
-import { recordingTransport, runStep } from "./test-kit.ts";
+import { recordingTransport, runStep, toolCalls } from "./test-kit.ts";
 
 /**
  * The schema sync and API start that services declare as data (`sync`, `start`): what they run
@@ -49,15 +49,15 @@ describe("the schema sync step", () => {
     expect([step.on, step.after]).toEqual(["bootstrap", ["database"]]);
     const r = await run("glance", step, t);
     expect(r).toMatchObject({ before: false, applied: true, after: true });
-    expect(t.seen.map((s) => s.argv)).toEqual([CHECK, SYNC, CHECK]);
-    expect(t.seen[1]?.timeoutMs).toBe(900_000);
+    expect(toolCalls(t).map((s) => s.argv)).toEqual([CHECK, SYNC, CHECK]);
+    expect(toolCalls(t)[1]?.timeoutMs).toBe(900_000);
     expect(r.log[0]).toMatch(/^schema: behind \(glance-manage db check: exit code 3: Your database/);
   });
 
   it("glance: exit code 0 changes nothing; another code is logged and left to the sync to explain", async () => {
     const current = recordingTransport("ctl1", (argv) => (argv === CHECK ? {} : undefined));
     expect(await run("glance", stepOf("glance", "db-sync"), current)).toMatchObject({ applied: false });
-    expect(current.seen).toHaveLength(1);
+    expect(toolCalls(current)).toHaveLength(1);
     const broken = recordingTransport("ctl1", (argv) =>
       argv === CHECK || argv === SYNC
         ? { code: 1, stderr: "ERROR: (2003, Can't connect to MySQL server)" }
@@ -86,10 +86,10 @@ describe("the schema sync step", () => {
     const r = await run("placement", stepOf("placement", "db-sync"), t);
     expect(r).toMatchObject({ before: false, applied: true, after: true });
     expect(r.log).toEqual([`schema: behind (database at None, code at ${HEAD})`]);
-    expect(t.seen[0]?.argv).toBe(
+    expect(toolCalls(t)[0]?.argv).toBe(
       "runuser -u placement -- python3 -c from alembic.script import ScriptDirectory\nfrom placement.db.sqlalchemy import migration\nprint(ScriptDirectory.from_config(migration._alembic_config()).get_current_head())",
     );
-    expect(t.seen.map((s) => s.argv.split(" ").slice(4, 7).join(" "))).toEqual([
+    expect(toolCalls(t).map((s) => s.argv.split(" ").slice(4, 7).join(" "))).toEqual([
       "python3 -c from",
       "placement-manage db version",
       "placement-manage db sync",
@@ -183,6 +183,7 @@ describe("steps made from data, and steps that are only names", () => {
       user: "toy",
       check: { kind: "exit-code" as const, argv: ["toy-manage", "check"], current: 0, behind: [2] },
       apply: ["toy-manage", "sync"],
+      memo: { package: "python3-toy", databases: ["toy"] },
     },
   };
 

@@ -13,21 +13,9 @@ import type { Topology } from "../../topology/types.ts";
 import { HastackError } from "../../util/errors.ts";
 import type { StepContext, StepSpec } from "../types.ts";
 import { IDENTITY_SCRIPT } from "./identity-script.ts";
+import { type IdentityPlan, missingInKeystone } from "./keystone-check.ts";
 import { secretNames } from "./oslo.ts";
 import type { OpenStackServiceSpec } from "./spec.ts";
-
-export interface IdentityPlan {
-  /** Keystone's internal URL, where the bootstrap controller asks as admin. */
-  authUrl: string;
-  region: string;
-  domain: "Default";
-  project: "service";
-  user: string;
-  roles: string[];
-  /** The catalogue entry; none for a user of hastack's own (the instance-HA engine). */
-  service?: { name: string; type: string; description: string };
-  endpoints: { interface: "public" | "internal" | "admin"; url: string }[];
-}
 
 /** The Keystone admin's password (keystone's own secret; its bootstrap step creates the user). */
 export const KEYSTONE_ADMIN_SECRET = "keystone_admin";
@@ -65,6 +53,7 @@ export function identityPlan(
 
 const Answer = z.object({ missing: z.array(z.string()) });
 
+/** The registration program: only to create or correct (its check is keystone-check.ts, no Python). */
 async function register(ctx: StepContext, plan: IdentityPlan, mode: "check" | "apply"): Promise<string[]> {
   const secret = secretNames(plan.user).identity;
   const stdin = JSON.stringify({
@@ -114,7 +103,13 @@ function registrationStep(title: string, plan: (topology: Topology) => IdentityP
     on: "bootstrap",
     after: ["keystone"],
     async check(ctx) {
-      const missing = await register(ctx, plan(ctx.topology), "check");
+      const p = plan(ctx.topology);
+      const missing = await missingInKeystone(
+        ctx.transport,
+        p,
+        { admin: ctx.secret(KEYSTONE_ADMIN_SECRET), user: ctx.secret(secretNames(p.user).identity) },
+        ctx.signal,
+      );
       if (missing.length > 0)
         ctx.log.info(`${ctx.dryRun ? "would create" : "creating"}: ${missing.join(", ")}`);
       return missing.length === 0;

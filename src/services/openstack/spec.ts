@@ -24,6 +24,7 @@ import type {
   SettingsSchema,
   StepSpec,
 } from "../types.ts";
+import type { SchemaMemo } from "./schema-memo.ts";
 
 export interface ApiListener {
   /** Endpoint id (one of the service's `endpoints`). */
@@ -137,6 +138,8 @@ export interface SchemaSync {
   /** Runs check and apply as this user: as root they would leave root-owned logs the service cannot open. */
   user: string;
   check: SchemaCheck;
+  /** What the schema's state depends on: the check runs again only when it changed (schema-memo.ts). */
+  memo: SchemaMemo;
   /** The sync itself, e.g. ["placement-manage", "db", "sync"]. */
   apply: string[];
   /** Migrations on a large database take long. @default 900_000 */

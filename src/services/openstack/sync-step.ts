@@ -8,6 +8,7 @@ import { z } from "zod";
 import { parseToolOutput } from "../../hostkit/command.ts";
 import { lastLine } from "../../util/text.ts";
 import type { StepContext, StepSpec } from "../types.ts";
+import { rememberedSchemaCheck } from "./schema-memo.ts";
 import type { SchemaCheck, SchemaSync } from "./spec.ts";
 
 const DEFAULT_TIMEOUT_MS = 900_000;
@@ -65,7 +66,9 @@ export function syncStep(sync: SchemaSync): StepSpec {
     // Check, apply and the check again all fit in one attempt.
     timeoutMs: timeoutMs + 2 * CHECK_TIMEOUT_MS,
     async check(ctx) {
-      const state = await schemaState(ctx, sync.user, sync.check);
+      const state = await rememberedSchemaCheck(ctx, sync.memo, () =>
+        schemaState(ctx, sync.user, sync.check),
+      );
       if (state !== true) ctx.log.info(`schema: ${state}`);
       return state === true;
     },

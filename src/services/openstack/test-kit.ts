@@ -8,6 +8,7 @@ import { makeStepContext } from "../../deploy/context.ts";
 import type { Topology } from "../../topology/types.ts";
 import type { ExecOptions, ExecResult, Transport } from "../../transport/types.ts";
 import type { ServiceDef, StepSpec } from "../types.ts";
+import { MEMO_DIR } from "./schema-memo.ts";
 
 /** [section] -> key -> value, as oslo.config reads it (a later duplicate key wins). */
 export function parseIni(text: string): Record<string, Record<string, string>> {
@@ -110,4 +111,9 @@ export function recordingTransport(
     stat: none,
     close: async () => {},
   };
+}
+
+/** What a recording transport ran, without the schema memo's reads and writes (schema-memo.ts). */
+export function toolCalls(t: { seen: Recorded[] }): Recorded[] {
+  return t.seen.filter((s) => !s.argv.includes(MEMO_DIR));
 }

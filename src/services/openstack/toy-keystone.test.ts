@@ -117,4 +117,49 @@ describe("the toy's Keystone registration in a real Keystone", () => {
     // The service user logs in with its own password (svc_toy) to the service project.
     expect(await openstack("token issue", secrets.svc_toy, "toy")).toHaveProperty("id");
   }, 600_000);
+
+  // The check asks Keystone's REST API with curl; the registration program fixes what it finds.
+  it("finds a role taken away and an endpoint moved by hand, and puts both back", async () => {
+    const internal = (
+      (await openstack("endpoint list --service toy --interface internal")) as { ID: string }[]
+    )[0]?.ID;
+    expect(internal).toBeDefined();
+    await box.transport.exec(
+      [
+        "sh",
+        "-c",
+        `read -r OS_PASSWORD; export OS_PASSWORD; a="--os-auth-url http://10.20.0.10:5000/v3 --os-username admin --os-project-name admin --os-user-domain-name Default --os-project-domain-name Default --os-identity-api-version 3"
+         openstack role remove --user toy --project service service $a &&
+         openstack endpoint set --url http://10.20.0.99:9555/v1 ${internal} $a`,
+      ],
+      { stdin: `${secrets.keystone_admin}\n`, timeoutMs: 120_000 },
+    );
+    const fixed = await run();
+    expect(fixed).toMatchObject({ before: false, applied: true, after: true });
+    expect(fixed.log.join("\n")).toContain(
+      "creating: role service of toy on service, internal endpoint http://10.20.0.10:9555/v1",
+    );
+    const roles = (await openstack("role assignment list --user toy --project service --names")) as {
+      Role: string;
+    }[];
+    expect(roles.map((r) => r.Role).sort()).toEqual(["admin", "service"]);
+  }, 600_000);
+
+  it("says which login Keystone refused, naming the host, and never the password", async () => {
+    const wrong = { ...secrets, keystone_admin: "not-the-admin-password" };
+    const r = await runStep({
+      service: "toy",
+      step: step("identity"),
+      host,
+      topology,
+      services: registry,
+      transport: box.transport,
+      secrets: wrong,
+    }).catch((e: Error) => e);
+    expect(r).toBeInstanceOf(Error);
+    expect(String(r)).toMatch(
+      /Cannot check the toy service in Keystone on ctl1: the admin's login: HTTP 401/,
+    );
+    expect(String(r)).not.toContain("not-the-admin-password");
+  }, 120_000);
 });

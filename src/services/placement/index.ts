@@ -60,6 +60,7 @@ export const placement = openstackService({
       config: "_alembic_config()",
     }),
     apply: ["placement-manage", "db", "sync"],
+    memo: { package: "python3-placement", databases: ["placement"] },
   },
   start: { units: ["placement-api.service"], answers: { endpoint: "placement", path: "/", status: 200 } },
   // An admin-only listing (the service user has admin in the service project): a token that
