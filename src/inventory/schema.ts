@@ -197,6 +197,15 @@ export function inventorySchema(blocks: Readonly<Record<string, z.ZodObject>>, o
       .default([...openstack])
       .describe("the OpenStack services to deploy (each brings what it requires)"),
     region: z.string().default("RegionOne"),
+    workers: z
+      .number()
+      .int()
+      .min(1)
+      .max(64)
+      .optional()
+      .describe(
+        "processes per API and per RPC service on each controller (uwsgi, mod_wsgi, nova-conductor, nova-scheduler, glance-api); default: each service's own, 2 (1 for Nova's metadata API). Each is a Python interpreter with its own database and AMQP pools: on small controllers (the lab) 1",
+      ),
   });
   const services = z.strictObject({
     ...Object.fromEntries(Object.entries(blocks).map(([key, schema]) => [key, schema.prefault({})])),
@@ -218,7 +227,7 @@ const SiteSchema = z.strictObject(siteFields);
 
 /** `services:` as the program reads it: every block with its defaults applied. */
 export type ServicesBlock = Readonly<Record<string, unknown>> & {
-  openstack: { enabled: string[]; region: string };
+  openstack: { enabled: string[]; region: string; workers?: number };
 };
 
 export type Inventory = z.output<typeof SiteSchema> & { services: ServicesBlock };

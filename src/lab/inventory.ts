@@ -66,6 +66,10 @@ export function labInventory(plan: LabPlan, options: { cloud?: boolean } = {}): 
           "horizon",
           ...(options.cloud ? ["nova", "neutron"] : []),
         ],
+        // One process per API and RPC service: the lab's controllers share 2 cores with the rest
+        // of the site, and starting two of each (nova.start: 30 Python interpreters on three
+        // controllers) was the longest part of a deploy's critical path (163-167 s).
+        workers: 1,
       },
       // No usable /dev/kvm in a lab host (a PVM nested hypervisor): guests are emulated (TCG), and
       // libvirt runs in a container (qemu.conf without security driver, namespaces or cgroups).

@@ -95,7 +95,11 @@ export function resolveTopology(inv: Inventory, options: ResolveOptions): Topolo
     bootstrap: roles.controller[0] ?? hosts[0]?.name ?? "",
     settings: inv.services,
     instanceHa: inv.instance_ha,
-    openstack: { enabled: inv.services.openstack.enabled, region: inv.services.openstack.region },
+    openstack: {
+      enabled: inv.services.openstack.enabled,
+      region: inv.services.openstack.region,
+      ...(inv.services.openstack.workers === undefined ? {} : { workers: inv.services.openstack.workers }),
+    },
     endpoints,
     overrides: inv.overrides,
     waivers: inv.waivers,

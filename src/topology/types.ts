@@ -26,7 +26,8 @@ export interface Topology {
   /** `services:` of the inventory with defaults applied; each service reads its own block. */
   settings: ServicesBlock;
   instanceHa: Inventory["instance_ha"];
-  openstack: { enabled: string[]; region: string };
+  /** `workers`: the processes of every API and RPC service when the inventory sets them. */
+  openstack: { enabled: string[]; region: string; workers?: number };
   /** The API catalogue, assembled from the enabled services' endpoints. */
   endpoints: Record<string, Endpoint>;
   overrides: Inventory["overrides"];

@@ -9,6 +9,7 @@ import type { ResolvedHost } from "../../topology/types.ts";
 import { clientKeyring } from "../ceph/layout.ts";
 import { requireCeph } from "../ceph/required.ts";
 import type { PoolName } from "../ceph/settings.ts";
+import { workers } from "../openstack/wsgi.ts";
 import type { RenderContext } from "../types.ts";
 
 export const GLANCE_PORT = 9292;
@@ -27,8 +28,8 @@ export function glanceSections(ctx: RenderContext, host: ResolvedHost): DocSecti
       entries: [
         ["bind_host", host.ip],
         ["bind_port", port],
-        // As many as Keystone's uwsgi processes: each eventlet worker holds its own pools.
-        ["workers", "2"],
+        // As many as the APIs' uwsgi processes: each eventlet worker holds its own pools.
+        ["workers", String(workers(ctx.topology, 2))],
         // Interoperable import stages an upload on the disk of the controller that took it; the
         // import call may reach another one, which then hands it to this URL (Glance's
         // distributed import) instead of failing to find the staged data.

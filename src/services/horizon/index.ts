@@ -24,6 +24,10 @@ const spec: OpenStackServiceSpec = {
       endpoint: "horizon",
       name: "horizon",
       check: { kind: "http", path: LOGIN_PATH },
+      // Django renders the login page for each check: at the site's 1 s, every HAProxy asking
+      // every controller kept the six Apache processes of an idle lab at 2-3% of a core each.
+      // A dashboard can take a few seconds more to leave a dead controller than the APIs.
+      checkInter_ms: 5_000,
       sticky: true,
     },
   ],

@@ -10,6 +10,7 @@ import { ensureRunning, isActive, isEnabled } from "../../hostkit/systemd.ts";
 import type { Topology } from "../../topology/types.ts";
 import { HastackError } from "../../util/errors.ts";
 import { KEYSTONE_ADMIN_SECRET } from "../openstack/identity-step.ts";
+import { missingInKeystone } from "../openstack/keystone-check.ts";
 import { rememberedSchemaCheck } from "../openstack/schema-memo.ts";
 import { waitUntil } from "../step-kit.ts";
 import type { StepContext, StepSpec } from "../types.ts";
@@ -220,7 +221,7 @@ export const bootstrap: StepSpec = {
 
 const Answer = z.object({ missing: z.array(z.string()) });
 
-async function demo(ctx: StepContext, mode: "check" | "apply"): Promise<string[]> {
+async function demo(ctx: StepContext, mode: "apply"): Promise<string[]> {
   const stdin = JSON.stringify({
     mode,
     authUrl: keystoneEndpoint(ctx.topology).internal,
@@ -266,7 +267,21 @@ export const demoStep: StepSpec = {
   on: "bootstrap",
   after: ["bootstrap"],
   async check(ctx) {
-    const missing = await demo(ctx, "check");
+    // Over Keystone's REST API with curl (keystone-check.ts): the program above only creates.
+    const missing = await missingInKeystone(
+      ctx.transport,
+      {
+        authUrl: keystoneEndpoint(ctx.topology).internal,
+        region: ctx.topology.openstack.region,
+        domain: "Default",
+        project: "demo",
+        user: "demo",
+        roles: ["member"],
+        endpoints: [],
+      },
+      { admin: ctx.secret(KEYSTONE_ADMIN_SECRET), user: ctx.secret(KEYSTONE_DEMO_SECRET) },
+      ctx.signal,
+    );
     if (missing.length > 0)
       ctx.log.info(`${ctx.dryRun ? "would create" : "creating"}: ${missing.join(", ")}`);
     return missing.length === 0;

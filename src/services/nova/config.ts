@@ -10,6 +10,7 @@ import type { ResolvedHost } from "../../topology/types.ts";
 import { clientKeyring } from "../ceph/layout.ts";
 import type { PoolName } from "../ceph/settings.ts";
 import { serviceAuth } from "../openstack/oslo.ts";
+import { workers } from "../openstack/wsgi.ts";
 import type { RenderContext } from "../types.ts";
 import { novaSettings, rbdSecretUuid } from "./settings.ts";
 
@@ -87,11 +88,11 @@ export function controllerSections(ctx: RenderContext, host: ResolvedHost): DocS
     },
     // As many as the APIs' uwsgi processes: each worker holds its own database and AMQP pools, and
     // the default (one per CPU) on a large controller multiplies Galera's connections.
-    { name: "conductor", entries: [["workers", "2"]] },
+    { name: "conductor", entries: [["workers", String(workers(ctx.topology, 2))]] },
     {
       name: "scheduler",
       entries: [
-        ["workers", "2"],
+        ["workers", String(workers(ctx.topology, 2))],
         // Hosts are discovered by one explicit step, not by every scheduler racing (runbook E8).
         ["discover_hosts_in_cells_interval", "-1"],
       ],

@@ -50,6 +50,26 @@ describe("nova.conf on a controller", () => {
     expect(ini.DEFAULT?.compute_driver).toBeUndefined();
   });
 
+  it("runs the site's services.openstack.workers processes of every API and RPC service when it sets them", () => {
+    const small = exampleTopology(
+      "lab",
+      (inv) => {
+        inv.services = { ...inv.services, openstack: { workers: 1 } };
+      },
+      registry,
+    );
+    const args = (t: typeof lab, path: string) => renderedFile(t, "ctl1", path, registry).text;
+    for (const path of ["/etc/default/nova-api", "/etc/default/placement-api", "/etc/default/keystone"]) {
+      expect(args(lab, path)).toContain("--processes 2 ");
+      expect(args(small, path)).toContain("--processes 1 ");
+    }
+    const ini = parseIni(args(small, "/etc/nova/nova.conf"));
+    expect([ini.conductor?.workers, ini.scheduler?.workers]).toEqual(["1", "1"]);
+    expect(parseIni(args(small, "/etc/glance/glance-api.conf")).DEFAULT?.workers).toBe("1");
+    expect(args(lab, "/etc/apache2/sites-enabled/horizon.conf")).toContain(" processes=2 ");
+    expect(args(small, "/etc/apache2/sites-enabled/horizon.conf")).toContain(" processes=1 ");
+  });
+
   it("binds the compute and metadata APIs' uwsgi to the management address; noVNC picked", () => {
     const api = renderedFile(lab, "ctl3", "/etc/default/nova-api", registry).text;
     expect(api).toContain(

@@ -18,7 +18,8 @@ export interface IdentityPlan {
   authUrl: string;
   region: string;
   domain: "Default";
-  project: "service";
+  /** "service" for the services' users. */
+  project: string;
   user: string;
   roles: string[];
   /** The catalogue entry; none for a user of hastack's own (the instance-HA engine). */

@@ -23,6 +23,11 @@ function endpointPort(topology: Topology, service: string, endpoint: string): nu
   return port;
 }
 
+/** The site's `services.openstack.workers` when it sets them, else the service's own number. */
+export function workers(topology: Topology, own: number): number {
+  return topology.openstack.workers ?? own;
+}
+
 /**
  * /etc/default/<name>, sourced by the init script after it built `--http-socket :PORT`: these
  * arguments replace that (--processes and --threads after --ini win over the ini's 8 x 32).
@@ -37,7 +42,7 @@ export function uwsgiDefaults(
   const args = [
     `--http-socket ${host.ip}:${port}`,
     `--ini ${app.ini}`,
-    `--processes ${app.processes}`,
+    `--processes ${workers(topology, app.processes)}`,
     `--threads ${app.threads}`,
     ...Object.entries(app.env ?? {}).map(([k, v]) => `--env ${k}=${v}`),
   ];
@@ -63,7 +68,7 @@ export function apacheVhost(
     `Listen ${host.ip}:${port}`,
     `<VirtualHost ${host.ip}:${port}>`,
     `    ServerName ${topology.vips.publicHost}`,
-    `    WSGIDaemonProcess ${group} user=${site.user} group=${site.group} processes=${site.processes} threads=${site.threads} display-name=%{GROUP}`,
+    `    WSGIDaemonProcess ${group} user=${site.user} group=${site.group} processes=${workers(topology, site.processes)} threads=${site.threads} display-name=%{GROUP}`,
     `    WSGIProcessGroup ${group}`,
     `    WSGIApplicationGroup %{GLOBAL}`,
     `    WSGIScriptAlias ${site.urlPath} ${site.script}`,
