@@ -13,7 +13,7 @@ import { registry, secrets, step, topology } from "./toy-fixture.ts";
  */
 const host = "ctl1";
 const dbPassword = generateSecret("password");
-const run = () =>
+const run = (values: Readonly<Record<string, string>> = secrets) =>
   runStep({
     service: "toy",
     step: step("identity"),
@@ -21,7 +21,7 @@ const run = () =>
     topology,
     services: registry,
     transport: box.transport,
-    secrets,
+    secrets: values,
   });
 let box: Container;
 
@@ -147,15 +147,7 @@ describe("the toy's Keystone registration in a real Keystone", () => {
 
   it("says which login Keystone refused, naming the host, and never the password", async () => {
     const wrong = { ...secrets, keystone_admin: "not-the-admin-password" };
-    const r = await runStep({
-      service: "toy",
-      step: step("identity"),
-      host,
-      topology,
-      services: registry,
-      transport: box.transport,
-      secrets: wrong,
-    }).catch((e: Error) => e);
+    const r = await run(wrong).catch((e: Error) => e);
     expect(r).toBeInstanceOf(Error);
     expect(String(r)).toMatch(
       /Cannot check the toy service in Keystone on ctl1: the admin's login: HTTP 401/,
