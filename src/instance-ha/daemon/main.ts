@@ -123,6 +123,9 @@ async function main(): Promise<void> {
   const metrics = createHaMetrics();
   const history = metrics.observeHistory(alertingHistory(store, notifier, config.notify));
   const engine = createEngine({ ...deps, history }, config.engine);
+  // Pacemaker runs one engine per site, so the process that answers is the one placed to act;
+  // it acts once it has resumed every host (start() below) and no longer once it is stopping.
+  let acting = false;
   const http = await startHaHttp({
     address: config.api.address,
     port: config.api.port,
@@ -134,12 +137,12 @@ async function main(): Promise<void> {
       heartbeats: () => receiver.hosts,
       now: () => performance.now(),
       verifier: () => verifier.stats(),
-      // Pacemaker runs one engine per site: the one that answers is the one acting.
-      leader: () => true,
+      leader: () => acting && !stopping,
       dryRun: config.engine.dry_run ?? false,
     },
   });
   stop = async () => {
+    acting = false;
     await engine.stop();
     await http.close();
     await notifier.flush();
@@ -149,6 +152,7 @@ async function main(): Promise<void> {
   if (stopping) return void (await stop());
   // start() resumes every host from its snapshot first.
   await engine.start();
+  acting = true;
   log.info(
     { node: config.node, computes: config.computes.length, dryRun: config.engine.dry_run ?? false },
     "engine active",

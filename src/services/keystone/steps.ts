@@ -5,16 +5,14 @@
  * from the secrets), uwsgi started and answering, `keystone-manage bootstrap` (admin, region,
  * identity endpoints on the VIP), the demo project and user, and the openrc files.
  */
-import { z } from "zod";
 import { ensureRunning, isActive, isEnabled } from "../../hostkit/systemd.ts";
 import type { Topology } from "../../topology/types.ts";
 import { HastackError } from "../../util/errors.ts";
-import { KEYSTONE_ADMIN_SECRET } from "../openstack/identity-step.ts";
-import { missingInKeystone } from "../openstack/keystone-check.ts";
+import { KEYSTONE_ADMIN_SECRET, missingFor, registerInKeystone } from "../openstack/identity-step.ts";
+import type { IdentityPlan } from "../openstack/keystone-check.ts";
 import { rememberedSchemaCheck } from "../openstack/schema-memo.ts";
 import { waitUntil } from "../step-kit.ts";
 import type { StepContext, StepSpec } from "../types.ts";
-import { DEMO_SCRIPT } from "./demo-script.ts";
 import {
   CREDENTIAL_DIR,
   CREDENTIAL_MAX_ACTIVE_KEYS,
@@ -219,46 +217,19 @@ export const bootstrap: StepSpec = {
   },
 };
 
-const Answer = z.object({ missing: z.array(z.string()) });
-
-async function demo(ctx: StepContext, mode: "apply"): Promise<string[]> {
-  const stdin = JSON.stringify({
-    mode,
-    authUrl: keystoneEndpoint(ctx.topology).internal,
-    region: ctx.topology.openstack.region,
+/** The demo project and user: a plan like a service user's, without a catalogue entry. */
+function demoPlan(topology: Topology): IdentityPlan {
+  return {
+    authUrl: keystoneEndpoint(topology).internal,
+    region: topology.openstack.region,
+    domain: "Default",
     project: "demo",
+    projectDescription: "Demo project",
     user: "demo",
-    role: "member",
-    adminPassword: ctx.secret(KEYSTONE_ADMIN_SECRET),
-    password: ctx.secret(KEYSTONE_DEMO_SECRET),
-  });
-  const r = await ctx.transport.exec(["python3", "-c", DEMO_SCRIPT], { stdin, timeoutMs: 120_000 });
-  if (r.code !== 0) {
-    const stderr = [KEYSTONE_ADMIN_SECRET, KEYSTONE_DEMO_SECRET].reduce(
-      (text, name) => text.split(ctx.secret(name)).join(`<secret:${name}>`),
-      r.stderr.trim(),
-    );
-    throw new HastackError(
-      "E_KEYSTONE_BOOTSTRAP",
-      `Cannot ${mode} the demo project and user on ${ctx.host.name}: exit code ${r.code}: ${stderr.split("\n").slice(-2).join(" ")}`,
-    );
-  }
-  let last: unknown;
-  try {
-    last = JSON.parse(r.stdout.trim().split("\n").at(-1) ?? "");
-  } catch (cause) {
-    last = cause;
-  }
-  const answer = Answer.safeParse(last);
-  if (!answer.success)
-    throw new HastackError(
-      "E_TOOL_OUTPUT",
-      `Cannot ${mode} the demo project on ${ctx.host.name}: unexpected answer`,
-      {
-        cause: answer.error,
-      },
-    );
-  return answer.data.missing;
+    defaultProject: true,
+    roles: ["member"],
+    endpoints: [],
+  };
 }
 
 export const demoStep: StepSpec = {
@@ -267,27 +238,13 @@ export const demoStep: StepSpec = {
   on: "bootstrap",
   after: ["bootstrap"],
   async check(ctx) {
-    // Over Keystone's REST API with curl (keystone-check.ts): the program above only creates.
-    const missing = await missingInKeystone(
-      ctx.transport,
-      {
-        authUrl: keystoneEndpoint(ctx.topology).internal,
-        region: ctx.topology.openstack.region,
-        domain: "Default",
-        project: "demo",
-        user: "demo",
-        roles: ["member"],
-        endpoints: [],
-      },
-      { admin: ctx.secret(KEYSTONE_ADMIN_SECRET), user: ctx.secret(KEYSTONE_DEMO_SECRET) },
-      ctx.signal,
-    );
+    const missing = await missingFor(ctx, demoPlan(ctx.topology), KEYSTONE_DEMO_SECRET);
     if (missing.length > 0)
       ctx.log.info(`${ctx.dryRun ? "would create" : "creating"}: ${missing.join(", ")}`);
     return missing.length === 0;
   },
   async apply(ctx) {
-    await demo(ctx, "apply");
+    await registerInKeystone(ctx, demoPlan(ctx.topology), KEYSTONE_DEMO_SECRET);
   },
 };
 

@@ -3,8 +3,9 @@
  * The Keystone registration of a service as one Python program on openstacksdk (which the
  * `openstack` CLI is built on). Not the CLI: `openstack user create` takes a password only in
  * argv or from a terminal, and a password must never be in argv. The program reads everything,
- * secrets included, as JSON on stdin, and prints one JSON line: the facts that were missing
- * (mode "check") or that it created or corrected (mode "apply").
+ * secrets included, as JSON on stdin, and prints one JSON line: the facts it created or corrected.
+ * Checking is keystone-check.ts, over the REST API without Python. The demo user is a plan too
+ * (no catalogue entry, the demo project as its default project).
  */
 
 /** Every openstacksdk identity proxy method the program calls (a test asks the real SDK for each). */
@@ -34,7 +35,7 @@ import openstack
 from openstack import exceptions
 
 req = json.loads(sys.stdin.read())
-plan, apply = req["plan"], req["mode"] == "apply"
+plan = req["plan"]
 done = []
 
 def connect(user, password, project):
@@ -45,7 +46,7 @@ def connect(user, password, project):
 
 def missing(what):
     done.append(what)
-    return apply
+    return True
 
 idc = connect("admin", req["adminPassword"], "admin").identity
 domain = idc.find_domain(plan["domain"], ignore_missing=False)
@@ -53,11 +54,13 @@ if idc.find_region(plan["region"]) is None and missing("region " + plan["region"
     idc.create_region(id=plan["region"])
 project = idc.find_project(plan["project"], domain_id=domain.id)
 if project is None and missing("project " + plan["project"]) :
-    project = idc.create_project(name=plan["project"], domain_id=domain.id, description="OpenStack service users")
+    project = idc.create_project(name=plan["project"], domain_id=domain.id,
+                                 description=plan.get("projectDescription") or "OpenStack service users")
 user = idc.find_user(plan["user"], domain_id=domain.id)
 if user is None:
     if missing("user " + plan["user"]):
-        user = idc.create_user(name=plan["user"], domain_id=domain.id, password=req["password"])
+        extra = {"default_project_id": project.id} if plan.get("defaultProject") and project else {}
+        user = idc.create_user(name=plan["user"], domain_id=domain.id, password=req["password"], **extra)
 else:
     try:
         connect(plan["user"], req["password"], plan["project"]).authorize()

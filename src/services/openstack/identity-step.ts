@@ -53,11 +53,16 @@ export function identityPlan(
 
 const Answer = z.object({ missing: z.array(z.string()) });
 
-/** The registration program: only to create or correct (its check is keystone-check.ts, no Python). */
-async function register(ctx: StepContext, plan: IdentityPlan, mode: "check" | "apply"): Promise<string[]> {
-  const secret = secretNames(plan.user).identity;
+/**
+ * Runs the registration program for `plan` on the bootstrap controller: it creates or corrects
+ * what is missing (keystone-check.ts finds what is). `secret` holds the user's password.
+ */
+export async function registerInKeystone(
+  ctx: StepContext,
+  plan: IdentityPlan,
+  secret: string,
+): Promise<string[]> {
   const stdin = JSON.stringify({
-    mode,
     plan,
     adminPassword: ctx.secret(KEYSTONE_ADMIN_SECRET),
     password: ctx.secret(secret),
@@ -67,7 +72,7 @@ async function register(ctx: StepContext, plan: IdentityPlan, mode: "check" | "a
     timeoutMs: 120_000,
     signal: ctx.signal,
   });
-  const doing = `${mode === "check" ? "check" : "register"} the ${plan.user} ${plan.service ? "service" : "user"} in Keystone`;
+  const doing = `register the ${plan.user} ${plan.service ? "service" : "user"} in Keystone`;
   if (r.code !== 0) {
     const stderr = [KEYSTONE_ADMIN_SECRET, secret].reduce(
       (text, name) => text.split(ctx.secret(name)).join(`<secret:${name}>`),
@@ -95,6 +100,16 @@ async function register(ctx: StepContext, plan: IdentityPlan, mode: "check" | "a
   return answer.data.missing;
 }
 
+/** What `plan` lacks in Keystone, with the run's shared admin login and catalogue reads. */
+export function missingFor(ctx: StepContext, plan: IdentityPlan, secret: string): Promise<string[]> {
+  return missingInKeystone(
+    ctx.transport,
+    plan,
+    { admin: ctx.secret(KEYSTONE_ADMIN_SECRET), user: ctx.secret(secret) },
+    { signal: ctx.signal, shared: (key, read) => ctx.shared(key, read) },
+  );
+}
+
 /** Check and register a plan in Keystone, on the bootstrap controller after Keystone's own steps. */
 function registrationStep(title: string, plan: (topology: Topology) => IdentityPlan): StepSpec {
   return {
@@ -104,18 +119,14 @@ function registrationStep(title: string, plan: (topology: Topology) => IdentityP
     after: ["keystone"],
     async check(ctx) {
       const p = plan(ctx.topology);
-      const missing = await missingInKeystone(
-        ctx.transport,
-        p,
-        { admin: ctx.secret(KEYSTONE_ADMIN_SECRET), user: ctx.secret(secretNames(p.user).identity) },
-        ctx.signal,
-      );
+      const missing = await missingFor(ctx, p, secretNames(p.user).identity);
       if (missing.length > 0)
         ctx.log.info(`${ctx.dryRun ? "would create" : "creating"}: ${missing.join(", ")}`);
       return missing.length === 0;
     },
     async apply(ctx) {
-      await register(ctx, plan(ctx.topology), "apply");
+      const p = plan(ctx.topology);
+      await registerInKeystone(ctx, p, secretNames(p.user).identity);
     },
   };
 }

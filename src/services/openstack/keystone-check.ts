@@ -12,6 +12,11 @@ import { parseToolJson, parseToolOutput } from "../../hostkit/command.ts";
 import { type CurlAnswer, type CurlRequest, curlBatch } from "../../hostkit/curl-batch.ts";
 import type { Transport } from "../../transport/types.ts";
 import { HastackError } from "../../util/errors.ts";
+import type { StepContext } from "../types.ts";
+
+/** A run's shared reads (`ctx.shared`); without them every read is asked. */
+type SharedRead = StepContext["shared"];
+const unshared: SharedRead = (_key, read) => read();
 
 export interface IdentityPlan {
   /** Keystone's internal URL, where the bootstrap controller asks as admin. */
@@ -20,6 +25,10 @@ export interface IdentityPlan {
   domain: "Default";
   /** "service" for the services' users. */
   project: string;
+  /** The project's description when the registration creates it. */
+  projectDescription?: string;
+  /** The user's default project is `project` (the demo user's, for a login without one). */
+  defaultProject?: boolean;
   user: string;
   roles: string[];
   /** The catalogue entry; none for a user of hastack's own (the instance-HA engine). */
@@ -61,80 +70,159 @@ function passwordAuth(user: string, password: string, project: string, domain: s
   };
 }
 
-/** The facts of `plan` Keystone lacks, as the registration program names them. */
-export async function missingInKeystone(
+const Assignments = z.object({
+  role_assignments: z.array(
+    z.object({ role: z.object({ id: z.string() }), user: z.object({ id: z.string() }).optional() }),
+  ),
+});
+
+/**
+ * What every registration of a run reads alike, asked once when the checks share reads
+ * (`ctx.shared`): the admin's token, then the domain, region, project, roles, catalogue and the
+ * project's role assignments. Keystone hashes a password on every login (bcrypt), so nine checks
+ * logging in as admin at once kept the bootstrap controller's 2 cores busy 16-20 s in session 16.
+ */
+interface Common {
+  headers: Record<string, string>;
+  domain: z.output<typeof Named>;
+  regionFound: boolean;
+  project?: z.output<typeof Named>;
+  roles: z.output<typeof Named>[];
+  services: z.output<typeof Services>["services"];
+  endpoints: z.output<typeof Endpoints>["endpoints"];
+  /** Role ids per user id on the project, direct assignments only (the ones registration makes). */
+  assigned: Map<string, Set<string>>;
+}
+
+type Fail = (why: string) => HastackError;
+
+async function readCommon(
   t: Transport,
   plan: IdentityPlan,
-  passwords: { admin: string; user: string },
+  adminPassword: string,
+  shared: SharedRead,
+  fail: Fail,
   signal?: AbortSignal,
-): Promise<string[]> {
+): Promise<Common> {
   const base = v3(plan.authUrl);
-  const doing = `check the ${plan.user} ${plan.service ? "service" : "user"} in Keystone`;
-  const fail = (why: string) =>
-    new HastackError("E_OPENSTACK_IDENTITY", `Cannot ${doing} on ${t.name}: ${why}`, {
-      hint: `Keystone must answer at ${plan.authUrl} with the admin password in secret keystone_admin`,
-    });
   const said = (a?: CurlAnswer) => (!a || a.status === 0 ? "no answer" : `HTTP ${a.status}`);
   const parse = <S extends z.ZodType>(what: string, schema: S, a: CurlAnswer | undefined): z.output<S> => {
     if (a?.status !== 200) throw fail(`${what}: ${said(a)}`);
     return parseToolOutput(t, `Keystone's ${what}`, schema, parseToolJson(t, `Keystone's ${what}`, a.body));
   };
+  // The token is kept in this run's memory only, under a key that names no secret.
+  const token = await shared(`keystone admin token ${base} ${t.name}`, async () => {
+    const [admin] = await curlBatch(
+      t,
+      [
+        {
+          method: "POST",
+          url: `${base}/auth/tokens?nocatalog`,
+          json: passwordAuth("admin", adminPassword, "admin", plan.domain),
+          header: "x-subject-token",
+        },
+      ],
+      { signal },
+    );
+    if (admin?.status !== 201 || !admin.header) throw fail(`the admin's login: ${said(admin)}`);
+    return admin.header;
+  });
+  const headers = { "x-auth-token": token };
+  const get = (path: string): CurlRequest => ({ method: "GET", url: `${base}${path}`, headers });
+  const q = (params: Record<string, string>) => `?${new URLSearchParams(params)}`;
+  const key = `keystone reads ${base} ${t.name} ${plan.domain} ${plan.region} ${plan.project}`;
+  return shared(key, async () => {
+    const [domainA, regionA, projectsA, rolesA, servicesA, endpointsA] = await curlBatch(
+      t,
+      [
+        get(`/domains${q({ name: plan.domain })}`),
+        get(`/regions/${encodeURIComponent(plan.region)}`),
+        get(`/projects${q({ name: plan.project })}`),
+        get("/roles"),
+        get("/services"),
+        get(`/endpoints${q({ region_id: plan.region })}`),
+      ],
+      { signal },
+    );
+    const domain = parse("domains", Domains, domainA).domains[0];
+    if (!domain) throw fail(`no domain ${plan.domain}`);
+    if (regionA?.status !== 200 && regionA?.status !== 404) throw fail(`regions: ${said(regionA)}`);
+    const project = parse("projects", Projects, projectsA).projects.find((p) => p.domain_id === domain.id);
+    const assigned = new Map<string, Set<string>>();
+    if (project) {
+      const [a] = await curlBatch(t, [get(`/role_assignments${q({ "scope.project.id": project.id })}`)], {
+        signal,
+      });
+      for (const r of parse("role assignments", Assignments, a).role_assignments) {
+        if (!r.user) continue;
+        const roles = assigned.get(r.user.id) ?? new Set<string>();
+        roles.add(r.role.id);
+        assigned.set(r.user.id, roles);
+      }
+    }
+    return {
+      headers,
+      domain,
+      regionFound: regionA.status === 200,
+      project,
+      roles: parse("roles", Roles, rolesA).roles,
+      services: parse("services", Services, servicesA).services,
+      endpoints: parse("endpoints", Endpoints, endpointsA).endpoints,
+      assigned,
+    };
+  });
+}
 
-  const [admin, own] = await curlBatch(
+/**
+ * The facts of `plan` Keystone lacks, as the registration program names them. With a run's
+ * `shared` reads, the checks of several registrations log in as admin and read the catalogue once.
+ */
+export async function missingInKeystone(
+  t: Transport,
+  plan: IdentityPlan,
+  passwords: { admin: string; user: string },
+  opts: { signal?: AbortSignal; shared?: SharedRead } = {},
+): Promise<string[]> {
+  const { signal, shared = unshared } = opts;
+  const base = v3(plan.authUrl);
+  const doing = `check the ${plan.user} ${plan.service ? "service" : "user"} in Keystone`;
+  const fail: Fail = (why) =>
+    new HastackError("E_OPENSTACK_IDENTITY", `Cannot ${doing} on ${t.name}: ${why}`, {
+      hint: `Keystone must answer at ${plan.authUrl} with the admin password in secret keystone_admin`,
+    });
+  const common = await readCommon(t, plan, passwords.admin, shared, fail, signal);
+  const [own, usersA] = await curlBatch(
     t,
     [
-      {
-        method: "POST",
-        url: `${base}/auth/tokens?nocatalog`,
-        json: passwordAuth("admin", passwords.admin, "admin", plan.domain),
-        header: "x-subject-token",
-      },
       {
         method: "POST",
         url: `${base}/auth/tokens?nocatalog`,
         json: passwordAuth(plan.user, passwords.user, plan.project, plan.domain),
       },
+      {
+        method: "GET",
+        url: `${base}/users?${new URLSearchParams({ name: plan.user })}`,
+        headers: common.headers,
+      },
     ],
     { signal },
   );
-  if (admin?.status !== 201 || !admin.header) throw fail(`the admin's login: ${said(admin)}`);
   if (own?.status === 0) throw fail(`${plan.user}'s login: no answer`);
-  const headers = { "x-auth-token": admin.header };
-  const get = (path: string): CurlRequest => ({ method: "GET", url: `${base}${path}`, headers });
-  const q = (params: Record<string, string>) => `?${new URLSearchParams(params)}`;
-  const answers = await curlBatch(
+  if (usersA?.status !== 200)
+    throw fail(`users: ${!usersA || usersA.status === 0 ? "no answer" : `HTTP ${usersA.status}`}`);
+  const users = parseToolOutput(
     t,
-    [
-      get(`/domains${q({ name: plan.domain })}`),
-      get(`/regions/${encodeURIComponent(plan.region)}`),
-      get(`/projects${q({ name: plan.project })}`),
-      get(`/users${q({ name: plan.user })}`),
-      get("/roles"),
-      get("/services"),
-      get(`/endpoints${q({ region_id: plan.region })}`),
-    ],
-    { signal },
+    "Keystone's users",
+    Users,
+    parseToolJson(t, "Keystone's users", usersA.body),
   );
-  const [domainA, regionA, projectsA, usersA, rolesA, servicesA, endpointsA] = answers;
-  const domain = parse("domains", Domains, domainA).domains[0];
-  if (!domain) throw fail(`no domain ${plan.domain}`);
-  if (regionA?.status !== 200 && regionA?.status !== 404) throw fail(`regions: ${said(regionA)}`);
-  const project = parse("projects", Projects, projectsA).projects.find((p) => p.domain_id === domain.id);
-  const user = parse("users", Users, usersA).users.find((u) => u.domain_id === domain.id);
-  const roles = parse("roles", Roles, rolesA).roles;
-  const service = plan.service
-    ? parse("services", Services, servicesA).services.find((s) => s.name === plan.service?.name)
-    : undefined;
-  const endpoints = parse("endpoints", Endpoints, endpointsA).endpoints;
-
-  let assigned = new Set<string>();
-  if (user && project) {
-    const [a] = await curlBatch(t, [get(`/projects/${project.id}/users/${user.id}/roles`)], { signal });
-    assigned = new Set(parse("role assignments", Roles, a).roles.map((r) => r.id));
-  }
+  const user = users.users.find((u) => u.domain_id === common.domain.id);
+  const { project, roles, endpoints } = common;
+  const assigned = (user && common.assigned.get(user.id)) || new Set<string>();
+  const service = plan.service ? common.services.find((s) => s.name === plan.service?.name) : undefined;
 
   const missing: string[] = [];
-  if (regionA.status === 404) missing.push(`region ${plan.region}`);
+  if (!common.regionFound) missing.push(`region ${plan.region}`);
   if (!project) missing.push(`project ${plan.project}`);
   if (!user) missing.push(`user ${plan.user}`);
   else if (own?.status !== 201) missing.push(`password of ${plan.user}`);

@@ -39,6 +39,15 @@ export function canonicalXml(xml: string): string {
   return out.join("");
 }
 
+/**
+ * Drops attribute sets that hold nothing: `crm_resource --restart` (hastack's engine-running step,
+ * or an operator's) leaves `<meta_attributes id="x-meta_attributes"/>` behind, which means what
+ * no set means; compared as a difference, the next deploy replaced the resources for it.
+ */
+export function withoutEmptySets(xml: string): string {
+  return xml.replace(/<(meta_attributes|instance_attributes|utilization)\b[^>]*?(?:\/>|>\s*<\/\1>)/g, "");
+}
+
 /** name -> value of the nvpairs of cib-bootstrap-options. */
 export function properties(xml: string): Map<string, string> {
   const set =
@@ -74,8 +83,8 @@ export async function cibDiff(ctx: StepContext): Promise<CibDiff> {
   for (const [name, value] of properties(scopeXml(wanted, "crm_config")))
     if (liveProps.get(name) !== value) diff.properties.push([name, value]);
   for (const scope of SCOPES) {
-    if (canonicalXml(scopeXml(wanted, scope)) !== canonicalXml(scopeXml(live.stdout, scope)))
-      diff.scopes.push(scope);
+    const same = (xml: string) => canonicalXml(withoutEmptySets(scopeXml(xml, scope)));
+    if (same(wanted) !== same(live.stdout)) diff.scopes.push(scope);
     if (!new RegExp(`<${scope}[\\s/>]`).test(live.stdout)) diff.absent.push(scope);
   }
   return diff;

@@ -3,7 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { HastackError } from "../../../util/errors.ts";
-import { packageClosure, programBundle } from "./bundle.ts";
+import { packageClosure, programBundle, programHashes } from "./bundle.ts";
+import { hashCache } from "./hash-cache.ts";
 
 /** A checkout on disk: src/ and a node_modules/ laid out as npm lays it out. */
 async function pkg(
@@ -82,6 +83,18 @@ describe("a program's bundle", () => {
       private: true,
     });
     expect(bundle.get("node_modules/app/node_modules/b/index.js")?.data.toString()).toBe("b2");
+  });
+
+  it("has, by its hashes alone (a check), every file's sha256 the bundle has, and a change", async () => {
+    const hashes = hashCache(join(root, "cache.json"));
+    const bundle = await programBundle(root, ["lib/main.ts"], ["app"]);
+    const want = new Map([...bundle].map(([p, f]) => [p, f.sha256]));
+    expect(await programHashes(root, ["lib/main.ts"], ["app"], hashes)).toEqual(want);
+
+    await writeFile(join(root, "node_modules/b/index.js"), "b1, changed");
+    const after = await programHashes(root, ["lib/main.ts"], ["app"], hashes);
+    expect(after.get("node_modules/b/index.js")).not.toBe(want.get("node_modules/b/index.js"));
+    expect(after.get("lib/main.ts")).toBe(want.get("lib/main.ts"));
   });
 
   it("says which package is missing, and for whom", async () => {

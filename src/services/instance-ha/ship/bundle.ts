@@ -9,6 +9,7 @@ import { readdir, readFile, stat } from "node:fs/promises";
 import { dirname, join, posix, relative, sep } from "node:path";
 import { z } from "zod";
 import { HastackError } from "../../../util/errors.ts";
+import type { HashCache } from "./hash-cache.ts";
 
 export interface BundleFile {
   data: Buffer;
@@ -98,6 +99,27 @@ async function packageFiles(dir: string): Promise<string[]> {
   return out;
 }
 
+/**
+ * Where each file of the program comes from on this machine, by its path in the bundle; the
+ * bundle's package.json is written, not read, so it has none.
+ */
+async function programPaths(
+  root: string,
+  sources: readonly string[],
+  packages: readonly string[],
+): Promise<Map<string, string>> {
+  const paths = new Map<string, string>();
+  for (const source of sources) paths.set(source, join(root, "src", source));
+  const modules = join(root, "node_modules");
+  for (const pkg of await packageClosure(modules, packages)) {
+    for (const path of await packageFiles(join(modules, pkg))) {
+      const rel = relative(modules, path).split(sep).join("/");
+      paths.set(`node_modules/${rel}`, path);
+    }
+  }
+  return paths;
+}
+
 /** The whole program; `root` is the checkout (src/ and node_modules/ under it). */
 export async function programBundle(
   root: string,
@@ -105,19 +127,34 @@ export async function programBundle(
   packages: readonly string[],
 ): Promise<Bundle> {
   const bundle: Bundle = new Map();
-  for (const source of sources) {
-    const data = await readFile(join(root, "src", source)).catch((e: unknown) => {
-      throw localError(`read src/${source}`, e);
-    });
-    bundle.set(source, file(data));
-  }
   bundle.set("package.json", file(Buffer.from(PROGRAM_PACKAGE_JSON)));
-  const modules = join(root, "node_modules");
-  for (const pkg of await packageClosure(modules, packages)) {
-    for (const path of await packageFiles(join(modules, pkg))) {
-      const rel = relative(modules, path).split(sep).join("/");
-      bundle.set(`node_modules/${rel}`, file(await readFile(path)));
-    }
+  for (const [rel, path] of await programPaths(root, sources, packages)) {
+    const data = await readFile(path).catch((e: unknown) => {
+      throw localError(`read ${relative(root, path)}`, e);
+    });
+    bundle.set(rel, file(data));
   }
   return bundle;
+}
+
+/**
+ * The sha256 of every file of the program by its path in the bundle, as programBundle would
+ * have them, without reading a file whose stat `hashes` remembers (a deploy's check).
+ */
+export async function programHashes(
+  root: string,
+  sources: readonly string[],
+  packages: readonly string[],
+  hashes: HashCache,
+): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  out.set("package.json", file(Buffer.from(PROGRAM_PACKAGE_JSON)).sha256);
+  for (const [rel, path] of await programPaths(root, sources, packages)) {
+    const { sha256 } = await hashes.hash(path).catch((e: unknown) => {
+      throw localError(`read ${relative(root, path)}`, e);
+    });
+    out.set(rel, sha256);
+  }
+  await hashes.save();
+  return out;
 }

@@ -3,12 +3,11 @@
  * The pinned Node on the deploying machine (package.json's `node` package: node_modules/node),
  * which every shipped hastack program runs on, and where it lives on a host.
  */
-import { createHash } from "node:crypto";
-import { createReadStream } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
 import { HastackError } from "../../../util/errors.ts";
+import { hashCache } from "./hash-cache.ts";
 
 /** Every version side by side (a running program keeps its binary until it restarts). */
 export const NODE_ROOT = "/opt/hastack/node";
@@ -18,6 +17,12 @@ export const NODE_BIN = `${NODE_CURRENT}/bin/node`;
 
 /** The deploying machine's checkout: src/ and node_modules/ under it. */
 export const REPO_ROOT = fileURLToPath(new URL("../../../../", import.meta.url));
+
+/**
+ * The checkout's file hashes, remembered across deploys (hash-cache.ts says why), under
+ * node_modules: `npm ci` starts it afresh with the files it holds.
+ */
+export const shipHashes = hashCache(`${REPO_ROOT}node_modules/.cache/hastack/sha256.json`);
 
 export interface PinnedNode {
   /** The binary on this machine. */
@@ -51,15 +56,9 @@ async function readPinned(): Promise<PinnedNode> {
   const path = `${dir}/bin/node`;
   try {
     const meta = NodePackage.parse(JSON.parse(await readFile(`${dir}/package.json`, "utf8")));
-    const hash = createHash("sha256");
-    let size = 0;
-    // 16 MiB reads: with the default 64 KiB, the ~2000 reads each waited their turn on an event
-    // loop busy with a deploy's SSH sessions, and the hash took 34 s of a 4-minute no-op deploy.
-    for await (const chunk of createReadStream(path, { highWaterMark: 16 << 20 }) as AsyncIterable<Buffer>) {
-      hash.update(chunk);
-      size += chunk.length;
-    }
-    return { path, version: `v${meta.version}`, sha256: hash.digest("hex"), size };
+    const { sha256, size } = await shipHashes.hash(path);
+    await shipHashes.save();
+    return { path, version: `v${meta.version}`, sha256, size };
   } catch (e) {
     pinned = undefined;
     throw new HastackError(

@@ -9,9 +9,9 @@ import { z } from "zod";
 import type { Topology } from "../../../topology/types.ts";
 import { HastackError } from "../../../util/errors.ts";
 import type { StepContext, StepSpec } from "../../types.ts";
-import { type Bundle, programBundle } from "./bundle.ts";
+import { type Bundle, programBundle, programHashes } from "./bundle.ts";
 import { NODE_STEP } from "./node-step.ts";
-import { NODE_BIN, pinnedNode, REPO_ROOT } from "./pinned-node.ts";
+import { NODE_BIN, pinnedNode, REPO_ROOT, shipHashes } from "./pinned-node.ts";
 import { MANIFEST, remoteFiles, removeFiles, writeBundleFiles } from "./remote-tree.ts";
 import { restartRunning } from "./restart.ts";
 
@@ -42,9 +42,12 @@ const Manifest = z.object({ node: z.string(), files: z.record(z.string(), z.stri
 type Manifest = z.infer<typeof Manifest>;
 
 function manifestOf(bundle: Bundle, node: string): Manifest {
-  const paths = [...bundle.keys()].sort();
-  const files = Object.fromEntries(paths.map((p) => [p, bundle.get(p)?.sha256 ?? ""]));
-  return { node, files };
+  return hashesManifest(new Map([...bundle].map(([p, f]) => [p, f.sha256])), node);
+}
+
+function hashesManifest(hashes: ReadonlyMap<string, string>, node: string): Manifest {
+  const paths = [...hashes.keys()].sort();
+  return { node, files: Object.fromEntries(paths.map((p) => [p, hashes.get(p) ?? ""])) };
 }
 
 function sameManifest(a: Manifest, b: Manifest): boolean {
@@ -114,6 +117,15 @@ export function programSteps(spec: ProgramSpec, topology: Topology): StepSpec[] 
     ]).then(([bundle, node]) => ({ bundle, manifest: manifestOf(bundle, node.version) }));
     return wanted;
   };
+  // A check needs only the hashes, mostly remembered from an earlier run (hash-cache.ts).
+  let hashed: Promise<Manifest> | undefined;
+  const wantHashes = () => {
+    hashed ??= Promise.all([
+      programHashes(spec.root ?? REPO_ROOT, spec.sources, spec.packages, shipHashes),
+      pinnedNode(),
+    ]).then(([hashes, node]) => hashesManifest(hashes, node.version));
+    return hashed;
+  };
   return [
     {
       id: spec.id,
@@ -122,7 +134,7 @@ export function programSteps(spec: ProgramSpec, topology: Topology): StepSpec[] 
       hosts: spec.hosts(topology),
       after: [NODE_STEP, ...(spec.after ?? [])],
       async check(ctx) {
-        const [{ manifest }, stored] = await Promise.all([want(), storedManifest(ctx, spec.dir)]);
+        const [manifest, stored] = await Promise.all([wantHashes(), storedManifest(ctx, spec.dir)]);
         return stored !== undefined && sameManifest(manifest, stored);
       },
       async apply(ctx) {
