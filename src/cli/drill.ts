@@ -31,7 +31,11 @@ export function registerDrill(program: Command): void {
     .addOption(inventoryOption())
     .addOption(jsonOption())
     .option("-y, --yes", "do not ask before breaking real hosts")
-    .option("--healthy-timeout <seconds>", "how long to wait for a healthy site afterwards", "600")
+    .option(
+      "--healthy-timeout <seconds>",
+      "how long to wait for a healthy site before the fault (then refuse) and after it",
+      "600",
+    )
     .action(async (name: string, opts: DrillOptions) => {
       const drill = drillById(name);
       const file = inventoryPath(opts);
@@ -49,16 +53,13 @@ export function registerDrill(program: Command): void {
           if (!opts.json) process.stderr.write(`${line}\n`);
         };
         const timeoutMs = Number(opts.healthyTimeout) * 1000;
+        const status = () => collectStatus(topology, { transport: pool.get, secrets, services });
         const report = await runDrill(
           drill,
           { topology, pool, secrets, injector, log },
           {
-            waitHealthy: () =>
-              waitHealthy(
-                () => collectStatus(topology, { transport: pool.get, secrets, services }),
-                timeoutMs,
-                log,
-              ),
+            healthyBefore: () => waitHealthy(status, timeoutMs, log, drill.id),
+            waitHealthy: () => waitHealthy(status, timeoutMs, log),
           },
         );
         if (opts.json) printJson(report);
@@ -70,10 +71,12 @@ export function registerDrill(program: Command): void {
     });
 }
 
+/** Waits for `status` to say healthy; `before`: the drill's id, when no fault is injected yet. */
 async function waitHealthy(
   status: () => ReturnType<typeof collectStatus>,
   timeoutMs: number,
   log: (line: string) => void,
+  before?: string,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last = "";
@@ -84,6 +87,12 @@ async function waitHealthy(
     last = report.headline;
     await new Promise((r) => setTimeout(r, 3000));
   }
+  if (before)
+    throw new HastackError(
+      "E_DRILL_PRECONDITION",
+      `Cannot start drill ${before}: the site is not healthy (waited ${timeoutMs / 1000} s): ${last}`,
+      { hint: "run `hastack status`, make the site healthy, then run the drill again" },
+    );
   throw new HastackError(
     "E_DRILL_UNHEALTHY",
     `the site is not healthy ${timeoutMs / 1000} s after the drill: ${last}`,

@@ -23,6 +23,7 @@ const verbs: Record<string, () => Promise<Register>> = {
   status: async () => (await import("./status.ts")).registerStatus,
   diagnose: async () => (await import("./diagnose.ts")).registerDiagnose,
   recover: async () => (await import("./recover.ts")).registerRecover,
+  backup: async () => (await import("./backup.ts")).registerBackup,
   smoke: async () => (await import("./smoke.ts")).registerSmoke,
   drill: async () => (await import("./drill.ts")).registerDrill,
   ha: async () => (await import("./ha.ts")).registerHa,

@@ -11,6 +11,12 @@ import type { z } from "zod";
 
 export const errorCodes = {
   E_ADDRESS_OUTSIDE_NETWORK: "a host address is not a host address of its network's CIDR",
+  E_BACKUP: "a step of `hastack backup run` failed on a host (canary, count, mariadb-backup, storing a part)",
+  E_BACKUP_MANIFEST: "a stored backup manifest is not valid JSON, or not in the manifest's format",
+  E_BACKUP_NO_SOURCE: "no controller can take, store or restore a backup (none Synced, none reachable)",
+  E_BACKUP_NOT_FOUND: "no complete backup is stored, or none with the id given",
+  E_BACKUP_VERIFY:
+    "a step of `hastack backup verify` failed on a host (fetch, unpack, prepare, scratch server)",
   E_BMC_OUTSIDE_NETWORK: "a BMC address is outside the bmc network",
   E_CEPH: "a ceph, rbd or ceph-authtool command failed on a host",
   E_CEPH_MAINTENANCE:
@@ -106,7 +112,6 @@ export const errorCodes = {
   E_IPMI: "a BMC did not carry out an IPMI request",
   E_IPMI_OUTPUT: "ipmitool's answer could not be understood",
   E_JOURNAL: "a deploy journal cannot be read",
-  E_KEYSTONE_BOOTSTRAP: "Keystone's admin, region, identity endpoints or demo project cannot be set up",
   E_KEYSTONE_KEYS:
     "Keystone's Fernet or credential keys cannot be read or written on a controller, or the secrets file is older than them",
   E_KEYSTONE_ROTATE:
@@ -133,6 +138,7 @@ export const errorCodes = {
   E_NO_BMC: "a host to power-cycle has no BMC in the inventory",
   E_NO_RENDERED_FILE: "no file of that path is rendered for that host",
   E_NO_TRANSPORT: "no connection was set up for a host",
+  E_NOT_IMPLEMENTED: "a command that is declared but not implemented yet (`hastack backup restore`)",
   E_NOVA:
     "a Nova deploy command (nova-manage, virsh) failed on a host, or a compute did not come up to be discovered",
   E_OPENSTACK_AMQP: "the RabbitMQ user of an OpenStack service cannot be set up",

@@ -11,6 +11,12 @@ export interface RunDrillOptions {
   recoveryTimeoutMs?: number;
   /** Resolves when the whole site is healthy again (status), or rejects after its own timeout. */
   waitHealthy(): Promise<void>;
+  /**
+   * Resolves once the whole site is healthy before the fault, or rejects with the reason. A fault
+   * injected into a site already failing measures the old failure, not the new one (the
+   * under-load drill's run 4 started with Keystone's token check failing).
+   */
+  healthyBefore?(): Promise<void>;
 }
 
 /**
@@ -28,6 +34,7 @@ export async function runDrill(
     timing: (label, ms) => void timings.push({ label, ms: Math.round(ms) }),
   };
   const interval = options.intervalMs ?? 50;
+  await options.healthyBefore?.();
   const facts: DrillFacts = { acked: [] };
   const write = drill.probe === "sql-write" ? await sqlWriteProbe(ctx.topology, ctx.secrets) : undefined;
   const loop = startProbeLoop(write?.probe ?? sqlReadProbe(ctx.topology, ctx.secrets), interval);

@@ -4,7 +4,14 @@ import { waitUntil } from "../step-kit.ts";
 import type { StepContext, StepSpec } from "../types.ts";
 import { ceph, cephJson } from "./ceph-tool.ts";
 import { keyring } from "./conf.ts";
-import { ADMIN_CAPS, BOOTSTRAP_OSD_CAPS, CLIENTS, clientCaps, FENCE_CLIENT } from "./layout.ts";
+import {
+  ADMIN_CAPS,
+  BACKUP_CLIENT,
+  BOOTSTRAP_OSD_CAPS,
+  CLIENTS,
+  clientCaps,
+  FENCE_CLIENT,
+} from "./layout.ts";
 import { AuthDump, CrushRules, OsdDump, Status } from "./schemas.ts";
 import { type CephSettings, cephSettings, osdSpecs, POOLS } from "./settings.ts";
 
@@ -22,6 +29,7 @@ export function entities(): Entity[] {
     { name: "client.bootstrap-osd", secret: "ceph_bootstrap_osd_key", caps: BOOTSTRAP_OSD_CAPS },
     ...CLIENTS.map((c) => ({ name: `client.${c.name}`, secret: c.secret, caps: clientCaps(c) })),
     { name: FENCE_CLIENT.name, secret: FENCE_CLIENT.secret, caps: FENCE_CLIENT.caps },
+    { name: BACKUP_CLIENT.name, secret: BACKUP_CLIENT.secret, caps: BACKUP_CLIENT.caps },
   ];
 }
 
@@ -44,7 +52,8 @@ function sortKeys(caps: Record<string, string>): Record<string, string> {
 /** Keys from the secrets file, caps from code: `auth import` sets both, whatever was there. */
 export const authStep: StepSpec = {
   id: "auth",
-  title: "cephx users admin, bootstrap-osd, glance, cinder, nova, hastack-ha with their keys and caps",
+  title:
+    "cephx users admin, bootstrap-osd, glance, cinder, nova, hastack-ha, hastack-backup with their keys and caps",
   on: "serial",
   after: ["quorum"],
   async check(ctx) {
@@ -112,7 +121,12 @@ async function poolDiffs(t: Transport, s: CephSettings): Promise<{ rule: boolean
   const rule = rules.find((r) => r.rule_name === ruleName(s));
   const dump = await cephJson(t, ["osd", "dump"], OsdDump);
   const diffs: PoolDiff[] = [];
-  for (const name of POOLS) {
+  // OpenStack's RBD pools, and hastack's backup pool (RADOS objects, its own application tag).
+  const wanted = [
+    ...POOLS.map((name) => ({ name, app: "rbd" })),
+    { name: BACKUP_CLIENT.pool, app: BACKUP_CLIENT.application },
+  ];
+  for (const { name, app } of wanted) {
     const p = dump.pools.find((x) => x.pool_name === name);
     const pg = String(s.pools.pg_num);
     if (!p) {
@@ -131,7 +145,7 @@ async function poolDiffs(t: Transport, s: CephSettings): Promise<{ rule: boolean
     if (p.pg_num < s.pools.pg_num) fixes.push(["osd", "pool", "set", name, "pg_num", pg]);
     if (rule && p.crush_rule !== rule.rule_id)
       fixes.push(["osd", "pool", "set", name, "crush_rule", ruleName(s)]);
-    if (!p.application_metadata.rbd) fixes.push(["osd", "pool", "application", "enable", name, "rbd"]);
+    if (!p.application_metadata[app]) fixes.push(["osd", "pool", "application", "enable", name, app]);
     if (fixes.length > 0) diffs.push({ pool: name, fixes });
   }
   return { rule: rule !== undefined, diffs };
@@ -140,7 +154,7 @@ async function poolDiffs(t: Transport, s: CephSettings): Promise<{ rule: boolean
 export const poolsStep: StepSpec = {
   id: "pools",
   title:
-    "Pools images, volumes, vms, backups: replicated over the failure domain, size/min_size, rbd application",
+    "Pools images, volumes, vms, backups (rbd) and hastack-backups: replicated over the failure domain, size/min_size, application",
   on: "serial",
   after: ["osd", "mgr"],
   async check(ctx) {

@@ -4,6 +4,7 @@ import { cephHealth } from "./health.ts";
 import {
   ADMIN_CAPS,
   ADMIN_KEYRING,
+  BACKUP_CLIENT,
   BOOTSTRAP_OSD_CAPS,
   BOOTSTRAP_OSD_KEYRING,
   CLIENTS,
@@ -72,6 +73,11 @@ export const ceph: ServiceDef = {
       kind: "cephx-key",
       description: "Ceph client.hastack-ha key: the instance-HA engine's storage fence (osd blocklist only)",
     },
+    {
+      name: BACKUP_CLIENT.secret,
+      kind: "cephx-key",
+      description: "Ceph client.hastack-backup key: `hastack backup` (pool hastack-backups only)",
+    },
     ...CLIENTS.map((c) => ({
       name: c.secret,
       kind: "cephx-key" as const,
@@ -111,6 +117,11 @@ export const ceph: ServiceDef = {
     // The instance-HA engine may run on any controller (Pacemaker picks one).
     if (host.roles.includes("controller"))
       out.push(secretFile(FENCE_CLIENT.keyring, FENCE_CLIENT.name, FENCE_CLIENT.secret, FENCE_CLIENT.caps));
+    // `hastack backup` stores from, and restores on, whichever controller it picks.
+    if (host.roles.includes("controller"))
+      out.push(
+        secretFile(BACKUP_CLIENT.keyring, BACKUP_CLIENT.name, BACKUP_CLIENT.secret, BACKUP_CLIENT.caps),
+      );
     for (const c of CLIENTS) {
       if (clientHosts(t, c).includes(host.name))
         out.push(

@@ -112,6 +112,22 @@ export const FENCE_CLIENT = {
   caps: { mon: "allow r, allow command 'osd blocklist'" },
 } as const;
 
+/**
+ * hastack's own backups (`hastack backup`): RADOS objects in a pool of their own, written from
+ * the controllers as this user, which may read the cluster map and read and write that pool,
+ * nothing else. Not the `backups` pool: Cinder's key may write there, and Cinder's backups are
+ * RBD images an operator lists with `rbd`, not a site's database dumps.
+ */
+export const BACKUP_CLIENT = {
+  name: "client.hastack-backup",
+  secret: "ceph_hastack_backup_key",
+  keyring: "/etc/ceph/ceph.client.hastack-backup.keyring",
+  pool: "hastack-backups",
+  /** `ceph osd pool application`: a pool without one makes Ceph warn (POOL_APP_NOT_ENABLED). */
+  application: "hastack",
+  caps: { mon: "allow r", osd: "allow rw pool=hastack-backups" },
+} as const;
+
 /** The keyring's group: the client's own once its service is implemented, root before (see `group`). */
 export function keyringGroup(
   client: CephClient,

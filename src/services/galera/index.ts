@@ -1,6 +1,7 @@
 import { vipFor } from "../../topology/types.ts";
 import { controllerNames, controllers } from "../hosts.ts";
 import type { ServiceDef } from "../types.ts";
+import { BackupSettings } from "./backup-settings.ts";
 import {
   CHECK_CREDENTIALS,
   CHECK_SCRIPT,
@@ -20,7 +21,8 @@ export const galera: ServiceDef = {
   after: ["haproxy"],
   hosts: controllerNames,
   state: "implemented",
-  settings: { galera: GaleraSettings },
+  // `services.backup`: the galera service owns it while Galera is all `hastack backup` takes.
+  settings: { galera: GaleraSettings, backup: BackupSettings },
   check: checkGaleraSettings,
   components: [
     {

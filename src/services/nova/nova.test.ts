@@ -1,7 +1,4 @@
 import { describe, expect, it } from "vitest";
-import { buildPlan } from "../../deploy/plan.ts";
-import { planUnits } from "../../deploy/plan-units.ts";
-import { systemd } from "../../deploy/restarts.ts";
 import { secretPlaceholder as ph } from "../../inventory/secrets.ts";
 import { exampleTopology, renderedFile, withOpenStackImplemented } from "../../testing/fixtures.ts";
 import { parseIni } from "../openstack/test-kit.ts";
@@ -200,37 +197,5 @@ describe("nova's steps", () => {
       ["online-migrations", "bootstrap", "service"],
     ]);
     expect(steps.every((s) => s.check && s.apply)).toBe(true);
-  });
-});
-
-describe("nova's place in the deploy graph", () => {
-  // The graph deploy builds (src/deploy), for the lab with the whole cloud.
-  const env = { secrets: {}, emit: () => undefined, restarts: undefined as never, units: systemd };
-  const plan = buildPlan(
-    lab,
-    planUnits({ topology: lab, services: registry, files: renderTopology(lab, registry).files }, env),
-  );
-  function ancestors(key: string): Set<string> {
-    const out = new Set<string>();
-    const visit = (k: string) => {
-      for (const d of plan.byKey.get(k)?.deps ?? [])
-        if (!out.has(d)) {
-          out.add(d);
-          visit(d);
-        }
-    };
-    visit(key);
-    return out;
-  }
-
-  it("starts its control plane beside Neutron, not after it", () => {
-    const before = [...ancestors("nova.start@ctl1")];
-    expect(before.length).toBeGreaterThan(0);
-    expect(before.filter((k) => k.startsWith("neutron."))).toEqual([]);
-    expect(before).toContain("placement.start@ctl1");
-  });
-
-  it("starts nova-compute only once the compute's OVS and ovn-controller are set up", () => {
-    expect(ancestors("nova.compute-start@cmp1")).toContain("neutron.chassis@cmp1");
   });
 });

@@ -23,19 +23,15 @@ describe("the OpenStack services as data", () => {
       for (const dep of [...(s.requires ?? []), ...(s.after ?? [])]) expect(ids).toContain(dep);
     expect(byId.get("nova")?.requires).toEqual(["keystone", "glance", "placement", "neutron"]);
     expect(byId.get("keystone")?.requires).toEqual([]);
+    // The old disagreement: nova requires neutron, so neutron must not come after nova.
     const upstream = (id: string, seen = new Set<string>()): Set<string> => {
       for (const dep of byId.get(id)?.after ?? []) if (!seen.has(dep)) upstream(dep, seen.add(dep));
       return seen;
     };
-    // Nova requires Neutron but deploys beside it: only nova-compute waits, for the compute's
-    // chassis (nova.test.ts checks that in the deploy graph). Neutron must never wait for Nova.
-    expect(upstream("nova")).not.toContain("neutron");
-    expect(upstream("neutron")).not.toContain("nova");
-    const besides = new Set(["nova>neutron"]);
+    expect(upstream("nova")).toContain("neutron");
     for (const s of openstack) {
       expect(upstream(s.id)).not.toContain(s.id);
-      for (const dep of s.requires ?? [])
-        if (!besides.has(`${s.id}>${dep}`)) expect(upstream(s.id)).toContain(dep);
+      for (const dep of s.requires ?? []) expect(upstream(s.id)).toContain(dep);
     }
   });
 

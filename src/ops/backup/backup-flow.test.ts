@@ -1,0 +1,150 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { sql } from "../../hostkit/sql.ts";
+import { type Container, startContainer } from "../../services/openstack/test-container.ts";
+import { exampleTopology, generatedSecrets, placed, renderedFile } from "../../testing/fixtures.ts";
+import { toolRoot } from "../../testing/real-tools.ts";
+import type { Topology } from "../../topology/types.ts";
+import type { Transport } from "../../transport/types.ts";
+import { HastackError } from "../../util/errors.ts";
+import { backupList } from "./list.ts";
+import { backupRun } from "./run.ts";
+import type { BackupContext } from "./site.ts";
+import { BACKUP_DIR } from "./store-controller.ts";
+import { backupVerify } from "./verify.ts";
+
+/**
+ * `backup run`, `list` and `verify` end to end, their real code over Transports (nsenter) into
+ * two lab-image containers standing in for controllers (each a one-node Galera cluster from the
+ * site's rendered galera.cnf; ctl3 unreachable), on a site without Ceph: the backup is stored
+ * on another controller than its source. Then retention, a corrupted part, and no source.
+ */
+const lab = exampleTopology("lab");
+const ceph = lab.settings.ceph as Record<string, unknown>;
+const topology: Topology = {
+  ...lab,
+  settings: { ...lab.settings, ceph: { ...ceph, osd_file: undefined, osd_devices: {} } },
+};
+const secrets = generatedSecrets(lab);
+const cnf = (host: string) =>
+  placed(renderedFile(lab, host, "/etc/mysql/mariadb.conf.d/60-galera.cnf"), secrets);
+const ip = { ctl1: "10.20.0.11", ctl2: "10.20.0.12" } as const;
+const GALERA = [
+  "mkdir -p /run/mysqld && chown mysql:mysql /run/mysqld",
+  "mariadbd --user=mysql --wsrep-new-cluster > /tmp/galera.log 2>&1 &",
+  "for i in $(seq 1 120); do mariadb-admin ping >/dev/null 2>&1 && break; sleep 0.25; done",
+  `for i in $(seq 1 120); do [ "$(mariadb -N -B -e "SHOW STATUS LIKE 'wsrep_local_state'" | cut -f2)" = 4 ] && break; sleep 0.25; done`,
+].join("\n");
+const DATA = [
+  "CREATE DATABASE app",
+  "CREATE TABLE app.items (id INT PRIMARY KEY AUTO_INCREMENT, body TEXT) ENGINE=InnoDB",
+  "USE app",
+  "INSERT INTO app.items (body) SELECT SHA2(seq, 512) FROM seq_1_to_8000",
+].join(";\n");
+
+let hosts: Record<string, Container> = {};
+const printed: string[] = [];
+
+function ctx(at: string): BackupContext {
+  return {
+    topology,
+    transport: (host: string): Transport => {
+      const h = hosts[host];
+      if (h) return h.transport;
+      // ctl3 is down: what the SSH transport throws for a host that does not answer.
+      return {
+        name: host,
+        exec: () => Promise.reject(new HastackError("E_SSH_CONNECT", `Cannot connect to ${host}: timed out`)),
+      } as unknown as Transport;
+    },
+    print: (line) => void printed.push(line),
+    now: () => new Date(at),
+  };
+}
+
+beforeAll(async () => {
+  await toolRoot();
+  const [ctl1, ctl2] = await Promise.all([
+    // ctl1 is desynced on purpose: a backup must not be taken there.
+    startContainer("ctl1", `${GALERA}\nmariadb -e "SET GLOBAL wsrep_desync = ON"`, {
+      files: [cnf("ctl1")],
+      hostname: "ctl1",
+      addresses: [ip.ctl1],
+    }),
+    startContainer("ctl2", `${GALERA}\nmariadb <<'SQL'\n${DATA};\nSQL`, {
+      files: [cnf("ctl2")],
+      hostname: "ctl2",
+      addresses: [ip.ctl2],
+    }),
+  ]);
+  hosts = { ctl1, ctl2 };
+}, 300_000);
+
+afterAll(async () => {
+  await Promise.all(Object.values(hosts).map((h) => h.stop().catch(() => undefined)));
+});
+
+describe("hastack backup run, list, verify (real tools, a site without Ceph)", () => {
+  it("backs up the Synced controller to another one, verifies it, keeps the newest, and fails on a corrupt part", async () => {
+    const settings = { keep: 1, part_mb: 1 };
+    const first = await backupRun(ctx("2026-12-04T15:00:00Z"), settings);
+    expect(first.manifest).toMatchObject({
+      id: "20261204T150000Z",
+      host: "ctl2",
+      store: { kind: "controller", host: "ctl1", dir: BACKUP_DIR },
+      databases: ["app", "hastack_backup"],
+    });
+    expect(first.manifest.parts.length).toBeGreaterThan(1);
+    expect(first.manifest.tables).toContainEqual({ db: "app", table: "items", before: 8000, after: 8000 });
+    expect(printed[0]).toBe(
+      "backup 20261204T150000Z: galera on ctl2 (Synced) to ctl1:/var/lib/hastack/backups",
+    );
+
+    const listed = await backupList(ctx("2026-12-04T15:00:00Z"));
+    expect(listed).toMatchObject([{ id: "20261204T150000Z", complete: true, where: "ctl1", host: "ctl2" }]);
+
+    const ok = await backupVerify(ctx("2026-12-04T15:00:00Z"));
+    expect(ok.findings.map((f) => [f.check, f.ok])).toEqual([
+      ["parts", true],
+      ["databases", true],
+      ["tables and row counts", true],
+      ["canary row", true],
+    ]);
+    expect(ok).toMatchObject({ id: "20261204T150000Z", host: "ctl1", ok: true });
+
+    // Retention (keep 1): the second run deletes the first, parts and canary row.
+    const second = await backupRun(ctx("2026-12-04T16:00:00Z"), settings);
+    expect(second.pruned).toEqual(["20261204T150000Z"]);
+    expect((await backupList(ctx("2026-12-04T16:00:00Z"))).map((b) => b.id)).toEqual(["20261204T160000Z"]);
+    const canaries = await sql(hosts.ctl2?.transport as Transport, "SELECT id FROM hastack_backup.canary");
+    expect(canaries).toEqual([["20261204T160000Z"]]);
+
+    // A part cut short where it is stored: verify says which and restores nothing.
+    const ctl1 = hosts.ctl1?.transport as Transport;
+    await ctl1.exec(["truncate", "-s", "-100", `${BACKUP_DIR}/20261204T160000Z/part-0001`]);
+    const bad = await backupVerify(ctx("2026-12-04T16:00:00Z"), "20261204T160000Z");
+    expect(bad.ok).toBe(false);
+    expect(bad.findings).toEqual([{ ok: false, check: "parts", detail: "differ or missing: part-0001" }]);
+
+    // Nothing left behind: no spool on the source, no scratch directory or server on the holder.
+    for (const t of [ctl1, hosts.ctl2?.transport as Transport]) {
+      const left = await t.exec([
+        "sh",
+        "-c",
+        "ls -d /var/tmp/hastack-backup-* 2>/dev/null; pgrep -af '[m]ariadbd --no-defaults'",
+      ]);
+      expect(left.stdout.trim()).toBe("");
+    }
+  }, 400_000);
+
+  it("refuses when no controller is Synced and free, naming each one's reason", async () => {
+    const ctl2 = hosts.ctl2?.transport as Transport;
+    await sql(ctl2, "SET GLOBAL wsrep_desync = ON");
+    try {
+      await expect(backupRun(ctx("2026-12-04T17:00:00Z"), { keep: 1, part_mb: 1 })).rejects.toThrow(
+        "Cannot back up galera: no controller is Synced and free to take it (ctl1: desynced (wsrep_desync=ON); ctl2: desynced (wsrep_desync=ON); ctl3: Cannot connect to ctl3: timed out)",
+      );
+    } finally {
+      await sql(ctl2, "SET GLOBAL wsrep_desync = OFF");
+    }
+  }, 60_000);
+});

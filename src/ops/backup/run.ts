@@ -1,0 +1,140 @@
+/**
+ * @module
+ * `hastack backup run`: a canary row through Galera, row counts, a hot mariadb-backup on one
+ * Synced controller spooled as compressed parts, the parts moved off that controller, the
+ * manifest stored last, then retention. The spool is removed whatever happens.
+ */
+import { randomBytes } from "node:crypto";
+import { sql } from "../../hostkit/sql.ts";
+import type { BackupSettings } from "../../services/galera/backup-settings.ts";
+import type { Transport } from "../../transport/types.ts";
+import { chooseSource, NODE_STATE_SQL, NodeStateSchema } from "./choose-host.ts";
+import {
+  type Counted,
+  canaryPruneSql,
+  canarySql,
+  countSql,
+  DATABASES_SQL,
+  parseCounts,
+  parseTables,
+  TABLES_SQL,
+  tableCounts,
+} from "./content.ts";
+import { backupId, checkManifest, MANIFEST_FORMAT, type Manifest } from "./manifest.ts";
+import { toPrune } from "./retention.ts";
+import { backupScript, parsePartListing, spoolDir } from "./scripts.ts";
+import { type BackupContext, controllerFacts, script, siteStore, step } from "./site.ts";
+
+export interface RunResult {
+  manifest: Manifest;
+  where: string;
+  pruned: string[];
+  durationMs: number;
+}
+
+const MIB = 1024 * 1024;
+
+export async function backupRun(ctx: BackupContext, settings: BackupSettings): Promise<RunResult> {
+  const started = performance.now();
+  const now = ctx.now ?? (() => new Date());
+  const nodes = await controllerFacts(ctx);
+  const source = chooseSource(nodes);
+  const host = source.host;
+  const t = ctx.transport(host);
+  const store = siteStore(ctx, nodes, host, host);
+  const startedAt = now();
+  const id = backupId(startedAt);
+  const token = randomBytes(16).toString("hex");
+  const on = <T>(what: string, fn: () => Promise<T>) => step("E_BACKUP", "back up galera", host, what, fn);
+  ctx.print(
+    `backup ${id}: galera on ${host} (Synced${source.holdsVip ? ", holds the VIP" : ""}) to ${store.description}`,
+  );
+
+  await on("write the canary row", () => sql(t, canarySql(id, token, host)));
+  const writtenAt = now().toISOString();
+  const databases = await on("list the databases", async () =>
+    (await sql(t, DATABASES_SQL)).map((r) => r[0] ?? ""),
+  );
+  const tables = await on("list the tables", async () => parseTables(host, await sql(t, TABLES_SQL)));
+  const count = (): Promise<Counted[]> =>
+    on("count the rows", async () =>
+      parseCounts(host, await sql(t, countSql(tables), { timeoutMs: 600_000 })),
+    );
+  const before = await count();
+  const galeraBefore = await galeraPosition(t);
+
+  const spool = spoolDir(id);
+  try {
+    const parts = await on("mariadb-backup", async () =>
+      parsePartListing(
+        host,
+        (await script(t, "take the backup", backupScript(spool, settings.part_mb * MIB))).stdout,
+      ),
+    );
+    const after = await count();
+    const galeraAfter = await galeraPosition(t);
+    const size = parts.reduce((n, p) => n + p.size, 0);
+    ctx.print(`  ${parts.length} part(s), ${(size / MIB).toFixed(1)} MiB compressed; storing`);
+    await on(`store the parts in ${store.description}`, () => store.putParts(t, `${spool}/parts`, id, parts));
+    const manifest: Manifest = checkManifest(
+      {
+        format: MANIFEST_FORMAT,
+        id,
+        kind: "galera",
+        site: ctx.topology.cluster,
+        host,
+        startedAt: startedAt.toISOString(),
+        finishedAt: now().toISOString(),
+        tool: "mariadb-backup --backup --stream=mbstream --galera-info | gzip",
+        galera: { uuid: galeraBefore.uuid, seqnoBefore: galeraBefore.seqno, seqnoAfter: galeraAfter.seqno },
+        canary: { token, writtenAt },
+        size,
+        parts,
+        databases,
+        tables: tableCounts(before, after),
+        store: store.ref,
+      },
+      `of backup ${id} (new)`,
+    );
+    await on("store the manifest", () => store.putManifest(id, manifest));
+    const pruned = await prune(ctx, store, t, id, settings.keep);
+    return { manifest, where: store.description, pruned, durationMs: performance.now() - started };
+  } finally {
+    // A spool left behind would fill the controller's disk run after run.
+    await t.exec(["rm", "-rf", "--", spool], { timeoutMs: 120_000 }).catch(() => undefined);
+  }
+}
+
+async function galeraPosition(t: Transport): Promise<{ uuid: string; seqno: number }> {
+  return step("E_BACKUP", "back up galera", t.name, "read the Galera position", async () => {
+    const rows = await sql(t, NODE_STATE_SQL);
+    const s = NodeStateSchema.parse(Object.fromEntries(rows.map(([k, v]) => [k, v])));
+    return { uuid: s.WSREP_LOCAL_STATE_UUID, seqno: Number(s.WSREP_LAST_COMMITTED) };
+  });
+}
+
+/** The keep newest and nothing older; the pruned backups' canary rows go too. */
+async function prune(
+  ctx: BackupContext,
+  store: ReturnType<typeof siteStore>,
+  t: Transport,
+  id: string,
+  keep: number,
+): Promise<string[]> {
+  const stored = await store.list();
+  const ids = toPrune(
+    {
+      complete: stored.filter((b) => b.manifest).map((b) => b.id),
+      incomplete: stored.filter((b) => !b.manifest).map((b) => b.id),
+    },
+    keep,
+    id,
+  );
+  if (ids.length === 0) return [];
+  await store.remove(stored.filter((b) => ids.includes(b.id)));
+  await step("E_BACKUP", "back up galera", t.name, "delete pruned canary rows", () =>
+    sql(t, canaryPruneSql(ids)),
+  );
+  ctx.print(`  retention (keep ${keep}): deleted ${ids.join(", ")}`);
+  return ids;
+}

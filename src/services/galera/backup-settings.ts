@@ -1,0 +1,30 @@
+/**
+ * @module
+ * `services.backup` in the inventory: how many backups to keep and how big each stored part is.
+ * Owned by the galera service (the first thing backed up); read by `hastack backup` (src/ops/backup).
+ */
+import { z } from "zod";
+import type { Topology } from "../../topology/types.ts";
+
+export const BackupSettings = z.strictObject({
+  keep: z
+    .int()
+    .min(1)
+    .max(1000)
+    .default(7)
+    .describe("backups kept: after a successful `hastack backup run` the older ones are deleted"),
+  // Ceph refuses a RADOS object above osd_max_object_size (128 MiB by default): a backup is
+  // stored as parts below it, each with its own sha256.
+  part_mb: z
+    .int()
+    .min(1)
+    .max(120)
+    .default(64)
+    .describe("size of each stored part of a backup (MiB), below Ceph's 128 MiB object limit"),
+});
+export type BackupSettings = z.output<typeof BackupSettings>;
+
+export function backupSettings(topology: Topology): BackupSettings {
+  // A topology built without the block (tests, older callers) gets the defaults.
+  return BackupSettings.parse(topology.settings.backup ?? {});
+}
