@@ -1,20 +1,43 @@
 import type { Command } from "commander";
 import { enterLabNamespaceIfNeeded } from "../lab/netns.ts";
 import { backupList, listText } from "../ops/backup/list.ts";
+import { backupRestore } from "../ops/backup/restore.ts";
+import { type RestorePlan, restorePlanText } from "../ops/backup/restore-plan.ts";
 import { backupRun } from "../ops/backup/run.ts";
 import type { BackupContext } from "../ops/backup/site.ts";
 import { backupVerify, type VerifyResult } from "../ops/backup/verify.ts";
+import { recoverJournal } from "../ops/recovery/act-journal.ts";
 import { backupSettings } from "../services/galera/backup-settings.ts";
 import { services } from "../services/registry.ts";
 import { loadTopology } from "../topology/load.ts";
 import { sshPool } from "../transport/pool.ts";
 import { HastackError } from "../util/errors.ts";
 import { inventoryOption, inventoryPath, jsonOption, printJson } from "./options.ts";
+import { reportError } from "./run.ts";
 
 interface BackupOptions {
   inventory: string;
   json?: boolean;
 }
+
+interface RestoreOptions extends BackupOptions {
+  dryRun?: boolean;
+  yes?: boolean;
+}
+
+const RESTORE_HELP = `
+Exit codes:
+  0  restored (the canary row read on every controller), or --dry-run: the plan printed
+  1  failed: a step failed; the error names the controller, the step, the cause and the state
+     left (also in /var/lib/hastack/restore-state.json on each controller); run it again to
+     resume. Or no such backup
+  3  refused, nothing changed: --yes not given, a controller unreachable, a datadir that is a
+     mount point, or another backup's restore unfinished
+
+Before any MariaDB is stopped, the backup's parts are fetched and checked against the
+manifest's sha256, unpacked and prepared. Old datadirs are moved aside, never deleted:
+/var/lib/mysql.before-restore-<id> on each controller (docs/backup.md).
+`;
 
 /** Loads the site, opens SSH, runs `fn`, closes SSH. Progress goes to stderr under --json. */
 async function withSite<T>(opts: BackupOptions, fn: (ctx: BackupContext) => Promise<T>): Promise<T> {
@@ -39,7 +62,9 @@ function verifyText(r: VerifyResult): string {
 export function registerBackup(program: Command): void {
   const backup = program
     .command("backup")
-    .description("hot backups of the site's Galera off the controllers, and a restore that is checked");
+    .description(
+      "hot backups of the site's Galera off the controllers, checked restores of them, and a restore into the site",
+    );
   backup
     .command("run")
     .description(
@@ -81,16 +106,60 @@ export function registerBackup(program: Command): void {
     });
   backup
     .command("restore")
-    .argument("[id]", "a backup id")
-    .description("not implemented yet: restore a backup into the site's Galera")
+    .argument(
+      "[id]",
+      "a backup id from `backup list`; default: the newest complete one (or the one a cut-short restore was restoring)",
+    )
+    .description(
+      "restore a backup into the site's Galera: checked and prepared first, then every controller's MariaDB stopped and its datadir set aside (kept), the backup bootstrapped on one controller, the others joined by SST, the canary row read back on each; every write after the backup is lost",
+    )
     .addOption(inventoryOption())
-    .action(() => {
-      throw new HastackError(
-        "E_NOT_IMPLEMENTED",
-        "Cannot restore a backup: `hastack backup restore` is not implemented yet",
-        {
-          hint: "`hastack backup verify` restores into a scratch server and checks it; a restore into the site's Galera is not built yet (docs/backup.md)",
-        },
-      );
+    .addOption(jsonOption())
+    .option("--dry-run", "print the plan, change nothing")
+    .option("-y, --yes", "carry the plan out (without it the plan is printed and nothing changes)")
+    .addHelpText("after", RESTORE_HELP)
+    .action(async (id: string | undefined, opts: RestoreOptions) => {
+      const file = inventoryPath(opts);
+      const journal = recoverJournal(file, new Date(), "restore-");
+      let plan: RestorePlan | undefined;
+      const show = (p: RestorePlan) => {
+        plan = p;
+        // Under --json stdout carries one document: the plan, or the plan with the result.
+        if (!opts.json) process.stdout.write(restorePlanText(p));
+        else if (opts.dryRun || !opts.yes) printJson({ plan: p });
+        else process.stderr.write(restorePlanText(p));
+      };
+      const result = await withSite(opts, (ctx) =>
+        backupRestore(ctx, {
+          ...(id ? { id } : {}),
+          dryRun: opts.dryRun === true,
+          yes: opts.yes === true,
+          show,
+          journal,
+        }),
+      ).catch((error: unknown) => {
+        // Steps were taken: the journal says which (the error says the state left).
+        if (plan && opts.yes && !opts.dryRun) process.stderr.write(`journal: ${journal.path}\n`);
+        return refused(error);
+      });
+      if (result === undefined) return;
+      if (opts.json) printJson({ plan, result });
+      else
+        process.stdout.write(
+          `backup ${result.id} restored: ${result.bootstrap} bootstrapped${result.position ? ` at seqno ${result.position.seqno}` : ""}, ${result.joined.join(", ") || "no other controller"} joined by SST, canary row found on every controller, ${(result.durationMs / 1000).toFixed(1)} s; old datadirs kept: ${Object.entries(
+            result.aside,
+          )
+            .map(([h, d]) => `${h}:${d}`)
+            .join(", ")}\n`,
+        );
     });
+}
+
+/** A refusal (nothing was changed): reported here with exit code 3; anything else goes on up. */
+function refused(error: unknown): undefined {
+  const codes = ["E_BACKUP_RESTORE_REFUSED", "E_BACKUP_RESTORE_CONFIRM"];
+  if (!(error instanceof HastackError) || !codes.includes(error.code)) throw error;
+  reportError(error);
+  process.exitCode = 3;
+  return undefined;
 }

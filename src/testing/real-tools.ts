@@ -1,4 +1,4 @@
-import { spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdir, mkdtemp, readdir, rm, rmdir, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -67,23 +67,14 @@ export async function runInImage(command: string[] | string, options: RunOptions
   const root = await toolRoot();
   const work = await mkdtemp(join(tmpdir(), "hastack-tools-"));
   const name = `hastack-tools-${randomBytes(4).toString("hex")}`;
-  const cgroups = ["systemd", "unified"].map((h) => `/sys/fs/cgroup/${h}/${name}`);
+  const cgroups = await containerCgroups(name);
   try {
     const prelude = await stage(work, options);
     const main = typeof command === "string" ? command : command.map(shellWord).join(" ");
     await writeFile(join(work, "run.sh"), `${prelude}\n${main}\n`);
-    for (const dir of cgroups) await mkdir(dir);
     const args = [
-      "--quiet",
-      "--register=no",
-      "--keep-unit",
-      "--volatile=overlay",
-      "--private-network",
+      ...baseNspawnArgs(name, options.hostname ?? "hastack-tools", root),
       "--as-pid2",
-      `--machine=${name}`,
-      `--hostname=${options.hostname ?? "hastack-tools"}`,
-      "-D",
-      root,
       `--bind-ro=${work}:/check`,
       "--pipe",
       "--",
@@ -92,10 +83,47 @@ export async function runInImage(command: string[] | string, options: RunOptions
     ];
     return await spawnInCgroup(cgroups, args, options.timeoutMs ?? 60_000);
   } finally {
-    for (const dir of cgroups) await removeCgroup(dir);
-    await rm(`/run/systemd/nspawn/propagate/${name}`, { recursive: true, force: true });
+    await removeContainerCgroups(cgroups, name);
     await rm(work, { recursive: true, force: true });
   }
+}
+
+/**
+ * nspawn's arguments every test container shares: the image the read-only lower layer of a
+ * tmpfs overlay, its own network namespace, its own cgroups (the caller's, `containerCgroups`).
+ */
+export function baseNspawnArgs(machine: string, hostname: string, root: string): string[] {
+  return [
+    "--quiet",
+    "--register=no",
+    "--keep-unit",
+    "--volatile=overlay",
+    "--private-network",
+    `--machine=${machine}`,
+    `--hostname=${hostname}`,
+    "-D",
+    root,
+  ];
+}
+
+/** A container's own cgroups, made empty: the unified one (kill, freeze) first, then name=systemd. */
+export async function containerCgroups(machine: string): Promise<string[]> {
+  const dirs = ["unified", "systemd"].map((h) => `/sys/fs/cgroup/${h}/${machine}`);
+  for (const dir of dirs) await mkdir(dir);
+  return dirs;
+}
+
+/** systemd-nspawn started inside `cgroups` (with --keep-unit the payload gets a cgroup of its own there). */
+export function spawnNspawn(cgroups: readonly string[], args: readonly string[]): ChildProcess {
+  const enter = cgroups.map((dir) => `echo $$ > ${dir}/cgroup.procs`).join(" && ");
+  return spawn("bash", ["-c", `${enter} && exec systemd-nspawn "$@"`, "nspawn", ...args], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+}
+
+export async function removeContainerCgroups(cgroups: readonly string[], machine: string): Promise<void> {
+  for (const dir of cgroups) await removeCgroup(dir);
+  await rm(`/run/systemd/nspawn/propagate/${machine}`, { recursive: true, force: true });
 }
 
 /** Writes the files to the staging dir and returns the shell lines that install them. */
@@ -115,24 +143,21 @@ async function stage(work: string, options: RunOptions): Promise<string> {
 }
 
 function spawnInCgroup(cgroups: string[], args: string[], timeoutMs: number): Promise<RunResult> {
-  const enter = cgroups.map((dir) => `echo $$ > ${dir}/cgroup.procs`).join(" && ");
   return new Promise((resolve, reject) => {
-    const child = spawn("bash", ["-c", `${enter} && exec systemd-nspawn "$@"`, "nspawn", ...args], {
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    const child = spawnNspawn(cgroups, args);
     let stdout = "";
     let stderr = "";
-    child.stdout.on("data", (d: Buffer) => {
+    child.stdout?.on("data", (d: Buffer) => {
       stdout += d.toString();
     });
-    child.stderr.on("data", (d: Buffer) => {
+    child.stderr?.on("data", (d: Buffer) => {
       stderr += d.toString();
     });
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
       // Killing nspawn would orphan the container; killing its cgroup ends everything in it.
-      void writeFile(`${cgroups[1]}/payload/cgroup.kill`, "1").catch(() => child.kill("SIGTERM"));
+      void writeFile(`${cgroups[0]}/payload/cgroup.kill`, "1").catch(() => child.kill("SIGTERM"));
     }, timeoutMs);
     child.on("error", reject);
     child.on("close", (code) => {

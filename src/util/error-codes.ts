@@ -15,6 +15,12 @@ export const errorCodes = {
   E_BACKUP_MANIFEST: "a stored backup manifest is not valid JSON, or not in the manifest's format",
   E_BACKUP_NO_SOURCE: "no controller can take, store or restore a backup (none Synced, none reachable)",
   E_BACKUP_NOT_FOUND: "no complete backup is stored, or none with the id given",
+  E_BACKUP_RESTORE:
+    "a step of `hastack backup restore` failed on a host (fetch, prepare, stop, set aside, move back, bootstrap, join, canary): the error names the state left",
+  E_BACKUP_RESTORE_CONFIRM:
+    "`hastack backup restore` was not given --yes: the plan was shown, nothing was changed",
+  E_BACKUP_RESTORE_REFUSED:
+    "a restore that cannot start safely (a controller unreachable, a datadir that is a mount point, another backup's restore unfinished): nothing was changed",
   E_BACKUP_VERIFY:
     "a step of `hastack backup verify` failed on a host (fetch, unpack, prepare, scratch server)",
   E_BMC_OUTSIDE_NETWORK: "a BMC address is outside the bmc network",
@@ -138,7 +144,6 @@ export const errorCodes = {
   E_NO_BMC: "a host to power-cycle has no BMC in the inventory",
   E_NO_RENDERED_FILE: "no file of that path is rendered for that host",
   E_NO_TRANSPORT: "no connection was set up for a host",
-  E_NOT_IMPLEMENTED: "a command that is declared but not implemented yet (`hastack backup restore`)",
   E_NOVA:
     "a Nova deploy command (nova-manage, virsh) failed on a host, or a compute did not come up to be discovered",
   E_OPENSTACK_AMQP: "the RabbitMQ user of an OpenStack service cannot be set up",

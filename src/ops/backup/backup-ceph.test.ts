@@ -1,24 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { InventoryInput } from "../../inventory/schema.ts";
-import { createMon, createOsd } from "../../services/ceph/daemons.ts";
-import { ceph } from "../../services/ceph/index.ts";
-import { BACKUP_CLIENT, monAddrVec, monHosts } from "../../services/ceph/layout.ts";
-import { cephFsid } from "../../services/ceph/settings.ts";
-import { type Container, startContainer } from "../../services/openstack/test-container.ts";
-import { runStep } from "../../services/openstack/test-kit.ts";
-import { services } from "../../services/registry.ts";
-import {
-  exampleTopology,
-  generatedSecrets,
-  placedHostFiles,
-  siteTlsSecrets,
-} from "../../testing/fixtures.ts";
-import { toolRoot } from "../../testing/real-tools.ts";
-import type { Transport } from "../../transport/types.ts";
-import { HastackError } from "../../util/errors.ts";
+import { BACKUP_CLIENT } from "../../services/ceph/layout.ts";
+import { bootstrapCeph, type CephBox, startCephBox } from "../../testing/real-ceph.ts";
+import { containerContext, ONE_NODE_GALERA } from "./fixtures.ts";
 import { backupList } from "./list.ts";
 import { backupRun } from "./run.ts";
-import type { BackupContext } from "./site.ts";
+import { radosArgv } from "./store-ceph.ts";
 import { backupVerify } from "./verify.ts";
 
 /**
@@ -27,106 +13,38 @@ import { backupVerify } from "./verify.ts";
  * own functions; its `auth` and `pools` steps create client.hastack-backup and the pool
  * hastack-backups). `backup run`, `list` and `verify` then go through rados as that user.
  */
-const single = (inv: InventoryInput) => {
-  for (const h of ["sto2", "sto3"]) delete inv.hosts[h];
-  inv.services = {
-    ...inv.services,
-    ceph: {
-      osd_file: { path: "/var/lib/ceph/disk/osd-block", size_gb: 2 },
-      failure_domain: "osd",
-      pools: { size: 1, min_size: 1, pg_num: 8 },
-    },
-  };
-  inv.overrides = [
-    { file: "/etc/ceph/ceph.conf", section: "global", set: { mon_allow_pool_size_one: true } },
-  ];
-};
-const topology = exampleTopology("lab", single);
-let secrets = generatedSecrets(topology);
-let box: Container;
+let ceph: CephBox;
 const printed: string[] = [];
-
-function ctx(at: string): BackupContext {
-  return {
-    topology,
-    transport: (host: string): Transport =>
-      host === "ctl1"
-        ? box.transport
-        : ({
-            name: host,
-            exec: () =>
-              Promise.reject(new HastackError("E_SSH_CONNECT", `Cannot connect to ${host}: timed out`)),
-          } as unknown as Transport),
-    print: (line) => void printed.push(line),
-    now: () => new Date(at),
-  };
-}
+const ctx = (at: string) =>
+  containerContext(ceph.topology, () => ({ ctl1: ceph.box.transport }), printed, at);
 
 async function must(argv: string[]): Promise<string> {
-  const r = await box.transport.exec(argv, { timeoutMs: 120_000 });
+  const r = await ceph.box.transport.exec(argv, { timeoutMs: 120_000 });
   expect(r.code, `${argv.join(" ")}: ${r.stderr}`).toBe(0);
   return r.stdout;
 }
 
-function step(id: string) {
-  const spec = ceph.steps?.(topology, services).find((s) => s.id === id);
-  if (!spec) throw new Error(`no step ${id}`);
-  return runStep({
-    service: "ceph",
-    step: spec,
-    host: "sto1",
-    topology,
-    services,
-    transport: box.transport,
-    secrets,
-  });
-}
-
 beforeAll(async () => {
-  await toolRoot();
-  secrets = { ...secrets, ...(await siteTlsSecrets(topology)) };
-  const files = ["sto1", "ctl1"]
-    .flatMap((h) => placedHostFiles(topology, h, secrets))
-    .filter(
-      (f, i, all) =>
-        (f.path.includes("ceph") || f.path.endsWith("60-galera.cnf")) &&
-        all.findIndex((g) => g.path === f.path) === i,
-    );
-  box = await startContainer(
-    "ctl1",
-    [
-      "mkdir -p /run/ceph && chown ceph:ceph /run/ceph",
-      "mkdir -p /run/mysqld && chown mysql:mysql /run/mysqld",
-      "mariadbd --user=mysql --wsrep-new-cluster > /tmp/galera.log 2>&1 &",
-      "for i in $(seq 1 120); do mariadb-admin ping >/dev/null 2>&1 && break; sleep 0.25; done",
+  ceph = await startCephBox({
+    oneStorageHost: true,
+    pools: { size: 1, min_size: 1, pg_num: 8 },
+    name: "ctl1",
+    addresses: ["10.20.0.11"],
+    fileHosts: ["sto1", "ctl1"],
+    alsoFiles: (path) => path.endsWith("60-galera.cnf"),
+    setup: [
+      ONE_NODE_GALERA,
       "mariadb -e 'CREATE DATABASE app; CREATE TABLE app.t (id INT PRIMARY KEY); INSERT INTO app.t VALUES (1), (2), (3)'",
     ].join("\n"),
-    { hostname: "ctl1", addresses: ["10.20.0.11", "10.21.0.31"], files, timeoutMs: 900_000 },
-  );
-  const seed = {
-    fsid: cephFsid(topology),
-    mons: monHosts(topology).map((h) => [h.name, monAddrVec(topology, h)] as [string, string]),
-  };
-  const keys = {
-    mon: secrets.ceph_mon_key ?? "",
-    admin: secrets.ceph_admin_key ?? "",
-    bootstrapOsd: secrets.ceph_bootstrap_osd_key ?? "",
-  };
-  await createMon(box.transport, "sto1", keys, seed, false);
-  await must(["ceph-mon", "-i", "sto1", "--setuser", "ceph", "--setgroup", "ceph"]);
-  expect((await step("quorum")).after).toBe(true);
-  expect((await step("auth")).after).toBe(true);
-  const osd = await createOsd(box.transport, "sto1", {
-    kind: "file",
-    path: "/var/lib/ceph/disk/osd-block",
-    sizeGb: 2,
   });
-  await must(["ceph-osd", "-i", String(osd), "--setuser", "ceph", "--setgroup", "ceph"]);
-  expect((await step("pools")).after).toBe(true);
+  await bootstrapCeph(ceph, {
+    osds: [{ kind: "file", path: "/var/lib/ceph/disk/osd-block", sizeGb: 2 }],
+    mgr: false,
+  });
 }, 600_000);
 
 afterAll(async () => {
-  await box?.stop();
+  await ceph?.stop();
 });
 
 describe("hastack backup with the Ceph store (real Ceph, rados as client.hastack-backup)", () => {
@@ -137,23 +55,7 @@ describe("hastack backup with the Ceph store (real Ceph, rados as client.hastack
     ).find((p) => p.pool_name === BACKUP_CLIENT.pool);
     expect(Object.keys(pool?.application_metadata ?? {})).toEqual(["hastack"]);
     const as = (pool: string) =>
-      box.transport.exec(
-        [
-          "timeout",
-          "30",
-          "rados",
-          "-n",
-          BACKUP_CLIENT.name,
-          "-k",
-          BACKUP_CLIENT.keyring,
-          "-p",
-          pool,
-          "put",
-          "probe",
-          "/etc/hostname",
-        ],
-        { timeoutMs: 60_000 },
-      );
+      ceph.box.transport.exec(radosArgv(["put", "probe", "/etc/hostname"], pool), { timeoutMs: 60_000 });
     expect((await as(BACKUP_CLIENT.pool)).code).toBe(0);
     expect((await as("images")).code).not.toBe(0);
     expect((await as("backups")).code).not.toBe(0);
@@ -188,7 +90,7 @@ describe("hastack backup with the Ceph store (real Ceph, rados as client.hastack
     expect(bad.ok).toBe(false);
     expect(bad.findings).toEqual([{ ok: false, check: "parts", detail: "differ or missing: part-0000" }]);
     expect(
-      (await box.transport.exec(["sh", "-c", "ls -d /var/tmp/hastack-backup-* 2>/dev/null"])).stdout,
+      (await ceph.box.transport.exec(["sh", "-c", "ls -d /var/tmp/hastack-backup-* 2>/dev/null"])).stdout,
     ).toBe("");
   }, 400_000);
 });

@@ -5,10 +5,9 @@ import { exampleTopology, generatedSecrets, placed, renderedFile } from "../../t
 import { toolRoot } from "../../testing/real-tools.ts";
 import type { Topology } from "../../topology/types.ts";
 import type { Transport } from "../../transport/types.ts";
-import { HastackError } from "../../util/errors.ts";
+import { containerContext, ONE_NODE_GALERA } from "./fixtures.ts";
 import { backupList } from "./list.ts";
 import { backupRun } from "./run.ts";
-import type { BackupContext } from "./site.ts";
 import { BACKUP_DIR } from "./store-controller.ts";
 import { backupVerify } from "./verify.ts";
 
@@ -28,12 +27,6 @@ const secrets = generatedSecrets(lab);
 const cnf = (host: string) =>
   placed(renderedFile(lab, host, "/etc/mysql/mariadb.conf.d/60-galera.cnf"), secrets);
 const ip = { ctl1: "10.20.0.11", ctl2: "10.20.0.12" } as const;
-const GALERA = [
-  "mkdir -p /run/mysqld && chown mysql:mysql /run/mysqld",
-  "mariadbd --user=mysql --wsrep-new-cluster > /tmp/galera.log 2>&1 &",
-  "for i in $(seq 1 120); do mariadb-admin ping >/dev/null 2>&1 && break; sleep 0.25; done",
-  `for i in $(seq 1 120); do [ "$(mariadb -N -B -e "SHOW STATUS LIKE 'wsrep_local_state'" | cut -f2)" = 4 ] && break; sleep 0.25; done`,
-].join("\n");
 const DATA = [
   "CREATE DATABASE app",
   "CREATE TABLE app.items (id INT PRIMARY KEY AUTO_INCREMENT, body TEXT) ENGINE=InnoDB",
@@ -44,33 +37,24 @@ const DATA = [
 let hosts: Record<string, Container> = {};
 const printed: string[] = [];
 
-function ctx(at: string): BackupContext {
-  return {
+const ctx = (at: string) =>
+  containerContext(
     topology,
-    transport: (host: string): Transport => {
-      const h = hosts[host];
-      if (h) return h.transport;
-      // ctl3 is down: what the SSH transport throws for a host that does not answer.
-      return {
-        name: host,
-        exec: () => Promise.reject(new HastackError("E_SSH_CONNECT", `Cannot connect to ${host}: timed out`)),
-      } as unknown as Transport;
-    },
-    print: (line) => void printed.push(line),
-    now: () => new Date(at),
-  };
-}
+    () => ({ ctl1: hosts.ctl1?.transport, ctl2: hosts.ctl2?.transport }),
+    printed,
+    at,
+  );
 
 beforeAll(async () => {
   await toolRoot();
   const [ctl1, ctl2] = await Promise.all([
     // ctl1 is desynced on purpose: a backup must not be taken there.
-    startContainer("ctl1", `${GALERA}\nmariadb -e "SET GLOBAL wsrep_desync = ON"`, {
+    startContainer("ctl1", `${ONE_NODE_GALERA}\nmariadb -e "SET GLOBAL wsrep_desync = ON"`, {
       files: [cnf("ctl1")],
       hostname: "ctl1",
       addresses: [ip.ctl1],
     }),
-    startContainer("ctl2", `${GALERA}\nmariadb <<'SQL'\n${DATA};\nSQL`, {
+    startContainer("ctl2", `${ONE_NODE_GALERA}\nmariadb <<'SQL'\n${DATA};\nSQL`, {
       files: [cnf("ctl2")],
       hostname: "ctl2",
       addresses: [ip.ctl2],

@@ -14,6 +14,7 @@ import {
   TABLES_SQL,
   tableCounts,
 } from "./content.ts";
+import { ONE_NODE_GALERA } from "./fixtures.ts";
 import { MANIFEST_FORMAT, type Manifest, parseManifest } from "./manifest.ts";
 import {
   backupScript,
@@ -60,13 +61,6 @@ const tables = [
 const heredoc = (sql: string, client = "mariadb -N -B") => `${client} <<'SQL'\n${sql};\nSQL`;
 const section = (label: string, body: string) => `echo "== ${label}"\n${body}\necho "== end ${label} rc=$?"`;
 const script = (path: string, content: string) => ({ path, content: `${content}\n` });
-const startGalera = [
-  "mkdir -p /run/mysqld && chown mysql:mysql /run/mysqld",
-  "mariadbd --user=mysql --wsrep-new-cluster > /tmp/galera.log 2>&1 &",
-  "for i in $(seq 1 120); do mariadb-admin ping >/dev/null 2>&1 && break; sleep 0.25; done",
-  `for i in $(seq 1 120); do [ "$(mariadb -N -B -e "SHOW STATUS LIKE 'wsrep_local_state'" | cut -f2)" = 4 ] && break; sleep 0.25; done`,
-].join("\n");
-
 function sectionOf(stdout: string, label: string): { text: string; rc: number } {
   const start = stdout.indexOf(`== ${label}\n`);
   const end = stdout.indexOf(`== end ${label} rc=`, start);
@@ -95,7 +89,7 @@ describe("backup and scratch restore with the real mariadbd, mariadb-backup and 
     //    canary, counts, the backup script `backup run` sends; writes after it; the parts out.
     const a = await runInImage(
       [
-        startGalera,
+        ONE_NODE_GALERA,
         heredoc(DATA),
         section("state", heredoc(NODE_STATE_SQL)),
         section("canary", heredoc(canarySql(id, token, host))),
@@ -169,7 +163,7 @@ describe("backup and scratch restore with the real mariadbd, mariadb-backup and 
     const scratch = scratchClientArgv(dir).join(" ");
     const b = await runInImage(
       [
-        startGalera,
+        ONE_NODE_GALERA,
         heredoc(
           "CREATE DATABASE live_only; CREATE TABLE live_only.t (id INT PRIMARY KEY); INSERT INTO live_only.t VALUES (1)",
         ),

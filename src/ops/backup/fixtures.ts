@@ -1,4 +1,8 @@
+import type { Topology } from "../../topology/types.ts";
+import type { Transport } from "../../transport/types.ts";
+import { HastackError } from "../../util/errors.ts";
 import { MANIFEST_FORMAT, type Manifest } from "./manifest.ts";
+import type { BackupContext } from "./site.ts";
 
 /** A valid manifest for unit tests; `over` replaces fields. */
 export function sampleManifest(over: Partial<Manifest> = {}): Manifest {
@@ -26,5 +30,43 @@ export function sampleManifest(over: Partial<Manifest> = {}): Manifest {
     ],
     store: { kind: "ceph", pool: "hastack-backups" },
     ...over,
+  };
+}
+
+/**
+ * A one-node Galera cluster from the site's galera.cnf, started by hand (a runInImage
+ * container has no systemd) and waited for until it answers and is Synced.
+ */
+export const ONE_NODE_GALERA = [
+  "mkdir -p /run/mysqld && chown mysql:mysql /run/mysqld",
+  "mariadbd --user=mysql --wsrep-new-cluster > /tmp/galera.log 2>&1 &",
+  "for i in $(seq 1 120); do mariadb-admin ping >/dev/null 2>&1 && break; sleep 0.25; done",
+  `for i in $(seq 1 120); do [ "$(mariadb -N -B -e "SHOW STATUS LIKE 'wsrep_local_state'" | cut -f2)" = 4 ] && break; sleep 0.25; done`,
+].join("\n");
+
+/** What the SSH transport throws for a controller that does not answer. */
+export function unreachableHost(name: string): Transport {
+  return {
+    name,
+    exec: () => Promise.reject(new HastackError("E_SSH_CONNECT", `Cannot connect to ${name}: timed out`)),
+  } as unknown as Transport;
+}
+
+/**
+ * A backup command's context over test containers' transports (`hosts()`: read when a host is
+ * asked, so containers may start later); any other controller is unreachable. Progress lines
+ * go to `printed`; the clock says `at`.
+ */
+export function containerContext(
+  topology: Topology,
+  hosts: () => Readonly<Record<string, Transport | undefined>>,
+  printed: string[],
+  at: string,
+): BackupContext {
+  return {
+    topology,
+    transport: (host) => hosts()[host] ?? unreachableHost(host),
+    print: (line) => void printed.push(line),
+    now: () => new Date(at),
   };
 }

@@ -21,10 +21,10 @@ export function scratchDir(id: string): string {
   return `/var/tmp/hastack-backup-verify-${id}`;
 }
 
-const PRELUDE = "set -euo pipefail\numask 077";
+export const PRELUDE = "set -euo pipefail\numask 077";
 
 /** A log's verdict: mariadb-backup ends every successful run with "completed OK!". */
-function requireOk(log: string, what: string): string {
+export function requireOk(log: string, what: string): string {
   return `grep -q 'completed OK!' ${q(log)} || { echo "${what} did not complete:" >&2; tail -n 5 ${q(log)} >&2; exit 1; }`;
 }
 

@@ -1,8 +1,8 @@
 /**
  * @module
- * What `backup run`, `list` and `verify` share: each controller's Galera state and role in
- * serving clients (the internal VIP's holder, HAProxy's SQL writer), the store the site's
- * backups live in, and errors that name the host, the step and the cause.
+ * What `backup run`, `list`, `verify` and `restore` share: each controller's Galera state and
+ * role in serving clients (the internal VIP's holder, HAProxy's SQL writer), the store the
+ * site's backups live in, and errors that name the host, the step and the cause.
  */
 
 import { runTool } from "../../hostkit/command.ts";
@@ -81,7 +81,7 @@ export function siteStore(
  * cause's own sentence kept (it says the tool, the exit code and its last words).
  */
 export async function step<T>(
-  code: "E_BACKUP" | "E_BACKUP_VERIFY",
+  code: "E_BACKUP" | "E_BACKUP_VERIFY" | "E_BACKUP_RESTORE",
   verb: string,
   host: string,
   what: string,

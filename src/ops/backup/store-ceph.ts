@@ -15,7 +15,8 @@ import { type BackupStore, parseStoredLines, type StoredBackup } from "./store.t
 /** Seconds per rados call: a 120 MiB part on a busy 1 GbE storage network takes a few. */
 const RADOS_TIMEOUT_S = 600;
 
-export function radosArgv(args: readonly string[]): string[] {
+/** rados as client.hastack-backup on its pool (another pool: only for a test of its caps). */
+export function radosArgv(args: readonly string[], pool: string = BACKUP_CLIENT.pool): string[] {
   return [
     "timeout",
     String(RADOS_TIMEOUT_S),
@@ -25,7 +26,7 @@ export function radosArgv(args: readonly string[]): string[] {
     "-k",
     BACKUP_CLIENT.keyring,
     "-p",
-    BACKUP_CLIENT.pool,
+    pool,
     ...args,
   ];
 }

@@ -72,10 +72,11 @@ export function parseStoredLines(stdout: string, where: string): StoredBackup[] 
   return out;
 }
 
-/** The newest complete backup, or the one named; E_BACKUP_NOT_FOUND otherwise. */
+/** The newest complete backup, or the one named; E_BACKUP_NOT_FOUND otherwise (`verb`: what it is for). */
 export function pickBackup(
   stored: readonly StoredBackup[],
   id?: string,
+  verb = "verify",
 ): StoredBackup & { manifest: Manifest } {
   const complete = stored.filter((b): b is StoredBackup & { manifest: Manifest } => b.manifest !== undefined);
   const found = id
@@ -86,7 +87,7 @@ export function pickBackup(
   throw new HastackError(
     "E_BACKUP_NOT_FOUND",
     id === undefined
-      ? "Cannot find a complete backup to verify: none is stored"
+      ? `Cannot find a complete backup to ${verb}: none is stored`
       : `Cannot find backup ${id}${incomplete ? ": it has no manifest (the run that took it did not complete)" : ""}`,
     { hint: "`hastack backup list` shows the stored backups; `hastack backup run` takes one" },
   );

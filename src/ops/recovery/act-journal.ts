@@ -31,10 +31,17 @@ export interface RecoverJournal {
   write(entry: JournalEntry): void;
 }
 
-/** The file is created by the first line: a recovery that acts on nothing leaves none. */
-export function recoverJournal(inventoryPath: string, now = new Date()): RecoverJournal {
+/**
+ * The file is created by the first line: a recovery that acts on nothing leaves none. `prefix`:
+ * another command that acts through the same steps (`backup restore`) keeps its own files.
+ */
+export function recoverJournal(
+  inventoryPath: string,
+  now = new Date(),
+  prefix = RECOVER_JOURNAL_PREFIX,
+): RecoverJournal {
   const dir = runsDir(inventoryPath);
-  const path = join(dir, `${RECOVER_JOURNAL_PREFIX}${newRunId(now)}.jsonl`);
+  const path = join(dir, `${prefix}${newRunId(now)}.jsonl`);
   return {
     path,
     write(entry) {

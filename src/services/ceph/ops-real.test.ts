@@ -1,19 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { InventoryInput } from "../../inventory/schema.ts";
-import { exampleTopology, generatedSecrets, placedHostFiles } from "../../testing/fixtures.ts";
-import { toolRoot } from "../../testing/real-tools.ts";
-import { type Container, startContainer } from "../openstack/test-container.ts";
-import { runStep } from "../openstack/test-kit.ts";
-import { services } from "../registry.ts";
+import { bootstrapCeph, type CephBox, startCephBox } from "../../testing/real-ceph.ts";
 import { cephJson, ceph as cephTool } from "./ceph-tool.ts";
 import { allClean, waitFor } from "./converge.ts";
-import { createMgr, createMon, createOsd, findOsd } from "./daemons.ts";
-import { ceph } from "./index.ts";
-import { monAddrVec, monHosts } from "./layout.ts";
+import { findOsd } from "./daemons.ts";
 import { replaceOsd } from "./replace-osd.ts";
 import { daemonAges, restartDaemons, staleDaemons, unitOf } from "./restart.ts";
 import { OsdDump, QuorumStatus, Status } from "./schemas.ts";
-import { cephFsid, type OsdSpec } from "./settings.ts";
+import type { OsdSpec } from "./settings.ts";
 
 /**
  * The book's operations against a real Ceph 18 in one lab-image container: three monitors (the
@@ -22,66 +15,36 @@ import { cephFsid, type OsdSpec } from "./settings.ts";
  * (failure domain osd), since every OSD sits on the one host. The container has no systemd, so
  * where the commands call systemctl the test stops and starts the daemon process itself.
  */
-const topology = exampleTopology("lab", (inv: InventoryInput) => {
-  inv.services = {
-    ...inv.services,
-    ceph: {
-      osd_file: { path: "/var/lib/ceph/disk/osd-block", size_gb: 2 },
-      failure_domain: "osd",
-      pools: { size: 2, min_size: 1, pg_num: 8 },
-    },
-  };
-});
-const secrets = generatedSecrets(topology);
 const host = "sto1";
 const files: OsdSpec[] = ["a", "b", "c"].map((n) => ({
   kind: "file" as const,
   path: `/var/lib/ceph/disk/osd-${n}`,
   sizeGb: 2,
 }));
-let box: Container;
+let c: CephBox;
 
 beforeAll(async () => {
-  await toolRoot();
-  box = await startContainer("sto1", "mkdir -p /run/ceph && chown ceph:ceph /run/ceph", {
-    hostname: host,
-    addresses: monHosts(topology).map((h) => h.addresses.storage ?? h.ip),
-    files: placedHostFiles(topology, host, secrets).filter((f) => f.path.includes("ceph")),
+  c = await startCephBox({
+    oneStorageHost: false,
+    pools: { size: 2, min_size: 1, pg_num: 8 },
     timeoutMs: 1_800_000,
   });
 }, 600_000);
 
 afterAll(async () => {
-  await box?.stop();
+  await c?.stop();
 });
 
-function step(id: string) {
-  const spec = ceph.steps?.(topology, services).find((s) => s.id === id);
-  if (!spec) throw new Error(`no step ${id}`);
-  return runStep({
-    service: "ceph",
-    step: spec,
-    host,
-    topology,
-    services,
-    transport: box.transport,
-    secrets,
-  });
-}
-
-/** The daemon's process, started as systemd's unit would (without -f it forks and returns). */
-async function start(kind: string, id: string): Promise<void> {
-  const r = await box.transport.exec([`ceph-${kind}`, "-i", id, "--setuser", "ceph", "--setgroup", "ceph"]);
-  expect(r.code, r.stderr).toBe(0);
-}
+/** The daemon's process, started as systemd's unit would (what restart and replace-osd call). */
+const start = (kind: string, id: string) => c.daemon(kind as "mon" | "mgr" | "osd", id);
 
 /** SIGTERM to the one process of that daemon (by its pid), then wait until it is gone. */
 async function stop(kind: string, id: string): Promise<void> {
   const script = `for p in $(pgrep -x ceph-${kind}); do tr '\\0' ' ' < /proc/$p/cmdline | grep -q -- "-i ${id} " && echo $p; done`;
-  const pid = (await box.transport.exec(["bash", "-c", script])).stdout.trim();
+  const pid = (await c.box.transport.exec(["bash", "-c", script])).stdout.trim();
   expect(pid).toMatch(/^\d+$/);
-  await box.transport.exec(["kill", pid]);
-  for (let i = 0; i < 120 && (await box.transport.exec(["kill", "-0", pid])).code === 0; i++)
+  await c.box.transport.exec(["kill", pid]);
+  for (let i = 0; i < 120 && (await c.box.transport.exec(["kill", "-0", pid])).code === 0; i++)
     await new Promise((r) => setTimeout(r, 500));
 }
 
@@ -92,41 +55,22 @@ async function restartUnit(unit: string): Promise<void> {
 }
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
-const io = () => ({ admin: box.transport, host: box.transport, log });
+const io = () => ({ admin: c.box.transport, host: c.box.transport, log });
 
 async function pools(key: "size" | "min_size", value: number): Promise<void> {
   for (const p of ["images", "volumes", "vms", "backups"])
-    await cephTool(box.transport, `set ${key} of ${p}`, ["osd", "pool", "set", p, key, String(value)]);
-  await waitFor({ log }, "E_CEPH", "get every PG active+clean", () => allClean(box.transport), 300_000);
+    await cephTool(c.box.transport, `set ${key} of ${p}`, ["osd", "pool", "set", p, key, String(value)]);
+  await waitFor({ log }, "E_CEPH", "get every PG active+clean", () => allClean(c.box.transport), 300_000);
 }
 
 describe("Ceph operations on a real three-monitor, three-OSD cluster", () => {
   it("is made by the deploy's functions and gets every PG active+clean", async () => {
-    const seed = {
-      fsid: cephFsid(topology),
-      mons: monHosts(topology).map((h) => [h.name, monAddrVec(topology, h)] as [string, string]),
-    };
-    const keys = {
-      mon: secrets.ceph_mon_key ?? "",
-      admin: secrets.ceph_admin_key ?? "",
-      bootstrapOsd: secrets.ceph_bootstrap_osd_key ?? "",
-    };
-    expect((await step("mgr-patch")).after).toBe(true);
-    for (const [name] of seed.mons) {
-      await createMon(box.transport, name, keys, seed, false);
-      await start("mon", name);
-    }
-    expect((await step("quorum")).after).toBe(true);
-    expect((await step("auth")).after).toBe(true);
-    await createMgr(box.transport, host);
-    await start("mgr", host);
-    for (const spec of files) await start("osd", String(await createOsd(box.transport, host, spec)));
-    expect((await step("pools")).after).toBe(true);
-    await waitFor({ log }, "E_CEPH", "get every PG active+clean", () => allClean(box.transport), 600_000);
+    expect(await bootstrapCeph(c, { osds: files, mgr: true })).toEqual([0, 1, 2]);
+    await waitFor({ log }, "E_CEPH", "get every PG active+clean", () => allClean(c.box.transport), 600_000);
   }, 1_200_000);
 
   it("restarts nothing while every daemon started after ceph.conf was written", async () => {
-    const ages = await daemonAges(box.transport);
+    const ages = await daemonAges(c.box.transport);
     expect(ages.daemons.map(unitOf).sort()).toEqual(
       [
         "ceph-mgr@sto1",
@@ -139,18 +83,18 @@ describe("Ceph operations on a real three-monitor, three-OSD cluster", () => {
       ].sort(),
     );
     expect(staleDaemons(ages)).toEqual([]);
-    expect((await step("rolling-restart")).before).toBe(true);
+    expect((await c.step("rolling-restart")).before).toBe(true);
   });
 
   it("after ceph.conf is rewritten, refuses OSD restarts that would take PGs below min_size, restarting none", async () => {
     await new Promise((r) => setTimeout(r, 1100));
-    const conf = (await box.transport.readFile("/etc/ceph/ceph.conf"))?.toString() ?? "";
-    await box.transport.writeFile("/etc/ceph/ceph.conf", `${conf}# rewritten by the test\n`, {
+    const conf = (await c.box.transport.readFile("/etc/ceph/ceph.conf"))?.toString() ?? "";
+    await c.box.transport.writeFile("/etc/ceph/ceph.conf", `${conf}# rewritten by the test\n`, {
       owner: "root",
       group: "root",
       mode: 0o644,
     });
-    const stale = staleDaemons(await daemonAges(box.transport));
+    const stale = staleDaemons(await daemonAges(c.box.transport));
     expect(stale.map(unitOf)).toEqual([
       "ceph-mon@sto1",
       "ceph-mon@sto2",
@@ -161,7 +105,7 @@ describe("Ceph operations on a real three-monitor, three-OSD cluster", () => {
       "ceph-osd@2",
     ]);
     await pools("min_size", 2);
-    const before = (await cephJson(box.transport, ["osd", "dump"], OsdDump)).osds.map((o) => o.up_from);
+    const before = (await cephJson(c.box.transport, ["osd", "dump"], OsdDump)).osds.map((o) => o.up_from);
     await expect(
       restartDaemons(
         { ...io(), restart: restartUnit },
@@ -170,7 +114,7 @@ describe("Ceph operations on a real three-monitor, three-OSD cluster", () => {
     ).rejects.toThrow(
       /Cannot restart ceph-osd@0 on sto1 for the new \/etc\/ceph\/ceph.conf: stopping osd\.0 would leave/,
     );
-    expect((await cephJson(box.transport, ["osd", "dump"], OsdDump)).osds.map((o) => o.up_from)).toEqual(
+    expect((await cephJson(c.box.transport, ["osd", "dump"], OsdDump)).osds.map((o) => o.up_from)).toEqual(
       before,
     );
     await pools("min_size", 1);
@@ -182,7 +126,7 @@ describe("Ceph operations on a real three-monitor, three-OSD cluster", () => {
     let sampling = true;
     const sampler = (async () => {
       while (sampling) {
-        const st = await cephJson(box.transport, ["status"], Status, { connectTimeoutS: 5 }).catch(
+        const st = await cephJson(c.box.transport, ["status"], Status, { connectTimeoutS: 5 }).catch(
           () => undefined,
         );
         if (st) {
@@ -192,15 +136,15 @@ describe("Ceph operations on a real three-monitor, three-OSD cluster", () => {
         await new Promise((r) => setTimeout(r, 1000));
       }
     })();
-    const stale = staleDaemons(await daemonAges(box.transport));
+    const stale = staleDaemons(await daemonAges(c.box.transport));
     const done = await restartDaemons({ ...io(), restart: restartUnit }, stale);
     sampling = false;
     await sampler;
     expect(done).toEqual(stale.map(unitOf));
-    expect(staleDaemons(await daemonAges(box.transport))).toEqual([]);
-    expect((await step("rolling-restart")).before).toBe(true);
+    expect(staleDaemons(await daemonAges(c.box.transport))).toEqual([]);
+    expect((await c.step("rolling-restart")).before).toBe(true);
     // Per-OSD noout shows in each OSD's state: none may be left behind.
-    const dump = await cephJson(box.transport, ["osd", "dump"], OsdDump);
+    const dump = await cephJson(c.box.transport, ["osd", "dump"], OsdDump);
     expect(dump.osds.filter((o) => o.state.includes("noout")).map((o) => o.osd)).toEqual([]);
     expect(samples.length).toBeGreaterThan(5);
     const below = samples
@@ -212,7 +156,7 @@ describe("Ceph operations on a real three-monitor, three-OSD cluster", () => {
     expect(below).toEqual([]);
     // Every answer came from a quorum of at least two of the three monitors.
     expect(Math.min(...quorums)).toBeGreaterThanOrEqual(2);
-    expect(await allClean(box.transport)).toBe(true);
+    expect(await allClean(c.box.transport)).toBe(true);
   }, 1_200_000);
 
   const ops = () => ({
@@ -225,31 +169,31 @@ describe("Ceph operations on a real three-monitor, three-OSD cluster", () => {
 
   it("replaces an OSD by draining it first: same id, a new disk, backfilled, active+clean", async () => {
     const spec = files[2] as OsdSpec;
-    const id = await findOsd(box.transport, spec);
+    const id = await findOsd(c.box.transport, spec);
     const report = await replaceOsd(ops(), spec);
     expect(report).toMatchObject({ host, osd: id, mode: "drain", paused: false });
     expect(report.newUuid).toBeDefined();
     expect(report.newUuid).not.toBe(report.oldUuid);
-    expect(await findOsd(box.transport, spec)).toBe(id);
-    const dump = await cephJson(box.transport, ["osd", "dump"], OsdDump);
+    expect(await findOsd(c.box.transport, spec)).toBe(id);
+    const dump = await cephJson(c.box.transport, ["osd", "dump"], OsdDump);
     expect(dump.osds.map((o) => [o.osd, o.up, o.in])).toEqual([
       [0, 1, 1],
       [1, 1, 1],
       [2, 1, 1],
     ]);
-    expect(await allClean(box.transport)).toBe(true);
+    expect(await allClean(c.box.transport)).toBe(true);
   }, 1_200_000);
 
   it("refuses to drain when no other OSD could take its copies, then replaces it in place above min_size", async () => {
     await pools("size", 3);
     const spec = files[1] as OsdSpec;
-    const id = await findOsd(box.transport, spec);
+    const id = await findOsd(c.box.transport, spec);
     await expect(replaceOsd(ops(), spec)).rejects.toThrow(
       new RegExp(
         `Cannot replace osd\\.${id} on sto1: draining it needs 3 other OSDs to hold every copy, and there are 2`,
       ),
     );
-    const untouched = (await cephJson(box.transport, ["osd", "dump"], OsdDump)).osds.find(
+    const untouched = (await cephJson(c.box.transport, ["osd", "dump"], OsdDump)).osds.find(
       (o) => o.osd === id,
     );
     expect([untouched?.up, untouched?.in]).toEqual([1, 1]);
@@ -257,9 +201,9 @@ describe("Ceph operations on a real three-monitor, three-OSD cluster", () => {
     const report = await replaceOsd(ops(), spec, { inPlace: true });
     expect(report).toMatchObject({ osd: id, mode: "in-place", drainMs: 0 });
     expect(report.newUuid).not.toBe(report.oldUuid);
-    const dump = await cephJson(box.transport, ["osd", "dump"], OsdDump);
+    const dump = await cephJson(c.box.transport, ["osd", "dump"], OsdDump);
     expect(dump.osds.every((o) => o.up === 1 && o.in === 1)).toBe(true);
-    const q = await cephJson(box.transport, ["quorum_status"], QuorumStatus);
+    const q = await cephJson(c.box.transport, ["quorum_status"], QuorumStatus);
     expect(q.quorum_names).toEqual(["sto1", "sto2", "sto3"]);
   }, 1_200_000);
 });

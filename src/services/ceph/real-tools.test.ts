@@ -1,20 +1,8 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { InventoryInput } from "../../inventory/schema.ts";
-import {
-  exampleTopology,
-  generatedSecrets,
-  placedHostFiles,
-  siteTlsSecrets,
-} from "../../testing/fixtures.ts";
-import { toolRoot } from "../../testing/real-tools.ts";
-import { type Container, startContainer } from "../openstack/test-container.ts";
-import { runStep } from "../openstack/test-kit.ts";
-import { services } from "../registry.ts";
+import { type CephBox, startCephBox } from "../../testing/real-ceph.ts";
 import { cephJson } from "./ceph-tool.ts";
-import { createMgr, createMon, createOsd, findOsd } from "./daemons.ts";
-import { ceph } from "./index.ts";
-import { monAddrVec, monHosts } from "./layout.ts";
+import { createMgr, createOsd, findOsd } from "./daemons.ts";
 import { hostOsdIds, maintenanceOn, refuseReason } from "./maintenance.ts";
 import { MGR_UTIL, readPatchState } from "./mgr-patch.ts";
 import { rbdRoundTrip } from "./rbd-probe.ts";
@@ -27,129 +15,77 @@ import { cephFsid } from "./settings.ts";
  * The container has no systemd (nspawn --as-pid2), so daemons are started by hand where the
  * deploy would call systemctl; everything else is what deploy runs.
  */
-const single = (inv: InventoryInput) => {
-  for (const h of ["sto2", "sto3"]) delete inv.hosts[h];
-  inv.services = {
-    ...inv.services,
-    ceph: {
-      osd_file: { path: "/var/lib/ceph/disk/osd-block", size_gb: 2 },
-      failure_domain: "osd",
-      pools: { size: 1, min_size: 1 },
-    },
-  };
-  // One copy is only for this test: Ceph refuses size 1 unless told so.
-  inv.overrides = [
-    { file: "/etc/ceph/ceph.conf", section: "global", set: { mon_allow_pool_size_one: true } },
-  ];
-};
-const topology = exampleTopology("lab", single);
-let secrets = generatedSecrets(topology);
 const host = "sto1";
-let box: Container;
+let c: CephBox;
 const capture = process.env.HASTACK_CAPTURE_CEPH_JSON;
 
 beforeAll(async () => {
-  await toolRoot();
-  // examples/lab.yaml has TLS on the public VIP: every host file set needs its certificate too.
-  secrets = { ...secrets, ...(await siteTlsSecrets(topology)) };
-  box = await startContainer("sto1", "mkdir -p /run/ceph && chown ceph:ceph /run/ceph", {
-    hostname: host,
-    addresses: ["10.21.0.31"],
-    // The storage host's files, and the OpenStack clients' keyrings (a controller's, a compute's).
-    files: ["sto1", "ctl1", "cmp1"]
-      .flatMap((h) => placedHostFiles(topology, h, secrets))
-      .filter((f, i, all) => f.path.includes("ceph") && all.findIndex((g) => g.path === f.path) === i),
-    timeoutMs: 900_000,
+  // The storage host's files, and the OpenStack clients' keyrings (a controller's, a compute's).
+  c = await startCephBox({
+    oneStorageHost: true,
+    pools: { size: 1, min_size: 1 },
+    fileHosts: ["sto1", "ctl1", "cmp1"],
   });
 }, 600_000);
 
 afterAll(async () => {
-  await box?.stop();
+  await c?.stop();
 });
-
-function step(id: string) {
-  const spec = ceph.steps?.(topology, services).find((s) => s.id === id);
-  if (!spec) throw new Error(`no step ${id}`);
-  return runStep({
-    service: "ceph",
-    step: spec,
-    host,
-    topology,
-    services,
-    transport: box.transport,
-    secrets,
-  });
-}
-
-async function daemon(argv: string[]): Promise<void> {
-  const r = await box.transport.exec([...argv, "--setuser", "ceph", "--setgroup", "ceph"]);
-  expect(r.code, r.stderr).toBe(0);
-}
 
 describe("a one-host Ceph 18 cluster made by the deploy's functions", () => {
   it("patches mgr_util.py once (the second check finds nothing to do)", async () => {
-    expect(await readPatchState(box.transport)).toBe("needed");
-    const run = await step("mgr-patch");
+    expect(await readPatchState(c.box.transport)).toBe("needed");
+    const run = await c.step("mgr-patch");
     expect(run).toMatchObject({ before: false, applied: true, after: true });
-    expect((await box.transport.readFile(MGR_UTIL))?.toString()).toMatch(/^ {4}import bcrypt$/m);
-    expect((await step("mgr-patch")).applied).toBe(false);
+    expect((await c.box.transport.readFile(MGR_UTIL))?.toString()).toMatch(/^ {4}import bcrypt$/m);
+    expect((await c.step("mgr-patch")).applied).toBe(false);
   });
 
   it("creates a monitor from the initial map; it forms a quorum", async () => {
-    const seed = {
-      fsid: cephFsid(topology),
-      mons: monHosts(topology).map((h) => [h.name, monAddrVec(topology, h)] as [string, string]),
-    };
-    const keys = {
-      mon: secrets.ceph_mon_key ?? "",
-      admin: secrets.ceph_admin_key ?? "",
-      bootstrapOsd: secrets.ceph_bootstrap_osd_key ?? "",
-    };
-    await createMon(box.transport, host, keys, seed, false);
-    await daemon(["ceph-mon", "-i", host]);
-    const run = await step("quorum");
+    await c.createMons([host]);
+    const run = await c.step("quorum");
     expect(run.after).toBe(true);
-    const st = await cephJson(box.transport, ["status"], Status);
-    expect(st.fsid).toBe(cephFsid(topology));
+    const st = await cephJson(c.box.transport, ["status"], Status);
+    expect(st.fsid).toBe(cephFsid(c.topology));
     expect(st.quorum_names).toEqual([host]);
   }, 300_000);
 
   it("sets the cephx users and the ratios; a second run changes nothing", async () => {
-    expect(await step("auth")).toMatchObject({ before: false, after: true });
-    expect((await step("auth")).applied).toBe(false);
-    expect(await step("ratios")).toMatchObject({ after: true });
-    expect((await step("ratios")).applied).toBe(false);
+    expect(await c.step("auth")).toMatchObject({ before: false, after: true });
+    expect((await c.step("auth")).applied).toBe(false);
+    expect(await c.step("ratios")).toMatchObject({ after: true });
+    expect((await c.step("ratios")).applied).toBe(false);
   }, 300_000);
 
   it("starts a manager whose modules load (the bcrypt fix works)", async () => {
-    await createMgr(box.transport, host);
-    await daemon(["ceph-mgr", "-i", host]);
+    await createMgr(c.box.transport, host);
+    await c.daemon("mgr", host);
     let dump: MgrDump | undefined;
     for (let i = 0; i < 60 && !dump?.available; i++) {
       await new Promise((r) => setTimeout(r, 1000));
-      dump = await cephJson(box.transport, ["mgr", "dump"], MgrDump);
+      dump = await cephJson(c.box.transport, ["mgr", "dump"], MgrDump);
     }
     expect(dump?.available).toBe(true);
     await new Promise((r) => setTimeout(r, 5000));
-    const st = await cephJson(box.transport, ["status"], Status);
+    const st = await cephJson(c.box.transport, ["status"], Status);
     expect(Object.keys(st.health.checks).filter((k) => k.startsWith("MGR_MODULE"))).toEqual([]);
   }, 300_000);
 
   it("creates a BlueStore OSD on a file, finds it again, and the pools get active+clean", async () => {
     const spec = { kind: "file" as const, path: "/var/lib/ceph/disk/osd-block", sizeGb: 2 };
-    expect(await findOsd(box.transport, spec)).toBeUndefined();
-    const id = await createOsd(box.transport, host, spec);
-    expect(await findOsd(box.transport, spec)).toBe(id);
-    await daemon(["ceph-osd", "-i", String(id)]);
-    expect(await step("pools")).toMatchObject({ before: false, after: true });
-    expect((await step("pools")).applied).toBe(false);
-    expect((await step("clean")).after).toBe(true);
+    expect(await findOsd(c.box.transport, spec)).toBeUndefined();
+    const id = await createOsd(c.box.transport, host, spec);
+    expect(await findOsd(c.box.transport, spec)).toBe(id);
+    await c.daemon("osd", String(id));
+    expect(await c.step("pools")).toMatchObject({ before: false, after: true });
+    expect((await c.step("pools")).applied).toBe(false);
+    expect((await c.step("clean")).after).toBe(true);
   }, 900_000);
 
   it("writes and reads back through RBD; each client key reaches only its own pools", async () => {
-    expect((await rbdRoundTrip(box.transport)).state).toBe("ok");
+    expect((await rbdRoundTrip(c.box.transport)).state).toBe("ok");
     const as = (who: string, cmd: string) =>
-      box.transport.exec([
+      c.box.transport.exec([
         "sh",
         "-c",
         `timeout 30 rbd -n client.${who} -k /etc/ceph/ceph.client.${who}.keyring ${cmd}`,
@@ -165,14 +101,14 @@ describe("a one-host Ceph 18 cluster made by the deploy's functions", () => {
   }, 300_000);
 
   it("refuses maintenance that would leave PGs below min_size, and stops nothing", async () => {
-    const ids = await hostOsdIds(box.transport, host);
+    const ids = await hostOsdIds(c.box.transport, host);
     // One copy of everything: any stopped OSD takes PGs below min_size 1.
-    expect(await refuseReason(box.transport, ids)).toMatch(/would leave \d+ PG\(s\) below min_size/);
-    const io = { admin: box.transport, host: box.transport, log: () => {} };
+    expect(await refuseReason(c.box.transport, ids)).toMatch(/would leave \d+ PG\(s\) below min_size/);
+    const io = { admin: c.box.transport, host: c.box.transport, log: () => {} };
     await expect(maintenanceOn(io, host)).rejects.toThrow(
       /Cannot take sto1 into maintenance: stopping osd\.0/,
     );
-    const st = await cephJson(box.transport, ["status"], Status);
+    const st = await cephJson(c.box.transport, ["status"], Status);
     expect([st.osdmap.num_up_osds, st.pgmap.pgs_by_state.map((p) => p.state_name)]).toEqual([
       1,
       ["active+clean"],
@@ -194,7 +130,7 @@ describe("a one-host Ceph 18 cluster made by the deploy's functions", () => {
       "osd-ok-to-stop-refused": ["osd", "ok-to-stop", "0"],
     };
     for (const [name, args] of Object.entries(cmds)) {
-      const r = await box.transport.exec(["ceph", ...args, "-f", "json"]);
+      const r = await c.box.transport.exec(["ceph", ...args, "-f", "json"]);
       // A refusal answers JSON too, with a non-zero exit: keep both.
       const answer =
         r.code === 0 ? JSON.parse(r.stdout) : { exit: r.code, stdout: r.stdout, stderr: r.stderr };

@@ -13,10 +13,12 @@ import { PHYSNET, PROVIDER_BRIDGE } from "./config.ts";
 import { ovnRemotes } from "./ovn-central.ts";
 
 /**
- * ovn-controller's probe of its southbound server (ovn-controller's default is 5 s): on a busy
- * server a missed echo drops the connection and the chassis recomputes everything on reconnect.
+ * ovn-controller's probe of its southbound server: OVN's default. It was 60 s, which kept a
+ * compute bound to a powered-off controller's southbound server for up to two minutes (no new
+ * port bound there meanwhile). A reconnect costs a full recompute, small at a lab's scale; a
+ * large site with a busy southbound server may want it longer.
  */
-export const OVN_REMOTE_PROBE_MS = 60_000;
+export const OVN_REMOTE_PROBE_MS = 5_000;
 
 /**
  * The Geneve endpoint: the inventory has no tunnel network, so it is the management address.

@@ -27,6 +27,16 @@ export const OVS_DB_SOCKET = "unix:/run/openvswitch/db.sock";
 /** Nova's metadata API port when the site's catalogue has no nova-metadata endpoint (nova declared). */
 const NOVA_METADATA_PORT = 8775;
 
+/**
+ * How long Neutron's OVSDB connections (neutron-server's to the NB and SB leaders, the metadata
+ * agent's to the SB) stay silent before an echo, and then before they are dropped: OVN's own
+ * default, not Neutron's 60 s. A controller that loses power sends no reset, so only this probe
+ * notices; with 60 s neutron-api's threads sat on transactions to the dead leader and the API
+ * answered 503 for 98.8 s (controller-poweroff-under-load, ctl1 the target, session 18:
+ * "no response to inactivity probe after 60.1 seconds" in neutron-api.log).
+ */
+export const OVSDB_PROBE_MS = 5_000;
+
 /** neutron.conf's own sections on a controller (the shared oslo ones are merged under them). */
 export function serverSections(ctx: RenderContext): DocSection[] {
   return [
@@ -89,6 +99,7 @@ export function ml2Conf(topology: Topology, host: ResolvedHost): ConfigDoc {
           // the priorities Neutron gives each gateway chassis when one fails.
           ["ovn_l3_scheduler", "leastloaded"],
           ["ovn_metadata_enabled", "true"],
+          ["ovsdb_probe_interval", String(OVSDB_PROBE_MS)],
           ["enable_distributed_floating_ip", String(s.enable_distributed_floating_ip)],
         ],
       },
@@ -133,7 +144,13 @@ export function metadataAgentConf(ctx: RenderContext, host: ResolvedHost): Confi
       },
       // The package's default is /usr/local/var/run/openvswitch/db.sock, which Debian never has.
       { name: "ovs", entries: [["ovsdb_connection", OVS_DB_SOCKET]] },
-      { name: "ovn", entries: [["ovn_sb_connection", ovnRemotes(ctx.topology, "sb")]] },
+      {
+        name: "ovn",
+        entries: [
+          ["ovn_sb_connection", ovnRemotes(ctx.topology, "sb")],
+          ["ovsdb_probe_interval", String(OVSDB_PROBE_MS)],
+        ],
+      },
     ],
   };
 }

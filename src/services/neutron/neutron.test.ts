@@ -61,6 +61,7 @@ describe("neutron.conf and ml2_conf.ini on a controller", () => {
       ovn_l3_scheduler: "leastloaded",
       ovn_metadata_enabled: "true",
       enable_distributed_floating_ip: "false",
+      ovsdb_probe_interval: "5000",
     });
   });
 
@@ -118,7 +119,7 @@ describe("a compute's files", () => {
       metadata_proxy_shared_secret: ph("metadata_proxy_secret"),
     });
     expect(agent.ovs).toEqual({ ovsdb_connection: "unix:/run/openvswitch/db.sock" });
-    expect(agent.ovn).toEqual({ ovn_sb_connection: SB });
+    expect(agent.ovn).toEqual({ ovn_sb_connection: SB, ovsdb_probe_interval: "5000" });
     // Nova's controllers hold the same placeholder: one secret, one value.
     const nova = parseIni(renderedFile(lab, "ctl1", "/etc/nova/nova.conf", registry).text);
     expect(nova.neutron?.metadata_proxy_shared_secret).toBe(agent.DEFAULT?.metadata_proxy_shared_secret);

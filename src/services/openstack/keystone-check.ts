@@ -173,6 +173,17 @@ async function readCommon(
   });
 }
 
+function commonFail(t: Transport, plan: IdentityPlan): Fail {
+  return (why) =>
+    new HastackError(
+      "E_OPENSTACK_IDENTITY",
+      `Cannot read Keystone's catalogue and roles on ${t.name}: ${why}`,
+      {
+        hint: `Keystone must answer at ${plan.authUrl} with the admin password in secret keystone_admin`,
+      },
+    );
+}
+
 /**
  * The facts of `plan` Keystone lacks, as the registration program names them. With a run's
  * `shared` reads, the checks of several registrations log in as admin and read the catalogue once.
@@ -190,7 +201,8 @@ export async function missingInKeystone(
     new HastackError("E_OPENSTACK_IDENTITY", `Cannot ${doing} on ${t.name}: ${why}`, {
       hint: `Keystone must answer at ${plan.authUrl} with the admin password in secret keystone_admin`,
     });
-  const common = await readCommon(t, plan, passwords.admin, shared, fail, signal);
+  // The shared reads may be reported to every registration's check: their wording names none.
+  const common = await readCommon(t, plan, passwords.admin, shared, commonFail(t, plan), signal);
   const [own, usersA] = await curlBatch(
     t,
     [

@@ -150,7 +150,7 @@ describe("the toy's Keystone registration in a real Keystone", () => {
     const r = await run(wrong).catch((e: Error) => e);
     expect(r).toBeInstanceOf(Error);
     expect(String(r)).toMatch(
-      /Cannot check the toy service in Keystone on ctl1: the admin's login: HTTP 401/,
+      /Cannot read Keystone's catalogue and roles on ctl1: the admin's login: HTTP 401/,
     );
     expect(String(r)).not.toContain("not-the-admin-password");
   }, 120_000);
