@@ -126,12 +126,16 @@ export function readJournal(path: string): ResumeState {
   return state;
 }
 
-/** The newest journal in the runs dir, or undefined when there is none. */
+/** A deploy run's journal: `newRunId()` then `.jsonl`. */
+const DEPLOY_JOURNAL = /^\d{8}T\d{9}Z-[0-9a-f]{4}\.jsonl$/;
+
+/** The newest deploy journal in the runs dir, or undefined when there is none. */
 export function latestJournal(dir: string): string | undefined {
   let names: string[];
   try {
-    // recover-*.jsonl share the directory (ops/recovery/act-journal.ts): not deploy runs.
-    names = readdirSync(dir).filter((n) => n.endsWith(".jsonl") && !n.startsWith("recover-"));
+    // Other commands journal in the same directory (recover-*.jsonl, restore-*.jsonl): only a
+    // deploy run's own name counts, or `--resume` would read a restore's journal as a deploy's.
+    names = readdirSync(dir).filter((n) => DEPLOY_JOURNAL.test(n));
   } catch {
     return undefined;
   }
