@@ -13,10 +13,11 @@ import { PHYSNET, PROVIDER_BRIDGE } from "./config.ts";
 import { ovnRemotes } from "./ovn-central.ts";
 
 /**
- * ovn-controller's probe of its southbound server: OVN's default. It was 60 s, which kept a
- * compute bound to a powered-off controller's southbound server for up to two minutes (no new
- * port bound there meanwhile). A reconnect costs a full recompute, small at a lab's scale; a
- * large site with a busy southbound server may want it longer.
+ * ovn-controller's probe of its southbound server: OVN's default. It was 60 s, so a compute
+ * connected to a powered-off controller's southbound server would notice only after 60-120 s,
+ * as neutron-server did in the under-load drill's run 7 (docs/tuning.md; not measured for
+ * ovn-controller itself). A reconnect costs a full recompute, small at a lab's scale; a large
+ * site with a busy southbound server may want it longer.
  */
 export const OVN_REMOTE_PROBE_MS = 5_000;
 
