@@ -1,4 +1,10 @@
-import type { PacemakerContribution, PcmkConstraint, PcmkOp, PcmkPrimitive } from "../services/types.ts";
+import type {
+  PacemakerContribution,
+  PcmkAlert,
+  PcmkConstraint,
+  PcmkOp,
+  PcmkPrimitive,
+} from "../services/types.ts";
 import { HastackError } from "../util/errors.ts";
 
 /** The newest CIB schema of Pacemaker 3.0 (Debian 13), the one `cibadmin --upgrade` moves to. */
@@ -14,6 +20,7 @@ export function mergeContributions(
     primitives: [],
     clones: [],
     constraints: [],
+    alerts: [],
   };
   for (const part of parts) {
     Object.assign(merged.properties, part.properties);
@@ -21,6 +28,7 @@ export function mergeContributions(
     merged.primitives.push(...(part.primitives ?? []));
     merged.clones.push(...(part.clones ?? []));
     merged.constraints.push(...(part.constraints ?? []));
+    merged.alerts.push(...(part.alerts ?? []));
   }
   return merged;
 }
@@ -55,6 +63,9 @@ export function cibDocument(contribution: PacemakerContribution): string {
     "    <constraints>",
     ...c.constraints.map((k) => `      ${constraint(k)}`),
     "    </constraints>",
+    ...(c.alerts.length > 0
+      ? ["    <alerts>", ...c.alerts.flatMap((a) => alert(a, 6)), "    </alerts>"]
+      : []),
     "  </configuration>",
     "  <status/>",
     "</cib>",
@@ -77,6 +88,18 @@ function primitive(p: PcmkPrimitive, indent: number): string[] {
         ]
       : []),
     `${pad}</primitive>`,
+  ];
+}
+
+function alert(a: PcmkAlert, indent: number): string[] {
+  const pad = " ".repeat(indent);
+  return [
+    `${pad}<alert id="${esc(a.id)}" path="${esc(a.path)}">`,
+    ...nvset("meta_attributes", `${a.id}-meta_attributes`, { timeout: `${a.timeout_s ?? 30}s` }, indent + 2),
+    `${pad}  <select>`,
+    ...a.select.map((kind) => `${pad}    <select_${kind}/>`),
+    `${pad}  </select>`,
+    `${pad}</alert>`,
   ];
 }
 
@@ -126,6 +149,7 @@ function assertUniqueIds(c: Required<Omit<PacemakerContribution, "after">>): voi
     ...c.primitives.map((p) => p.id),
     ...c.clones.flatMap((clone) => [clone.id, clone.primitive.id]),
     ...c.constraints.map((k) => k.id),
+    ...c.alerts.map((a) => a.id),
   ];
   const seen = new Set<string>();
   for (const id of ids) {

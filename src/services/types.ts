@@ -243,6 +243,18 @@ export type PcmkConstraint =
   | { kind: "order"; id: string; first: string; then: string; orderKind: "Mandatory" | "Optional" }
   | { kind: "location"; id: string; rsc: string; node: string; score: string };
 
+/**
+ * A Pacemaker alert agent: a program every cluster node runs (as the hacluster user, with the
+ * event in CRM_alert_* variables) when one of the selected kinds of event happens.
+ */
+export interface PcmkAlert {
+  id: string;
+  path: string;
+  select: ("fencing" | "nodes" | "resources")[];
+  /** How long Pacemaker lets the agent run before it kills it. @default 30 */
+  timeout_s?: number;
+}
+
 export interface PacemakerContribution {
   /**
    * Steps that install and configure the units these resources run (`haproxy.unit`): the CIB
@@ -255,6 +267,7 @@ export interface PacemakerContribution {
   primitives?: PcmkPrimitive[];
   clones?: PcmkClone[];
   constraints?: PcmkConstraint[];
+  alerts?: PcmkAlert[];
 }
 
 /**

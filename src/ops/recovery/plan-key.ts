@@ -24,8 +24,8 @@ export function planKey(report: RecoverReport): string {
   });
 }
 
-/** The RabbitMQ half alone: checked again once Galera is back, before RabbitMQ is touched. */
-export function rabbitKey(report: RecoverReport): string {
+/** The RabbitMQ half alone. */
+function rabbitKey(report: RecoverReport): string {
   return JSON.stringify({ kind: report.rabbitmq.kind, actions: report.rabbitmq.actions });
 }
 

@@ -52,24 +52,33 @@ function changes(log: readonly string[]): string[] {
 }
 
 describe("recoverAct (two of three controllers back, ctl3 powered off)", () => {
-  it("bootstraps Galera on the highest seqno (ctl2), marks only it safe, then ctl1 joins; then RabbitMQ", async () => {
+  it("bootstraps Galera on the highest seqno (ctl2), marks only it safe, then ctl1 joins; RabbitMQ beside it", async () => {
     const { site, journal, printed, input } = setup({ seqno: { ctl1: 7, ctl2: 9 } });
     const code = await recoverAct(input);
-    expect(changes(site.log)).toEqual([
+    const done = changes(site.log);
+    expect(done.filter((l) => !l.includes("rabbit"))).toEqual([
       `ctl2: sed -i s/^safe_to_bootstrap:[[:space:]]*0[[:space:]]*$/safe_to_bootstrap: 1/ ${GRASTATE_PATH}`,
       "ctl2: galera_new_cluster",
       "ctl1: systemctl start mariadb",
-      // Both RabbitMQ survivors list the same shutdown view: the first in inventory order is forced.
+    ]);
+    // Both RabbitMQ survivors list the same shutdown view: the first in inventory order is forced.
+    expect(done.filter((l) => l.includes("rabbit"))).toEqual([
       "ctl1: systemctl stop rabbitmq-server",
       "ctl1: rabbitmqctl force_boot",
       "ctl1: systemctl start rabbitmq-server",
       "ctl2: systemctl restart rabbitmq-server",
     ]);
+    // Side by side: RabbitMQ's force_boot does not wait for Galera's bootstrap and join.
+    expect(done.indexOf("ctl1: rabbitmqctl force_boot")).toBeLessThan(
+      done.indexOf("ctl1: systemctl start mariadb"),
+    );
     expect(site.specs.ctl1.files?.[GRASTATE_PATH]).toMatch(/^safe_to_bootstrap: 0/m);
     expect(site.specs.ctl2.files?.[GRASTATE_PATH]).toMatch(/^safe_to_bootstrap: 1/m);
     // The joiner starts only after the bootstrapped node was seen Primary and Synced.
     const synced = journal.entries.findIndex((e) => e.type === "wait" && e.host === "ctl2");
-    const join = journal.entries.findIndex((e) => e.type === "action" && e.host === "ctl1");
+    const join = journal.entries.findIndex(
+      (e) => e.type === "action" && e.host === "ctl1" && e.step === "start galera to join",
+    );
     expect(synced).toBeGreaterThan(-1);
     expect(join).toBeGreaterThan(synced);
     expect(journal.entries.at(-1)).toEqual({ type: "recover-end", status: "ok" });
@@ -82,7 +91,7 @@ describe("recoverAct (two of three controllers back, ctl3 powered off)", () => {
   it("with ctl1 ahead instead: ctl1 is bootstrapped and ctl2 joins", async () => {
     const { site, input } = setup({ seqno: { ctl1: 12, ctl2: 9 } });
     await recoverAct(input);
-    const galera = changes(site.log).slice(0, 3);
+    const galera = changes(site.log).filter((l) => !l.includes("rabbit"));
     expect(galera).toEqual([
       expect.stringMatching(/^ctl1: sed -i /),
       "ctl1: galera_new_cluster",
@@ -113,33 +122,7 @@ describe("recoverAct (two of three controllers back, ctl3 powered off)", () => {
     expect(journal.entries.map((e) => e.type)).toEqual(["refused"]);
   });
 
-  it("RabbitMQ's half decided again after Galera: a changed plan stops before RabbitMQ is touched", async () => {
-    const { site, journal, input } = setup({
-      seqno: { ctl1: 7, ctl2: 9 },
-      after: {
-        // While Galera recovers, ctl2's shutdown view turns out shorter: ctl2 stopped last.
-        "ctl1: systemctl start mariadb": (specs) => {
-          const files = specs.ctl2.files ?? {};
-          files["/var/lib/rabbitmq/mnesia/rabbit@ctl2/nodes_running_at_shutdown"] = "[rabbit@ctl2].\n";
-        },
-      },
-    });
-    const error = (await recoverAct(input).catch((e: unknown) => e)) as HastackError;
-    expect(error.code).toBe("E_RECOVER_PLAN_CHANGED");
-    expect(error.message).toContain("RabbitMQ's plan changed while Galera was recovered");
-    expect(error.message).toContain(
-      'now "Galera: healthy; RabbitMQ: force-boot (force-boot ctl2, restart ctl1)"',
-    );
-    expect(error.hint).toContain("Galera was recovered (the journal lists it), RabbitMQ was not touched");
-    expect(changes(site.log)).toEqual([
-      expect.stringMatching(/^ctl2: sed -i /),
-      "ctl2: galera_new_cluster",
-      "ctl1: systemctl start mariadb",
-    ]);
-    expect(journal.entries.slice(-2).map((e) => e.type)).toEqual(["refused", "recover-end"]);
-  });
-
-  it("a failing step stops the recovery: host, step and stderr in the error, nothing after it", async () => {
+  it("a failing step stops its track (Galera, then the cluster stack): host, step and stderr in the error; RabbitMQ's track ends", async () => {
     const { site, journal, input } = setup({
       seqno: { ctl1: 7, ctl2: 9 },
       override: {
@@ -157,7 +140,15 @@ describe("recoverAct (two of three controllers back, ctl3 powered off)", () => {
       "Cannot bootstrap galera (galera_new_cluster) on ctl2: exit code 1: Job for mariadb.service failed. / WSREP: failed to open gcomm backend",
     );
     expect(error.hint).toContain("(memory) lists what was done");
-    expect(changes(site.log).at(-1)).toBe("ctl2: galera_new_cluster");
+    const done = changes(site.log);
+    expect(done.filter((l) => !l.includes("rabbit")).at(-1)).toBe("ctl2: galera_new_cluster");
+    expect(done).not.toContain("ctl1: systemctl start mariadb");
+    expect(done.filter((l) => l.includes("rabbit"))).toEqual([
+      "ctl1: systemctl stop rabbitmq-server",
+      "ctl1: rabbitmqctl force_boot",
+      "ctl1: systemctl start rabbitmq-server",
+      "ctl2: systemctl restart rabbitmq-server",
+    ]);
     expect(journal.entries.at(-1)).toMatchObject({ type: "recover-end", status: "failed" });
   });
 

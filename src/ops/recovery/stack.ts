@@ -5,7 +5,7 @@
  * them runs it, and with it the VIP and HAProxy stay down even once Galera and RabbitMQ are back
  * (measured on the lab, 2026-12-03: status DOWN after both were recovered). `hastack recover`
  * is the operator's deliberate start: it starts the stack on every reachable controller where it
- * is off, after Galera and RabbitMQ, and waits until Pacemaker has quorum. A missing controller
+ * is off, once Galera is back (RabbitMQ recovers beside both), and waits until Pacemaker has quorum. A missing controller
  * is fenced by Pacemaker itself before resources start (its BMC says it is off already).
  */
 import { parseCrmMon } from "../../hostkit/crm-mon.ts";
@@ -44,7 +44,7 @@ export function stackPlan(nodes: readonly StackNode[]): StackPlan {
     hosts: off.map((n) => n.host),
     reasons: [
       `corosync/pacemaker are off on ${off.map((n) => `${n.host} (${n.corosync}/${n.pacemaker})`).join(", ")}: hastack keeps them off at boot (a fenced node must not rejoin by itself), so after a site power loss nothing runs the VIP and HAProxy.`,
-      "They start after Galera and RabbitMQ; Pacemaker fences a missing controller before it starts resources.",
+      "They start once Galera is back (the instance-HA engine, one of Pacemaker's resources, needs its database), while RabbitMQ recovers beside them; Pacemaker fences a missing controller before it starts resources.",
     ],
   };
 }

@@ -14,6 +14,7 @@ import {
   serverSections,
 } from "./config.ts";
 import { dbSyncStep } from "./db-sync.ts";
+import { fenceHookFiles, fenceHookPacemaker } from "./fence-hook.ts";
 import { neutronProbes } from "./health.ts";
 import { libvirtTapHook } from "./libvirt-hook.ts";
 import { OVN_CENTRAL_DEFAULTS, ovnCentralDefaults } from "./ovn-central.ts";
@@ -85,6 +86,9 @@ export const neutron = openstackService({
         "ovn-ovsdb-server-sb.service",
       ],
     },
+    // The Pacemaker alert agent that handles a fenced controller runs as hacluster and hands the
+    // work to root through one sudo rule (fence-hook.ts).
+    { name: "neutron-fence-hook", role: "controller", packages: ["sudo"], units: [] },
     // Controllers are the gateway chassis (routers' external ports fail over between them).
     { name: "ovn-gateway", role: "controller", packages: OVN_CHASSIS_PACKAGES, units: OVN_CHASSIS_UNITS },
     { name: "ovn-controller", role: "compute", packages: OVN_CHASSIS_PACKAGES, units: OVN_CHASSIS_UNITS },
@@ -154,6 +158,7 @@ export const neutron = openstackService({
     if (host.controllerIndex > 0)
       out.push(
         ...workerUnitFiles(),
+        ...fenceHookFiles(),
         {
           path: ML2_CONF,
           ...OWN_FILE,
@@ -197,6 +202,7 @@ export const neutron = openstackService({
     ];
   },
   // The service user's own project: an empty list or its networks, 200, through HAProxy.
+  pacemaker: () => fenceHookPacemaker(),
   tokenProbe: { endpoint: "neutron", path: "/v2.0/networks", status: 200 },
   health: neutronProbes,
 });

@@ -210,6 +210,7 @@ export function openstackService(spec: OpenStackServiceSpec): ServiceDef {
     components: spec.components,
     ...(spec.settings ? { settings: spec.settings } : {}),
     ...(spec.check ? { check: spec.check } : {}),
+    ...(spec.pacemaker ? { pacemaker: spec.pacemaker } : {}),
     hosts: (topology) => serviceHosts(spec, topology).map((h) => h.name),
     secrets: openstackSecrets(spec),
     files: (ctx, host) => [

@@ -17,6 +17,7 @@ import type {
   Frontend,
   HealthCheck,
   InventoryView,
+  PacemakerContribution,
   RenderContext,
   SecretSpec,
   ServiceDef,
@@ -210,6 +211,8 @@ export interface OpenStackServiceSpec {
    * on hosts of one role only (nova's on the computes).
    */
   steps?: StepSpec[] | ((topology: Topology) => StepSpec[]);
+  /** What it adds to the controllers' Pacemaker configuration (an alert agent). */
+  pacemaker?(topology: Topology): PacemakerContribution;
   /** The schema sync, as step "db-sync" (src/services/openstack/sync-step.ts). */
   sync?: SchemaSync;
   /** Its API started on every controller, as step "start" (src/services/openstack/start-step.ts). */

@@ -11,8 +11,8 @@ import type { StepContext } from "../types.ts";
 /** Where the rendered CIB lands (pacemaker files step); the cib step loads it from there. */
 export const CIB_PATH = "/etc/hastack/cib.xml";
 
-export type Scope = "rsc_defaults" | "resources" | "constraints";
-const SCOPES: readonly Scope[] = ["rsc_defaults", "resources", "constraints"];
+export type Scope = "rsc_defaults" | "resources" | "constraints" | "alerts";
+const SCOPES: readonly Scope[] = ["rsc_defaults", "resources", "constraints", "alerts"];
 
 /** The element of a scope in a CIB text, e.g. `<resources>...</resources>` (or `<resources/>`). */
 export function scopeXml(cib: string, scope: string): string {
