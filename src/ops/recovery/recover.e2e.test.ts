@@ -35,22 +35,27 @@ function status(): { code: number | null; report: StatusReport } {
   return { code: r.code, report: JSON.parse(r.stdout) as StatusReport };
 }
 
-/** Polls status until `good` holds for its report, or fails with the last report's bad checks. */
+/**
+ * Polls status until `good` holds for its report, or fails with the last report's bad checks.
+ * Every poll's failing checks are printed with its time: what keeps a site from healthy after a
+ * recovery is a figure worth having, and a status run takes seconds of its own.
+ */
 async function until(what: string, good: (s: ReturnType<typeof status>) => boolean, timeoutMs: number) {
   const started = Date.now();
+  const since = () => `${Math.round((Date.now() - started) / 1000)} s`;
   for (;;) {
     const s = status();
     if (good(s)) {
-      log(`${what}: after ${Math.round((Date.now() - started) / 1000)} s`);
+      log(`${what}: after ${since()}`);
       return s;
     }
-    if (Date.now() - started > timeoutMs) {
-      const bad = s.report.checks
-        .filter((c) => c.state !== "ok")
-        .map((c) => `${c.service}.${c.probe}@${c.host ?? "site"}: ${c.summary}`);
+    const bad = s.report.checks
+      .filter((c) => c.state !== "ok")
+      .map((c) => `${c.service}.${c.probe}@${c.host ?? "site"}: ${c.summary}`);
+    log(`${what}: not yet at ${since()}: ${bad.join("; ").slice(0, 800)}`);
+    if (Date.now() - started > timeoutMs)
       expect.fail(`${what}: not within ${timeoutMs / 1000} s; ${s.report.headline}\n${bad.join("\n")}`);
-    }
-    await new Promise((r) => setTimeout(r, 10_000));
+    await new Promise((r) => setTimeout(r, 2_000));
   }
 }
 
