@@ -173,15 +173,12 @@ async function readCommon(
   });
 }
 
-function commonFail(t: Transport, plan: IdentityPlan): Fail {
+/** A failed Keystone read on `t`, as "Cannot <doing> on <host>: <why>", with the one hint. */
+function identityFail(t: Transport, plan: IdentityPlan, doing: string): Fail {
   return (why) =>
-    new HastackError(
-      "E_OPENSTACK_IDENTITY",
-      `Cannot read Keystone's catalogue and roles on ${t.name}: ${why}`,
-      {
-        hint: `Keystone must answer at ${plan.authUrl} with the admin password in secret keystone_admin`,
-      },
-    );
+    new HastackError("E_OPENSTACK_IDENTITY", `Cannot ${doing} on ${t.name}: ${why}`, {
+      hint: `Keystone must answer at ${plan.authUrl} with the admin password in secret keystone_admin`,
+    });
 }
 
 /**
@@ -197,12 +194,10 @@ export async function missingInKeystone(
   const { signal, shared = unshared } = opts;
   const base = v3(plan.authUrl);
   const doing = `check the ${plan.user} ${plan.service ? "service" : "user"} in Keystone`;
-  const fail: Fail = (why) =>
-    new HastackError("E_OPENSTACK_IDENTITY", `Cannot ${doing} on ${t.name}: ${why}`, {
-      hint: `Keystone must answer at ${plan.authUrl} with the admin password in secret keystone_admin`,
-    });
+  const fail = identityFail(t, plan, doing);
   // The shared reads may be reported to every registration's check: their wording names none.
-  const common = await readCommon(t, plan, passwords.admin, shared, commonFail(t, plan), signal);
+  const commonFail = identityFail(t, plan, "read Keystone's catalogue and roles");
+  const common = await readCommon(t, plan, passwords.admin, shared, commonFail, signal);
   const [own, usersA] = await curlBatch(
     t,
     [
