@@ -131,4 +131,61 @@ describe("hastack backup run, list, verify (real tools, a site without Ceph)", (
       await sql(ctl2, "SET GLOBAL wsrep_desync = OFF");
     }
   }, 60_000);
+
+  it("takes the backup again when its stream does not unpack, and stops at once when there is no room", async () => {
+    // The one fake here: the first backup script's exit. What makes a real stream fail to unpack
+    // (a DDL during the backup) is backup-real.test.ts's; this checks what `backup run` does then.
+    const real = hosts.ctl2?.transport as Transport;
+    const runs: number[] = [];
+    // A Proxy, not Object.create: the transport's methods read its private fields.
+    const failing = (code: number, stderr: string, times: number): Transport =>
+      new Proxy(real, {
+        get(target, key) {
+          if (key !== "exec") {
+            const value = Reflect.get(target, key, target);
+            return typeof value === "function" ? value.bind(target) : value;
+          }
+          return (argv: string[], opts?: Parameters<Transport["exec"]>[1]) => {
+            if (argv[0] !== "bash" || !String(argv[2]).includes("mariadb-backup --backup"))
+              return target.exec(argv, opts);
+            runs.push(code);
+            if (runs.length <= times) return Promise.resolve({ code, stdout: "", stderr, durationMs: 0 });
+            return target.exec(argv, opts);
+          };
+        },
+      });
+    const unpack =
+      "the stream does not unpack (mbstream -x): mbstream: Can't create/write to file './mysql/table_stats.MAI' (Errcode: 17 \"File exists\")";
+    printed.length = 0;
+    const ctl1 = hosts.ctl1?.transport;
+    const retried = await backupRun(
+      containerContext(
+        topology,
+        () => ({ ctl1, ctl2: failing(4, unpack, 1) }),
+        printed,
+        "2026-12-04T18:00:00Z",
+      ),
+      { keep: 1, part_mb: 1 },
+    );
+    expect(runs).toEqual([4, 4]);
+    expect(retried.manifest.id).toBe("20261204T180000Z");
+    expect(printed).toContain(
+      `  attempt 1: ${unpack}; again in 15 s (a DDL during the backup: mariadb-upgrade after a restart does this)`,
+    );
+
+    runs.length = 0;
+    const room = "not enough room in /var/tmp/hastack-backup-20261204T190000Z: 10 MiB free, 300 MiB needed";
+    await expect(
+      backupRun(
+        containerContext(
+          topology,
+          () => ({ ctl1, ctl2: failing(5, room, 9) }),
+          printed,
+          "2026-12-04T19:00:00Z",
+        ),
+        { keep: 1, part_mb: 1 },
+      ),
+    ).rejects.toThrow(`Cannot back up galera on ctl2: mariadb-backup: exit code 5: ${room}`);
+    expect(runs).toEqual([5]);
+  }, 180_000);
 });

@@ -55,6 +55,8 @@ export const ManifestSchema = z.strictObject({
   }),
   canary: z.strictObject({ token: z.string().regex(/^[0-9a-f]{32}$/), writtenAt: z.iso.datetime() }),
   size: z.int().min(0),
+  /** The backup unpacked (bytes), what a restore's spool needs; absent in older manifests. */
+  unpacked: z.int().min(0).optional(),
   parts: z.array(PartSchema).min(1),
   databases: z.array(z.string().min(1)).min(1),
   tables: z.array(TableCountSchema),

@@ -12,7 +12,7 @@ import { HastackError } from "../../util/errors.ts";
 import type { RecoverJournal } from "../recovery/act-journal.ts";
 import type { PlannedRestore } from "./restore.ts";
 import { type GaleraInfo, galeraInfoScript, parseGaleraInfo, restoreSpool } from "./restore-scripts.ts";
-import { listPartsScript, parsePartListing, restoreScript } from "./scripts.ts";
+import { listPartsScript, parsePartListing, restoreRoom, restoreScript, roomScript } from "./scripts.ts";
 import { type BackupContext, script, step } from "./site.ts";
 import { compareParts } from "./verify.ts";
 
@@ -41,6 +41,11 @@ export async function prepare(ctx: BackupContext, planned: PlannedRestore, on: O
   const spool = restoreSpool(plan.id);
   const t = ctx.transport(host);
   try {
+    // Before anything is fetched: a spool that fills the disk half way would stop a restore late.
+    const room = restoreRoom(m);
+    await on(host, "check the room for the restore", () =>
+      script(t, "check the room", roomScript(spool, room.bytes, room.why)),
+    );
     const where = await on(host, `fetch from ${store.description}`, () => store.fetch(backup, spool));
     if (where.host !== host)
       throw new HastackError(

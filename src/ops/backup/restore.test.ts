@@ -35,6 +35,8 @@ function controller(
   // The first key a command line contains answers it: the listing before rados's other calls.
   const answers: Record<string, Answer> = {
     "sort -u": { stdout: opts.listing ?? "" },
+    // The spool's room check: room enough (its refusal is backup-real.test.ts's).
+    "df -B1": {},
     sha256sum: { stdout: opts.parts ?? "" },
     rados: {},
     "mountpoint -q": { stdout: "mountpoint no\n" },
@@ -164,6 +166,8 @@ describe("hastack backup restore, before anything changes", () => {
     expect(
       journal.entries.map((e) => (e.type === "action" ? `${e.host}: ${e.step} ${e.status}` : e.type)),
     ).toEqual([
+      "ctl1: check the room for the restore started",
+      "ctl1: check the room for the restore done",
       "ctl1: fetch from Ceph pool hastack-backups started",
       "ctl1: fetch from Ceph pool hastack-backups done",
       "ctl1: check the parts' sha256 started",

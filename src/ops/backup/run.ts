@@ -5,9 +5,12 @@
  * manifest stored last, then retention. The spool is removed whatever happens.
  */
 import { randomBytes } from "node:crypto";
+import { toolFailure } from "../../hostkit/command.ts";
 import { sql } from "../../hostkit/sql.ts";
 import type { BackupSettings } from "../../services/galera/backup-settings.ts";
 import type { Transport } from "../../transport/types.ts";
+import { HastackError } from "../../util/errors.ts";
+import { lastLines } from "../../util/text.ts";
 import { chooseSource, NODE_STATE_SQL, NodeStateSchema } from "./choose-host.ts";
 import {
   type Counted,
@@ -20,10 +23,16 @@ import {
   TABLES_SQL,
   tableCounts,
 } from "./content.ts";
-import { backupId, checkManifest, MANIFEST_FORMAT, type Manifest } from "./manifest.ts";
+import { backupId, checkManifest, MANIFEST_FORMAT, type Manifest, type Part } from "./manifest.ts";
 import { toPrune } from "./retention.ts";
-import { backupScript, parsePartListing, spoolDir } from "./scripts.ts";
-import { type BackupContext, controllerFacts, script, siteStore, step } from "./site.ts";
+import {
+  backupScript,
+  MARIADB_BACKUP_FAILED,
+  parseBackupOutput,
+  STREAM_DOES_NOT_UNPACK,
+  spoolDir,
+} from "./scripts.ts";
+import { type BackupContext, controllerFacts, siteStore, step } from "./site.ts";
 
 export interface RunResult {
   manifest: Manifest;
@@ -65,16 +74,15 @@ export async function backupRun(ctx: BackupContext, settings: BackupSettings): P
 
   const spool = spoolDir(id);
   try {
-    const parts = await on("mariadb-backup", async () =>
-      parsePartListing(
-        host,
-        (await script(t, "take the backup", backupScript(spool, settings.part_mb * MIB))).stdout,
-      ),
+    const { parts, unpacked } = await on("mariadb-backup", () =>
+      takeBackup(ctx, t, spool, settings.part_mb * MIB),
     );
     const after = await count();
     const galeraAfter = await galeraPosition(t);
     const size = parts.reduce((n, p) => n + p.size, 0);
-    ctx.print(`  ${parts.length} part(s), ${(size / MIB).toFixed(1)} MiB compressed; storing`);
+    ctx.print(
+      `  ${parts.length} part(s), ${(size / MIB).toFixed(1)} MiB compressed (${(unpacked / MIB).toFixed(1)} MiB unpacked); storing`,
+    );
     await on(`store the parts in ${store.description}`, () => store.putParts(t, `${spool}/parts`, id, parts));
     const manifest: Manifest = checkManifest(
       {
@@ -89,6 +97,7 @@ export async function backupRun(ctx: BackupContext, settings: BackupSettings): P
         galera: { uuid: galeraBefore.uuid, seqnoBefore: galeraBefore.seqno, seqnoAfter: galeraAfter.seqno },
         canary: { token, writtenAt },
         size,
+        unpacked,
         parts,
         databases,
         tables: tableCounts(before, after),
@@ -102,6 +111,37 @@ export async function backupRun(ctx: BackupContext, settings: BackupSettings): P
   } finally {
     // A spool left behind would fill the controller's disk run after run.
     await t.exec(["rm", "-rf", "--", spool], { timeoutMs: 120_000 }).catch(() => undefined);
+  }
+}
+
+/** Attempts at a stream that unpacks, and the pause between them (a DDL run is seconds long). */
+export const BACKUP_ATTEMPTS = 3;
+const RETRY_MS = 15_000;
+
+/**
+ * The backup script, again when its stream does not unpack or mariadb-backup itself failed:
+ * both are what a DDL during the backup causes (backupScript says how; mariadb-upgrade after a
+ * restart is the usual one). No room, a missing "completed OK!" or anything else is final at once.
+ */
+async function takeBackup(
+  ctx: BackupContext,
+  t: Transport,
+  spool: string,
+  partBytes: number,
+): Promise<{ unpacked: number; parts: Part[] }> {
+  for (let attempt = 1; ; attempt++) {
+    const r = await t.exec(["bash", "-c", backupScript(spool, partBytes)], { timeoutMs: 3_600_000 });
+    if (r.code === 0) return parseBackupOutput(t.name, r.stdout);
+    const failure = toolFailure(t, "E_BACKUP", "take the backup", r);
+    if (r.code !== STREAM_DOES_NOT_UNPACK && r.code !== MARIADB_BACKUP_FAILED) throw failure;
+    if (attempt === BACKUP_ATTEMPTS)
+      throw new HastackError("E_BACKUP", `${failure.message} (${attempt} attempts)`, {
+        hint: "a DDL on the system tables ran through every attempt (mariadb-upgrade after a restart does this): run the backup again once it is done",
+      });
+    ctx.print(
+      `  attempt ${attempt}: ${lastLines(r.stderr, 1)}; again in ${RETRY_MS / 1000} s (a DDL during the backup: mariadb-upgrade after a restart does this)`,
+    );
+    await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
   }
 }
 

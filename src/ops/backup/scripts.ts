@@ -28,25 +28,100 @@ export function requireOk(log: string, what: string): string {
   return `grep -q 'completed OK!' ${q(log)} || { echo "${what} did not complete:" >&2; tail -n 5 ${q(log)} >&2; exit 1; }`;
 }
 
+/** backupScript's exit code for a stream that mbstream cannot unpack (worth another attempt). */
+export const STREAM_DOES_NOT_UNPACK = 4;
+/** backupScript's exit code for a spool without room for the backup (no attempt made). */
+export const NO_ROOM = 5;
+/**
+ * backupScript's exit code for mariadb-backup itself failing, which a DDL during the backup
+ * also causes (a table's `#sql-*.frm-` gone between listing and copying): worth another attempt.
+ */
+export const MARIADB_BACKUP_FAILED = 6;
+
 /**
  * The hot backup: mariadb-backup streams (mbstream) the running node's files, `--galera-info`
  * records the node's Galera position inside the backup (what a restored node starts from);
  * gzip -1 because single-threaded gzip is the pipe's bottleneck and InnoDB pages compress
- * nearly as well at level 1; split cuts parts of partBytes. Prints the part listing.
+ * nearly as well at level 1; split cuts parts of partBytes. Prints `unpacked <bytes>`, then the
+ * part listing.
+ *
+ * The stream is also unpacked as it is written (tee into `mbstream -x`, removed after), because
+ * mariadb-backup 11.8 can stream a file twice and still say "completed OK!": when a DDL touches
+ * an Aria system table during the backup (mariadb-upgrade, which Debian's debian-start runs
+ * after a start, rewrites mysql.table_stats and index_stats), the DDL log's re-copy and the
+ * final copy of the statistics tables both write it, and `mbstream -x` then stops at
+ * "File exists", exiting 0. Reproduced 5 times in 6 on the lab image; without this check such
+ * a backup was stored and failed only at restore. mbstream's exit code says nothing, so its
+ * stderr is the verdict. Room is checked first: the check holds an uncompressed copy, at most
+ * the datadir's size, beside the compressed parts.
  */
 export function backupScript(dir: string, partBytes: number): string {
   const log = `${dir}/backup.log`;
+  const check = `${dir}/unpack-check`;
+  const checkLog = `${dir}/unpack-check.log`;
+  const fifo = `${dir}/stream`;
   return [
     PRELUDE,
     `rm -rf ${q(dir)}`,
-    `mkdir -p ${q(`${dir}/parts`)} ${q(`${dir}/tmp`)}`,
-    `if ! mariadb-backup --backup --user=root --galera-info --stream=mbstream --target-dir=${q(`${dir}/tmp`)} 2> ${q(log)} \\`,
-    `  | gzip -1 | split -b ${partBytes} -d -a 4 - ${q(`${dir}/parts/part-`)}; then`,
-    `  echo "mariadb-backup | gzip | split failed:" >&2; tail -n 5 ${q(log)} >&2; exit 1`,
+    `mkdir -p ${q(`${dir}/parts`)} ${q(`${dir}/tmp`)} ${q(check)}`,
+    // du still totals when a DDL removes a file under it (and then exits 1).
+    "used=$(du -sb /var/lib/mysql 2> /dev/null | cut -f1 || true)",
+    ...roomCheck(dir, "$(( used * 11 / 10 ))", "the datadir's size and a tenth"),
+    `mkfifo ${q(fifo)}`,
+    `mbstream -x -C ${q(check)} < ${q(fifo)} 2> ${q(checkLog)} & unpack=$!`,
+    "piped=1",
+    `mariadb-backup --backup --user=root --galera-info --stream=mbstream --target-dir=${q(`${dir}/tmp`)} 2> ${q(log)} \\`,
+    `  | tee ${q(fifo)} | gzip -1 | split -b ${partBytes} -d -a 4 - ${q(`${dir}/parts/part-`)} || piped=0`,
+    'wait "$unpack" || true',
+    `if [ -s ${q(checkLog)} ]; then`,
+    `  echo "the stream does not unpack (mbstream -x): $(tail -n 2 ${q(checkLog)} | tr -d '\\a' | tr '\\n' ' ')" >&2; exit ${STREAM_DOES_NOT_UNPACK}`,
     "fi",
+    `if [ "$piped" = 0 ]; then echo "mariadb-backup | gzip | split failed:" >&2; tail -n 5 ${q(log)} >&2; exit ${MARIADB_BACKUP_FAILED}; fi`,
+    // What a restore's spool will need for the unpacked backup: recorded in the manifest.
+    `echo "unpacked $(du -sb ${q(check)} | cut -f1)"`,
+    `rm -rf ${q(check)} ${q(fifo)}`,
     requireOk(log, "mariadb-backup"),
     listPartsScript(`${dir}/parts`),
   ].join("\n");
+}
+
+/**
+ * Fails (NO_ROOM) unless `dir`'s filesystem has `bytes` free (creating nothing), saying both in MiB and `why`
+ * (plain words: it is echoed inside double quotes).
+ */
+export function roomScript(dir: string, bytes: number, why: string): string {
+  return [PRELUDE, ...roomCheck(dir, String(Math.ceil(bytes)), why)].join("\n");
+}
+
+function roomCheck(dir: string, need: string, why: string): string[] {
+  return [
+    // The directory may not exist yet: its nearest existing parent is on the same filesystem.
+    `d=${q(dir)}; while [ ! -e "$d" ]; do d=$(dirname "$d"); done`,
+    `free=$(df -B1 --output=avail "$d" | tail -n 1 | tr -d ' ')`,
+    `need=${need}`,
+    `if [ "$free" -lt "$need" ]; then echo "not enough room in ${dir}: $((free / 1048576)) MiB free, $((need / 1048576)) MiB needed (${why})" >&2; exit ${NO_ROOM}; fi`,
+  ];
+}
+
+/** The room a restore's spool needs, and why: the parts, then the backup unpacked and a tenth. */
+export function restoreRoom(m: { size: number; unpacked?: number | undefined }): {
+  bytes: number;
+  why: string;
+} {
+  if (m.unpacked === undefined)
+    return { bytes: m.size, why: "the parts; this older manifest does not record the unpacked size" };
+  return { bytes: m.size + m.unpacked * 1.1, why: "the parts, and the backup unpacked and a tenth" };
+}
+
+/** Splits backupScript's output: its `unpacked <bytes>` line, and the part listing after it. */
+export function parseBackupOutput(host: string, stdout: string): { unpacked: number; parts: Part[] } {
+  const m = /^unpacked (\d+)\n/.exec(stdout);
+  if (!m)
+    throw new HastackError(
+      "E_TOOL_OUTPUT",
+      `Cannot read the backup script's output on ${host}: no "unpacked <bytes>" line first`,
+    );
+  return { unpacked: Number(m[1]), parts: parsePartListing(host, stdout.slice(m[0].length)) };
 }
 
 /** One line per part, in name order: `part-0000 <bytes> <sha256>`. */
@@ -86,7 +161,8 @@ export function restoreScript(partsDir: string, dir: string, names: readonly str
   return [
     PRELUDE,
     `rm -rf ${q(data)}; mkdir -p ${q(data)} ${q(`${dir}/tmp`)}`,
-    `if ! cat ${files} | gzip -dc | mbstream -x -C ${q(data)} 2> ${q(`${dir}/extract.log`)}; then`,
+    // mbstream exits 0 after "failed to create file": its stderr, empty when it unpacked all, decides.
+    `if ! cat ${files} | gzip -dc | mbstream -x -C ${q(data)} 2> ${q(`${dir}/extract.log`)} || [ -s ${q(`${dir}/extract.log`)} ]; then`,
     `  echo "cat | gzip -dc | mbstream -x failed:" >&2; tail -n 3 ${q(`${dir}/extract.log`)} >&2; exit 1`,
     "fi",
     `mariadb-backup --prepare --target-dir=${q(data)} 2> ${q(`${dir}/prepare.log`)} || true`,

@@ -94,7 +94,8 @@ export async function step<T>(
     const message = error instanceof Error ? error.message : String(error);
     const prefix = `^Cannot .+? on ${host.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}: `;
     const cause = message.replace(new RegExp(prefix), "");
-    throw new HastackError(code, `Cannot ${verb} on ${host}: ${what}: ${cause}`, { cause: error });
+    const hint = error instanceof HastackError ? error.hint : undefined;
+    throw new HastackError(code, `Cannot ${verb} on ${host}: ${what}: ${cause}`, { cause: error, hint });
   }
 }
 

@@ -27,7 +27,9 @@ import type { Manifest, Part } from "./manifest.ts";
 import {
   listPartsScript,
   parsePartListing,
+  restoreRoom,
   restoreScript,
+  roomScript,
   scratchClientArgv,
   scratchDir,
   startScratchScript,
@@ -98,6 +100,10 @@ export async function backupVerify(ctx: BackupContext, id?: string): Promise<Ver
   const verb = `verify backup ${m.id}`;
   ctx.print(
     `verify ${m.id} (taken on ${m.host} at ${m.finishedAt}, ${m.parts.length} part(s)) from ${store.description}`,
+  );
+  const room = restoreRoom(m);
+  await step("E_BACKUP_VERIFY", verb, via, "check the room for the scratch restore", () =>
+    script(ctx.transport(via), "check the room", roomScript(dir, room.bytes, room.why), 60_000),
   );
   const where = await step("E_BACKUP_VERIFY", verb, via, `fetch from ${store.description}`, () =>
     store.fetch(backup, dir),
