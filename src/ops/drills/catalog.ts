@@ -4,6 +4,7 @@ import { vipHolders } from "../../services/vip/index.ts";
 import { HastackError } from "../../util/errors.ts";
 import { fenceCheck } from "./fence-check.ts";
 import { fencedInHistory, holderOf, mustRun, powerBack, sqlWriter } from "./host-ops.ts";
+import { powerLoss } from "./power-loss.ts";
 import type { DrillDef, Injected } from "./types.ts";
 import { underLoad } from "./under-load.ts";
 
@@ -106,6 +107,7 @@ export const drills: readonly DrillDef[] = [
   },
   fenceCheck,
   underLoad,
+  powerLoss,
 ];
 
 export function drillById(id: string): DrillDef {
