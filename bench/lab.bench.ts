@@ -15,6 +15,8 @@
 //   BENCH_OUT       where every run's report goes as JSON lines (default bench-lab-<time>.jsonl in the lab dir)
 //   BENCH_HA        runs of `hastack ha drill compute-poweroff` per load (default 5 with nova, else 0)
 //   BENCH_HA_VMS    VMs on the powered-off compute (default 10)
+//   BENCH_BACKUP    runs of `backup run` + `backup verify` (default 3; 0 skips): durations and sizes
+//   BENCH_RESTORE   runs of `backup restore --yes` (default 0: it rolls the site's databases back)
 //   BENCH_SETTLE    before each run, wait until the machine's 1-minute load average is at most this
 //                   (default 5; 0 does not wait), for at most BENCH_SETTLE_MAX_S (default 240) seconds.
 //                   Without it an "idle" run started while the previous run's controller was still
@@ -28,6 +30,7 @@ import { labDir, labInventoryPath } from "../src/lab/paths.ts";
 import { type Spread, spread } from "../src/ops/drills/stats.ts";
 import type { DrillReport } from "../src/ops/drills/types.ts";
 import type { CephDrillRun } from "../src/services/ceph/drill-kit.ts";
+import { benchBackup } from "./backup.ts";
 import { benchComputePoweroff } from "./ha-drill.ts";
 
 const inventory = process.env.BENCH_INVENTORY ?? labInventoryPath();
@@ -241,21 +244,22 @@ const withNova = (
     .services?.openstack?.enabled ?? []
 ).includes("nova");
 const haRuns = Number(process.env.BENCH_HA ?? (withNova ? 5 : 0));
-if (haRuns > 0)
-  await benchComputePoweroff(
-    {
-      inventory,
-      out,
-      loads,
-      hastack,
-      say,
-      settle,
-      async busy() {
-        const stress = startLoad();
-        await new Promise((r) => setTimeout(r, 2000));
-        return () => stopLoad(stress);
-      },
-    },
-    haRuns,
-    Number(process.env.BENCH_HA_VMS ?? 10),
-  );
+const kit = {
+  inventory,
+  out,
+  loads,
+  hastack,
+  say,
+  settle,
+  async busy() {
+    const stress = startLoad();
+    await new Promise((r) => setTimeout(r, 2000));
+    return () => stopLoad(stress);
+  },
+};
+if (haRuns > 0) await benchComputePoweroff(kit, haRuns, Number(process.env.BENCH_HA_VMS ?? 10));
+
+// ---- Backups (issue 11) ------------------------------------------------------------------------
+const backupRuns = Number(process.env.BENCH_BACKUP ?? 3);
+const restoreRuns = Number(process.env.BENCH_RESTORE ?? 0);
+if (backupRuns > 0 || restoreRuns > 0) await benchBackup(kit, backupRuns, restoreRuns);
