@@ -14,13 +14,14 @@ const MIB = 1024 * 1024;
 /** One command's --json document, or undefined with a line saying why. */
 function json<T>(kit: BenchKit, label: string, args: string[]): T | undefined {
   const r = kit.hastack(args);
-  try {
-    if (r.code !== 0) throw new Error("failed");
-    return JSON.parse(r.stdout) as T;
-  } catch {
-    kit.say(`${label}: no report (exit ${r.code}): ${r.stderr.trim().split("\n").slice(-2).join(" / ")}`);
-    return undefined;
-  }
+  if (r.code === 0)
+    try {
+      return JSON.parse(r.stdout) as T;
+    } catch {
+      // Said below, as a failed command is.
+    }
+  kit.say(`${label}: no report (exit ${r.code}): ${r.stderr.trim().split("\n").slice(-2).join(" / ")}`);
+  return undefined;
 }
 
 export async function benchBackup(kit: BenchKit, runs: number, restores: number): Promise<void> {

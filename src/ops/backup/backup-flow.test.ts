@@ -158,34 +158,23 @@ describe("hastack backup run, list, verify (real tools, a site without Ceph)", (
       "the stream does not unpack (mbstream -x): mbstream: Can't create/write to file './mysql/table_stats.MAI' (Errcode: 17 \"File exists\")";
     printed.length = 0;
     const ctl1 = hosts.ctl1?.transport;
-    const retried = await backupRun(
-      containerContext(
-        topology,
-        () => ({ ctl1, ctl2: failing(4, unpack, 1) }),
-        printed,
-        "2026-12-04T18:00:00Z",
-      ),
-      { keep: 1, part_mb: 1 },
-    );
+    const runWith = (ctl2: Transport, at: string) =>
+      backupRun(
+        containerContext(topology, () => ({ ctl1, ctl2 }), printed, at),
+        { keep: 1, part_mb: 1 },
+      );
+    const retried = await runWith(failing(4, unpack, 1), "2026-12-04T18:00:00Z");
     expect(runs).toEqual([4, 4]);
     expect(retried.manifest.id).toBe("20261204T180000Z");
     expect(printed).toContain(
-      `  attempt 1: ${unpack}; again in 15 s (a DDL during the backup: mariadb-upgrade after a restart does this)`,
+      `  attempt 1: ${unpack}; again in 15 s: a DDL on the system tables during the backup (mariadb-upgrade after a start does this)`,
     );
 
     runs.length = 0;
     const room = "not enough room in /var/tmp/hastack-backup-20261204T190000Z: 10 MiB free, 300 MiB needed";
-    await expect(
-      backupRun(
-        containerContext(
-          topology,
-          () => ({ ctl1, ctl2: failing(5, room, 9) }),
-          printed,
-          "2026-12-04T19:00:00Z",
-        ),
-        { keep: 1, part_mb: 1 },
-      ),
-    ).rejects.toThrow(`Cannot back up galera on ctl2: mariadb-backup: exit code 5: ${room}`);
+    await expect(runWith(failing(5, room, 9), "2026-12-04T19:00:00Z")).rejects.toThrow(
+      `Cannot back up galera on ctl2: mariadb-backup: exit code 5: ${room}`,
+    );
     expect(runs).toEqual([5]);
   }, 180_000);
 });

@@ -115,8 +115,15 @@ export async function backupRun(ctx: BackupContext, settings: BackupSettings): P
 }
 
 /** Attempts at a stream that unpacks, and the pause between them (a DDL run is seconds long). */
-export const BACKUP_ATTEMPTS = 3;
+const BACKUP_ATTEMPTS = 3;
 const RETRY_MS = 15_000;
+
+/** Why an attempt is worth another, by backupScript's exit code: what is known, not more. */
+const RETRIED: Record<number, string> = {
+  [STREAM_DOES_NOT_UNPACK]:
+    "a DDL on the system tables during the backup (mariadb-upgrade after a start does this)",
+  [MARIADB_BACKUP_FAILED]: "mariadb-backup failed; a DDL during the backup is one cause",
+};
 
 /**
  * The backup script, again when its stream does not unpack or mariadb-backup itself failed:
@@ -133,14 +140,13 @@ async function takeBackup(
     const r = await t.exec(["bash", "-c", backupScript(spool, partBytes)], { timeoutMs: 3_600_000 });
     if (r.code === 0) return parseBackupOutput(t.name, r.stdout);
     const failure = toolFailure(t, "E_BACKUP", "take the backup", r);
-    if (r.code !== STREAM_DOES_NOT_UNPACK && r.code !== MARIADB_BACKUP_FAILED) throw failure;
+    const why = RETRIED[r.code];
+    if (why === undefined) throw failure;
     if (attempt === BACKUP_ATTEMPTS)
       throw new HastackError("E_BACKUP", `${failure.message} (${attempt} attempts)`, {
-        hint: "a DDL on the system tables ran through every attempt (mariadb-upgrade after a restart does this): run the backup again once it is done",
+        hint: `${why}: run the backup again once nothing changes the tables, or read the source's mariadb-backup log`,
       });
-    ctx.print(
-      `  attempt ${attempt}: ${lastLines(r.stderr, 1)}; again in ${RETRY_MS / 1000} s (a DDL during the backup: mariadb-upgrade after a restart does this)`,
-    );
+    ctx.print(`  attempt ${attempt}: ${lastLines(r.stderr, 1)}; again in ${RETRY_MS / 1000} s: ${why}`);
     await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
   }
 }

@@ -10,6 +10,7 @@ import { z } from "zod";
 import { shellQuoteArg as q } from "../../transport/shell-quote.ts";
 import { HastackError } from "../../util/errors.ts";
 import { type Part, PartSchema } from "./manifest.ts";
+import { DATADIR } from "./restore-state.ts";
 
 /** Where a run spools its parts before they leave the controller (removed afterwards). */
 export function spoolDir(id: string): string {
@@ -50,7 +51,7 @@ export const MARIADB_BACKUP_FAILED = 6;
  * an Aria system table during the backup (mariadb-upgrade, which Debian's debian-start runs
  * after a start, rewrites mysql.table_stats and index_stats), the DDL log's re-copy and the
  * final copy of the statistics tables both write it, and `mbstream -x` then stops at
- * "File exists", exiting 0. Reproduced 5 times in 6 on the lab image; without this check such
+ * "File exists", exiting 0. Reproduced 9 times in 12 on the lab image; without this check such
  * a backup was stored and failed only at restore. mbstream's exit code says nothing, so its
  * stderr is the verdict. Room is checked first: the check holds an uncompressed copy, at most
  * the datadir's size, beside the compressed parts.
@@ -65,7 +66,7 @@ export function backupScript(dir: string, partBytes: number): string {
     `rm -rf ${q(dir)}`,
     `mkdir -p ${q(`${dir}/parts`)} ${q(`${dir}/tmp`)} ${q(check)}`,
     // du still totals when a DDL removes a file under it (and then exits 1).
-    "used=$(du -sb /var/lib/mysql 2> /dev/null | cut -f1 || true)",
+    `used=$(du -sb ${q(DATADIR)} 2> /dev/null | cut -f1 || true)`,
     ...roomCheck(dir, "$(( used * 11 / 10 ))", "the datadir's size and a tenth"),
     `mkfifo ${q(fifo)}`,
     `mbstream -x -C ${q(check)} < ${q(fifo)} 2> ${q(checkLog)} & unpack=$!`,

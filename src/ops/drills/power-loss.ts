@@ -43,7 +43,7 @@ export const powerLoss: DrillDef = {
     await Promise.all(hosts.map((h) => answersSsh(ctx, h, on)));
     ctx.timing("SSH answers on all, after power-on", since(on));
     const findings = await recoverInRounds(ctx, on);
-    ctx.timing("hastack recover done, after power-on", since(on));
+    ctx.timing(`hastack recover ${findings.length === 0 ? "done" : "gave up"}, after power-on`, since(on));
     return {
       target: hosts.join(", "),
       action: `cut the power of ${hosts.join(", ")} at once through their BMCs, ${HOLD_MS / 1000} s off, all on, then hastack recover --yes`,
