@@ -16,6 +16,9 @@ const FIRST = ["src/deploy/base-layer.e2e.test.ts", "src/lab/lab.e2e.test.ts"];
 const LAST = [
   "src/ops/smoke/smoke.e2e.test.ts",
   "src/instance-ha/engine.e2e.test.ts",
+  // Issue #11's controller-replace drill: a quiet controller erased and reinstalled, then
+  // `hastack deploy` (~5 min with its deploy). Before the power drills, which it leaves a whole site.
+  "src/ops/drills/controller-replace.e2e.test.ts",
   // Issue #11's power-loss drill: all three controllers cut, all back, recover (~4 min with its
   // deploy; passed 4 of 4 on 2026-12-05, the e2e file once and the CLI three times).
   "src/ops/drills/power-loss.e2e.test.ts",

@@ -1,4 +1,5 @@
 import { createInterface } from "node:readline/promises";
+import { Writable } from "node:stream";
 import type { Command } from "commander";
 import { collectStatus } from "../health/engine.ts";
 import { readSecrets } from "../inventory/secrets-file.ts";
@@ -8,8 +9,11 @@ import { labInjector } from "../ops/drills/lab-injector.ts";
 import { realInjector } from "../ops/drills/real-injector.ts";
 import { formatDrillReport, runDrill } from "../ops/drills/runner.ts";
 import { services } from "../services/registry.ts";
+import { renderTopology } from "../services/render.ts";
 import { loadTopology } from "../topology/load.ts";
-import { sshPool } from "../transport/pool.ts";
+import type { Topology } from "../topology/types.ts";
+import { sshPool, type TransportPool } from "../transport/pool.ts";
+import type { Transport } from "../transport/types.ts";
 import { HastackError } from "../util/errors.ts";
 import { inventoryOption, inventoryPath, jsonOption, printJson } from "./options.ts";
 
@@ -56,7 +60,14 @@ export function registerDrill(program: Command): void {
         const status = () => collectStatus(topology, { transport: pool.get, secrets, services });
         const report = await runDrill(
           drill,
-          { topology, pool, secrets, injector, log },
+          {
+            topology,
+            pool,
+            secrets,
+            injector,
+            log,
+            deploy: () => deployFor(file, topology, pool, secrets, log),
+          },
           {
             healthyBefore: () => waitHealthy(status, timeoutMs, log, drill.id),
             waitHealthy: () => waitHealthy(status, timeoutMs, log),
@@ -69,6 +80,36 @@ export function registerDrill(program: Command): void {
         await pool.closeAll();
       }
     });
+}
+
+/** `hastack deploy` of the drill's inventory over the drill's connections, its lines in the drill's log. */
+async function deployFor(
+  inventoryPath: string,
+  topology: Topology,
+  pool: TransportPool,
+  secrets: Readonly<Record<string, string>>,
+  log: (line: string) => void,
+): Promise<{ ok: boolean; runId: string }> {
+  // Loaded when a drill deploys, as `hastack deploy` loads them: not at every CLI start.
+  const { deploy } = await import("../deploy/deploy.ts");
+  const { plainReporter } = await import("../deploy/reporter.ts");
+  const { files } = renderTopology(topology, services);
+  const transports = new Map<string, Transport>(topology.hosts.map((h) => [h.name, pool.get(h.name)]));
+  let pending = "";
+  const out = new Writable({
+    write(chunk, _encoding, done) {
+      pending += String(chunk);
+      const lines = pending.split("\n");
+      pending = lines.pop() ?? "";
+      for (const line of lines) log(`  deploy: ${line}`);
+      done();
+    },
+  });
+  const result = await deploy(
+    { topology, services, files, secrets: { ...secrets }, transports, inventoryPath },
+    { reporter: plainReporter(out, { quiet: true }), dryRun: false, resume: false },
+  );
+  return { ok: result.status === "ok", runId: result.runId };
 }
 
 /** Waits for `status` to say healthy; `before`: the drill's id, when no fault is injected yet. */

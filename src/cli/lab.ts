@@ -12,6 +12,7 @@ import { enterLabNamespaceIfNeeded } from "../lab/netns.ts";
 import { labInventoryPath } from "../lab/paths.ts";
 import { DEFAULT_SIZE, findHost, LAB_NETWORKS, type LabNetwork, planLab } from "../lab/plan.ts";
 import { requireRoot } from "../lab/preflight.ts";
+import { reinstallHost } from "../lab/reinstall.ts";
 import { sshInteractive } from "../lab/ssh.ts";
 import { readState, requirePlan } from "../lab/state.ts";
 import { formatStatus, labStatus } from "../lab/status.ts";
@@ -151,6 +152,17 @@ export function registerLab(program: Command): void {
       }
       await powerControl(host, password, action as Exclude<PowerAction, "status">);
       say(`${name}: power ${action}`);
+    });
+
+  lab
+    .command("reinstall")
+    .description(
+      "a host whose disk died, reinstalled: powered off through its BMC, its disk (overlay) erased, booted from the bare image with the same name, addresses and SSH host key; `hastack deploy` brings it back",
+    )
+    .argument("<host>")
+    .action(async (name: string) => {
+      const r = await reinstallHost(name, say);
+      say(`${name}: reinstalled in ${(r.ms / 1000).toFixed(1)} s; it runs nothing hastack deployed`);
     });
 
   lab

@@ -25,7 +25,15 @@ export type EndpointStatus = z.output<typeof EndpointStatus>[number];
 
 export const MemberList = z.object({
   members: z
-    .array(z.object({ ID: id, name: z.string().default(""), clientURLs: z.array(z.string()).default([]) }))
+    .array(
+      z.object({
+        ID: id,
+        // A member added but never started has no name yet.
+        name: z.string().default(""),
+        peerURLs: z.array(z.string()).default([]),
+        clientURLs: z.array(z.string()).default([]),
+      }),
+    )
     .default([]),
 });
 export type Member = z.output<typeof MemberList>["members"][number];

@@ -83,7 +83,9 @@ describe("etcdctl -w json", () => {
     expect(String(JSON.parse(`{"n":${raw}}`).n)).not.toBe(raw);
     expect(status?.Status.version).toMatch(/^3\.5\./);
     const members = parseMemberList(host, fixture("etcd-member-list.json"));
-    expect(members).toEqual([{ ID: raw, name: "ctl1", clientURLs: ["http://127.0.0.1:2379"] }]);
+    expect(members).toEqual([
+      { ID: raw, name: "ctl1", peerURLs: ["http://127.0.0.1:2380"], clientURLs: ["http://127.0.0.1:2379"] },
+    ]);
     expect(parseJsonExact('{"leader":0}')).toEqual({ leader: "0" });
   });
 

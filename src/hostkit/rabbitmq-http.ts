@@ -186,6 +186,30 @@ export function mgmtQueues(
   );
 }
 
+export const MgmtQueueMembers = z.object({
+  name: z.string(),
+  type: z.string(),
+  // A quorum queue's replicas (node names); classic queues have none.
+  members: z.array(z.string()).optional(),
+});
+export type MgmtQueueMembers = z.output<typeof MgmtQueueMembers>;
+
+/** Every queue of every vhost with the nodes of its replicas. */
+export function mgmtQueueMembers(
+  t: Transport,
+  credentials: MgmtCredentials,
+  opts?: ExecOptions,
+): Promise<(MgmtQueueMembers & { vhost: string })[]> {
+  return list(
+    t,
+    "/api/queues?columns=vhost,name,type,members",
+    MgmtQueueMembers.extend({ vhost: z.string() }),
+    credentials,
+    "list the queues' replicas",
+    opts,
+  );
+}
+
 /** A user, or undefined when there is none of that name. */
 export function mgmtUser(
   t: Transport,

@@ -80,6 +80,31 @@ describe("SshTransport against a real sshd on 127.0.0.1", () => {
     }
   });
 
+  it("runs a command on a new connection when the cached one died before its channel opened", async () => {
+    // A host powered off under a cached connection: its sshd stops answering. Stopping this
+    // connection's sshd-session (SIGSTOP; its parent is the listener, which must keep running)
+    // does the same; the keepalive then declares it dead while the next command's channel
+    // waits to open, and that command never started.
+    const kh = join(work, "known_hosts");
+    const ka = transport(kh, { keepaliveIntervalMs: 300 });
+    const ours: number[] = [];
+    try {
+      const ids = await ka.exec(["sh", "-c", 'echo "$PPID"']);
+      ours.push(Number(ids.stdout.trim()));
+      for (const pid of ours) process.kill(pid, "SIGSTOP");
+      const again = await ka.exec(["sh", "-c", 'echo "$PPID"']);
+      expect(again.code).toBe(0);
+      expect(ours).not.toContain(Number(again.stdout.trim()));
+    } finally {
+      for (const pid of ours) {
+        try {
+          process.kill(pid, "SIGKILL");
+        } catch {}
+      }
+      await ka.close();
+    }
+  });
+
   it("times out a hanging command with E_COMMAND_TIMEOUT and stays usable", async () => {
     const e = await refusal(t.exec(["sleep", "30"], { timeoutMs: 300 }));
     expect(e.code).toBe("E_COMMAND_TIMEOUT");

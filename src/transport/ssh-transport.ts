@@ -198,11 +198,26 @@ export class SshTransport extends ShellTransport {
       env: opts.env,
       sudo: opts.sudo ?? this.#opts.sudo ?? this.#opts.user !== "root",
     });
-    const client = await this.#connect();
+    let client = await this.#connect();
+    let reconnected = false;
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.#sessions.with(() => this.#run(client, line, opts));
       } catch (error) {
+        // The connection died before the channel opened: ssh2 answers a channel still waiting
+        // to open with "No response from server" when its socket closes (a channel already open
+        // gets "Unable to exec" instead), so the command never started. Seen on the lab: a
+        // controller powered off and reinstalled under a cached connection, which its keepalive
+        // declared dead only while the next command waited. Once, on a new connection.
+        const dead =
+          error instanceof HastackError &&
+          error.code === "E_SSH_CHANNEL" &&
+          error.message.includes("No response from server");
+        if (dead && !reconnected) {
+          reconnected = true;
+          client = await this.#connect();
+          continue;
+        }
         // sshd refuses a session past its MaxSessions while channels we count as closed are
         // still being torn down on its side (seen under load in a CI rehearsal: "Channel open
         // failure: open failed", and status said DOWN). The command never started: ask again.

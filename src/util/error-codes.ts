@@ -155,6 +155,8 @@ export const errorCodes = {
   E_OVERRIDE_FILE: "an override names a file no targeted host has",
   E_OVERRIDE_SECTION: "an override names a section the file lacks",
   E_OVERRIDE_UNSTRUCTURED: "an override targets a file without sections",
+  E_OVN_CLUSTER:
+    "an OVN database's Raft cluster cannot take a controller back (the old server cannot be kicked, or the join fails)",
   E_PACKAGE_NOT_INSTALLED:
     "apt-get installed a host's packages, but dpkg does not list some of them as installed",
   E_PLAN_CYCLE: "deploy steps wait on each other in a cycle",

@@ -2,6 +2,7 @@ import { haproxySettings } from "../../services/haproxy/settings.ts";
 import { corosyncSettings } from "../../services/pacemaker/settings.ts";
 import { vipHolders } from "../../services/vip/index.ts";
 import { HastackError } from "../../util/errors.ts";
+import { controllerReplace } from "./controller-replace.ts";
 import { fenceCheck } from "./fence-check.ts";
 import { fencedInHistory, holderOf, mustRun, powerBack, sqlWriter } from "./host-ops.ts";
 import { powerLoss } from "./power-loss.ts";
@@ -108,6 +109,7 @@ export const drills: readonly DrillDef[] = [
   fenceCheck,
   underLoad,
   powerLoss,
+  controllerReplace,
 ];
 
 export function drillById(id: string): DrillDef {

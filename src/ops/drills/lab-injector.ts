@@ -4,6 +4,7 @@ import type { NetworkName } from "../../inventory/schema.ts";
 import { cgroupLayout, cgroupPids, payloadDir } from "../../lab/cgroups.ts";
 import { cut, heal } from "../../lab/faults.ts";
 import { findHost } from "../../lab/plan.ts";
+import { reinstallHost } from "../../lab/reinstall.ts";
 import { requirePlan } from "../../lab/state.ts";
 import type { Topology } from "../../topology/types.ts";
 import type { TransportPool } from "../../transport/pool.ts";
@@ -34,6 +35,9 @@ export async function labInjector(
     },
     async heal(host: string) {
       await heal(findHost(plan, host));
+    },
+    async reinstall(host: string) {
+      await reinstallHost(host);
     },
     async observe(host: string, argv: string[]) {
       const pid = await containerInit(host);

@@ -21,7 +21,15 @@ export interface FaultInjector {
    * hosts this is SSH and fails while the host is unreachable: undefined then).
    */
   observe(host: string, argv: string[]): Promise<ExecResult | undefined>;
+  /**
+   * The host's disk erased and the host reinstalled, powered on and answering SSH, knowing
+   * nothing of the site. Only the lab can: on real hosts that is the site's provisioning.
+   */
+  reinstall?(host: string): Promise<void>;
 }
+
+/** `hastack deploy` of the drill's inventory, its output through the drill's log. */
+export type DeployRun = () => Promise<{ ok: boolean; runId: string }>;
 
 export interface DrillContext {
   topology: Topology;
@@ -31,6 +39,8 @@ export interface DrillContext {
   log(line: string): void;
   /** Records how long one stage took ("fence", "rejoined"), for the report. */
   timing(label: string, ms: number): void;
+  /** Given by the CLI, which composes the services (a drill never names them). */
+  deploy?: DeployRun;
 }
 
 export interface Injected {

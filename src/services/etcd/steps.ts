@@ -3,13 +3,15 @@ import { allRunning, systemctl } from "../../hostkit/systemd.ts";
 import { controllers } from "../hosts.ts";
 import { waitUntil } from "../step-kit.ts";
 import type { StepContext, StepSpec } from "../types.ts";
+import { finishRejoin, prepareRejoin } from "./rejoin.ts";
 import { ETCD_CLIENT_PORT } from "./settings.ts";
 
 /**
  * Every member at once (an `each` step runs on all controllers in parallel): with
  * initial-cluster-state new, a member waits for a quorum of its peers, and systemd's start
  * (Type=notify) returns only once it has one. Afterwards the data directory exists and the
- * setting is ignored, so restarts and re-deploys are plain starts.
+ * setting is ignored, so restarts and re-deploys are plain starts. A host without data while the
+ * others run (a reinstalled controller) joins them as a new member instead (rejoin.ts).
  */
 const start: StepSpec = {
   id: "start",
@@ -21,8 +23,10 @@ const start: StepSpec = {
     return allRunning(ctx.transport, ["etcd"]);
   },
   async apply(ctx) {
+    const joining = await prepareRejoin(ctx);
     await systemctl(ctx.transport, "enable", ["etcd"]);
     await systemctl(ctx.transport, "start", ["etcd"], { timeoutMs: 240_000, signal: ctx.signal });
+    if (joining) await finishRejoin(ctx);
   },
 };
 

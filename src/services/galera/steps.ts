@@ -111,8 +111,21 @@ function accounts(ctx: StepContext): Account[] {
   ];
 }
 
+/**
+ * Where the users step's SQL runs: this node when it is in the Primary component, else the
+ * first controller that is. Accounts replicate through Galera, so any Primary node will do, and
+ * a bootstrap host reinstalled after its disk died joins only in the later join step (the
+ * others' SST donors need these accounts first on a first deploy, so the order stays).
+ */
+async function primaryTransport(ctx: StepContext): Promise<StepContext["transport"]> {
+  const own = await wsrep(ctx.transport).catch(() => undefined);
+  if (own?.wsrep_cluster_status === "Primary") return ctx.transport;
+  const [first] = await primaryNodes(ctx);
+  return first ? ctx.peer(first) : ctx.transport;
+}
+
 /** One row of 0/1 per wanted fact; the SQL (with secrets) goes on stdin, never in argv. */
-async function missingFacts(ctx: StepContext): Promise<string[]> {
+async function missingFacts(ctx: StepContext, t: StepContext["transport"]): Promise<string[]> {
   const facts: [string, string][] = [
     [
       "root password",
@@ -128,10 +141,7 @@ async function missingFacts(ctx: StepContext): Promise<string[]> {
     ]);
     facts.push([`${a.account} grants`, a.granted]);
   }
-  const [values = []] = await sql(
-    ctx.transport,
-    `SELECT ${facts.map(([, expr]) => `IF(${expr}, 1, 0)`).join(", ")}`,
-  );
+  const [values = []] = await sql(t, `SELECT ${facts.map(([, expr]) => `IF(${expr}, 1, 0)`).join(", ")}`);
   return facts.filter((_, i) => values[i] !== "1").map(([name]) => name);
 }
 
@@ -141,12 +151,13 @@ const users: StepSpec = {
   on: "bootstrap",
   after: ["bootstrap"],
   async check(ctx) {
-    const missing = await missingFacts(ctx);
+    const missing = await missingFacts(ctx, await primaryTransport(ctx));
     if (missing.length > 0 && ctx.dryRun) ctx.log.info(`would fix: ${missing.join(", ")}`);
     return missing.length === 0;
   },
   async apply(ctx) {
-    const anonymous = await sql(ctx.transport, "SELECT Host FROM mysql.user WHERE User=''");
+    const t = await primaryTransport(ctx);
+    const anonymous = await sql(t, "SELECT Host FROM mysql.user WHERE User=''");
     const statements = [
       // The OS root keeps its socket login (the deploy's own sessions); the password is for the rest.
       `ALTER USER 'root'@'localhost' IDENTIFIED VIA unix_socket OR mysql_native_password USING PASSWORD(${sqlString(ctx.secret("db_root"))})`,
@@ -160,7 +171,7 @@ const users: StepSpec = {
         ...a.grants,
       );
     }
-    await sql(ctx.transport, statements.join(";\n"), { signal: ctx.signal });
+    await sql(t, statements.join(";\n"), { signal: ctx.signal });
   },
 };
 

@@ -72,4 +72,18 @@ describe("ovn-appctl cluster/status", () => {
       /Cannot read cluster\/status's answer on ctl1/,
     );
   });
+
+  it("names an address two servers share: an old server of a reinstalled controller left behind", () => {
+    // The leader fixture with the stale server's line as a cluster that was joined without a
+    // kick lists it: a fourth server at an address already a member's.
+    const text = fixture("raft-leader.txt").replace(
+      /^(\s+fc22 \(fc22 at tcp:127\.0\.0\.1:16663\).*)$/m,
+      "$1\n    ab12 (ab12 at tcp:127.0.0.1:16663) next_index=2 match_index=0",
+    );
+    const s = parse(text);
+    expect(s.servers).toHaveLength(4);
+    expect(clusterProblems(s, ["tcp:127.0.0.1:16643", "tcp:127.0.0.1:16653", "tcp:127.0.0.1:16663"])).toEqual(
+      ["several servers at tcp:127.0.0.1:16663 (an old one left behind)"],
+    );
+  });
 });

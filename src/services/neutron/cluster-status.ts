@@ -66,5 +66,8 @@ export function clusterProblems(status: ClusterStatus, expected: readonly string
   const extra = have.filter((a) => !expected.includes(a));
   if (missing.length > 0) problems.push(`not members: ${missing.join(", ")}`);
   if (extra.length > 0) problems.push(`members not in the inventory: ${extra.join(", ")}`);
+  // A reinstalled controller that joined without its old server being kicked: one never answers.
+  const twice = [...new Set(have.filter((a, i) => have.indexOf(a) !== i))];
+  if (twice.length > 0) problems.push(`several servers at ${twice.join(", ")} (an old one left behind)`);
   return problems;
 }

@@ -10,8 +10,7 @@ import { lastLine } from "../../util/text.ts";
 import { controllerNames } from "../hosts.ts";
 import { chassisListCommand, parseChassisNames } from "./chassis.ts";
 import { type ClusterStatus, clusterProblems, parseClusterStatus } from "./cluster-status.ts";
-import { type OvnDb, ovnServers, raftAddress } from "./ovn-central.ts";
-import { clusterStatusCommand } from "./ovn-step.ts";
+import { clusterStatusCommand, type OvnDb, ovnServers, raftAddress } from "./ovn-central.ts";
 
 /** ok when this server is a member with a leader and every controller is a member; else down here. */
 export function judgeCluster(topology: Topology, db: OvnDb, status: ClusterStatus): ProbeResult {

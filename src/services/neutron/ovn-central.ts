@@ -28,6 +28,14 @@ export const OVN_DB_FILE: Record<OvnDb, string> = {
   sb: "/var/lib/ovn/ovnsb_db.db",
 };
 export const OVN_CENTRAL_DEFAULTS = "/etc/default/ovn-central";
+export const OVN_DB_UNITS: Record<OvnDb, string> = {
+  nb: "ovn-ovsdb-server-nb.service",
+  sb: "ovn-ovsdb-server-sb.service",
+};
+
+export function clusterStatusCommand(db: OvnDb): string[] {
+  return ["ovn-appctl", "-t", OVN_CTL_SOCKET[db], "cluster/status", OVN_SCHEMA[db]];
+}
 /**
  * Raft's election timer, set when the cluster is created: ovn-ctl's default of 1 s makes a
  * follower call an election whenever the leader's main loop stalls for a second (a large

@@ -11,26 +11,20 @@ import { waitUntil } from "../step-kit.ts";
 import type { StepContext, StepSpec } from "../types.ts";
 import { clusterProblems, parseClusterStatus } from "./cluster-status.ts";
 import {
+  clusterStatusCommand,
   OVN_CLIENT_PORT,
-  OVN_CTL_SOCKET,
+  OVN_DB_UNITS,
   OVN_SCHEMA,
   type OvnDb,
   ovnServers,
   raftAddress,
 } from "./ovn-central.ts";
+import { prepareOvnRejoin } from "./ovn-rejoin.ts";
 
 export const OVN_CENTRAL_ENABLED = ["ovn-central.service"];
-export const OVN_DB_UNITS: Record<OvnDb, string> = {
-  nb: "ovn-ovsdb-server-nb.service",
-  sb: "ovn-ovsdb-server-sb.service",
-};
 export const OVN_CENTRAL_RUNNING = [OVN_DB_UNITS.nb, OVN_DB_UNITS.sb, "ovn-northd.service"];
 /** A joining server needs the leader's snapshot; ovn-ctl also upgrades the schema first. */
 const JOIN_WAIT_MS = 180_000;
-
-export function clusterStatusCommand(db: OvnDb): string[] {
-  return ["ovn-appctl", "-t", OVN_CTL_SOCKET[db], "cluster/status", OVN_SCHEMA[db]];
-}
 
 /**
  * The members this host must see: the controllers up to and including itself (the later ones
@@ -83,6 +77,8 @@ export function ovnClusterStep(hosts: string[]): StepSpec {
       return problems.length === 0;
     },
     async apply(ctx) {
+      // A reinstalled controller: its old servers kicked, its new ones joined (ovn-rejoin.ts).
+      for (const db of ["nb", "sb"] as const) await prepareOvnRejoin(ctx, db);
       const on = await enabledOf(ctx.transport, OVN_CENTRAL_ENABLED);
       if (on.length < OVN_CENTRAL_ENABLED.length)
         await systemctl(ctx.transport, "enable", OVN_CENTRAL_ENABLED);

@@ -14,6 +14,8 @@ import { waitUntil } from "../step-kit.ts";
 import type { StepContext, StepSpec } from "../types.ts";
 import { ADMIN_SECRET, adminCredentials } from "./admin.ts";
 import { hasFullRights, rabbitUsers, vhostRights } from "./listings.ts";
+import { joinStray, nodeName, strayJoins } from "./rejoin.ts";
+import { replicas } from "./replicas.ts";
 import { rabbitmqSettings } from "./settings.ts";
 
 /**
@@ -39,6 +41,8 @@ const start: StepSpec = {
 
 interface ClusterView {
   running: string[];
+  /** Every node of the cluster, running or not. */
+  members: string[];
   partitions: number;
 }
 
@@ -46,7 +50,7 @@ interface ClusterView {
  * A node that does not answer shows as running nothing. Asked over the management API as
  * hastack's administrator (a curl), and with rabbitmqctl (an Erlang VM, 30 s measured on the
  * lab's busy ctl1 in a no-op deploy) only while that fails: before the users step has made the
- * administrator, on a first deploy.
+ * administrator, on a first deploy, or on a reinstalled node.
  */
 async function clusterView(ctx: StepContext, host = ctx.host.name): Promise<ClusterView> {
   const t = ctx.peer(host);
@@ -56,40 +60,24 @@ async function clusterView(ctx: StepContext, host = ctx.host.name): Promise<Clus
   if (nodes)
     return {
       running: nodes.filter((n) => n.running).map((n) => n.name),
+      members: nodes.map((n) => n.name),
       partitions: nodes.reduce((sum, n) => sum + n.partitions.length, 0),
     };
-  return clusterStatus(t).catch(() => ({ running: [], partitions: 0 }));
+  return clusterStatus(t)
+    .then((s) => ({
+      running: s.running,
+      members: [...new Set([...s.disk, ...s.running])],
+      partitions: s.partitions,
+    }))
+    .catch(() => ({ running: [], members: [], partitions: 0 }));
 }
 
 async function oneCluster(ctx: StepContext): Promise<true | string> {
-  const want = controllers(ctx.topology).map((h) => `rabbit@${h.name}`);
+  const want = controllers(ctx.topology).map((h) => nodeName(h.name));
   const view = await clusterView(ctx);
   const missing = want.filter((n) => !view.running.includes(n));
   if (view.partitions > 0) return `${view.partitions} partition(s)`;
   return missing.length === 0 ? true : `not running in the cluster: ${missing.join(", ")}`;
-}
-
-/**
- * A node that came up as a cluster of its own (it missed the others' start) is joined to the
- * bootstrap node's cluster: stop_app, reset (its database is empty on a first deploy), join.
- */
-async function joinStray(ctx: StepContext, host: string): Promise<void> {
-  const t = ctx.peer(host);
-  const seed = `rabbit@${ctx.topology.bootstrap}`;
-  ctx.log.warn(`rabbit@${host} runs apart from ${seed}; joining it`);
-  for (const argv of [
-    ["rabbitmqctl", "stop_app"],
-    ["rabbitmqctl", "reset"],
-    ["rabbitmqctl", "join_cluster", seed],
-    ["rabbitmqctl", "start_app"],
-  ]) {
-    const r = await t.exec(argv, { timeoutMs: 120_000 });
-    if (r.code !== 0)
-      throw new HastackError(
-        "E_RABBITMQ_JOIN",
-        `Cannot join rabbit@${host} to ${seed}: \`${argv.join(" ")}\` exited with code ${r.code}: ${r.stderr.trim()}`,
-      );
-  }
 }
 
 const cluster: StepSpec = {
@@ -109,13 +97,10 @@ const cluster: StepSpec = {
       async () => {
         const ok = await oneCluster(ctx);
         if (ok === true || Date.now() < settle) return ok;
-        const mine = (await clusterView(ctx)).running;
-        for (const h of controllers(ctx.topology)) {
-          const node = `rabbit@${h.name}`;
-          if (mine.includes(node)) continue;
-          const theirs = await clusterView(ctx, h.name);
-          if (theirs.running.length === 1 && theirs.running[0] === node) await joinStray(ctx, h.name);
-        }
+        const views = await Promise.all(
+          controllers(ctx.topology).map(async (h) => ({ host: h.name, ...(await clusterView(ctx, h.name)) })),
+        );
+        for (const join of strayJoins(views)) await joinStray(ctx, join);
         return ok;
       },
       { timeoutMs: 300_000, intervalMs: 2000 },
@@ -262,5 +247,6 @@ export function rabbitmqSteps(): StepSpec[] {
     start,
     cluster,
     users,
+    replicas,
   ];
 }
