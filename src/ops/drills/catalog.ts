@@ -6,6 +6,7 @@ import { controllerReplace } from "./controller-replace.ts";
 import { fenceCheck } from "./fence-check.ts";
 import { fencedInHistory, holderOf, mustRun, powerBack, sqlWriter } from "./host-ops.ts";
 import { powerLoss } from "./power-loss.ts";
+import { powerLossOneLost } from "./power-loss-one-lost.ts";
 import type { DrillDef, Injected } from "./types.ts";
 import { underLoad } from "./under-load.ts";
 
@@ -109,6 +110,7 @@ export const drills: readonly DrillDef[] = [
   fenceCheck,
   underLoad,
   powerLoss,
+  powerLossOneLost,
   controllerReplace,
 ];
 

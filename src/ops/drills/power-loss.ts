@@ -58,7 +58,7 @@ export const powerLoss: DrillDef = {
   },
 };
 
-async function answersSsh(ctx: DrillContext, host: string, since: number): Promise<void> {
+export async function answersSsh(ctx: DrillContext, host: string, since: number): Promise<void> {
   let last = "no answer";
   while (performance.now() - since < BOOT_MS) {
     const r = await ctx.pool
@@ -73,7 +73,7 @@ async function answersSsh(ctx: DrillContext, host: string, since: number): Promi
   }
   throw new HastackError(
     "E_DRILL_INJECT",
-    `Cannot run power-loss on ${host}: it did not answer over SSH within ${BOOT_MS / 1000} s of its power-on: ${last}`,
+    `Cannot bring ${host} back: it did not answer over SSH within ${BOOT_MS / 1000} s of its power-on: ${last}`,
   );
 }
 
@@ -81,7 +81,7 @@ async function answersSsh(ctx: DrillContext, host: string, since: number): Promi
  * recover --yes until it reports nothing to do (exit 0), as an operator re-runs it while it says
  * more is to come (exit 2). A refusal (3) or a failed step ends the drill's recovery: a finding.
  */
-async function recoverInRounds(ctx: DrillContext, on: number): Promise<DrillFinding[]> {
+export async function recoverInRounds(ctx: DrillContext, on: number): Promise<DrillFinding[]> {
   const input = {
     collect: () =>
       collectRecoveryFacts({

@@ -122,8 +122,27 @@ async function wsrepRecover(t: Transport, timeoutMs: number): Promise<Position> 
 const ARGV_POSITION = /--wsrep[-_]start[-_]position=(\S+:-?\d+)/;
 const START_POSITION = /^_WSREP_START_POSITION=--wsrep[-_]start[-_]position=(\S+:-?\d+)\s*$/m;
 
+/** galera_recovery's own `mariadbd --wsrep-recover`, before the unit's mariadbd starts. */
+const RECOVERING = /--wsrep[-_]recover\b/;
+/** How long a start whose position galera_recovery is still recovering is waited for. */
+const RECOVERING_WAIT_MS = 60_000;
+
 async function startPosition(t: Transport, opts: ExecOptions): Promise<Position | undefined> {
-  const argv = await t.exec(["pgrep", "-a", "-x", "mariadbd"], opts);
+  let argv = await t.exec(["pgrep", "-a", "-x", "mariadbd"], opts);
+  // Seconds after a power-on the unit is activating while galera_recovery's --wsrep-recover
+  // still runs (4 s on the lab's ctl1, 2026-12-05): the position comes on the next mariadbd's
+  // command line. Read too early, the node looked as if its position could not be known, and
+  // recover refused.
+  const until = Date.now() + RECOVERING_WAIT_MS;
+  while (
+    argv.code === 0 &&
+    RECOVERING.test(argv.stdout) &&
+    !ARGV_POSITION.test(argv.stdout) &&
+    Date.now() < until
+  ) {
+    await new Promise((r) => setTimeout(r, 1000));
+    argv = await t.exec(["pgrep", "-a", "-x", "mariadbd"], opts);
+  }
   let value = argv.code === 0 ? ARGV_POSITION.exec(argv.stdout)?.[1] : undefined;
   let source = "mariadbd's --wsrep_start_position";
   if (value === undefined) {

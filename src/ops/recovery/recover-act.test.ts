@@ -107,8 +107,11 @@ describe("recoverAct (two of three controllers back, ctl3 powered off)", () => {
     input.ask = async () => {
       const log = site.specs.ctl1.answers ?? {};
       for (const key of Object.keys(log))
-        if (key.includes("wsrep_recover"))
-          log[key] = { stderr: (log[key]?.stderr ?? "").replace(/:7$/m, ":12") };
+        if (key.includes("wsrep_recover")) {
+          const was = log[key];
+          const stderr = Array.isArray(was) ? "" : (was?.stderr ?? "");
+          log[key] = { stderr: stderr.replace(/:7$/m, ":12") };
+        }
       return true;
     };
     const error = await recoverAct(input).catch((e: unknown) => e);
