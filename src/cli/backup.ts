@@ -1,6 +1,8 @@
 import type { Command } from "commander";
+import { readSecrets } from "../inventory/secrets-file.ts";
 import { enterLabNamespaceIfNeeded } from "../lab/netns.ts";
 import { backupList, listText } from "../ops/backup/list.ts";
+import type { Manifest } from "../ops/backup/manifest.ts";
 import { backupRestore } from "../ops/backup/restore.ts";
 import { type RestorePlan, restorePlanText } from "../ops/backup/restore-plan.ts";
 import { backupRun } from "../ops/backup/run.ts";
@@ -53,6 +55,12 @@ async function withSite<T>(opts: BackupOptions, fn: (ctx: BackupContext) => Prom
   }
 }
 
+/** ", with etcd-snapshot.db, ..." when the backup has parts beside Galera's. */
+function extrasText(m: Manifest): string {
+  const names = (m.extras ?? []).map((e) => e.name);
+  return names.length > 0 ? `, with ${names.join(", ")}` : "";
+}
+
 function verifyText(r: VerifyResult): string {
   const lines = r.findings.map((f) => `  ${f.ok ? "ok    " : "FAILED"} ${f.check}: ${f.detail}`);
   const verdict = r.ok ? "passed" : "FAILED";
@@ -63,21 +71,28 @@ export function registerBackup(program: Command): void {
   const backup = program
     .command("backup")
     .description(
-      "hot backups of the site's Galera off the controllers, checked restores of them, and a restore into the site",
+      "hot backups of the site's Galera, etcd, RabbitMQ definitions and keys (encrypted) off the controllers, checked restores of them, and a restore of Galera into the site",
     );
   backup
     .command("run")
     .description(
-      "write a canary row, take a hot mariadb-backup on a Synced controller (not a donor, the VIP's holder last), store it compressed in Ceph (pool hastack-backups) or on another controller, keep services.backup.keep",
+      "write a canary row, take a hot mariadb-backup on a Synced controller (not a donor, the VIP's holder last), an etcd snapshot, RabbitMQ's definitions and the site's keys encrypted with the backup key file (services.backup.include, key_file), store them in Ceph (pool hastack-backups) or on another controller, keep services.backup.keep",
     )
     .addOption(inventoryOption())
     .addOption(jsonOption())
     .action(async (opts: BackupOptions) => {
-      const result = await withSite(opts, (ctx) => backupRun(ctx, backupSettings(ctx.topology)));
+      const result = await withSite(opts, async (ctx) => {
+        const settings = backupSettings(ctx.topology);
+        // RabbitMQ's administrator asks for the definitions; nothing else is read from the file here.
+        const secrets = settings.include.includes("rabbitmq")
+          ? await readSecrets(ctx.topology.secretsFile)
+          : {};
+        return backupRun({ ...ctx, secrets }, settings);
+      });
       if (opts.json) printJson(result);
       else
         process.stdout.write(
-          `backup ${result.manifest.id} stored in ${result.where}: ${result.manifest.parts.length} part(s), ${(result.manifest.size / 1024 / 1024).toFixed(1)} MiB, seqno ${result.manifest.galera.seqnoAfter}, ${(result.durationMs / 1000).toFixed(1)} s\n`,
+          `backup ${result.manifest.id} stored in ${result.where}: ${result.manifest.parts.length} part(s), ${(result.manifest.size / 1024 / 1024).toFixed(1)} MiB, seqno ${result.manifest.galera.seqnoAfter}${extrasText(result.manifest)}, ${(result.durationMs / 1000).toFixed(1)} s\n`,
         );
     });
   backup
@@ -94,7 +109,7 @@ export function registerBackup(program: Command): void {
     .command("verify")
     .argument("[id]", "a backup id from `backup list`; default: the newest complete one")
     .description(
-      "restore a backup into a scratch MariaDB on a controller (own datadir and socket, no networking) and check its parts' sha256, databases, row counts and canary row; exit 1 when anything fails",
+      "restore a backup into a scratch MariaDB on a controller (own datadir and socket, no networking) and check its parts' sha256, databases, row counts and canary row; the etcd snapshot's status, the RabbitMQ definitions and the keys (decrypted with the backup key file); exit 1 when anything fails",
     )
     .addOption(inventoryOption())
     .addOption(jsonOption())

@@ -63,7 +63,7 @@ describe("hastack backup with the Ceph store (real Ceph, rados as client.hastack
   }, 120_000);
 
   it("runs, lists and verifies through Ceph; retention deletes the older backup; a corrupt part fails verify", async () => {
-    const settings = { keep: 1, part_mb: 1 };
+    const settings = { keep: 1, part_mb: 1, include: [] };
     const first = await backupRun(ctx("2026-12-04T15:00:00Z"), settings);
     expect(first.manifest).toMatchObject({ host: "ctl1", store: { kind: "ceph", pool: "hastack-backups" } });
     expect(first.manifest.tables).toContainEqual({ db: "app", table: "t", before: 3, after: 3 });
