@@ -1,6 +1,9 @@
+import { resolve } from "node:path";
 import type { Command } from "commander";
 import { readSecrets } from "../inventory/secrets-file.ts";
 import { enterLabNamespaceIfNeeded } from "../lab/netns.ts";
+import { keyFilePath } from "../ops/backup/keys-crypto.ts";
+import { decryptKeysFile } from "../ops/backup/keys-decrypt.ts";
 import { backupList, listText } from "../ops/backup/list.ts";
 import type { Manifest } from "../ops/backup/manifest.ts";
 import { backupRestore } from "../ops/backup/restore.ts";
@@ -118,6 +121,26 @@ export function registerBackup(program: Command): void {
       if (opts.json) printJson(result);
       else process.stdout.write(verifyText(result));
       process.exitCode = result.ok ? 0 : 1;
+    });
+  backup
+    .command("decrypt-keys")
+    .argument("<file>", "a backup's keys.enc, copied off the store (docs/backup.md says how)")
+    .requiredOption(
+      "--id <id>",
+      "the backup's id (bound into the encryption: another backup's part is refused)",
+    )
+    .requiredOption("--out <dir>", "a new or empty directory: the files are written there, 0600")
+    .option("--key-file <path>", "the backup key file; default: services.backup.key_file of the inventory")
+    .description(
+      "decrypt a backup's keys part with the backup key file: the secrets file and Ceph's keyrings into --out (nothing of them is printed)",
+    )
+    .addOption(inventoryOption())
+    .action(async (file: string, opts: { id: string; out: string; keyFile?: string; inventory: string }) => {
+      const keyFile = opts.keyFile
+        ? resolve(opts.keyFile)
+        : await loadTopology(inventoryPath(opts), services).then((t) => keyFilePath(t, backupSettings(t)));
+      const result = await decryptKeysFile(resolve(file), opts.id, keyFile, resolve(opts.out));
+      for (const f of result.files) process.stdout.write(`${f.from} -> ${f.to}\n`);
     });
   backup
     .command("restore")

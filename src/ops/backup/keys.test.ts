@@ -1,6 +1,8 @@
+import { execFile } from "node:child_process";
 import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { writeSecrets } from "../../inventory/secrets-file.ts";
 import type { Transport } from "../../transport/types.ts";
@@ -103,4 +105,37 @@ describe("AES-256-GCM of the keys part", () => {
     await expect(collectKeys(secretsFile, controller(keyring))).rejects.toThrow(/malformed/);
     expect(await readFile(secretsFile, "utf8")).toBe("- not a map\n");
   });
+});
+
+describe("hastack backup decrypt-keys (the CLI, as an operator runs it)", () => {
+  it("writes the files 0600 into a new directory and prints their names only; refuses another id and a used directory", async () => {
+    const keyFile = join(dir, "cli.backup-key");
+    const { key } = await loadKey(keyFile, true);
+    const secretsFile = join(dir, "cli.secrets.yaml");
+    await writeSecrets(secretsFile, { keystone_admin: "Pa55word-not-printed" });
+    const keyring = "[client.cinder]\n\tkey = AQBsecretsecretsecretsecretsecret==\n";
+    const sealed = sealKeys(await collectKeys(secretsFile, controller(keyring)), key, ID);
+    const enc = join(dir, "keys.enc");
+    await writeFile(enc, sealed.blob);
+    const out = join(dir, "restored");
+    const cli = (id: string) =>
+      promisify(execFile)(
+        process.execPath,
+        ["src/cli/main.ts", "backup", "decrypt-keys", enc, "--id", id, "--out", out, "--key-file", keyFile],
+        { cwd: join(import.meta.dirname, "../../..") },
+      );
+    const { stdout } = await cli(ID);
+    expect(stdout).toBe(
+      `cli.secrets.yaml -> ${out}/cli.secrets.yaml\n/etc/ceph/ceph.client.admin.keyring -> ${out}/ceph.client.admin.keyring\n`,
+    );
+    expect(await readFile(join(out, "ceph.client.admin.keyring"), "utf8")).toBe(keyring);
+    expect(await readFile(join(out, "cli.secrets.yaml"), "utf8")).toBe(await readFile(secretsFile, "utf8"));
+    expect((await stat(join(out, "cli.secrets.yaml"))).mode & 0o777).toBe(0o600);
+    expect((await stat(out)).mode & 0o777).toBe(0o700);
+    await expect(cli(ID)).rejects.toMatchObject({ stderr: expect.stringContaining("it is not empty") });
+    await rm(out, { recursive: true });
+    const other = await cli("20261204T151231Z").catch((e: { stderr: string }) => e);
+    expect((other as { stderr: string }).stderr).toMatch(/E_BACKUP_KEY.*not the one it was encrypted with/);
+    expect(JSON.stringify(other)).not.toMatch(/Pa55word|AQBsecret/);
+  }, 60_000);
 });
