@@ -89,39 +89,20 @@ beforeAll(async () => {
   // hastack's administrator made through the API as guest (loopback only): rabbitmqctl add_user
   // reading its password from a pipe hung in this container.
   const admin = { user: "hastack", password: secrets.rabbitmq_admin ?? "" };
-  const made = await mgmtRequest(
-    box.transport,
-    "PUT",
-    "/api/users/hastack",
-    { user: "guest", password: "guest" },
-    "add hastack",
-    {
-      body: { password: admin.password, tags: "administrator" },
-    },
-  );
-  expect(made.status).toBe(201);
-  const rights = await mgmtRequest(
-    box.transport,
-    "PUT",
-    "/api/permissions/%2Fopenstack/hastack",
-    admin,
-    "grant",
-    {
-      body: { configure: ".*", write: ".*", read: ".*" },
-    },
-  );
-  expect(rights.status).toBe(201);
-  const queue = await mgmtRequest(
-    box.transport,
-    "PUT",
-    "/api/queues/%2Fopenstack/hastack-test",
-    admin,
-    "declare a queue",
-    {
-      body: { durable: true, arguments: { "x-queue-type": "quorum" } },
-    },
-  );
-  expect(queue.status).toBe(201);
+  const guest = { user: "guest", password: "guest" };
+  const puts: [string, typeof admin, object][] = [
+    ["/api/users/hastack", guest, { password: admin.password, tags: "administrator" }],
+    ["/api/permissions/%2Fopenstack/hastack", admin, { configure: ".*", write: ".*", read: ".*" }],
+    [
+      "/api/queues/%2Fopenstack/hastack-test",
+      admin,
+      { durable: true, arguments: { "x-queue-type": "quorum" } },
+    ],
+  ];
+  for (const [path, as, body] of puts) {
+    const answer = await mgmtRequest(box.transport, "PUT", path, as, `PUT ${path}`, { body });
+    expect(answer.status, path).toBe(201);
+  }
 }, 300_000);
 
 afterAll(async () => {
