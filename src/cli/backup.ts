@@ -1,3 +1,4 @@
+import { userInfo } from "node:os";
 import { resolve } from "node:path";
 import type { Command } from "commander";
 import { readSecrets } from "../inventory/secrets-file.ts";
@@ -9,12 +10,14 @@ import type { Manifest } from "../ops/backup/manifest.ts";
 import { backupRestore } from "../ops/backup/restore.ts";
 import { type RestorePlan, restorePlanText } from "../ops/backup/restore-plan.ts";
 import { backupRun } from "../ops/backup/run.ts";
+import { installSchedule, scheduleFiles, scheduleSpec } from "../ops/backup/schedule.ts";
 import type { BackupContext } from "../ops/backup/site.ts";
 import { backupVerify, type VerifyResult } from "../ops/backup/verify.ts";
 import { recoverJournal } from "../ops/recovery/act-journal.ts";
 import { backupSettings } from "../services/galera/backup-settings.ts";
 import { services } from "../services/registry.ts";
 import { loadTopology } from "../topology/load.ts";
+import { LocalTransport } from "../transport/local-transport.ts";
 import { sshPool } from "../transport/pool.ts";
 import { HastackError } from "../util/errors.ts";
 import { inventoryOption, inventoryPath, jsonOption, printJson } from "./options.ts";
@@ -121,6 +124,24 @@ export function registerBackup(program: Command): void {
       if (opts.json) printJson(result);
       else process.stdout.write(verifyText(result));
       process.exitCode = result.ok ? 0 : 1;
+    });
+  backup
+    .command("schedule")
+    .description(
+      "install a systemd timer on this machine that runs `hastack backup run` at services.backup.on_calendar (Persistent, randomized delay); --print shows the units instead",
+    )
+    .addOption(inventoryOption())
+    .option("--print", "print the service and timer units, install nothing")
+    .action(async (opts: { inventory: string; print?: boolean }) => {
+      const topology = await loadTopology(inventoryPath(opts), services);
+      const hastack = resolve(import.meta.dirname, "../../bin/hastack");
+      const spec = scheduleSpec(topology, backupSettings(topology), hastack, userInfo().username);
+      if (opts.print) {
+        for (const f of scheduleFiles(spec)) process.stdout.write(`# ${f.path}\n${f.content}\n`);
+        return;
+      }
+      const done = await installSchedule(new LocalTransport(), spec);
+      process.stdout.write(`${done.timer} enabled; next run ${done.next || "not planned"}\n`);
     });
   backup
     .command("decrypt-keys")

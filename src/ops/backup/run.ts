@@ -44,7 +44,10 @@ export interface RunResult {
 
 const MIB = 1024 * 1024;
 
-export async function backupRun(ctx: BackupContext, settings: BackupSettings): Promise<RunResult> {
+export async function backupRun(
+  ctx: BackupContext,
+  settings: Pick<BackupSettings, "keep" | "part_mb" | "include" | "key_file">,
+): Promise<RunResult> {
   const started = performance.now();
   const now = ctx.now ?? (() => new Date());
   const nodes = await controllerFacts(ctx);

@@ -37,6 +37,20 @@ export const BackupSettings = z.strictObject({
     .describe(
       "file holding the key that encrypts the keys part (created 0600 if missing; relative to the inventory); default <inventory>.backup-key",
     ),
+  // `hastack backup schedule`: a systemd timer on the machine that runs hastack.
+  on_calendar: z
+    .string()
+    .min(1)
+    .default("*-*-* 02:30:00")
+    .describe(
+      "when `hastack backup schedule`'s timer runs `backup run` (systemd OnCalendar syntax, local time)",
+    ),
+  randomized_delay_min: z
+    .int()
+    .min(0)
+    .max(1440)
+    .default(30)
+    .describe("the timer's RandomizedDelaySec in minutes: sites sharing a Ceph do not all back up at once"),
 });
 export type BackupSettings = z.output<typeof BackupSettings>;
 
