@@ -11,7 +11,12 @@ import type { z } from "zod";
 
 export const errorCodes = {
   E_ADDRESS_OUTSIDE_NETWORK: "a host address is not a host address of its network's CIDR",
-  E_BACKUP: "a step of `hastack backup run` failed on a host (canary, count, mariadb-backup, storing a part)",
+  E_BACKUP:
+    "a step of `hastack backup run` failed on a host (canary, count, mariadb-backup, etcd snapshot, RabbitMQ definitions, keys, storing a part)",
+  E_BACKUP_KEY:
+    "the backup key file is missing, readable by others or malformed, or a backup's keys part does not decrypt with it (another key, or a changed part)",
+  E_BACKUP_SCHEDULE:
+    "`hastack backup schedule` could not install its timer: an OnCalendar systemd refuses, units `systemd-analyze verify` refuses, or systemctl failed",
   E_BACKUP_MANIFEST: "a stored backup manifest is not valid JSON, or not in the manifest's format",
   E_BACKUP_NO_SOURCE: "no controller can take, store or restore a backup (none Synced, none reachable)",
   E_BACKUP_NOT_FOUND: "no complete backup is stored, or none with the id given",

@@ -1,4 +1,8 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { writeSecrets } from "../../inventory/secrets-file.ts";
 import { BACKUP_CLIENT } from "../../services/ceph/layout.ts";
 import { bootstrapCeph, type CephBox, startCephBox } from "../../testing/real-ceph.ts";
 import { containerContext, ONE_NODE_GALERA } from "./fixtures.ts";
@@ -11,12 +15,25 @@ import { backupVerify } from "./verify.ts";
  * The Ceph store for real: one lab-image container is both ctl1 (a one-node Galera cluster, the
  * controller's keyrings) and sto1 (a monitor and a BlueStore OSD on a file, made by the deploy's
  * own functions; its `auth` and `pools` steps create client.hastack-backup and the pool
- * hastack-backups). `backup run`, `list` and `verify` then go through rados as that user.
+ * hastack-backups). `backup run`, `list` and `verify` then go through rados as that user, the
+ * keys part (secrets file and this controller's keyrings, encrypted) beside the Galera parts.
  */
 let ceph: CephBox;
+let dir = "";
 const printed: string[] = [];
-const ctx = (at: string) =>
-  containerContext(ceph.topology, () => ({ ctl1: ceph.box.transport }), printed, at);
+/** The site's files (inventory path, secrets file, backup key) in a temporary directory. */
+const site = () => ({
+  ...ceph.topology,
+  source: join(dir, "site.yaml"),
+  secretsFile: join(dir, "site.secrets.yaml"),
+});
+const ctx = (at: string) => containerContext(site(), () => ({ ctl1: ceph.box.transport }), printed, at);
+
+/** The keyrings `backup run` must find in the controller's /etc/ceph. */
+async function keyrings(): Promise<string[]> {
+  const out = await must(["bash", "-c", "ls /etc/ceph/*.keyring"]);
+  return out.split("\n").filter(Boolean).sort();
+}
 
 async function must(argv: string[]): Promise<string> {
   const r = await ceph.box.transport.exec(argv, { timeoutMs: 120_000 });
@@ -25,6 +42,8 @@ async function must(argv: string[]): Promise<string> {
 }
 
 beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "hastack-backup-ceph-"));
+  await writeSecrets(join(dir, "site.secrets.yaml"), { keystone_admin: "x".repeat(32) });
   ceph = await startCephBox({
     oneStorageHost: true,
     pools: { size: 1, min_size: 1, pg_num: 8 },
@@ -45,6 +64,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await ceph?.stop();
+  await rm(dir, { recursive: true, force: true });
 });
 
 describe("hastack backup with the Ceph store (real Ceph, rados as client.hastack-backup)", () => {
@@ -62,16 +82,24 @@ describe("hastack backup with the Ceph store (real Ceph, rados as client.hastack
     await must(["rados", "-p", BACKUP_CLIENT.pool, "rm", "probe"]);
   }, 120_000);
 
-  it("runs, lists and verifies through Ceph; retention deletes the older backup; a corrupt part fails verify", async () => {
-    const settings = { keep: 1, part_mb: 1 };
+  it("runs, lists and verifies through Ceph (with the keys part); retention deletes the older backup; a corrupt part fails verify", async () => {
+    // The keys part: what goes through the Ceph store as a single file (etcd and RabbitMQ do not run here).
+    const settings = { keep: 1, part_mb: 1, include: ["keys" as const] };
     const first = await backupRun(ctx("2026-12-04T15:00:00Z"), settings);
     expect(first.manifest).toMatchObject({ host: "ctl1", store: { kind: "ceph", pool: "hastack-backups" } });
+    expect(first.manifest.extras?.map((e) => [e.name, e.kind === "keys" && e.keys.files])).toEqual([
+      ["keys.enc", ["site.secrets.yaml", ...(await keyrings())]],
+    ]);
     expect(first.manifest.tables).toContainEqual({ db: "app", table: "t", before: 3, after: 3 });
     expect((await backupList(ctx("2026-12-04T15:00:00Z"))).map((b) => [b.id, b.complete])).toEqual([
       ["20261204T150000Z", true],
     ]);
     const ok = await backupVerify(ctx("2026-12-04T15:00:00Z"));
     expect(ok.findings.every((f) => f.ok)).toBe(true);
+    expect(ok.findings.at(-1)).toMatchObject({
+      check: "keys",
+      detail: expect.stringContaining("(client.admin)"),
+    });
     expect(ok).toMatchObject({ id: "20261204T150000Z", host: "ctl1", ok: true });
 
     const second = await backupRun(ctx("2026-12-04T16:00:00Z"), settings);
@@ -79,6 +107,7 @@ describe("hastack backup with the Ceph store (real Ceph, rados as client.hastack
     const objects = (await must(["rados", "-p", BACKUP_CLIENT.pool, "ls"])).split("\n").filter(Boolean);
     expect(objects.every((o) => o.startsWith("20261204T160000Z/"))).toBe(true);
     expect(objects).toContain("20261204T160000Z/manifest.json");
+    expect(objects).toContain("20261204T160000Z/keys.enc");
 
     // A part replaced by a shorter one in the pool: verify names it and restores nothing.
     await must([
@@ -88,7 +117,22 @@ describe("hastack backup with the Ceph store (real Ceph, rados as client.hastack
     ]);
     const bad = await backupVerify(ctx("2026-12-04T16:00:00Z"));
     expect(bad.ok).toBe(false);
-    expect(bad.findings).toEqual([{ ok: false, check: "parts", detail: "differ or missing: part-0000" }]);
+    expect(bad.findings.map((f) => [f.check, f.ok])).toEqual([
+      ["parts", false],
+      ["keys", true],
+    ]);
+    expect(bad.findings[0]?.detail).toBe("differ or missing: part-0000");
+    // The keys part cut short in the pool: verify names it.
+    await must([
+      "sh",
+      "-c",
+      `rados -p ${BACKUP_CLIENT.pool} get 20261204T160000Z/keys.enc /tmp/k && truncate -s -1 /tmp/k && rados -p ${BACKUP_CLIENT.pool} put 20261204T160000Z/keys.enc /tmp/k`,
+    ]);
+    expect((await backupVerify(ctx("2026-12-04T16:00:00Z"))).findings.at(-1)).toEqual({
+      ok: false,
+      check: "keys",
+      detail: "keys.enc: size or sha256 differs from the manifest",
+    });
     expect(
       (await ceph.box.transport.exec(["sh", "-c", "ls -d /var/tmp/hastack-backup-* 2>/dev/null"])).stdout,
     ).toBe("");

@@ -69,7 +69,7 @@ afterAll(async () => {
 
 describe("hastack backup run, list, verify (real tools, a site without Ceph)", () => {
   it("backs up the Synced controller to another one, verifies it, keeps the newest, and fails on a corrupt part", async () => {
-    const settings = { keep: 1, part_mb: 1 };
+    const settings = { keep: 1, part_mb: 1, include: [] };
     const first = await backupRun(ctx("2026-12-04T15:00:00Z"), settings);
     expect(first.manifest).toMatchObject({
       id: "20261204T150000Z",
@@ -124,7 +124,9 @@ describe("hastack backup run, list, verify (real tools, a site without Ceph)", (
     const ctl2 = hosts.ctl2?.transport as Transport;
     await sql(ctl2, "SET GLOBAL wsrep_desync = ON");
     try {
-      await expect(backupRun(ctx("2026-12-04T17:00:00Z"), { keep: 1, part_mb: 1 })).rejects.toThrow(
+      await expect(
+        backupRun(ctx("2026-12-04T17:00:00Z"), { keep: 1, part_mb: 1, include: [] }),
+      ).rejects.toThrow(
         "Cannot back up galera: no controller is Synced and free to take it (ctl1: desynced (wsrep_desync=ON); ctl2: desynced (wsrep_desync=ON); ctl3: Cannot connect to ctl3: timed out)",
       );
     } finally {
@@ -161,7 +163,7 @@ describe("hastack backup run, list, verify (real tools, a site without Ceph)", (
     const runWith = (ctl2: Transport, at: string) =>
       backupRun(
         containerContext(topology, () => ({ ctl1, ctl2 }), printed, at),
-        { keep: 1, part_mb: 1 },
+        { keep: 1, part_mb: 1, include: [] },
       );
     const retried = await runWith(failing(4, unpack, 1), "2026-12-04T18:00:00Z");
     expect(runs).toEqual([4, 4]);

@@ -1,6 +1,7 @@
 import type { Topology } from "../../topology/types.ts";
 import type { Transport } from "../../transport/types.ts";
 import { HastackError } from "../../util/errors.ts";
+import type { Extra } from "./extras-manifest.ts";
 import { MANIFEST_FORMAT, type Manifest } from "./manifest.ts";
 import type { BackupContext } from "./site.ts";
 
@@ -31,6 +32,35 @@ export function sampleManifest(over: Partial<Manifest> = {}): Manifest {
     store: { kind: "ceph", pool: "hastack-backups" },
     ...over,
   };
+}
+
+/** The three extras as `backup run` records them, for unit tests. */
+export function sampleExtras(): Extra[] {
+  const file = { size: 20480, sha256: "c".repeat(64), host: "ctl3" };
+  return [
+    {
+      kind: "etcd-snapshot",
+      name: "etcd-snapshot.db",
+      ...file,
+      etcd: { hash: 3476113131, revision: 42, totalKey: 9, version: "3.5.0" },
+    },
+    {
+      kind: "rabbitmq-definitions",
+      name: "rabbitmq-definitions.json",
+      ...file,
+      rabbitmq: { version: "4.0.5", vhosts: ["/", "/openstack"], users: ["hastack", "openstack"], queues: 1 },
+    },
+    {
+      kind: "keys",
+      name: "keys.enc",
+      ...file,
+      keys: {
+        cipher: "aes-256-gcm",
+        keyId: "0123456789abcdef",
+        files: ["site.secrets.yaml", "/etc/ceph/ceph.client.admin.keyring"],
+      },
+    },
+  ];
 }
 
 /**

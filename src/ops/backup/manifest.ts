@@ -7,6 +7,7 @@
  */
 import { z } from "zod";
 import { HastackError } from "../../util/errors.ts";
+import { duplicateExtra, ExtraSchema } from "./extras-manifest.ts";
 
 export const MANIFEST_FORMAT = 1;
 export const MANIFEST_NAME = "manifest.json";
@@ -61,6 +62,8 @@ export const ManifestSchema = z.strictObject({
   databases: z.array(z.string().min(1)).min(1),
   tables: z.array(TableCountSchema),
   store: StoreRefSchema,
+  /** etcd, RabbitMQ and keys parts (extras-manifest.ts); absent in manifests of Galera-only backups. */
+  extras: z.array(ExtraSchema).optional(),
 });
 export type Manifest = z.output<typeof ManifestSchema>;
 
@@ -105,7 +108,7 @@ export function checkManifest(data: unknown, where: string): Manifest {
   throw new HastackError("E_BACKUP_MANIFEST", `Cannot read the backup manifest ${where}: ${issues}`);
 }
 
-/** What a schema cannot say: parts numbered 0..n-1 in order, and a size that is their sum. */
+/** What a schema cannot say: parts numbered 0..n-1 in order, a size that is their sum, one extra of a kind. */
 function checkConsistent(m: Manifest, where: string): Manifest {
   const bad = m.parts.findIndex((p, i) => p.name !== partName(i));
   if (bad >= 0)
@@ -118,6 +121,12 @@ function checkConsistent(m: Manifest, where: string): Manifest {
     throw new HastackError(
       "E_BACKUP_MANIFEST",
       `Cannot read the backup manifest ${where}: size ${m.size} is not the sum of its parts (${sum})`,
+    );
+  const twice = duplicateExtra(m.extras ?? []);
+  if (twice)
+    throw new HastackError(
+      "E_BACKUP_MANIFEST",
+      `Cannot read the backup manifest ${where}: two ${twice} parts`,
     );
   return m;
 }

@@ -105,7 +105,7 @@ afterAll(async () => {
 describe("hastack backup restore into a Galera cluster run by systemd (real MariaDB 11.8, galera-4, mariabackup SST)", () => {
   it("restores the backup's point on both nodes: canary back, later rows gone, old datadirs kept; a corrupted part stops nothing", async () => {
     const t0 = performance.now();
-    const backup = await backupRun(ctx("2026-12-04T15:00:00Z"), { keep: 3, part_mb: 1 });
+    const backup = await backupRun(ctx("2026-12-04T15:00:00Z"), { keep: 3, part_mb: 1, include: [] });
     first = backup.manifest;
     const id = backup.manifest.id;
     expect(backup.manifest).toMatchObject({ host: "ctl2", store: { kind: "controller", host: "ctl1" } });
@@ -183,7 +183,7 @@ describe("hastack backup restore into a Galera cluster run by systemd (real Mari
   }, 900_000);
 
   it("a join that fails leaves the state it names; the next run resumes without fetching or bootstrapping again", async () => {
-    const backup = await backupRun(ctx("2026-12-04T16:00:00Z"), { keep: 3, part_mb: 1 });
+    const backup = await backupRun(ctx("2026-12-04T16:00:00Z"), { keep: 3, part_mb: 1, include: [] });
     const id = backup.manifest.id;
     await rows(ctl1, "INSERT INTO app.notes VALUES (3, 'after the second backup')");
     // ctl2's MariaDB cannot start: the join fails after ctl1 bootstrapped.

@@ -1,8 +1,8 @@
 /**
  * @module
  * `hastack backup run`: a canary row through Galera, row counts, a hot mariadb-backup on one
- * Synced controller spooled as compressed parts, the parts moved off that controller, the
- * manifest stored last, then retention. The spool is removed whatever happens.
+ * Synced controller spooled as compressed parts, the parts moved off that controller, then the
+ * etcd, RabbitMQ and keys parts (extras-run.ts), the manifest stored last, then retention. The spool is removed whatever happens.
  */
 import { randomBytes } from "node:crypto";
 import { toolFailure } from "../../hostkit/command.ts";
@@ -23,6 +23,7 @@ import {
   TABLES_SQL,
   tableCounts,
 } from "./content.ts";
+import { takeExtras } from "./extras-run.ts";
 import { backupId, checkManifest, MANIFEST_FORMAT, type Manifest, type Part } from "./manifest.ts";
 import { toPrune } from "./retention.ts";
 import {
@@ -43,7 +44,10 @@ export interface RunResult {
 
 const MIB = 1024 * 1024;
 
-export async function backupRun(ctx: BackupContext, settings: BackupSettings): Promise<RunResult> {
+export async function backupRun(
+  ctx: BackupContext,
+  settings: Pick<BackupSettings, "keep" | "part_mb" | "include" | "key_file">,
+): Promise<RunResult> {
   const started = performance.now();
   const now = ctx.now ?? (() => new Date());
   const nodes = await controllerFacts(ctx);
@@ -84,6 +88,8 @@ export async function backupRun(ctx: BackupContext, settings: BackupSettings): P
       `  ${parts.length} part(s), ${(size / MIB).toFixed(1)} MiB compressed (${(unpacked / MIB).toFixed(1)} MiB unpacked); storing`,
     );
     await on(`store the parts in ${store.description}`, () => store.putParts(t, `${spool}/parts`, id, parts));
+    // Before the manifest: a backup without a part it was asked to take stays incomplete.
+    const extras = await takeExtras(ctx, nodes, host, id, store, settings);
     const manifest: Manifest = checkManifest(
       {
         format: MANIFEST_FORMAT,
@@ -102,6 +108,7 @@ export async function backupRun(ctx: BackupContext, settings: BackupSettings): P
         databases,
         tables: tableCounts(before, after),
         store: store.ref,
+        ...(extras.length > 0 ? { extras } : {}),
       },
       `of backup ${id} (new)`,
     );

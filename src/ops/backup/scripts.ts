@@ -226,3 +226,30 @@ export function stopScratchScript(dir: string): string {
     `rm -rf ${q(dir)}`,
   ].join("\n");
 }
+
+/** One line per named file of `dir`, in the order given: `<name> <bytes> <sha256>`; a missing one exits 3. */
+export function listFilesScript(dir: string, names: readonly string[]): string {
+  return [
+    `cd ${q(dir)}`,
+    `for f in ${names.map(q).join(" ")}; do [ -f "$f" ] || { echo "$f is missing in ${dir}" >&2; exit 3; }; printf '%s %s %s\\n' "$f" "$(stat -c %s "$f")" "$(sha256sum < "$f" | cut -d' ' -f1)"; done`,
+  ].join("\n");
+}
+
+/** Parses listFilesScript's output into name, size and sha256 (names as asked: no pattern). */
+export function parseFileListing(
+  host: string,
+  stdout: string,
+): { name: string; size: number; sha256: string }[] {
+  return stdout
+    .split("\n")
+    .filter((l) => l.trim() !== "")
+    .map((line) => {
+      const m = /^(\S+) (\d+) ([0-9a-f]{64})$/.exec(line.trim());
+      if (!m)
+        throw new HastackError(
+          "E_TOOL_OUTPUT",
+          `Cannot read the file listing on ${host}: unexpected line ${JSON.stringify(line.slice(0, 120))}`,
+        );
+      return { name: m[1] as string, size: Number(m[2]), sha256: m[3] as string };
+    });
+}

@@ -22,6 +22,8 @@ export interface BackupContext {
   /** Progress lines for the operator. */
   print: (line: string) => void;
   now?: () => Date;
+  /** The secrets file's values: RabbitMQ's administrator for the definitions (never printed). */
+  secrets?: Readonly<Record<string, string>>;
 }
 
 const PROBE_MS = 20_000;

@@ -10,7 +10,7 @@ import { shellQuoteArg as q } from "../../transport/shell-quote.ts";
 import type { Transport } from "../../transport/types.ts";
 import { HastackError } from "../../util/errors.ts";
 import { MANIFEST_NAME } from "./manifest.ts";
-import { type BackupStore, parseStoredLines, type StoredBackup } from "./store.ts";
+import { type BackupStore, parseStoredLines, type StoredBackup, type StoredFile } from "./store.ts";
 
 /** Seconds per rados call: a 120 MiB part on a busy 1 GbE storage network takes a few. */
 const RADOS_TIMEOUT_S = 600;
@@ -57,25 +57,36 @@ export function cephStore(via: () => Transport): BackupStore {
       timeoutMs: (RADOS_TIMEOUT_S + 30) * 1000,
       ...(stdin ? { stdin } : {}),
     });
+  async function putFiles(source: Transport, dir: string, id: string, files: readonly StoredFile[]) {
+    for (const p of files) {
+      const obj = `${id}/${p.name}`;
+      await run(source, `store ${obj} in pool ${pool}`, radosArgv(["put", obj, `${dir}/${p.name}`]));
+      // RADOS checksums what it stores; what is checked here is that the whole file went in.
+      const size = parseStatSize(
+        source.name,
+        (await run(source, `stat ${obj}`, radosArgv(["stat", obj]))).stdout,
+      );
+      if (size !== p.size)
+        throw new HastackError(
+          "E_BACKUP",
+          `Cannot store ${obj} in pool ${pool} from ${source.name}: ${size} bytes stored, ${p.size} spooled`,
+        );
+    }
+  }
+  async function fetchFiles(b: StoredBackup, names: readonly string[], dir: string, what: string) {
+    const t = via();
+    const gets = names.map((n) => radosLine(["get", `${b.id}/${n}`, `${dir}/${n}`]));
+    const script = ["set -euo pipefail", "umask 077", `mkdir -p ${q(dir)}`, ...gets].join("\n");
+    await run(t, what, ["bash", "-c", script]);
+    return { host: t.name, dir };
+  }
   return {
     description: `Ceph pool ${pool}`,
     ref: { kind: "ceph", pool },
-    async putParts(source, spoolParts, id, parts) {
-      for (const p of parts) {
-        const obj = `${id}/${p.name}`;
-        await run(source, `store ${obj} in pool ${pool}`, radosArgv(["put", obj, `${spoolParts}/${p.name}`]));
-        // RADOS checksums what it stores; what is checked here is that the whole file went in.
-        const size = parseStatSize(
-          source.name,
-          (await run(source, `stat ${obj}`, radosArgv(["stat", obj]))).stdout,
-        );
-        if (size !== p.size)
-          throw new HastackError(
-            "E_BACKUP",
-            `Cannot store ${obj} in pool ${pool} from ${source.name}: ${size} bytes stored, ${p.size} spooled`,
-          );
-      }
+    putParts(source, spoolParts, id, parts) {
+      return putFiles(source, spoolParts, id, parts);
     },
+    putFiles,
     async putManifest(id, m) {
       const t = via();
       // Through a 0600 temp file: `rados put` reads a file, and the manifest holds no secret.
@@ -105,15 +116,12 @@ export function cephStore(via: () => Transport): BackupStore {
       return parseStoredLines(r.stdout, `pool ${pool}`);
     },
     async fetch(b, dir) {
-      const t = via();
-      const partsDir = `${dir}/parts`;
-      const gets = b.manifest.parts.map((p) =>
-        radosLine(["get", `${b.id}/${p.name}`, `${partsDir}/${p.name}`]),
-      );
-      const script = ["set -euo pipefail", "umask 077", `mkdir -p ${q(partsDir)}`, ...gets].join("\n");
-      await run(t, `fetch backup ${b.id} from pool ${pool}`, ["bash", "-c", script]);
-      return { host: t.name, partsDir };
+      const names = b.manifest.parts.map((p) => p.name);
+      const got = await fetchFiles(b, names, `${dir}/parts`, `fetch backup ${b.id} from pool ${pool}`);
+      return { host: got.host, partsDir: got.dir };
     },
+    fetchFiles: (b, names, dir) =>
+      fetchFiles(b, names, dir, `fetch ${names.join(", ")} of backup ${b.id} from pool ${pool}`),
     async remove(backups: readonly StoredBackup[]) {
       if (backups.length === 0) return;
       const t = via();

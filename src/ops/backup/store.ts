@@ -36,12 +36,32 @@ export interface BackupStore {
   readonly ref: StoreRef;
   /** Moves a run's spooled parts off `source` and checks what arrived (size, or sha256). */
   putParts(source: Transport, spoolParts: string, id: string, parts: readonly Part[]): Promise<void>;
+  /** Single files of a backup (the extras) from `dir` on `source`, checked as the parts are. */
+  putFiles(source: Transport, dir: string, id: string, files: readonly StoredFile[]): Promise<void>;
   /** Stored last: it makes the backup complete. */
   putManifest(id: string, m: Manifest): Promise<void>;
   list(): Promise<StoredBackup[]>;
   /** The parts of a backup as files on a controller, under `dir` when they must be fetched. */
   fetch(b: StoredBackup & { manifest: Manifest }, dir: string): Promise<PartsOnHost>;
+  /** Named files of a backup on a controller: where they are, or fetched into `dir`. */
+  fetchFiles(
+    b: StoredBackup & { manifest: Manifest },
+    names: readonly string[],
+    dir: string,
+  ): Promise<FilesOnHost>;
   remove(backups: readonly StoredBackup[]): Promise<void>;
+}
+
+/** A stored file's name, size and sha256 (a part, or an extra). */
+export interface StoredFile {
+  name: string;
+  size: number;
+  sha256: string;
+}
+
+export interface FilesOnHost {
+  host: string;
+  dir: string;
 }
 
 /**

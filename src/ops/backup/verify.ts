@@ -2,13 +2,15 @@
  * @module
  * `hastack backup verify`: the latest (or a named) backup restored into a scratch MariaDB on a
  * controller and checked against its manifest: every part's sha256, the unpacked and prepared
- * datadir starting, every database, every table's row count, the canary row. The scratch server
+ * datadir starting, every database, every table's row count, the canary row; then the etcd,
+ * RabbitMQ and keys parts the manifest lists (extras-verify.ts). The scratch server
  * never touches the running Galera: its own datadir, socket and pid file under one directory,
  * no networking, none of the site's configuration. It is stopped and its directory removed
  * whatever happened.
  */
 import { runTool } from "../../hostkit/command.ts";
 import { parseRows } from "../../hostkit/sql.ts";
+import { backupSettings } from "../../services/galera/backup-settings.ts";
 import type { Transport } from "../../transport/types.ts";
 import { chooseVerifyHost } from "./choose-host.ts";
 import {
@@ -23,6 +25,7 @@ import {
   type Restored,
   TABLES_SQL,
 } from "./content.ts";
+import { verifyExtras } from "./extras-verify.ts";
 import type { Manifest, Part } from "./manifest.ts";
 import {
   listPartsScript,
@@ -139,6 +142,7 @@ export async function backupVerify(ctx: BackupContext, id?: string): Promise<Ver
       );
       findings.push(...compareRestore(m, await on("read the restored data", () => readRestored(t, dir, m))));
     }
+    findings.push(...(await verifyExtras(ctx, store, backup, `${dir}/extras`, backupSettings(ctx.topology))));
     failed = false;
   } finally {
     const cleanup = on("stop the scratch server and remove its directory", () =>

@@ -1,6 +1,7 @@
 /**
  * @module
- * `services.backup` in the inventory: how many backups to keep and how big each stored part is.
+ * `services.backup` in the inventory: how many backups to keep, how big each stored part is, which
+ * parts beside Galera's a backup takes, and where the key that encrypts the site's keys is.
  * Owned by the galera service (the first thing backed up); read by `hastack backup` (src/ops/backup).
  */
 import { z } from "zod";
@@ -21,6 +22,35 @@ export const BackupSettings = z.strictObject({
     .max(120)
     .default(64)
     .describe("size of each stored part of a backup (MiB), below Ceph's 128 MiB object limit"),
+  include: z
+    .array(z.enum(["etcd", "rabbitmq", "keys"]))
+    .default(["etcd", "rabbitmq", "keys"])
+    .describe(
+      "parts taken beside Galera's: an etcd snapshot, RabbitMQ's definitions, the site's keys (secrets file and Ceph keyrings, encrypted)",
+    ),
+  // The key must not be stored with what it protects: it stays on the machine that runs hastack
+  // (and in the operator's safe), like the secrets file.
+  key_file: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      "file holding the key that encrypts the keys part (created 0600 if missing; relative to the inventory); default <inventory>.backup-key",
+    ),
+  // `hastack backup schedule`: a systemd timer on the machine that runs hastack.
+  on_calendar: z
+    .string()
+    .min(1)
+    .default("*-*-* 02:30:00")
+    .describe(
+      "when `hastack backup schedule`'s timer runs `backup run` (systemd OnCalendar syntax, local time)",
+    ),
+  randomized_delay_min: z
+    .int()
+    .min(0)
+    .max(1440)
+    .default(30)
+    .describe("the timer's RandomizedDelaySec in minutes: sites sharing a Ceph do not all back up at once"),
 });
 export type BackupSettings = z.output<typeof BackupSettings>;
 

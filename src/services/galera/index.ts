@@ -21,7 +21,8 @@ export const galera: ServiceDef = {
   after: ["haproxy"],
   hosts: controllerNames,
   state: "implemented",
-  // `services.backup`: the galera service owns it while Galera is all `hastack backup` takes.
+  // `services.backup`: the galera service owns it (Galera is what every backup takes; etcd,
+  // RabbitMQ and the keys are parts beside it, src/ops/backup/extras-run.ts).
   settings: { galera: GaleraSettings, backup: BackupSettings },
   check: checkGaleraSettings,
   components: [
