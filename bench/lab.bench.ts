@@ -136,6 +136,13 @@ say(
   `${new Date().toISOString()} vip_manager ${vipManager}, ${runs} run(s) per drill and load; reports in ${out}`,
 );
 const table: { drill: string; load: string; s: Spread; verdicts: string }[] = [];
+interface StageRow {
+  drill: string;
+  load: string;
+  stage: string;
+  s: Spread;
+}
+const stages: StageRow[] = [];
 for (const id of wanted) {
   for (const load of loads) {
     const reports: DrillReport[] = [];
@@ -175,10 +182,35 @@ for (const id of wanted) {
     for (const r of reports) counts.set(r.verdict, (counts.get(r.verdict) ?? 0) + 1);
     const verdicts = [...counts.entries()].map(([v, n]) => `${n} ${v}`).join(", ");
     table.push({ drill: id, load, s: spread(reports.map((r) => r.downtimeMs / 1000)), verdicts });
+    stages.push(...stageSpreads(id, load, reports));
   }
 }
 
+/**
+ * Each stage a drill timed itself (recover done after power-on, the replacement's deploy...), as
+ * p50 / p95 / max over the runs. The target's name is taken out of the labels, so that runs on
+ * different targets count as one stage.
+ */
+function stageSpreads(drill: string, load: string, reports: DrillReport[]): StageRow[] {
+  const byLabel = new Map<string, number[]>();
+  for (const r of reports)
+    for (const t of r.timings) {
+      const label = r.target ? t.label.split(r.target).join("<target>") : t.label;
+      byLabel.set(label, [...(byLabel.get(label) ?? []), t.ms / 1000]);
+    }
+  return [...byLabel].map(([stage, secs]) => ({ drill, load, stage, s: spread(secs) }));
+}
+
 // BENCH_RUNS=0 (the Ceph runs alone) measured nothing here: no table, rather than a "MISSED" row.
+if (stages.some((row) => !["vip-holder-poweroff"].includes(row.drill))) {
+  say("");
+  say("| drill | load | stage (from the drill's start, or as labelled) | runs | p50 | p95 | max |");
+  say("| --- | --- | --- | --- | --- | --- | --- |");
+  for (const { drill, load, stage, s } of stages)
+    say(
+      `| ${drill} | ${load} | ${stage} | ${s.runs} | ${s.p50.toFixed(1)} s | ${s.p95.toFixed(1)} s | ${s.max.toFixed(1)} s |`,
+    );
+}
 if (runs > 0) {
   say("");
   say(`| drill | vip_manager | load | runs | p50 | p95 | max | verdicts | p95 goal |`);
