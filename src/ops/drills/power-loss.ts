@@ -11,7 +11,7 @@
  */
 import { HastackError } from "../../util/errors.ts";
 import { lastLines } from "../../util/text.ts";
-import { memoryJournal } from "../recovery/act-journal.ts";
+import type { RecoverJournal } from "../recovery/act-journal.ts";
 import { collectRecoveryFacts } from "../recovery/collect.ts";
 import { recoverAct } from "../recovery/recover-act.ts";
 import { RECOVER_EXIT } from "../recovery/recover-report.ts";
@@ -77,6 +77,19 @@ export async function answersSsh(ctx: DrillContext, host: string, since: number)
   );
 }
 
+/** recover's journal as the drill's log: each step done, failed or waited for, seconds after power-on. */
+function timeline(ctx: DrillContext, on: number): RecoverJournal {
+  return {
+    path: "(the drill's log)",
+    write(e) {
+      const at = `${((performance.now() - on) / 1000).toFixed(1)} s`;
+      if (e.type === "action" && e.status !== "started")
+        ctx.log(`  recover @${at}: ${e.step} on ${e.host} ${e.status}${e.error ? `: ${e.error}` : ""}`);
+      if (e.type === "wait") ctx.log(`  recover @${at}: ${e.step} on ${e.host} ${e.status} (${e.seen})`);
+    },
+  };
+}
+
 /**
  * recover --yes until it reports nothing to do (exit 0), as an operator re-runs it while it says
  * more is to come (exit 2). A refusal (3) or a failed step ends the drill's recovery: a finding.
@@ -90,7 +103,7 @@ export async function recoverInRounds(ctx: DrillContext, on: number): Promise<Dr
         secret: (name: string) => ctx.secrets[name],
       }),
     transport: ctx.pool.get,
-    journal: memoryJournal(),
+    journal: timeline(ctx, on),
     yes: true,
     print: (text: string) => {
       for (const line of text.trimEnd().split("\n")) ctx.log(`  recover: ${line}`);

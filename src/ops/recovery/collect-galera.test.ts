@@ -129,8 +129,8 @@ describe("collectGaleraNode", () => {
   });
 
   it("waits while galera_recovery's --wsrep-recover runs, then reads the start position it gave", async () => {
-    // Seconds after a power-on (the lab's ctl1, 2026-12-05): the unit activating, the only
-    // mariadbd galera_recovery's, and no position on any command line yet. recover refused then.
+    // Seconds after a power-on (the lab's ctl1, 2026-12-05): the unit activating, no mariadbd
+    // yet, then only galera_recovery's, and no position on any command line. recover refused then.
     const recovering = `218 /usr/sbin/mariadbd --user=mysql --wsrep_recover --disable-log-error\n`;
     const ctl1 = fakeHost("ctl1", {
       units: { mariadb: "activating" },
@@ -138,6 +138,7 @@ describe("collectGaleraNode", () => {
       answers: {
         "mariadb -N -B": { code: 1, stderr: SOCKET_ERROR },
         "pgrep -a -x mariadbd": [
+          { code: 1 },
           { stdout: recovering },
           { stdout: recovering },
           { stdout: `161 /usr/sbin/mariadbd --wsrep_start_position=${HISTORY}:13852\n` },
@@ -146,7 +147,7 @@ describe("collectGaleraNode", () => {
     });
     const { node } = await collectGaleraNode(ctl1);
     expect(node).toMatchObject({ state: "running", recovered: { uuid: HISTORY, seqno: 13852 } });
-    expect(ctl1.asked.filter((l) => l.includes("pgrep -a"))).toHaveLength(3);
+    expect(ctl1.asked.filter((l) => l.includes("pgrep -a"))).toHaveLength(4);
     expect(ctl1.asked).not.toContain(RECOVER);
   });
 

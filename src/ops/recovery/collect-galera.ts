@@ -128,18 +128,16 @@ const RECOVERING = /--wsrep[-_]recover\b/;
 const RECOVERING_WAIT_MS = 60_000;
 
 async function startPosition(t: Transport, opts: ExecOptions): Promise<Position | undefined> {
-  let argv = await t.exec(["pgrep", "-a", "-x", "mariadbd"], opts);
-  // Seconds after a power-on the unit is activating while galera_recovery's --wsrep-recover
-  // still runs (4 s on the lab's ctl1, 2026-12-05): the position comes on the next mariadbd's
-  // command line. Read too early, the node looked as if its position could not be known, and
-  // recover refused.
+  // Seconds after a power-on the unit is activating while no mariadbd has its position yet:
+  // galera_recovery has not started its `mariadbd --wsrep-recover`, or it still runs (4 s on
+  // the lab's ctl1, 2026-12-05). The position comes on the next mariadbd's command line. Read
+  // too early, the node looked as if its position could not be known, and recover refused
+  // (twice in four power-loss-one-lost runs). A mariadbd of another kind ends the wait.
   const until = Date.now() + RECOVERING_WAIT_MS;
-  while (
-    argv.code === 0 &&
-    RECOVERING.test(argv.stdout) &&
-    !ARGV_POSITION.test(argv.stdout) &&
-    Date.now() < until
-  ) {
+  let argv = await t.exec(["pgrep", "-a", "-x", "mariadbd"], opts);
+  for (;;) {
+    const other = argv.code === 0 && !RECOVERING.test(argv.stdout);
+    if (other || ARGV_POSITION.test(argv.stdout) || Date.now() >= until) break;
     await new Promise((r) => setTimeout(r, 1000));
     argv = await t.exec(["pgrep", "-a", "-x", "mariadbd"], opts);
   }
