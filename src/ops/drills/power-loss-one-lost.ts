@@ -9,7 +9,7 @@
  * controller is powered on: it rejoins Galera and RabbitMQ by itself, and recover starts its
  * cluster stack (off at boot by design, E19); the site must end healthy with every write kept.
  */
-import { answersSsh, HOLD_MS, RECOVER_BUDGET_MS, recoverInRounds } from "./power-loss.ts";
+import { answersSsh, cutAndRecover, HOLD_MS, RECOVER_BUDGET_MS, recoverInRounds } from "./power-loss.ts";
 import type { DrillDef, Injected } from "./types.ts";
 
 export const powerLossOneLost: DrillDef = {
@@ -23,31 +23,21 @@ export const powerLossOneLost: DrillDef = {
     // pick its Galera node from the facts, not from the inventory's order.
     const lost = hosts.at(-1) as string;
     const back = hosts.filter((h) => h !== lost);
-    const t0 = performance.now();
-    const since = (from: number) => performance.now() - from;
-    await Promise.all(hosts.map((h) => ctx.injector.powerOff(h)));
-    ctx.timing("all controllers off", since(t0));
-    await new Promise((r) => setTimeout(r, HOLD_MS));
-    await Promise.all(back.map((h) => ctx.injector.powerOn(h)));
-    const on = performance.now();
-    ctx.timing(`${back.join(", ")} on (${lost} stays off)`, since(t0));
-    await Promise.all(back.map((h) => answersSsh(ctx, h, on)));
-    ctx.timing("SSH answers on them, after power-on", since(on));
-    const findings = await recoverInRounds(ctx, on);
-    ctx.timing(`hastack recover ${findings.length === 0 ? "done" : "gave up"}, after power-on`, since(on));
+    const findings = await cutAndRecover(ctx, back, `${back.join(", ")} on (${lost} stays off)`);
     return {
       target: lost,
       action: `cut the power of ${hosts.join(", ")} at once through their BMCs, ${HOLD_MS / 1000} s off, ${back.join(", ")} on, ${lost} left off, then hastack recover --yes`,
       findings,
       restore: async () => {
         const at = performance.now();
+        const since = () => performance.now() - at;
         await ctx.injector.powerOn(lost);
         await answersSsh(ctx, lost, at);
-        ctx.timing(`${lost} powered on later, answering SSH`, since(at));
+        ctx.timing(`${lost} powered on later, answering SSH`, since());
         // Galera and RabbitMQ rejoin by themselves; its cluster stack waits for an operator
         // (E19), which recover is.
         const late = await recoverInRounds(ctx, at);
-        ctx.timing(`hastack recover for ${lost} ${late.length === 0 ? "done" : "gave up"}`, since(at));
+        ctx.timing(`hastack recover for ${lost} ${late.length === 0 ? "done" : "gave up"}`, since());
         if (late.length > 0) throw new Error(late.map((f) => f.message).join("; "));
       },
     };

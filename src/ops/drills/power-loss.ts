@@ -32,18 +32,7 @@ export const powerLoss: DrillDef = {
   goalMs: () => HOLD_MS + RECOVER_BUDGET_MS,
   async inject(ctx): Promise<Injected> {
     const hosts = ctx.topology.roles.controller;
-    const t0 = performance.now();
-    const since = (from: number) => performance.now() - from;
-    await Promise.all(hosts.map((h) => ctx.injector.powerOff(h)));
-    ctx.timing("all controllers off", since(t0));
-    await new Promise((r) => setTimeout(r, HOLD_MS));
-    await Promise.all(hosts.map((h) => ctx.injector.powerOn(h)));
-    const on = performance.now();
-    ctx.timing("all controllers on", since(t0));
-    await Promise.all(hosts.map((h) => answersSsh(ctx, h, on)));
-    ctx.timing("SSH answers on all, after power-on", since(on));
-    const findings = await recoverInRounds(ctx, on);
-    ctx.timing(`hastack recover ${findings.length === 0 ? "done" : "gave up"}, after power-on`, since(on));
+    const findings = await cutAndRecover(ctx, hosts, "all controllers on");
     return {
       target: hosts.join(", "),
       action: `cut the power of ${hosts.join(", ")} at once through their BMCs, ${HOLD_MS / 1000} s off, all on, then hastack recover --yes`,
@@ -57,6 +46,30 @@ export const powerLoss: DrillDef = {
     return injected.findings ?? [];
   },
 };
+
+/**
+ * Every controller's power cut at once through its BMC, HOLD_MS off, then `back` powered on;
+ * once they answer SSH, hastack recover in rounds. Each stage timed; recover's findings.
+ */
+export async function cutAndRecover(
+  ctx: DrillContext,
+  back: string[],
+  onLabel: string,
+): Promise<DrillFinding[]> {
+  const t0 = performance.now();
+  const since = (from: number) => performance.now() - from;
+  await Promise.all(ctx.topology.roles.controller.map((h) => ctx.injector.powerOff(h)));
+  ctx.timing("all controllers off", since(t0));
+  await new Promise((r) => setTimeout(r, HOLD_MS));
+  await Promise.all(back.map((h) => ctx.injector.powerOn(h)));
+  const on = performance.now();
+  ctx.timing(onLabel, since(t0));
+  await Promise.all(back.map((h) => answersSsh(ctx, h, on)));
+  ctx.timing("SSH answers, after power-on", since(on));
+  const findings = await recoverInRounds(ctx, on);
+  ctx.timing(`hastack recover ${findings.length === 0 ? "done" : "gave up"}, after power-on`, since(on));
+  return findings;
+}
 
 export async function answersSsh(ctx: DrillContext, host: string, since: number): Promise<void> {
   let last = "no answer";
