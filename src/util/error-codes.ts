@@ -15,8 +15,6 @@ export const errorCodes = {
     "a step of `hastack backup run` failed on a host (canary, count, mariadb-backup, etcd snapshot, RabbitMQ definitions, keys, storing a part)",
   E_BACKUP_KEY:
     "the backup key file is missing, readable by others or malformed, or a backup's keys part does not decrypt with it (another key, or a changed part)",
-  E_BACKUP_SCHEDULE:
-    "`hastack backup schedule` could not install its timer: an OnCalendar systemd refuses, units `systemd-analyze verify` refuses, or systemctl failed",
   E_BACKUP_MANIFEST: "a stored backup manifest is not valid JSON, or not in the manifest's format",
   E_BACKUP_NO_SOURCE: "no controller can take, store or restore a backup (none Synced, none reachable)",
   E_BACKUP_NOT_FOUND: "no complete backup is stored, or none with the id given",
@@ -26,6 +24,8 @@ export const errorCodes = {
     "`hastack backup restore` was not given --yes: the plan was shown, nothing was changed",
   E_BACKUP_RESTORE_REFUSED:
     "a restore that cannot start safely (a controller unreachable, a datadir that is a mount point, another backup's restore unfinished): nothing was changed",
+  E_BACKUP_SCHEDULE:
+    "`hastack backup schedule` could not install its timer: an OnCalendar systemd refuses, units `systemd-analyze verify` refuses, or systemctl failed",
   E_BACKUP_VERIFY:
     "a step of `hastack backup verify` failed on a host (fetch, unpack, prepare, scratch server)",
   E_BMC_OUTSIDE_NETWORK: "a BMC address is outside the bmc network",
