@@ -1,6 +1,10 @@
+import { mkdirSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseMemberList } from "../../hostkit/etcd.ts";
-import { rejoinAction } from "./rejoin.ts";
+import { LocalTransport } from "../../transport/local-transport.ts";
+import { hasMemberData, rejoinAction } from "./rejoin.ts";
 
 const url = (n: number) => `http://10.20.0.1${n}:2380`;
 const member = (id: string, name: string, n: number) => ({ ID: id, name, peerURLs: [url(n)] });
@@ -43,5 +47,16 @@ describe("rejoinAction: what a controller without etcd data does", () => {
       ["9876543210987654321", "", [url(3)]],
     ]);
     expect(rejoinAction(members, url(3))).toEqual({ kind: "start-added", id: "9876543210987654321" });
+  });
+});
+
+describe("hasMemberData: a stopped member keeps its data, and must not be replaced", () => {
+  it("sees the member directory (a directory, which Transport.stat took for missing)", async () => {
+    const dir = join(mkdtempSync(join(tmpdir(), "hastack-etcd-")), "member");
+    const t = new LocalTransport();
+    expect(await hasMemberData(t, dir)).toBe(false);
+    mkdirSync(dir);
+    expect(await hasMemberData(t, dir)).toBe(true);
+    expect((await t.stat([dir])).get(dir)).toBeUndefined();
   });
 });

@@ -9,6 +9,7 @@
  */
 import { memberList } from "../../hostkit/etcd.ts";
 import { systemctl } from "../../hostkit/systemd.ts";
+import type { Transport } from "../../transport/types.ts";
 import { HastackError } from "../../util/errors.ts";
 import { lastLine } from "../../util/text.ts";
 import { controllers } from "../hosts.ts";
@@ -46,12 +47,26 @@ export function rejoinAction(
 }
 
 /**
+ * Whether the member directory exists. Not `Transport.stat`: it answers for regular files only,
+ * and took the directory for missing, which made a member that was only stopped look like one
+ * without data, to be removed and added anew.
+ */
+export async function hasMemberData(t: Transport, dir = ETCD_MEMBER_DIR): Promise<boolean> {
+  const r = await t.exec(["test", "-d", dir], { timeoutMs: 15_000 });
+  if (r.code === 0) return true;
+  if (r.code === 1) return false;
+  throw new HastackError(
+    "E_ETCD",
+    `Cannot tell whether ${dir} exists on ${t.name}: test exited with code ${r.code}`,
+  );
+}
+
+/**
  * Before etcd starts on a host with no data: true when this host joins a running cluster (the
  * drop-in is in place), false when there is no cluster to join (every member starts together).
  */
 export async function prepareRejoin(ctx: StepContext): Promise<boolean> {
-  const present = await ctx.transport.stat([ETCD_MEMBER_DIR]);
-  if (present.get(ETCD_MEMBER_DIR)) return false;
+  if (await hasMemberData(ctx.transport)) return false;
   const peers = controllers(ctx.topology).filter((h) => h.name !== ctx.host.name);
   const endpoints = peers.map((h) => `http://${h.ip}:${ETCD_CLIENT_PORT}`);
   if (endpoints.length === 0) return false;
