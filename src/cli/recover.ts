@@ -2,13 +2,14 @@ import type { Command } from "commander";
 import { readSecrets } from "../inventory/secrets-file.ts";
 import { enterLabNamespaceIfNeeded } from "../lab/netns.ts";
 import { recoverJournal } from "../ops/recovery/act-journal.ts";
-import { collectRecoveryFacts } from "../ops/recovery/collect.ts";
+import { AUTO_DEFAULTS, type AutoSettings, recoverAuto } from "../ops/recovery/auto.ts";
+import { collectRecoveryFacts, type RecoveryFacts } from "../ops/recovery/collect.ts";
 import { askSiteName, confirmationMissing } from "../ops/recovery/confirm.ts";
 import { isRefusal, recoverAct } from "../ops/recovery/recover-act.ts";
 import { RECOVER_EXIT, recoverReport, recoverText } from "../ops/recovery/recover-report.ts";
 import { services } from "../services/registry.ts";
 import { loadTopology } from "../topology/load.ts";
-import { sshPool } from "../transport/pool.ts";
+import { sshPool, type TransportPool } from "../transport/pool.ts";
 import { inventoryOption, inventoryPath, jsonOption, printJson } from "./options.ts";
 import { reportError } from "./run.ts";
 
@@ -18,6 +19,10 @@ interface RecoverOptions {
   dryRun?: boolean;
   yes?: boolean;
   gone?: string[];
+  auto?: boolean;
+  interval: string;
+  settle: string;
+  cooldown: string;
 }
 
 const EXIT_HELP = `
@@ -33,6 +38,10 @@ Exit codes:
 Reading the state runs \`mariadbd --wsrep-recover\` on a controller whose MariaDB is stopped
 after a crash (grastate.dat seqno -1), as MariaDB's own start would; --dry-run changes nothing else.
 Without --dry-run, the plan is shown and carried out once the site name is typed (or with --yes).
+
+--auto (opt-in) watches instead and carries a plan out by itself only when every controller it
+cannot reach is off by its BMC, two reads in a row gave the same plan, and none of its actions
+ran within --cooldown; it runs until stopped (SIGTERM), as a service (docs/recover.md).
 `;
 
 export function registerRecover(program: Command): void {
@@ -49,12 +58,32 @@ export function registerRecover(program: Command): void {
       "--gone <hosts...>",
       "controllers gone for good (disk lost, being replaced), powered off: RabbitMQ forgets them",
     )
+    .option("--auto", "watch the site and carry out a safe plan by itself (opt-in; see below)")
+    .option(
+      "--interval <seconds>",
+      "--auto: between two reads of the state",
+      String(AUTO_DEFAULTS.intervalMs / 1000),
+    )
+    .option(
+      "--settle <seconds>",
+      "--auto: least time between the two reads that must agree",
+      String(AUTO_DEFAULTS.settleMs / 1000),
+    )
+    .option(
+      "--cooldown <seconds>",
+      "--auto: an action repeated within this is left to the operator",
+      String(AUTO_DEFAULTS.cooldownMs / 1000),
+    )
     .addHelpText("after", EXIT_HELP)
     .action(async (opts: RecoverOptions, command: Command) => {
       // Acting prints its progress and may ask on the terminal: no JSON document to give.
       if (opts.json && !opts.dryRun) command.error("error: --json goes with --dry-run only");
+      // Forgetting a node for good is the operator's call, never the watcher's.
+      if (opts.auto && (opts.dryRun || opts.gone))
+        command.error("error: --auto goes without --dry-run and --gone");
+      const settings = opts.auto ? autoSettings(opts, command) : undefined;
       // Before the inventory, the secrets or any host: a run that cannot be confirmed reads nothing.
-      if (!opts.dryRun && !opts.yes && !process.stdin.isTTY) {
+      if (!opts.dryRun && !opts.yes && !opts.auto && !process.stdin.isTTY) {
         reportError(confirmationMissing());
         process.exitCode = RECOVER_EXIT.refused;
         return;
@@ -73,6 +102,10 @@ export function registerRecover(program: Command): void {
         return opts.gone ? { ...facts, rabbitmq: { ...facts.rabbitmq, gone: opts.gone } } : facts;
       };
       try {
+        if (settings) {
+          await watch(file, collect, pool, settings);
+          return;
+        }
         if (opts.dryRun) {
           const report = recoverReport(await collect());
           if (opts.json) printJson(report);
@@ -98,4 +131,76 @@ export function registerRecover(program: Command): void {
         await pool.closeAll();
       }
     });
+}
+
+function autoSettings(opts: RecoverOptions, command: Command): AutoSettings {
+  const ms = (flag: string, value: string, least: number) => {
+    const n = Number(value);
+    if (!Number.isFinite(n) || n < least)
+      command.error(`error: ${flag} must be a number of seconds, at least ${least}`);
+    return n * 1000;
+  };
+  return {
+    intervalMs: ms("--interval", opts.interval, 1),
+    settleMs: ms("--settle", opts.settle, 0),
+    cooldownMs: ms("--cooldown", opts.cooldown, 0),
+  };
+}
+
+/** --auto: until SIGTERM or SIGINT; each recovery journalled in its own file, the watch in one. */
+async function watch(
+  file: string,
+  collect: () => Promise<RecoveryFacts>,
+  pool: TransportPool,
+  settings: AutoSettings,
+): Promise<void> {
+  const stop = new AbortController();
+  const end = () => stop.abort();
+  process.once("SIGTERM", end);
+  process.once("SIGINT", end);
+  const print = (line: string) =>
+    process.stdout.write(`${new Date().toISOString()} recover --auto: ${line}\n`);
+  print(
+    `watching (every ${settings.intervalMs / 1000} s, settle ${settings.settleMs / 1000} s, cooldown ${settings.cooldownMs / 1000} s)`,
+  );
+  await recoverAuto({
+    // Fresh connections each round: controllers power off and boot while this runs.
+    collect: async () => {
+      await pool.closeAll();
+      return collect();
+    },
+    act: (facts) => {
+      let first = true;
+      return recoverAct({
+        // The facts the decision was made on are the ones acted on; later reads are fresh.
+        collect: async () => {
+          if (!first) return collect();
+          first = false;
+          return facts;
+        },
+        transport: pool.get,
+        journal: recoverJournal(file),
+        yes: true,
+        print: (text) => process.stdout.write(text),
+      });
+    },
+    journal: recoverJournal(file, new Date(), "recover-auto-"),
+    print,
+    settings,
+    now: Date.now,
+    sleep: (ms) =>
+      new Promise((resolve) => {
+        const wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+        const timer = setTimeout(() => {
+          stop.signal.removeEventListener("abort", wake);
+          resolve();
+        }, ms);
+        stop.signal.addEventListener("abort", wake, { once: true });
+      }),
+    signal: stop.signal,
+  });
+  print("stopped");
 }

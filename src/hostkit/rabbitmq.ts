@@ -165,6 +165,24 @@ export function listQueueMembers(
   );
 }
 
+/**
+ * rabbitmq-streams as root: Debian ships it without the /usr/sbin wrapper its siblings have
+ * (which runs them as the rabbitmq user, whose Erlang cookie they need), so it runs as that user,
+ * as the wrapper would, from its home (in root's home the Erlang VM cannot start: a crash dump,
+ * seen on the lab).
+ */
+export const RABBITMQ_STREAMS = [
+  "runuser",
+  "-u",
+  "rabbitmq",
+  "--",
+  "env",
+  "-C",
+  "/var/lib/rabbitmq",
+  "HOME=/var/lib/rabbitmq",
+  "/usr/lib/rabbitmq/bin/rabbitmq-streams",
+] as const;
+
 /** Where a Mnesia node keeps the nodes that ran when it last stopped (rabbit_node_monitor). */
 export function runningAtShutdownPath(node: string): string {
   return `/var/lib/rabbitmq/mnesia/${node}/nodes_running_at_shutdown`;

@@ -105,6 +105,27 @@ describe("SshTransport against a real sshd on 127.0.0.1", () => {
     }
   });
 
+  it("closes a connection whose peer stopped answering (a host powered off): close() does not wait for TCP", async () => {
+    // Without the grace, close() waited for a "close" that came only when TCP gave up: minutes
+    // (the 20 s test timeout fails it). A second close() of the same transport returns at once.
+    const kh = join(work, "known_hosts");
+    const dead = transport(kh);
+    const ours: number[] = [];
+    try {
+      const ids = await dead.exec(["sh", "-c", 'echo "$PPID"']);
+      ours.push(Number(ids.stdout.trim()));
+      for (const pid of ours) process.kill(pid, "SIGSTOP");
+      await dead.close();
+      await dead.close();
+    } finally {
+      for (const pid of ours) {
+        try {
+          process.kill(pid, "SIGKILL");
+        } catch {}
+      }
+    }
+  }, 20_000);
+
   it("times out a hanging command with E_COMMAND_TIMEOUT and stays usable", async () => {
     const e = await refusal(t.exec(["sleep", "30"], { timeoutMs: 300 }));
     expect(e.code).toBe("E_COMMAND_TIMEOUT");

@@ -42,6 +42,9 @@ export interface SshTransportOptions {
 /** Tries to open a channel sshd refused (the command never started, so asking again is safe). */
 export const CHANNEL_ATTEMPTS = 10;
 
+/** How long close() waits for the peer to answer the disconnect before it drops the socket. */
+const CLOSE_GRACE_MS = 2_000;
+
 export class SshTransport extends ShellTransport {
   readonly name: string;
   readonly #opts: SshTransportOptions;
@@ -309,8 +312,18 @@ export class SshTransport extends ShellTransport {
     if (!pending) return;
     const client = await pending.catch(() => undefined);
     if (!client) return;
+    // A peer that lost power never answers the disconnect, so "close" would come only when TCP
+    // gives up, minutes later (recover --auto's reads hung on it, lab 2026-12-05); one already
+    // closed never emits it again. After a short grace the socket is destroyed.
     await new Promise<void>((resolve) => {
-      client.once("close", () => resolve());
+      const timer = setTimeout(() => {
+        client.destroy();
+        resolve();
+      }, CLOSE_GRACE_MS);
+      client.once("close", () => {
+        clearTimeout(timer);
+        resolve();
+      });
       client.end();
     });
   }

@@ -24,7 +24,9 @@ export type JournalEntry =
     }
   | { type: "wait"; host: string; step: string; status: "done" | "failed"; seen: string }
   | { type: "refused"; code: string; reason: string }
-  | { type: "recover-end"; status: "ok" | "failed"; error?: string };
+  | { type: "recover-end"; status: "ok" | "failed"; error?: string }
+  /** `recover --auto`: each decision that changed (auto.ts). */
+  | { type: "auto"; decision: "idle" | "hold" | "act" | "alert"; reason: string };
 
 export interface RecoverJournal {
   path: string;

@@ -78,12 +78,15 @@ async function act(ctx: ActContext, action: RabbitAction, running: string[], boo
       return;
     }
     case "grow":
-    case "add-member": {
-      const on = runningPeer(running, undefined, "repair the quorum queues");
+    case "add-member":
+    case "add-replica": {
+      const on = runningPeer(running, undefined, "repair the quorum queues and streams");
       const step =
         action.kind === "grow"
           ? `add ${nodeName(action.host)} to the quorum queues that lack it`
-          : `add ${nodeName(action.host)} to quorum queue ${action.queue}`;
+          : action.kind === "add-member"
+            ? `add ${nodeName(action.host)} to quorum queue ${action.queue}`
+            : `add a replica of stream ${action.queue} on ${nodeName(action.host)}`;
       await runStep(ctx, on, step, queueActionArgv(action), { timeoutMs: 120_000 });
       return;
     }

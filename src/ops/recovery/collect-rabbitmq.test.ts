@@ -87,18 +87,20 @@ describe("collectRabbitNode", () => {
 });
 
 describe("collectQuorumQueues", () => {
-  it("keeps quorum queues with their members' hosts, on the openstack vhost", async () => {
+  it("keeps quorum queues and streams with their members' hosts, on the openstack vhost", async () => {
     // documented: the captured list_queues answer (name, type) with the members column added as
     // rabbit_quorum_queue prints it; a classic queue's members are not read.
     const answer = `[
 {"name":"classic1","type":"classic","members":""}
 ,{"name":"q1","type":"quorum","members":["rabbit@ctl1","rabbit@ctl2"]}
 ,{"name":"q2","type":"quorum","members":["rabbit@ctl1","rabbit@ctl2","rabbit@ctl3"]}
+,{"name":"conductor_fanout","type":"stream","members":["rabbit@ctl3"]}
 ]`;
     const ctl1 = fakeHost("ctl1", { answers: { list_queues: { stdout: answer } } });
     expect(await collectQuorumQueues(ctl1, "/openstack")).toEqual([
-      { vhost: "/openstack", name: "q1", members: ["ctl1", "ctl2"] },
-      { vhost: "/openstack", name: "q2", members: ["ctl1", "ctl2", "ctl3"] },
+      { vhost: "/openstack", name: "q1", type: "quorum", members: ["ctl1", "ctl2"] },
+      { vhost: "/openstack", name: "q2", type: "quorum", members: ["ctl1", "ctl2", "ctl3"] },
+      { vhost: "/openstack", name: "conductor_fanout", type: "stream", members: ["ctl3"] },
     ]);
     expect(ctl1.asked[0]).toBe("rabbitmqctl -q list_queues -p /openstack name type members --formatter json");
   });

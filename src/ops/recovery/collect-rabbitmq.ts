@@ -81,9 +81,11 @@ async function atShutdown(t: Transport): Promise<{ runningAtShutdown?: string[] 
   return { runningAtShutdown: parseRunningAtShutdown(t, text.toString("utf8")).map(hostOf) };
 }
 
-const Members = z.array(z.string(), "a quorum queue without a list of members");
+type QueueType = "quorum" | "stream";
 
-/** The quorum queues of `vhost` with the hosts of their members, asked of a running node. */
+const Members = z.array(z.string(), "a quorum queue or stream without a list of members");
+
+/** The quorum queues and streams of `vhost` with the hosts of their members, asked of a running node. */
 export async function collectQuorumQueues(
   t: Transport,
   vhost: string,
@@ -91,10 +93,11 @@ export async function collectQuorumQueues(
 ): Promise<QuorumQueue[]> {
   const queues = await listQueueMembers(t, vhost, { timeoutMs: options.timeoutMs ?? PROBE_MS });
   return queues
-    .filter((q) => q.type === "quorum")
+    .flatMap((q) => (q.type === "quorum" || q.type === "stream" ? [{ ...q, type: q.type as QueueType }] : []))
     .map((q) => ({
       vhost,
       name: q.name,
+      type: q.type,
       members: parseToolOutput(t, "rabbitmqctl list_queues", Members, q.members).map(hostOf),
     }));
 }

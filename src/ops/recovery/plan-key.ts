@@ -48,6 +48,6 @@ function galeraSummary(g: GaleraPlan): string {
 }
 
 function rabbitSummary(a: RabbitAction): string {
-  if (a.kind === "add-member") return `add-member ${a.host} to ${a.queue}`;
+  if (a.kind === "add-member" || a.kind === "add-replica") return `${a.kind} ${a.host} to ${a.queue}`;
   return `${a.kind} ${a.host}`;
 }

@@ -131,6 +131,8 @@ function rabbitStep(action: RabbitAction): string {
       return `${queueActionArgv(action).join(" ")} (${action.queues} quorum queues)`;
     case "add-member":
       return queueActionArgv(action).join(" ");
+    case "add-replica":
+      return `${queueActionArgv(action).slice(-6).join(" ")} (as the rabbitmq user)`;
   }
 }
 

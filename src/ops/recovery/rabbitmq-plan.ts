@@ -166,7 +166,7 @@ function clusterRuns(
   actions.push(...repair.actions);
   for (const s of repair.shortfalls)
     reasons.push(
-      `Quorum queue ${s.name} (vhost ${s.vhost}) has ${s.members.length} of ${s.members.length + s.add.length + s.unfilled} members${s.add.length > 0 ? `: add ${listHosts(s.add)}` : ""}${s.unfilled > 0 ? `; ${s.unfilled} more once more nodes run` : ""}.`,
+      `${s.type === "stream" ? "Stream" : "Quorum queue"} ${s.name} (vhost ${s.vhost}) has ${s.members.length} of ${s.members.length + s.add.length + s.unfilled} members${s.add.length > 0 ? `: add ${listHosts(s.add)}` : ""}${s.unfilled > 0 ? `; ${s.unfilled} more once more nodes run` : ""}.`,
     );
   if (gone.length > 0)
     reasons.push(

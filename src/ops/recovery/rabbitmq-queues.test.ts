@@ -37,6 +37,45 @@ describe("quorum queue replicas", () => {
     ]);
   });
 
+  it("streams: a replica each, as the rabbitmq user; grow counts quorum queues only (it does not touch streams)", () => {
+    // Two controllers replaced in turn left every fanout stream on ctl3 alone (lab, 2026-12-05).
+    const s = (name: string, members: string[]): QuorumQueue => ({ ...q(name, members), type: "stream" });
+    const r = queueRepair([q("a", ["ctl3"]), q("b", ["ctl3"]), s("conductor_fanout", ["ctl3"])], {
+      replicas: 3,
+      clusterSize: 3,
+      running: all,
+      forgotten: [],
+    });
+
+    expect(r.shortfalls.map((x) => [x.name, x.type, x.add])).toEqual([
+      ["a", "quorum", ["ctl1", "ctl2"]],
+      ["b", "quorum", ["ctl1", "ctl2"]],
+      ["conductor_fanout", "stream", ["ctl1", "ctl2"]],
+    ]);
+    expect(r.actions).toEqual([
+      { kind: "grow", host: "ctl1", queues: 2 },
+      { kind: "add-replica", host: "ctl1", vhost: "openstack", queue: "conductor_fanout" },
+      { kind: "grow", host: "ctl2", queues: 2 },
+      { kind: "add-replica", host: "ctl2", vhost: "openstack", queue: "conductor_fanout" },
+    ]);
+    expect(queueActionArgv(r.actions[1] ?? { kind: "grow", host: "", queues: 0 })).toEqual([
+      "runuser",
+      "-u",
+      "rabbitmq",
+      "--",
+      "env",
+      "-C",
+      "/var/lib/rabbitmq",
+      "HOME=/var/lib/rabbitmq",
+      "/usr/lib/rabbitmq/bin/rabbitmq-streams",
+      "add_replica",
+      "--vhost",
+      "openstack",
+      "conductor_fanout",
+      "rabbit@ctl1",
+    ]);
+  });
+
   it("adds members one by one when growing would touch a queue that is not short", () => {
     const five = ["ctl1", "ctl2", "ctl3", "ctl4", "ctl5"];
 
@@ -66,7 +105,7 @@ describe("quorum queue replicas", () => {
 
     expect(twoLeft).toEqual({ shortfalls: [], actions: [] });
     expect(replacementDown.shortfalls).toEqual([
-      { vhost: "openstack", name: "a", members: ["ctl1", "ctl2"], add: [], unfilled: 1 },
+      { vhost: "openstack", name: "a", type: "quorum", members: ["ctl1", "ctl2"], add: [], unfilled: 1 },
     ]);
     expect(replacementDown.actions).toEqual([]);
   });

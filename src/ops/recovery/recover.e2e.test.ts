@@ -10,9 +10,9 @@
  * The time recover takes is a figure of `npm run bench:lab`'s kind, printed here, never asserted.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import type { StatusReport } from "../../health/types.ts";
 import { type LabHandle, useLab } from "../../lab/testing.ts";
 import { hastackSync, type LabCliResult } from "../../testing/lab-cli.ts";
+import { checkState, type StatusRun, statusUntil } from "../../testing/status-until.ts";
 
 const CONTROLLERS = ["ctl1", "ctl2", "ctl3"] as const;
 const SURVIVORS = ["ctl1", "ctl2"] as const;
@@ -30,33 +30,8 @@ async function sh(host: string, script: string): Promise<string> {
   return r.stdout.trim();
 }
 
-function status(): { code: number | null; report: StatusReport } {
-  const r = hastackSync(["status", "-i", lab.inventoryPath, "--json"], 300_000);
-  return { code: r.code, report: JSON.parse(r.stdout) as StatusReport };
-}
-
-/**
- * Polls status until `good` holds for its report, or fails with the last report's bad checks.
- * Every poll's failing checks are printed with its time: what keeps a site from healthy after a
- * recovery is a figure worth having, and a status run takes seconds of its own.
- */
-async function until(what: string, good: (s: ReturnType<typeof status>) => boolean, timeoutMs: number) {
-  const started = Date.now();
-  const since = () => `${Math.round((Date.now() - started) / 1000)} s`;
-  for (;;) {
-    const s = status();
-    if (good(s)) {
-      log(`${what}: after ${since()}`);
-      return s;
-    }
-    const bad = s.report.checks
-      .filter((c) => c.state !== "ok")
-      .map((c) => `${c.service}.${c.probe}@${c.host ?? "site"}: ${c.summary}`);
-    log(`${what}: not yet at ${since()}: ${bad.join("; ").slice(0, 800)}`);
-    if (Date.now() - started > timeoutMs)
-      expect.fail(`${what}: not within ${timeoutMs / 1000} s; ${s.report.headline}\n${bad.join("\n")}`);
-    await new Promise((r) => setTimeout(r, 2_000));
-  }
+function until(what: string, good: (s: StatusRun) => boolean, timeoutMs: number) {
+  return statusUntil(lab.inventoryPath, what, good, timeoutMs, log);
 }
 
 function recover(...args: string[]): LabCliResult {
@@ -137,10 +112,7 @@ describe("hastack recover on the lab: all controllers cut, two back", () => {
       (s) =>
         s.code === 1 &&
         s.report.checks.every((c) => c.state === "ok" || c.host === LOST || c.state === "degraded") &&
-        serving.every(
-          (id) =>
-            s.report.checks.find((c) => `${c.service}.${c.probe}@${c.host ?? "site"}` === id)?.state === "ok",
-        ),
+        serving.every((id) => checkState(s, id) === "ok"),
       300_000,
     );
     for (const h of SURVIVORS) expect(await sh(h, canarySql(canary))).toBe(canary);
@@ -150,11 +122,7 @@ describe("hastack recover on the lab: all controllers cut, two back", () => {
     expect(await lab.waitForSsh(LOST, 180_000)).toBeDefined();
     await until(
       `${LOST} back in Galera and RabbitMQ by itself`,
-      (s) =>
-        ["galera.node", "rabbitmq.cluster"].every(
-          (id) =>
-            s.report.checks.find((c) => `${c.service}.${c.probe}` === id && c.host === LOST)?.state === "ok",
-        ),
+      (s) => ["galera.node", "rabbitmq.cluster"].every((id) => checkState(s, `${id}@${LOST}`) === "ok"),
       300_000,
     );
     expect(await sh(LOST, canarySql(canary))).toBe(canary);

@@ -3,7 +3,14 @@ import { describe, expect, it } from "vitest";
 import { memoryJournal } from "./act-journal.ts";
 import type { ActContext } from "./act-step.ts";
 import { fakeHost, hosts } from "./fixtures/fake-host.ts";
-import { actStack, collectStackNode, stackPlan, stackText } from "./stack.ts";
+import {
+  actStack,
+  collectStackNode,
+  type StackPlan,
+  stackPlan,
+  stackText,
+  startMembership,
+} from "./stack.ts";
 
 const healthy = readFileSync(new URL("../../hostkit/fixtures/crm-mon-healthy.xml", import.meta.url), "utf8");
 
@@ -31,7 +38,7 @@ describe("the cluster stack in a recovery", () => {
     expect(stackText(plan)).toMatch(/^Cluster stack: start corosync and pacemaker on ctl1, ctl2\n/);
   });
 
-  it("starts corosync on each host before pacemaker on any, then waits for quorum", async () => {
+  it("membership: corosync on each host; then pacemaker on each, then waits for quorum; a healthy stack is left alone", async () => {
     const journal = memoryJournal();
     let now = 0;
     let asked = 0;
@@ -62,7 +69,11 @@ describe("the cluster stack in a recovery", () => {
         },
       },
     };
-    await actStack({ kind: "start", hosts: ["ctl1", "ctl2"], reasons: [] }, ctx);
+    const plan: StackPlan = { kind: "start", hosts: ["ctl1", "ctl2"], reasons: [] };
+    await startMembership(plan, ctx);
+    await actStack(plan, ctx);
+    await startMembership({ kind: "healthy" }, ctx);
+    await actStack({ kind: "healthy" }, ctx);
     const started = journal.entries.flatMap((e) =>
       e.type === "action" && e.status === "started" ? [`${e.host}: ${e.command}`] : [],
     );

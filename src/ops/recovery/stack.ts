@@ -4,8 +4,9 @@
  * (E19: a fenced node must not rejoin by itself), so after every controller lost power none of
  * them runs it, and with it the VIP and HAProxy stay down even once Galera and RabbitMQ are back
  * (measured on the lab, 2026-12-03: status DOWN after both were recovered). `hastack recover`
- * is the operator's deliberate start: it starts the stack on every reachable controller where it
- * is off, once Galera is back (RabbitMQ recovers beside both), and waits until Pacemaker has quorum. A missing controller
+ * is the operator's deliberate start: it starts corosync at once on every reachable controller
+ * where the stack is off, pacemaker once Galera is back (RabbitMQ recovers beside both), and waits
+ * until Pacemaker has quorum. A missing controller
  * is fenced by Pacemaker itself before resources start (its BMC says it is off already).
  */
 import { parseCrmMon } from "../../hostkit/crm-mon.ts";
@@ -58,12 +59,24 @@ export function stackText(plan: StackPlan): string {
   ].join("\n");
 }
 
-/** corosync everywhere first (membership), then pacemaker; then one controller reports quorum. */
+/**
+ * corosync on every host, side by side. It runs no resource (Pacemaker does), so it starts at
+ * once, beside Galera's recovery: the membership is formed by the time Pacemaker starts.
+ */
+export async function startMembership(plan: StackPlan, ctx: ActContext): Promise<void> {
+  if (plan.kind !== "start") return;
+  await Promise.all(
+    plan.hosts.map((host) =>
+      runStep(ctx, host, "start corosync", ["systemctl", "start", "corosync"], { timeoutMs: 120_000 }),
+    ),
+  );
+}
+
+/** pacemaker on every host once corosync runs there (startMembership), then one controller reports quorum. */
 export async function actStack(plan: StackPlan, ctx: ActContext): Promise<void> {
   if (plan.kind !== "start") return;
-  for (const unit of STACK_UNITS)
-    for (const host of plan.hosts)
-      await runStep(ctx, host, `start ${unit}`, ["systemctl", "start", unit], { timeoutMs: 120_000 });
+  for (const host of plan.hosts)
+    await runStep(ctx, host, "start pacemaker", ["systemctl", "start", "pacemaker"], { timeoutMs: 120_000 });
   const [first] = plan.hosts;
   if (first === undefined) return;
   await waitUntil(ctx, first, "wait for Pacemaker to have quorum", ctx.timing.bootstrapMs, async () => {

@@ -61,6 +61,13 @@ export function clusterPacemaker(topology: Topology, secret: RenderContext["secr
       // hastack's cluster has a handful of resources (VIPs, HAProxy, fence devices): throttling
       // protects nothing and delays the failover, so 1000 % moves that line to a load of 20 x cores.
       "load-threshold": `${p.load_threshold_percent}%`,
+      // Pacemaker's default (20 s) is how long a starting controller waits for a DC before it
+      // calls an election. After a site power loss no DC runs, so every node waits it out: 20.8 s
+      // of a lab recovery between pacemaker's start and quorum (pacemaker.log, 2026-12-05:
+      // S_PENDING 06:47:48.1, election 06:48:09.0), with corosync's membership already formed.
+      // A node joining a running DC is offered its join at once, whatever this value. A shorter
+      // wait risks only an extra election round when a DC's answer is slower than it.
+      "dc-deadtime": `${p.dc_deadtime_s}s`,
     },
     rscDefaults: { "resource-stickiness": "100", "migration-threshold": "3" },
     primitives,

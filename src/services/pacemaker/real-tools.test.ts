@@ -36,6 +36,8 @@ describe("corosync.conf and the CIB in the real tools (corosync 3.1, Pacemaker 3
     const lab = exampleTopology("lab");
     // Throttling off in practice (see cluster.ts): the property is one crm_verify must accept.
     expect(renderedFile(lab, "ctl1", CIB_PATH).text).toContain('name="load-threshold" value="1000%"');
+    // A starting node's wait for a DC (see cluster.ts): accepted with its unit.
+    expect(renderedFile(lab, "ctl1", CIB_PATH).text).toContain('name="dc-deadtime" value="5s"');
     const result = await verify(lab);
     expect(result.stdout).toContain("corosync=0");
     expect(result.stdout).toContain("crm_verify=0");

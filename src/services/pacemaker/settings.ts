@@ -16,6 +16,11 @@ export const PacemakerSettings = z.strictObject({
   cluster_recheck_interval_min: z.int().min(1).default(5),
   fence_timeout_s: z.int().min(5).default(60),
   fence_delay_s: z.int().min(0).default(5).describe("pcmk_delay_max, so two nodes do not shoot each other"),
+  dc_deadtime_s: z
+    .int()
+    .min(2)
+    .default(5)
+    .describe("dc-deadtime: how long a starting node waits for a DC to answer before it calls an election"),
   load_threshold_percent: z
     .int()
     .min(80)

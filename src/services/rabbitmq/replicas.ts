@@ -9,6 +9,7 @@
  * every one of them on the third alone; with it down, no service on the others could start
  * ("home node 'rabbit@ctl3' of durable queue 'conductor_fanout'", 2026-12-05).
  */
+import { RABBITMQ_STREAMS } from "../../hostkit/rabbitmq.ts";
 import { mgmtQueueMembers } from "../../hostkit/rabbitmq-http.ts";
 import { HastackError } from "../../util/errors.ts";
 import { lastLine } from "../../util/text.ts";
@@ -53,23 +54,6 @@ function describe(list: QueueGap[]): string {
   return `${list.length} quorum queue(s) or stream(s) without a replica on ${nodes.join(", ")} (first: ${list[0]?.type} ${list[0]?.vhost} ${list[0]?.queue})`;
 }
 
-/**
- * Debian ships rabbitmq-streams without the /usr/sbin wrapper its siblings have (which runs them
- * as the rabbitmq user, whose Erlang cookie they need): run as that user, as the wrapper would,
- * from its home (in root's home the Erlang VM cannot start: a crash dump, seen on the lab).
- */
-const STREAMS = [
-  "runuser",
-  "-u",
-  "rabbitmq",
-  "--",
-  "env",
-  "-C",
-  "/var/lib/rabbitmq",
-  "HOME=/var/lib/rabbitmq",
-  "/usr/lib/rabbitmq/bin/rabbitmq-streams",
-];
-
 async function repair(
   ctx: StepContext,
   node: string,
@@ -111,7 +95,7 @@ export const replicas: StepSpec = {
         await repair(
           ctx,
           node,
-          [...STREAMS, "add_replica", "--vhost", g.vhost, g.queue, node],
+          [...RABBITMQ_STREAMS, "add_replica", "--vhost", g.vhost, g.queue, node],
           `replica of stream ${g.queue}`,
         );
     const after = await gaps(ctx);
