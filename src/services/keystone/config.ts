@@ -16,6 +16,23 @@ import {
 } from "./fernet.ts";
 
 export const KEYSTONE_CONF = "/etc/keystone/keystone.conf";
+/** Read after keystone.conf by keystone-manage only (steps.ts): lifts the daemon's SQL timeouts. */
+export const MANAGE_CONF = "/etc/keystone/hastack-manage.conf";
+
+/**
+ * PyMySQL's socket timeouts on Keystone's SQL connections, in seconds. Without them a query on a
+ * pooled connection whose far end lost power waits until TCP gives up (tcp_retries2 = 8: about
+ * 105 s). A login looks up its user, domain and project through dogpile.cache, whose lock on a
+ * missing key has no timeout: the other threads' logins wait behind the one thread in that read.
+ * The 104.8-110.7 s stall of every login on both survivors when the VIP holder was powered off
+ * (under-load drill run 15, docs/tuning.md) has that shape: all ended in the same second, none
+ * reached the password check, and `GET /v3` answered throughout. Reading the installed
+ * keystone, dogpile, oslo.db and PyMySQL gives that path (/tmp report of session 22, summarised in
+ * docs/tuning.md); the drill has not reproduced the stall since, so the fix is not yet proven
+ * by a stall that ended sooner. A Keystone query takes milliseconds; schema migrations take
+ * longer, so keystone-manage reads MANAGE_CONF, which takes the timeouts off.
+ */
+export const SQL_TIMEOUT_S = 5;
 export const UWSGI_INI = "/etc/keystone/hastack-uwsgi.ini";
 
 export function keystoneSections(): DocSection[] {
@@ -54,7 +71,22 @@ export function keystoneSections(): DocSection[] {
     },
     // HAProxy in front: the scheme and client address of a request come from X-Forwarded-*.
     { name: "oslo_middleware", entries: [["enable_proxy_headers_parsing", "true"]] },
+    {
+      name: "database",
+      entries: [["connection_parameters", `read_timeout=${SQL_TIMEOUT_S}&write_timeout=${SQL_TIMEOUT_S}`]],
+    },
   ];
+}
+
+/** oslo.db appends nothing when the option is empty (engines.py: `if connection_parameters`). */
+export function manageConf(): string {
+  return [
+    "# Rendered by hastack: read by keystone-manage after keystone.conf. Migrations may run longer",
+    "# than the SQL timeouts the Keystone daemon has (see keystone.conf [database]).",
+    "[database]",
+    "connection_parameters =",
+    "",
+  ].join("\n");
 }
 
 /**

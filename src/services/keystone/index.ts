@@ -1,7 +1,7 @@
 import type { Topology } from "../../topology/types.ts";
 import { openstackService } from "../openstack/service.ts";
 import type { ServiceDef } from "../types.ts";
-import { KEYSTONE_CONF, keystoneSections, UWSGI_INI, uwsgiIni } from "./config.ts";
+import { KEYSTONE_CONF, keystoneSections, MANAGE_CONF, manageConf, UWSGI_INI, uwsgiIni } from "./config.ts";
 import { CREDENTIAL_SECRET, FERNET_SECRET } from "./fernet.ts";
 import { keystoneProbes } from "./health.ts";
 import { KEYSTONE_DEMO_SECRET } from "./openrc.ts";
@@ -73,6 +73,7 @@ const base = openstackService({
       content: uwsgiIni(),
       onChange: { restart: ["keystone"] },
     },
+    { path: MANAGE_CONF, owner: "root", group: "keystone", mode: 0o640, content: manageConf() },
   ],
   steps: keystoneSteps,
 });

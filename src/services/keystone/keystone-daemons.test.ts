@@ -202,7 +202,7 @@ describe("Keystone deployed by hastack's steps, in a real Keystone 2025.1", () =
     // again, says current, and the memo is written anew.
     await box.transport.exec(["sh", "-c", "echo stale > /var/lib/hastack/schema-memo/keystone.db-sync"]);
     expect(await runWatched()).toMatchObject({ before: true, applied: false });
-    expect(seen.filter((c) => c.includes("keystone-manage db_sync --check")).length).toBe(1);
+    expect(seen.filter((c) => c.includes("keystone-manage") && c.includes("db_sync --check")).length).toBe(1);
     expect((await box.transport.exec(["cat", "/var/lib/hastack/schema-memo/keystone.db-sync"])).stdout).toBe(
       memo.stdout,
     );

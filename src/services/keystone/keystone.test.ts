@@ -5,7 +5,7 @@ import { exampleTopology, renderedFile, withDeclared } from "../../testing/fixtu
 import { HastackError } from "../../util/errors.ts";
 import { parseIni } from "../openstack/test-kit.ts";
 import { services } from "../registry.ts";
-import { KEYSTONE_CONF, UWSGI_INI } from "./config.ts";
+import { KEYSTONE_CONF, MANAGE_CONF, UWSGI_INI } from "./config.ts";
 import {
   deriveKey,
   FERNET_MAX_ACTIVE_KEYS,
@@ -15,6 +15,7 @@ import {
   repository,
 } from "./fernet.ts";
 import { expectedCatalog, keystoneProbes } from "./health.ts";
+import { manage } from "./steps.ts";
 import { catalogGaps, login, loginBody, readLogin } from "./token.ts";
 
 const topology = exampleTopology("lab");
@@ -37,6 +38,15 @@ describe("keystone's rendered files", () => {
     expect(ini.database?.connection).toBe(
       `mysql+pymysql://keystone:${secretPlaceholder("db_keystone")}@10.20.0.10:3306/keystone?charset=utf8mb4`,
     );
+    // The daemon's SQL reads end within 5 s (config.ts: a login held behind a dead connection);
+    // keystone-manage reads hastack-manage.conf after keystone.conf, which takes them off.
+    expect(ini.database?.connection_parameters).toBe("read_timeout=5&write_timeout=5");
+    const manageConf = renderedFile(topology, "ctl2", MANAGE_CONF);
+    expect(parseIni(manageConf.text).database).toEqual({ connection_parameters: "" });
+    expect(manage(["db_sync"])).toEqual([
+      ...["runuser", "-u", "keystone", "--", "keystone-manage"],
+      ...["--config-file", KEYSTONE_CONF, "--config-file", MANAGE_CONF, "db_sync"],
+    ]);
     expect(ini.cache).toMatchObject({
       enabled: "true",
       backend: "oslo_cache.memcache_pool",

@@ -13,6 +13,7 @@ import type { IdentityPlan } from "../openstack/keystone-check.ts";
 import { rememberedSchemaCheck } from "../openstack/schema-memo.ts";
 import { waitUntil } from "../step-kit.ts";
 import type { StepContext, StepSpec } from "../types.ts";
+import { KEYSTONE_CONF, MANAGE_CONF } from "./config.ts";
 import {
   CREDENTIAL_DIR,
   CREDENTIAL_MAX_ACTIVE_KEYS,
@@ -30,9 +31,24 @@ import { login } from "./token.ts";
 
 export const KEYSTONE_UNIT = "keystone.service";
 
-/** keystone-manage as the keystone user: run as root it would create root-owned logs uwsgi cannot open. */
-function manage(args: string[]): string[] {
-  return ["runuser", "-u", "keystone", "--", "keystone-manage", ...args];
+/**
+ * keystone-manage as the keystone user: run as root it would create root-owned logs uwsgi cannot
+ * open. It reads MANAGE_CONF after keystone.conf: a migration is not bounded by the daemon's SQL
+ * timeouts.
+ */
+export function manage(args: string[]): string[] {
+  return [
+    "runuser",
+    "-u",
+    "keystone",
+    "--",
+    "keystone-manage",
+    "--config-file",
+    KEYSTONE_CONF,
+    "--config-file",
+    MANAGE_CONF,
+    ...args,
+  ];
 }
 
 /** `db_sync --check`: 0 up to date; 2 expand, 4 contract needed; 1 an error (the apply then says which). */
