@@ -48,3 +48,19 @@ export async function statusUntil(
     await new Promise((r) => setTimeout(r, 2_000));
   }
 }
+
+/**
+ * A site that works on the survivors: degraded, never down, nothing of theirs down, and what they
+ * serve answers (SQL written via the VIP, AMQP, a token on each). What stays degraded is the lost
+ * one's absence: Galera size 2/3, 2/3 RabbitMQ nodes, HAProxy's servers on it.
+ */
+export function degradedOnlyBy(lost: string, survivors: readonly string[]): (s: StatusRun) => boolean {
+  const serving = [
+    "galera.write@site",
+    ...survivors.flatMap((h) => [`rabbitmq.amqp@${h}`, `keystone.token@${h}`]),
+  ];
+  return (s) =>
+    s.code === 1 &&
+    s.report.checks.every((c) => c.state === "ok" || c.host === lost || c.state === "degraded") &&
+    serving.every((id) => checkState(s, id) === "ok");
+}

@@ -3,6 +3,9 @@ import { controllers } from "../hosts.ts";
 import type { PacemakerContribution, PcmkConstraint, PcmkPrimitive } from "../types.ts";
 
 /** Every distinct VIP with a resource id: vip-internal, vip-public, vip-<service>. */
+
+/** HAProxy's clone in the CIB: what the VIPs, and the services that reach their databases through them, follow. */
+export const HAPROXY_CLONE = "haproxy-clone";
 export function vipList(topology: Topology): { id: string; ip: string }[] {
   const out: { id: string; ip: string }[] = [{ id: "vip-internal", ip: topology.vips.internal }];
   const add = (id: string, ip: string) => {
@@ -61,13 +64,13 @@ export function haproxyPacemaker(topology: Topology): PacemakerContribution {
         kind: "colocation",
         id: `${vip.id}-with-haproxy`,
         rsc: vip.id,
-        withRsc: "haproxy-clone",
+        withRsc: HAPROXY_CLONE,
         score: "INFINITY",
       },
       {
         kind: "order",
         id: `haproxy-then-${vip.id}`,
-        first: "haproxy-clone",
+        first: HAPROXY_CLONE,
         // biome-ignore lint/suspicious/noThenProperty: Pacemaker's name for an order's second resource.
         then: vip.id,
         // Optional: start HAProxy first when both start, but a restart of HAProxy must not
@@ -80,7 +83,7 @@ export function haproxyPacemaker(topology: Topology): PacemakerContribution {
     // Its config on disk and its unit left to Pacemaker before the clone starts it.
     after: ["haproxy.unit"],
     primitives,
-    clones: [{ id: "haproxy-clone", primitive: haproxy, meta: { interleave: "true" } }],
+    clones: [{ id: HAPROXY_CLONE, primitive: haproxy, meta: { interleave: "true" } }],
     constraints,
   };
 }

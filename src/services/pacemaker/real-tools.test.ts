@@ -38,6 +38,10 @@ describe("corosync.conf and the CIB in the real tools (corosync 3.1, Pacemaker 3
     expect(renderedFile(lab, "ctl1", CIB_PATH).text).toContain('name="load-threshold" value="1000%"');
     // A starting node's wait for a DC (see cluster.ts): accepted with its unit.
     expect(renderedFile(lab, "ctl1", CIB_PATH).text).toContain('name="dc-deadtime" value="5s"');
+    // The engine starts after HAProxy when both start (instance-ha/index.ts): crm_verify accepts it.
+    expect(renderedFile(lab, "ctl1", CIB_PATH).text).toContain(
+      '<rsc_order id="haproxy-then-hastack-engine" first="haproxy-clone" first-action="start" then="hastack-engine" then-action="start" kind="Optional"/>',
+    );
     const result = await verify(lab);
     expect(result.stdout).toContain("corosync=0");
     expect(result.stdout).toContain("crm_verify=0");
