@@ -24,6 +24,7 @@ function watcher(options: SiteOptions = {}, rounds = 4) {
   let round = 0;
   const stop = new AbortController();
   const collect = () => collectRecoveryFacts({ topology, transport: site.transport, secret });
+  const slept: number[] = [];
   const clock = {
     pollMs: 1_000,
     now: () => now,
@@ -51,11 +52,14 @@ function watcher(options: SiteOptions = {}, rounds = 4) {
       print: (line) => void printed.push(line),
       settings: AUTO_DEFAULTS,
       now: clock.now,
-      sleep: clock.sleep,
+      sleep: async (ms) => {
+        slept.push(ms);
+        await clock.sleep(ms);
+      },
       signal: stop.signal,
     });
   const decisions = () => journal.entries.flatMap((e) => (e.type === "auto" ? [e.decision] : []));
-  return { site, run, printed, decisions, collect };
+  return { site, run, printed, decisions, collect, slept };
 }
 
 const bootstraps = (log: readonly string[]) => log.filter((l) => l.endsWith(": galera_new_cluster"));
@@ -67,6 +71,9 @@ describe("recover --auto", () => {
     // Read 1: a new plan, held. Read 2 (10 s later): the same, acted on. Reads 3-4: nothing to do.
     expect(w.decisions()).toEqual(["hold", "act", "idle", "idle"]);
     expect(bootstraps(w.site.log)).toEqual(["ctl2: galera_new_cluster"]);
+    // The second read comes after the settle time (10 s), and again right after acting; with
+    // nothing to do, every 30 s (a read runs the Erlang CLI on every controller).
+    expect(w.slept.slice(0, 3)).toEqual([10_000, 10_000, 30_000]);
     expect(w.printed[1]).toMatch(
       /^act: the same plan on two reads 10 s apart, ctl3 off by its BMC: Galera: bootstrap ctl2 \(seqno 9/,
     );

@@ -27,15 +27,21 @@ import { planKey, planSummary } from "./plan-key.ts";
 import { type RecoverReport, recoverReport } from "./recover-report.ts";
 
 export interface AutoSettings {
-  /** Between two reads of the state. */
+  /**
+   * Between two reads while there is nothing to do. A read runs RabbitMQ's Erlang CLI and
+   * MariaDB's client on every controller: every 30 s, not every few seconds, on a healthy site.
+   */
   intervalMs: number;
-  /** The least time between the two reads that must give the same plan. */
+  /**
+   * The least time between the two reads that must give the same plan; while a plan waits for
+   * its second read, or a recovery was just carried out, the next read comes after this.
+   */
   settleMs: number;
   /** After a recovery, how long a further one is left to the operator. */
   cooldownMs: number;
 }
 
-export const AUTO_DEFAULTS: AutoSettings = { intervalMs: 10_000, settleMs: 10_000, cooldownMs: 1_800_000 };
+export const AUTO_DEFAULTS: AutoSettings = { intervalMs: 30_000, settleMs: 10_000, cooldownMs: 1_800_000 };
 
 export type AutoDecision =
   | { kind: "idle"; reason: string }
@@ -152,6 +158,7 @@ export async function recoverAuto(input: AutoInput): Promise<void> {
     input.journal.write({ type: "auto", decision: decision.kind, reason: decision.reason });
   };
   while (!input.signal?.aborted) {
+    let soon = false;
     let facts: RecoveryFacts | undefined;
     try {
       facts = await input.collect();
@@ -165,6 +172,7 @@ export async function recoverAuto(input: AutoInput): Promise<void> {
       const report = recoverReport(facts);
       const decision = autoDecision(report, memory, input.now(), input.settings);
       say(decision);
+      soon = memory.plan !== undefined || decision.kind === "act";
       if (decision.kind === "act") {
         for (const k of actionKeys(report)) memory.acted.set(k, input.now());
         delete memory.plan;
@@ -179,6 +187,7 @@ export async function recoverAuto(input: AutoInput): Promise<void> {
         }
       }
     }
-    if (!input.signal?.aborted) await input.sleep(input.settings.intervalMs);
+    const { intervalMs, settleMs } = input.settings;
+    if (!input.signal?.aborted) await input.sleep(soon ? Math.min(intervalMs, settleMs) : intervalMs);
   }
 }
