@@ -115,11 +115,12 @@ export function autoDecision(
     };
   const again = actionKeys(report).flatMap((k) => {
     const at = memory.acted.get(k);
-    return at !== undefined && now - at < settings.cooldownMs ? [`${k} (${seconds(now - at)} ago)`] : [];
+    return at !== undefined && now - at < settings.cooldownMs ? [k] : [];
   });
   if (again.length > 0)
     return {
       kind: "alert",
+      // No elapsed time in it: the same alert is said once, not at every read.
       reason: `the plan (${planSummary(report)}) repeats what was carried out less than ${seconds(settings.cooldownMs)} ago: ${again.join(", ")}; left to the operator (hastack recover)`,
     };
   const missing = Object.keys(report.power);
@@ -172,7 +173,7 @@ export async function recoverAuto(input: AutoInput): Promise<void> {
       const report = recoverReport(facts);
       const decision = autoDecision(report, memory, input.now(), input.settings);
       say(decision);
-      soon = memory.plan !== undefined || decision.kind === "act";
+      soon = (decision.kind === "hold" && memory.plan !== undefined) || decision.kind === "act";
       if (decision.kind === "act") {
         for (const k of actionKeys(report)) memory.acted.set(k, input.now());
         delete memory.plan;
