@@ -33,6 +33,7 @@ describe("cibadmin --query of the scopes without secrets", () => {
       ["rsc_order", "haproxy-then-vip-internal"],
       ["rsc_colocation", "vip-public-with-haproxy"],
       ["rsc_order", "haproxy-then-vip-public"],
+      ["rsc_order", "haproxy-then-hastack-engine"],
     ]);
     const swapped = parseCibConstraints(
       host,
