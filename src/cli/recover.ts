@@ -1,3 +1,4 @@
+import { setTimeout as wait } from "node:timers/promises";
 import type { Command } from "commander";
 import { readSecrets } from "../inventory/secrets-file.ts";
 import { enterLabNamespaceIfNeeded } from "../lab/netns.ts";
@@ -188,18 +189,8 @@ async function watch(
     print,
     settings,
     now: Date.now,
-    sleep: (ms) =>
-      new Promise((resolve) => {
-        const wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-        const timer = setTimeout(() => {
-          stop.signal.removeEventListener("abort", wake);
-          resolve();
-        }, ms);
-        stop.signal.addEventListener("abort", wake, { once: true });
-      }),
+    // Woken by SIGTERM: the abort rejects the timer, which only ends the wait.
+    sleep: (ms) => wait(ms, undefined, { signal: stop.signal }).catch(() => undefined),
     signal: stop.signal,
   });
   print("stopped");

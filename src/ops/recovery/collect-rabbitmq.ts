@@ -93,7 +93,7 @@ export async function collectQuorumQueues(
 ): Promise<QuorumQueue[]> {
   const queues = await listQueueMembers(t, vhost, { timeoutMs: options.timeoutMs ?? PROBE_MS });
   return queues
-    .flatMap((q) => (q.type === "quorum" || q.type === "stream" ? [{ ...q, type: q.type as QueueType }] : []))
+    .filter((q): q is typeof q & { type: QueueType } => q.type === "quorum" || q.type === "stream")
     .map((q) => ({
       vhost,
       name: q.name,

@@ -132,7 +132,7 @@ function rabbitStep(action: RabbitAction): string {
     case "add-member":
       return queueActionArgv(action).join(" ");
     case "add-replica":
-      return `${queueActionArgv(action).slice(-6).join(" ")} (as the rabbitmq user)`;
+      return `rabbitmq-streams add_replica --vhost ${action.vhost} ${action.queue} rabbit@${action.host} (as the rabbitmq user)`;
   }
 }
 

@@ -19,7 +19,7 @@ import type { RecoveryFacts } from "./collect.ts";
 import { confirmationMissing } from "./confirm.ts";
 import { planKey, planSummary } from "./plan-key.ts";
 import { RECOVER_EXIT, type RecoverReport, recoverReport, recoverText } from "./recover-report.ts";
-import { actStack, startMembership } from "./stack.ts";
+import { startMembership, startPacemaker } from "./stack.ts";
 
 export interface RecoverActInput {
   /** Reads every fact afresh (collect.ts over the pool). */
@@ -76,7 +76,7 @@ export async function recoverAct(input: RecoverActInput): Promise<number> {
       (async () => {
         await actGalera(now.galera, facts.galera, ctx);
         await membership;
-        await actStack(now.stack, ctx);
+        await startPacemaker(now.stack, ctx);
       })(),
       actRabbitmq(now.rabbitmq, facts.rabbitmq, ctx),
     ]);

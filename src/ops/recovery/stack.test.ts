@@ -4,12 +4,12 @@ import { memoryJournal } from "./act-journal.ts";
 import type { ActContext } from "./act-step.ts";
 import { fakeHost, hosts } from "./fixtures/fake-host.ts";
 import {
-  actStack,
   collectStackNode,
   type StackPlan,
   stackPlan,
   stackText,
   startMembership,
+  startPacemaker,
 } from "./stack.ts";
 
 const healthy = readFileSync(new URL("../../hostkit/fixtures/crm-mon-healthy.xml", import.meta.url), "utf8");
@@ -71,9 +71,9 @@ describe("the cluster stack in a recovery", () => {
     };
     const plan: StackPlan = { kind: "start", hosts: ["ctl1", "ctl2"], reasons: [] };
     await startMembership(plan, ctx);
-    await actStack(plan, ctx);
+    await startPacemaker(plan, ctx);
     await startMembership({ kind: "healthy" }, ctx);
-    await actStack({ kind: "healthy" }, ctx);
+    await startPacemaker({ kind: "healthy" }, ctx);
     const started = journal.entries.flatMap((e) =>
       e.type === "action" && e.status === "started" ? [`${e.host}: ${e.command}`] : [],
     );

@@ -73,7 +73,7 @@ export async function startMembership(plan: StackPlan, ctx: ActContext): Promise
 }
 
 /** pacemaker on every host once corosync runs there (startMembership), then one controller reports quorum. */
-export async function actStack(plan: StackPlan, ctx: ActContext): Promise<void> {
+export async function startPacemaker(plan: StackPlan, ctx: ActContext): Promise<void> {
   if (plan.kind !== "start") return;
   for (const host of plan.hosts)
     await runStep(ctx, host, "start pacemaker", ["systemctl", "start", "pacemaker"], { timeoutMs: 120_000 });

@@ -25,12 +25,11 @@ export const MANAGE_CONF = "/etc/keystone/hastack-manage.conf";
  * 105 s). A login looks up its user, domain and project through dogpile.cache, whose lock on a
  * missing key has no timeout: the other threads' logins wait behind the one thread in that read.
  * The 104.8-110.7 s stall of every login on both survivors when the VIP holder was powered off
- * (under-load drill run 15, docs/tuning.md) has that shape: all ended in the same second, none
- * reached the password check, and `GET /v3` answered throughout. Reading the installed
- * keystone, dogpile, oslo.db and PyMySQL gives that path (/tmp report of session 22, summarised in
- * docs/tuning.md); the drill has not reproduced the stall since, so the fix is not yet proven
- * by a stall that ended sooner. A Keystone query takes milliseconds; schema migrations take
- * longer, so keystone-manage reads MANAGE_CONF, which takes the timeouts off.
+ * (under-load drill run 15) had that shape: all ended in the same second, none reached the
+ * password check, and `GET /v3` answered throughout. Reproduced on the lab by dropping Keystone's
+ * SQL connections with nft (docs/tuning.md): three logins took 108.4 s and ended together; with
+ * these timeouts, 5.7 s, all answered over new connections. A Keystone query takes milliseconds;
+ * schema migrations take longer, so keystone-manage reads MANAGE_CONF, which takes them off.
  */
 export const SQL_TIMEOUT_S = 5;
 export const UWSGI_INI = "/etc/keystone/hastack-uwsgi.ini";
