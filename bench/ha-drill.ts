@@ -3,7 +3,7 @@
 // BENCH_HA_VMS real VMs (default 10) on the powered-off compute. Prints p50 / p95 / max of the
 // detection, every VM ACTIVE elsewhere, and every guest answering again, idle and busy.
 import fs from "node:fs";
-import type { ComputePoweroffReport } from "../src/instance-ha/drill/report.ts";
+import type { ComputeFaultReport } from "../src/instance-ha/drill/report.ts";
 import { BUDGET } from "../src/instance-ha/drill/report.ts";
 import { type Spread, spread } from "../src/ops/drills/stats.ts";
 
@@ -21,7 +21,7 @@ export interface BenchKit {
 export async function benchComputePoweroff(kit: BenchKit, runs: number, vms: number): Promise<void> {
   const rows: { load: string; what: string; s: Spread; goal?: number }[] = [];
   for (const load of kit.loads) {
-    const reports: ComputePoweroffReport[] = [];
+    const reports: ComputeFaultReport[] = [];
     for (let i = 0; i < runs; i++) {
       await kit.settle(`compute-poweroff ${load} run ${i + 1}`);
       const stop = load === "busy" ? await kit.busy() : undefined;
@@ -36,9 +36,9 @@ export async function benchComputePoweroff(kit: BenchKit, runs: number, vms: num
         "--json",
       ]);
       await stop?.();
-      let report: ComputePoweroffReport;
+      let report: ComputeFaultReport;
       try {
-        report = JSON.parse(r.stdout) as ComputePoweroffReport;
+        report = JSON.parse(r.stdout) as ComputeFaultReport;
       } catch {
         kit.say(
           `compute-poweroff ${load} run ${i + 1}: no report (exit ${r.code}): ${r.stderr.trim().split("\n").slice(-2).join(" / ")}`,
@@ -51,7 +51,7 @@ export async function benchComputePoweroff(kit: BenchKit, runs: number, vms: num
         `compute-poweroff ${load} run ${i + 1}: detected ${report.detectedS} s, fenced ${report.fencedS} s, ${vms} VMs ACTIVE ${report.allActiveS} s, answering ${report.allAnsweringS} s, ${report.verdict}${report.problems.map((p) => `; ${p}`).join("")}`,
       );
     }
-    const of = (pick: (r: ComputePoweroffReport) => number | undefined) =>
+    const of = (pick: (r: ComputeFaultReport) => number | undefined) =>
       spread(reports.flatMap((r) => (pick(r) === undefined ? [] : [pick(r) as number])));
     rows.push({ load, what: "detected", s: of((r) => r.detectedS), goal: BUDGET.detectedS });
     rows.push({ load, what: "fence confirmed", s: of((r) => r.fencedS) });

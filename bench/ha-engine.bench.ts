@@ -6,8 +6,14 @@
 // evaluate + GC), its RSS, and p50/p95/max of one evaluation round. The agents' CPU is the
 // child's, not counted. Asserts nothing (these machines are noisy); the goal is printed beside.
 //
+// First, the floor: the same packets received by a bare node:dgram socket that only counts them.
+// That is what Node itself costs per datagram (one recvmsg and one 'message' event each, no
+// recvmmsg in node:dgram), so the engine's figure is read against it: on 2026-12-05 the floor
+// alone was 4.9 % of a core at 10,000 packets a second, the goal's whole budget.
+//
 //   HA_BENCH_SECONDS (default 60; the goal is stated for 600), HA_BENCH_AGENTS (default 5000),
-//   HA_BENCH_VMS (VM uuids in each heartbeat, default 10).
+//   HA_BENCH_VMS (VM uuids in each heartbeat, default 10), HA_BENCH_FLOOR_SECONDS (default 20;
+//   0 skips the floor).
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { createSocket } from "node:dgram";
@@ -78,8 +84,41 @@ async function runAgents(managementPort: number, storagePort: number): Promise<v
   }, 5);
 }
 
+/** Node's own cost of receiving the agents' packets, with nothing done on them: the engine's floor. */
+async function measureFloor(seconds: number): Promise<void> {
+  let count = 0;
+  const sockets = await Promise.all(
+    Object.values(SOURCES).map(
+      (address) =>
+        new Promise<ReturnType<typeof createSocket>>((resolve) => {
+          const socket = createSocket({ type: "udp4", recvBufferSize: 4 * 1024 * 1024 });
+          socket.on("message", () => {
+            count++;
+          });
+          socket.bind({ address, port: 0 }, () => resolve(socket));
+        }),
+    ),
+  );
+  const [management, storage] = sockets.map((s) => String(s.address().port));
+  const child = spawn(process.execPath, [import.meta.filename, "agents", management ?? "", storage ?? ""], {
+    stdio: ["ignore", "inherit", "inherit"],
+  });
+  await new Promise((r) => setTimeout(r, 3000));
+  const from = { at: performance.now(), cpu: process.cpuUsage(), count };
+  await new Promise((r) => setTimeout(r, seconds * 1000));
+  const wall = performance.now() - from.at;
+  const cpu = process.cpuUsage(from.cpu);
+  say(
+    `floor: node:dgram alone, counting the same packets: ${(((count - from.count) / wall) * 1000).toFixed(0)} packets/s, cpu ${(((cpu.user + cpu.system) / 1000 / wall) * 100).toFixed(2)}% of one core (kernel ${((cpu.system / 1000 / wall) * 100).toFixed(2)}%) over ${seconds} s`,
+  );
+  await stop(child);
+  await Promise.all(sockets.map((s) => new Promise<void>((r) => s.close(() => r()))));
+}
+
 async function runEngine(): Promise<void> {
   const seconds = Number(process.env.HA_BENCH_SECONDS ?? 60);
+  const floorSeconds = Number(process.env.HA_BENCH_FLOOR_SECONDS ?? 20);
+  if (floorSeconds > 0) await measureFloor(floorSeconds);
   const hosts = new Map(Array.from({ length: agents }, (_, i) => [hostName(i), { ...SOURCES }]));
   const verifier = createVerifier({ site: SITE, siteSecret: SECRET, hosts });
   const receiver = await startReceiver({
@@ -195,7 +234,11 @@ async function runEngine(): Promise<void> {
   const percent = report(begin, all, `whole run (${seconds} s)`);
   const growth = rss.length > 1 ? mib((rss.at(-1) as number) - (rss[0] as number)) : "n/a";
   say(`rss growth from the first 30 s sample to the end: ${growth} MiB`);
-  say(`goal: under 5% of one core -> ${percent < 5 ? "met" : "NOT met"}`);
+  say(
+    agents >= 5000 && seconds >= 600
+      ? `goal (5,000 agents, 10 minutes): under 5% of one core -> ${percent < 5 ? "met" : "NOT met"}`
+      : `goal (5,000 agents, 10 minutes): not judged by a run of ${agents} agents for ${seconds} s (${percent < 5 ? "under" : "over"} 5% here)`,
+  );
   await stop(child);
   await receiver.close();
 }

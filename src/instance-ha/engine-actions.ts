@@ -23,7 +23,7 @@ export interface EngineHistory {
   hosts(): Promise<readonly HostSnapshot[]>;
 }
 
-export type ActionKind = "fence" | "evacuate" | "reenable" | "power";
+export type ActionKind = "fence" | "evacuate" | "reenable" | "power" | "operator-check";
 
 export interface Actions {
   /** The action in flight for the host, if any (power reads are counted apart). */

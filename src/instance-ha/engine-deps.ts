@@ -48,6 +48,12 @@ export interface EngineDeps {
   quorate: () => Promise<QuorumVerdict>;
   respond: EngineResponder;
   reenable: (host: string, leaveDisabled: boolean) => Promise<void>;
+  /**
+   * For a host the engine holds disabled: has the operator enabled its nova-compute in Nova
+   * (`hastack ha enable`, or `openstack compute service set --enable`), and does it report up?
+   * Then the engine watches it again. Absent: only a restart of the engine would.
+   */
+  operatorEnabled?: (host: string) => Promise<boolean>;
   history: EngineHistory;
   log: EngineLog;
   /** The wall clock, for the history (the engine's `now` is monotonic). @default new Date() */

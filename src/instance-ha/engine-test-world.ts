@@ -52,6 +52,8 @@ interface Options {
   power?: PowerState;
   /** Wraps the history the engine writes to (alerting-history.ts, a metrics collector). */
   history?: (inner: EngineHistory) => EngineHistory;
+  /** Nova's word on a held-disabled host: enabled by the operator and up. @default false */
+  operatorEnabled?: (host: string) => boolean;
 }
 
 const open: { receiver?: Receiver; sender?: Socket; engine?: Engine } = {};
@@ -120,6 +122,7 @@ export async function world(o: Options = {}) {
     fence: [] as { host: string; at: number }[],
     evacuate: [] as string[],
     reenable: [] as string[],
+    operatorChecks: [] as string[],
     quorate: 0,
   };
   const recorded: HaEvent[] = [];
@@ -153,6 +156,10 @@ export async function world(o: Options = {}) {
       },
       reenable: async (host) => {
         calls.reenable.push(host);
+      },
+      operatorEnabled: async (host) => {
+        calls.operatorChecks.push(host);
+        return o.operatorEnabled?.(host) ?? false;
       },
       history: o.history ? o.history(history) : history,
       log: { info: () => {}, warn: () => {} },

@@ -129,6 +129,37 @@ describe("instance-ha/engine: heartbeats in, decisions and actions out", () => {
     expect(backoffs.length).toBe(at.length); // once per failed fence, not once a second
   });
 
+  it("a host held disabled is watched again once the operator has enabled it in Nova, and not before", async () => {
+    let enabled = false;
+    const w = await world({
+      operatorEnabled: () => enabled,
+      snapshots: [
+        {
+          host: "cmp1",
+          phase: "disabled",
+          since: new Date(1_700_000_000_000 - 30_000),
+          holdDisabled: true,
+        },
+      ],
+    });
+    await w.engine.resume(0);
+    await w.run(12, HOSTS);
+    expect(w.phase("cmp1")).toBe("disabled");
+    // Asked of Nova every 10 s, not every second.
+    expect(w.calls.operatorChecks.filter((h) => h === "cmp1")).toHaveLength(2);
+    expect(w.calls.operatorChecks.filter((h) => h !== "cmp1")).toEqual([]);
+    enabled = true;
+    await w.run(12, HOSTS);
+    expect(w.phase("cmp1")).toBe("healthy");
+    expect(w.recorded.some((e) => e.host === "cmp1" && /enabled by the operator/.test(e.detail))).toBe(true);
+    // Watched again: its silence now fails it and fences it.
+    await w.run(
+      8,
+      HOSTS.filter((h) => h !== "cmp1"),
+    );
+    expect(w.calls.fence.map((f) => f.host)).toContain("cmp1");
+  });
+
   it("a standby resuming a host that was mid-evacuation drives the evacuation again, once, without a new fence", async () => {
     const w = await world({
       snapshots: [

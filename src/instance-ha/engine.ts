@@ -58,6 +58,9 @@ const DOWN: ControlPlaneView = {
   database: false,
 };
 
+/** How often Nova is asked whether the operator enabled a host the engine holds disabled. */
+const OPERATOR_CHECK_MS = 10_000;
+
 export function createEngine(deps: EngineDeps, raw: z.input<typeof EngineSettings> = {}): Engine {
   const settings = EngineSettings.parse(raw);
   const { log } = deps;
@@ -197,6 +200,21 @@ export function createEngine(deps: EngineDeps, raw: z.input<typeof EngineSetting
     }
   }
 
+  /**
+   * A host held disabled (it failed again soon after it recovered) stays out of the engine's
+   * care until the operator enables it in Nova; asked of Nova every OPERATOR_CHECK_MS.
+   */
+  const operatorCheckedAt = new Map<string, number>();
+  function startOperatorCheck(host: string, now: number): void {
+    const ask = deps.operatorEnabled;
+    if (!ask || actions.busy(host) !== undefined || actions.pending(host)) return;
+    if (now - (operatorCheckedAt.get(host) ?? Number.NEGATIVE_INFINITY) < OPERATOR_CHECK_MS) return;
+    operatorCheckedAt.set(host, now);
+    actions.start(host, "operator-check", async () =>
+      (await ask(host).catch(() => false)) ? [{ kind: "operator-enable" }] : [],
+    );
+  }
+
   async function tick(now: number): Promise<boolean> {
     if (running) return false;
     running = true;
@@ -204,8 +222,10 @@ export function createEngine(deps: EngineDeps, raw: z.input<typeof EngineSetting
       const clocks: Clocks = { mono: now, wall: wall() };
       const view = deps.view();
       for (const host of new Set([...deps.computes(), ...states.keys()])) evaluate(host, now, clocks, view);
-      for (const [host, s] of states)
+      for (const [host, s] of states) {
         if (s.phase !== "healthy" && s.phase !== "disabled") startPowerRead(ctx, host);
+        if (s.phase === "disabled") startOperatorCheck(host, now);
+      }
       await decide(now, clocks);
       return true;
     } finally {

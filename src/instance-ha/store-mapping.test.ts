@@ -45,11 +45,14 @@ describe("instance-ha/store-mapping", () => {
       reasons: ["not evacuating: x"],
       alert: "x; not evacuating",
     };
+    expect(transitionEvent("cmp1", "suspect", { ...alert, reasons: [] }, active)?.detail).toBe(
+      "x; not evacuating",
+    );
     expect(transitionEvent("cmp1", "suspect", alert, active)).toEqual({
       at: active.wall,
       host: "cmp1",
       kind: "alert",
-      detail: "not evacuating: x; x; not evacuating",
+      detail: "not evacuating: x",
     });
   });
 

@@ -34,7 +34,9 @@ export function transitionEvent(
 ): HaEvent | undefined {
   const after = t.state.phase;
   if (after === before && t.reasons.length === 0 && t.alert === undefined) return undefined;
-  const detail = [...t.reasons, ...(t.alert ? [t.alert] : [])].join("; ");
+  // An alert's own words repeat its reason ("x; not evacuating, ..." beside "not evacuating: x"):
+  // the history keeps the reason, and the alert's words only when there is no reason.
+  const detail = t.reasons.length > 0 ? t.reasons.join("; ") : (t.alert ?? "");
   if (after === before) return { at: clocks.wall, host, kind: "alert", detail };
   return {
     at: clocks.wall,

@@ -1,7 +1,11 @@
+import path from "node:path";
 import { HastackError } from "../util/errors.ts";
 import { bmcMember } from "./bmc.ts";
 import { cgroupLayout, memberCgroups, payloadDir, writeCgroupFile } from "./cgroups.ts";
+import { runChecked } from "./exec.ts";
+import { hostDir } from "./host.ts";
 import { setPortForwarding } from "./network.ts";
+import { labDir } from "./paths.ts";
 import { hostVeth, type LabHost, type LabNetwork } from "./plan.ts";
 
 /**
@@ -55,4 +59,20 @@ export async function freezeBmc(host: LabHost, frozen: boolean): Promise<void> {
       `Cannot ${frozen ? "freeze" : "thaw"} the BMC of ${host.name}: it is not running`,
     );
   }
+}
+
+/**
+ * Pulls a host's plug without its BMC: the chassis program its ipmi_sim would run, run here. With
+ * `freezeBmc` first, this is a host whose BMC died with it, the case where no power fence can be
+ * confirmed and only a storage fence is left.
+ */
+export async function pullPlug(host: LabHost): Promise<void> {
+  const chassis = path.join(labDir(), "bin", "bmc-chassis.sh");
+  await runChecked(`pull the plug of ${host.name}`, "/bin/sh", [
+    chassis,
+    hostDir(host.name),
+    "set",
+    "power",
+    "0",
+  ]);
 }

@@ -142,7 +142,7 @@ export async function login(creds: Credentials, timeoutMs = 30_000): Promise<Ses
       if (!found)
         throw new HastackError(
           "E_OPENSTACK_API",
-          `Cannot find a ${wanted} ${type} endpoint in the catalogue`,
+          `Cannot find the ${wanted} ${type} endpoint in the catalogue`,
         );
       return found.replace(/\/$/, "");
     },

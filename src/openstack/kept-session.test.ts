@@ -13,6 +13,7 @@ let base = "";
 let logins = 0;
 let valid = new Set<string>();
 let keystoneUp = true;
+let withPlacement = true;
 
 beforeAll(async () => {
   server = createServer((req, res) => {
@@ -26,6 +27,9 @@ beforeAll(async () => {
       valid.add(token);
       const catalog = [
         { type: "compute", endpoints: [{ interface: "internal", url: `${base}/compute/v2.1` }] },
+        ...(withPlacement
+          ? [{ type: "placement", endpoints: [{ interface: "internal", url: `${base}/placement` }] }]
+          : []),
       ];
       res
         .writeHead(201, { "x-subject-token": token, "content-type": "application/json" })
@@ -79,5 +83,28 @@ describe("keptSession", () => {
     keystoneUp = true;
     expect((await s.call("GET", `${base}/x`)).status).toBe(200);
     expect(logins).toBe(1);
+  });
+
+  it("a catalogue without the endpoint asked for is replaced by a new login, at most once per retry time", async () => {
+    logins = 0;
+    withPlacement = false;
+    let now = 0;
+    const s = keptSession(creds(), { clock: () => now, catalogRetryMs: 10_000 });
+    await s.ready();
+    expect(() => s.url("placement")).toThrow(/Cannot find the internal placement endpoint/);
+    // Registered by the deploy meanwhile; within the retry time the same login is kept.
+    withPlacement = true;
+    now = 5_000;
+    await s.ready();
+    expect(logins).toBe(1);
+    expect(() => s.url("placement")).toThrow(/placement endpoint/);
+    now = 16_000;
+    await s.ready();
+    expect(logins).toBe(2);
+    expect(s.url("placement")).toBe(`${base}/placement`);
+    // A catalogue that had every endpoint asked for is kept until the token is old.
+    now = 60_000;
+    await s.ready();
+    expect(logins).toBe(2);
   });
 });

@@ -4,6 +4,10 @@
  * asked, logs in again before the token is old (Keystone's default expiry is an hour) and once
  * more when an answer says 401, and never holds a failed login: the next call tries again. The
  * catalogue of the last good login answers `url()`; before any login succeeded, `url()` throws.
+ * A catalogue without the endpoint asked for is not kept either: an engine that logged in while
+ * the deploy had not yet registered Nova saw "control plane down" until its token aged out, 20
+ * minutes (lab, 2026-12-05: a storage-cut compute left failed and unfenced). Such a miss asks for
+ * a new login at the next call, at most once per `catalogRetryMs`.
  */
 import { HastackError } from "../util/errors.ts";
 import { type Answer, type Credentials, login, type Session } from "./client.ts";
@@ -20,17 +24,22 @@ export interface KeptSessionOptions {
   clock?: () => number;
   /** @default login */
   login?: (creds: Credentials) => Promise<Session>;
+  /** A catalogue that missed an endpoint is replaced when older than this. @default 10 s */
+  catalogRetryMs?: number;
 }
 
 export function keptSession(creds: Credentials, options: KeptSessionOptions = {}): KeptSession {
   const maxAge = options.maxAgeMs ?? 20 * 60_000;
   const clock = options.clock ?? Date.now;
   const doLogin = options.login ?? ((c: Credentials) => login(c));
-  let held: { session: Session; at: number } | undefined;
+  const catalogRetry = options.catalogRetryMs ?? 10_000;
+  let held: { session: Session; at: number; missed?: boolean } | undefined;
   let pending: Promise<Session> | undefined;
 
   function fresh(force: boolean): Promise<Session> {
-    if (held && !force && clock() - held.at < maxAge) return Promise.resolve(held.session);
+    const age = held ? clock() - held.at : 0;
+    const stale = held?.missed === true && age >= catalogRetry;
+    if (held && !force && !stale && age < maxAge) return Promise.resolve(held.session);
     // One login at a time, however many calls wait for it.
     pending ??= doLogin(creds)
       .then((session) => {
@@ -53,7 +62,12 @@ export function keptSession(creds: Credentials, options: KeptSessionOptions = {}
           "E_OPENSTACK_API",
           `Cannot find the ${type} endpoint: no login to ${creds.authUrl} as ${creds.username} has succeeded yet`,
         );
-      return held.session.url(type);
+      try {
+        return held.session.url(type);
+      } catch (error) {
+        held.missed = true;
+        throw error;
+      }
     },
     async call(method, url, body, timeoutMs, headers): Promise<Answer> {
       const session = await fresh(false);

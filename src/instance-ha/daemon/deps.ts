@@ -148,6 +148,14 @@ export function daemonDeps(parts: DaemonParts): EngineDeps & { ready(): Promise<
       await loggedIn();
       await reenableHost({ host, nova, leaveDisabled });
     },
+    async operatorEnabled(host) {
+      await loggedIn();
+      const services = await nova.computeServices(host);
+      return (
+        services.length > 0 &&
+        services.every((s) => s.status === "enabled" && s.state === "up" && !s.forced_down)
+      );
+    },
     history: store,
     log,
   };

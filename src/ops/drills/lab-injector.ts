@@ -2,7 +2,7 @@ import { execFile } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import type { NetworkName } from "../../inventory/schema.ts";
 import { cgroupLayout, cgroupPids, payloadDir } from "../../lab/cgroups.ts";
-import { cut, heal } from "../../lab/faults.ts";
+import { cut, freezeBmc, heal, pullPlug } from "../../lab/faults.ts";
 import { findHost } from "../../lab/plan.ts";
 import { reinstallHost } from "../../lab/reinstall.ts";
 import { requirePlan } from "../../lab/state.ts";
@@ -35,6 +35,13 @@ export async function labInjector(
     },
     async heal(host: string) {
       await heal(findHost(plan, host));
+    },
+    async bmcDead(host: string) {
+      await freezeBmc(findHost(plan, host), true);
+      await pullPlug(findHost(plan, host));
+    },
+    async bmcBack(host: string) {
+      await freezeBmc(findHost(plan, host), false);
     },
     async reinstall(host: string) {
       await reinstallHost(host);

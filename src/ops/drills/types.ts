@@ -26,6 +26,13 @@ export interface FaultInjector {
    * nothing of the site. Only the lab can: on real hosts that is the site's provisioning.
    */
   reinstall?(host: string): Promise<void>;
+  /**
+   * The host's BMC silenced (requests time out) and then its plug pulled: a host whose BMC died
+   * with it. `bmcBack` lets the BMC answer again; the host stays off until powered on. Only the
+   * lab can: a real BMC is not ours to break.
+   */
+  bmcDead?(host: string): Promise<void>;
+  bmcBack?(host: string): Promise<void>;
 }
 
 /** `hastack deploy` of the drill's inventory, its output through the drill's log. */

@@ -1,0 +1,42 @@
+/**
+ * @module
+ * What a compute drill is given (compute-fault.ts), and what its watchers share.
+ */
+import type { Osc } from "../../ops/smoke/osc.ts";
+import type { Transport } from "../../transport/types.ts";
+import type { StoredEvent } from "../store.ts";
+import type { FaultPlan } from "./faults.ts";
+import type { VmOutcome } from "./report.ts";
+
+export interface DrillDeps {
+  /** The `openstack` client as the cloud's admin. */
+  admin: Osc;
+  transport: (host: string) => Transport;
+  /** The fault, and how to undo it. */
+  fault: FaultPlan;
+  /** The computes of the site (where a VM must not run twice). */
+  computes: readonly string[];
+  /** The engine's history of a host since a time. */
+  history: (host: string, since: Date) => Promise<StoredEvent[]>;
+  /** Each timeline line as it happens. */
+  log?: (line: string) => void;
+}
+
+export interface DrillOptions {
+  host: string;
+  vms: number;
+  image: string;
+  flavor: string;
+  /** How long every VM has to be ACTIVE elsewhere before the drill gives up. @default 300_000 */
+  evacuateTimeoutMs?: number;
+  /** A fault that must not move VMs: how long to watch them stay. @default 90_000 */
+  holdMs?: number;
+}
+
+export interface Watch {
+  tag: string;
+  off: Date;
+  vms: VmOutcome[];
+  note: (line: string) => void;
+  problems: string[];
+}
