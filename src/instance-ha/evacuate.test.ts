@@ -123,10 +123,35 @@ describe("instance-ha/evacuate: evacuateHost", () => {
     expect(events.filter((e) => e.kind === "server-done")).toHaveLength(2);
   });
 
-  it("skips, never evacuates, a server already moved, being moved, shelved, or unplanned, and says why", async () => {
+  it("follows a rebuild under way when it takes the host up (the engine before it died), never asking for it again", async () => {
+    const { fake, nova } = await setUp([
+      vm("moving", { task_state: "rebuilding" }),
+      vm("stuck", { task_state: "rebuilding" }),
+    ]);
+    // The rebuild the dead engine asked for lands on cmp2 a little later; the other never ends.
+    setTimeout(() => {
+      const s = fake.servers.find((x) => x.id === "moving");
+      if (s) Object.assign(s, { task_state: null, vm_state: "active", host: "cmp2" });
+    }, 150);
+    const report = await evacuateHost({
+      host: "cmp1",
+      plan: planOf(["moving", "stuck"]),
+      nova,
+      settings: FAST,
+    });
+
+    expect(fake.log.filter((l) => l.method === "POST")).toEqual([]);
+    expect(report.servers.find((s) => s.id === "moving")).toMatchObject({ status: "evacuated", to: "cmp2" });
+    const stuck = report.servers.find((s) => s.id === "stuck");
+    expect(stuck).toMatchObject({ status: "failed", attempts: 1 });
+    expect(stuck?.reason).toMatch(
+      /^not done after 1 s: REBUILD, task_state rebuilding, on cmp1 \(a rebuild under way before this engine took it up\); not tried again: being evacuated or rebuilt already/,
+    );
+  });
+
+  it("skips, never evacuates, a server already moved, shelved, or unplanned, and says why", async () => {
     const { fake, nova } = await setUp([
       vm("moved", { host: "cmp3" }),
-      vm("moving", { task_state: "rebuilding" }),
       vm("shelved", { host: null, vm_state: "shelved_offloaded" }),
       vm("late"),
       vm("big"),
@@ -134,7 +159,6 @@ describe("instance-ha/evacuate: evacuateHost", () => {
     const plan: Plan = {
       placements: [
         { vm: "moved", target: "cmp2" },
-        { vm: "moving", target: "cmp2" },
         { vm: "shelved", target: "cmp2" },
       ],
       unplaced: [{ vm: "big", reason: "fits on no host (needs VCPU 64)" }],
@@ -144,7 +168,6 @@ describe("instance-ha/evacuate: evacuateHost", () => {
     expect(fake.log.filter((l) => l.method === "POST")).toEqual([]);
     expect(report.servers.map((s) => [s.id, s.status, s.attempts, s.reason])).toEqual([
       ["moved", "skipped", 0, "already on cmp3"],
-      ["moving", "skipped", 0, "being evacuated or rebuilt already (task_state rebuilding)"],
       [
         "shelved",
         "skipped",

@@ -213,6 +213,18 @@ async function evacuateOne(run: Run, id: string, target: string | undefined): Pr
         attempts ? "evacuated" : "skipped",
         attempts ? { to: landed } : { reason: `already on ${landed}` },
       );
+    if (attempts === 0 && server.taskState?.startsWith("rebuild")) {
+      // Requested before this engine took over (the active one died mid-evacuation) or by
+      // hand: followed to its end like our own, never requested a second time; a failure is
+      // retried once like our own.
+      attempts = attempt;
+      const followed = await track(run, server);
+      if (followed.to) return end("evacuated", { to: followed.to });
+      if (followed.deleted) return end("skipped", { reason: followed.reason });
+      failure = `${followed.reason} (a rebuild under way before this engine took it up)`;
+      if (attempt === 1) run.emit({ kind: "server-retrying", id, reason: failure });
+      continue;
+    }
     const refusal = whyNot(run, server);
     if (refusal) {
       if (attempts === 0) return end("skipped", { reason: refusal });
@@ -265,6 +277,11 @@ async function requestAndTrack(run: Run, before: Server, target: string | undefi
     const now = await run.nova.server(before.id).catch(() => undefined);
     if (!now?.taskState?.startsWith("rebuild")) return { reason: words(cause) };
   }
+  return track(run, before);
+}
+
+/** Follows a rebuild under way to where the server settles, its ERROR, or the deadline. */
+async function track(run: Run, before: Server): Promise<Outcome> {
   const deadline = performance.now() + run.settings.evacuation_timeout_s * 1000;
   let last = "not read yet";
   for (;;) {

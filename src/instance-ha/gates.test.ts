@@ -5,7 +5,7 @@ import {
   decideEvacuation,
   decideFences,
   GateSettings,
-  recentTrouble,
+  troubleWave,
   valve,
 } from "./gates.ts";
 import { type Condition, type HostState, initialState, type Phase } from "./host-state.ts";
@@ -54,22 +54,23 @@ describe("instance-ha/gates: the valve", () => {
 
   it("says why it closed", () => {
     expect(valve(t(["a", "b", "c"]), 20, settings).reason).toBe(
-      "valve closed: 3 of 20 computes in trouble within 60 s, more than 2: a network or storage outage?",
+      "valve closed: 3 of 20 computes in trouble, begun within 60 s of one another, more than 2: a network or storage outage?",
     );
     expect(valve(t(["a", "b"]), 3, settings).reason).toBe(
-      "valve closed: 2 of 3 computes in trouble within 60 s (67%), more than 50%: a network or storage outage?",
+      "valve closed: 2 of 3 computes in trouble, begun within 60 s of one another (67%), more than 50%: a network or storage outage?",
     );
   });
 
-  it("counts suspects as well as failed hosts, and only trouble that began within the window", () => {
+  it("counts suspects as well as failed hosts, and only trouble begun within the window of the anchor", () => {
     const states = site(10, {
       cmp1: host("failed", "dead", 100_000),
       cmp2: host("suspect", "dead", 100_500),
-      cmp3: host("suspect", "management-lost", 20_000), // began 81 s ago
+      cmp3: host("suspect", "management-lost", 20_000), // began 80 s before cmp1
       cmp4: host("disabled", "dead", 100_000),
+      cmp5: host("suspect", "dead", 159_000), // 59 s after
     });
 
-    expect(recentTrouble(states, 101_000, settings).map((x) => x.host)).toEqual(["cmp1", "cmp2"]);
+    expect(troubleWave(states, 100_000, settings).map((x) => x.host)).toEqual(["cmp1", "cmp2", "cmp5"]);
   });
 });
 
@@ -91,7 +92,8 @@ describe("instance-ha/gates: decideFences", () => {
       {
         host: "cmp3",
         act: true,
-        reason: "fence cmp3 (valve open: 1 of 10 computes in trouble within 60 s; control plane up)",
+        reason:
+          "fence cmp3 (valve open: 1 of 10 computes in trouble, begun within 60 s of one another; control plane up)",
       },
     ]);
   });
@@ -111,8 +113,26 @@ describe("instance-ha/gates: decideFences", () => {
         act: false,
         gate: "valve",
         reason:
-          "valve closed: 3 of 10 computes in trouble within 60 s, more than 2: a network or storage outage?",
+          "valve closed: 3 of 10 computes in trouble, begun within 60 s of one another, more than 2: a network or storage outage?",
       },
+    ]);
+  });
+
+  it("keeps the valve closed for as long as the wave's hosts stay in trouble, not only for the window", () => {
+    // Both computes of a two-compute site lost power together, ten minutes ago.
+    const states = site(2, {
+      cmp1: host("failed", "dead", 100_000),
+      cmp2: host("failed", "dead", 100_300),
+    });
+    const later = decideFences({ states, controlPlane: up, now: 700_000, settings });
+    expect(later.map((d) => [d.host, d.act, d.gate])).toEqual([
+      ["cmp1", false, "valve"],
+      ["cmp2", false, "valve"],
+    ]);
+    // One of them comes back: the other is a host failure after all, and is fenced.
+    const back = site(2, { cmp1: host("failed", "dead", 100_000) });
+    expect(decideFences({ states: back, controlPlane: up, now: 700_000, settings })).toMatchObject([
+      { host: "cmp1", act: true },
     ]);
   });
 

@@ -16,18 +16,22 @@ export const GateSettings = z.strictObject({
     .int()
     .min(0)
     .default(2)
-    .describe("more hosts than this in trouble within the window is an outage, not host failures: block"),
+    .describe(
+      "more hosts than this in trouble, begun within the window of one another, is an outage, not host failures: block",
+    ),
   valve_ratio: z
     .number()
     .min(0)
     .max(1)
     .default(0.5)
-    .describe("more than this share of the computes in trouble within the window: block"),
+    .describe(
+      "more than this share of the computes in trouble, begun within the window of one another: block",
+    ),
   valve_window_s: z
     .int()
     .min(1)
     .default(60)
-    .describe("trouble that began this recently counts towards the valve"),
+    .describe("troubles that began this close to one another are one wave for the valve"),
   fences_per_cycle: z.int().min(1).default(2).describe("fences started in one evaluation at most"),
   dry_run: z
     .boolean()
@@ -59,30 +63,37 @@ export interface Trouble {
   since: number;
 }
 
-/** Hosts whose current trouble began at most `valve_window_s` ago, from the engine's states. */
-export function recentTrouble(
+/**
+ * The hosts in trouble now whose trouble began within `valve_window_s` of `anchor` (the newest
+ * failure the gates are asked about), before or after it: one wave of failures. Measured from
+ * the failures themselves, not from now, so the valve stays closed for as long as the wave's
+ * hosts stay in trouble: measured from now, it opened once the window had passed, and the engine
+ * then fenced the hosts of a mass power loss one by one (lab, 2026-12-05, compute-mass-poweroff:
+ * cmp1 fenced 61.4 s after both computes lost power).
+ */
+export function troubleWave(
   states: ReadonlyMap<string, HostState>,
-  now: number,
+  anchor: number,
   settings: GateSettings,
 ): Trouble[] {
   const trouble: Trouble[] = [];
   for (const [host, state] of states) {
     if (state.phase === "healthy" || state.phase === "disabled" || state.troubleSince === undefined) continue;
-    if (now - state.troubleSince <= settings.valve_window_s * 1000)
+    if (Math.abs(anchor - state.troubleSince) <= settings.valve_window_s * 1000)
       trouble.push({ host, since: state.troubleSince });
   }
   return trouble;
 }
 
 /**
- * Counts every host whose trouble began within the window, suspects included: a switch that
- * dies takes its hosts' last heartbeats with it up to a second apart, so they reach `failed` in
- * different evaluations. Counting only failed hosts would let the first one through.
+ * Counts every host of the wave, suspects included: a switch that dies takes its hosts' last
+ * heartbeats with it up to a second apart, so they reach `failed` in different evaluations.
+ * Counting only failed hosts would let the first one through.
  */
 export function valve(trouble: readonly Trouble[], computes: number, settings: GateSettings): GateVerdict {
   const count = new Set(trouble.map((t) => t.host)).size;
   const ratio = computes === 0 ? 0 : count / computes;
-  const what = `${count} of ${computes} computes in trouble within ${settings.valve_window_s} s`;
+  const what = `${count} of ${computes} computes in trouble, begun within ${settings.valve_window_s} s of one another`;
   if (count > settings.valve_hosts) {
     return {
       open: false,
@@ -144,7 +155,8 @@ export function decideFences(input: FenceInput): Decision[] {
     .map(([host]) => host);
   if (candidates.length === 0) return [];
 
-  const theValve = valve(recentTrouble(states, now, settings), states.size, settings);
+  const newest = Math.max(...candidates.map((h) => states.get(h)?.troubleSince ?? now));
+  const theValve = valve(troubleWave(states, newest, settings), states.size, settings);
   if (!theValve.open)
     return candidates.map((host) => ({ host, act: false, gate: "valve", reason: theValve.reason }));
   const plane = controlPlane(input.controlPlane);

@@ -79,6 +79,15 @@ export function faultPlan(
     if ((await ports.powerStatus(host)) === "off") await ports.powerOn(host);
   }
   const one = (host: string) => [host];
+  const plugPulled: Omit<FaultPlan, "drill"> = {
+    expect: { evacuate: true, fenceMethod: "power" },
+    hosts: one,
+    async inject(host) {
+      await ports.powerOff(host);
+      return `${host} powered off through its BMC`;
+    },
+    restore: healAndPowerOn,
+  };
   switch (drill) {
     case "engine-killed": {
       const { killEngine } = ports;
@@ -86,13 +95,8 @@ export function faultPlan(
         throw new HastackError("E_HA_DRILL", `Cannot run ${drill}: nothing here can kill the engine`);
       let killed: EngineKill | undefined;
       return {
+        ...plugPulled,
         drill,
-        expect: { evacuate: true, fenceMethod: "power" },
-        hosts: one,
-        async inject(host) {
-          await ports.powerOff(host);
-          return `${host} powered off through its BMC`;
-        },
         async midway() {
           killed = await killEngine();
           return `the active engine on ${killed.node} killed (SIGKILL) mid-evacuation, and ${killed.node} banned for it`;
@@ -104,16 +108,7 @@ export function faultPlan(
       };
     }
     case "compute-poweroff":
-      return {
-        drill,
-        expect: { evacuate: true, fenceMethod: "power" },
-        hosts: one,
-        async inject(host) {
-          await ports.powerOff(host);
-          return `${host} powered off through its BMC`;
-        },
-        restore: healAndPowerOn,
-      };
+      return { ...plugPulled, drill };
     case "compute-bmc-dead": {
       const { bmcDead, bmcBack } = ports;
       if (!bmcDead || !bmcBack)

@@ -10,13 +10,14 @@ import type { DrillDeps, DrillOptions, Watch } from "./types.ts";
 
 const ServiceRow = z.looseObject({ Status: z.string(), State: z.string() });
 
-export /**
+/**
  * The fault undone: each host it touched answering SSH, its nova-compute up and enabled (by the
  * engine, or held disabled by it on purpose: a host that fails again within the re-flap window
- * stays disabled, a drill repeated within the hour meets this, and the drill then enables it
- * itself, as the operator would, to leave the site as found). No VM may then run twice.
+ * stays disabled, a drill repeated within the hour meets this, and the drill then enables it in
+ * Nova itself, as the operator would, to leave the site as found; the engine sees that and
+ * watches the host again). No VM may then run twice.
  */
-async function restoreHost(
+export async function restoreHost(
   deps: DrillDeps,
   o: DrillOptions,
   w: Pick<Watch, "tag" | "vms" | "note" | "problems"> & { networkId: string },

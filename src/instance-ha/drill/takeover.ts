@@ -10,8 +10,13 @@ import { sleep, waitFor } from "./guests.ts";
 import type { VmOutcome } from "./report.ts";
 import type { DrillDeps } from "./types.ts";
 
-export /** Once the engine's history says the evacuation started, and its requests had 3 s to go out: the second fault. */
-async function midway(deps: DrillDeps, host: string, off: Date, note: (line: string) => void): Promise<void> {
+/** Once the engine's history says the evacuation started, and its requests had 3 s to go out: the second fault. */
+export async function midway(
+  deps: DrillDeps,
+  host: string,
+  off: Date,
+  note: (line: string) => void,
+): Promise<void> {
   await waitFor(`the engine evacuating ${host}`, 120_000, async () =>
     (await deps.history(host, off).catch(() => [])).some(
       (e) => e.kind === "evacuation" && /^evacuating /.test(e.detail),
