@@ -73,7 +73,8 @@ export function labInventory(plan: LabPlan, options: { cloud?: boolean } = {}): 
       },
       // No usable /dev/kvm in a lab host (a PVM nested hypervisor): guests are emulated (TCG), and
       // libvirt runs in a container (qemu.conf without security driver, namespaces or cgroups).
-      nova: { virt_type: "qemu", libvirt_in_container: true },
+      // TCG guests that mostly idle: 16 vCPUs per CPU lets a drill's 10 VMs fit on one compute.
+      nova: { virt_type: "qemu", libvirt_in_container: true, cpu_allocation_ratio: 16 },
       // No openvswitch or geneve module in the lab's kernel: OVS runs its userspace datapath
       // (lab-feasibility-compute-vms-ovn).
       neutron: { datapath: "userspace" },

@@ -109,8 +109,15 @@ export function controllerSections(ctx: RenderContext, host: ResolvedHost): DocS
  * through librbd as client.nova with the keyring the Ceph service wrote.
  */
 export function hypervisorSections(ctx: RenderContext): DocSection[] {
+  const ratio = novaSettings(ctx.topology).cpu_allocation_ratio;
   return [
-    { name: "DEFAULT", entries: [["compute_driver", "libvirt.LibvirtDriver"]] },
+    {
+      name: "DEFAULT",
+      entries: [
+        ["compute_driver", "libvirt.LibvirtDriver"],
+        ...(ratio === undefined ? [] : [["cpu_allocation_ratio", String(ratio)] as [string, string]]),
+      ],
+    },
     {
       name: "libvirt",
       entries: [

@@ -21,6 +21,13 @@ export const NovaSettings = z.strictObject({
     .describe(
       "computes are containers (the lab): libvirt's qemu.conf turns off what a container cannot grant (security driver, namespaces, cgroup controllers, dynamic ownership) and runs QEMU as root; real hosts keep libvirt's defaults",
     ),
+  cpu_allocation_ratio: z
+    .number()
+    .positive()
+    .optional()
+    .describe(
+      "[DEFAULT] cpu_allocation_ratio on every compute: vCPUs Placement offers per host CPU; unset, Nova's initial 4.0. The lab sets 16: its TCG guests idle, and a drill's 10 VMs must fit on one 2-CPU compute (8 did, the other 2 went to ERROR with NoValidHost)",
+    ),
   rbd_secret_uuid: z
     .uuid()
     .optional()
