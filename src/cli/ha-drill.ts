@@ -8,6 +8,7 @@ import { siteStoreOptions } from "../instance-ha/store-site.ts";
 import { readSecrets } from "../inventory/secrets-file.ts";
 import { GUEST_FLAVOR, GUEST_IMAGE_NAME } from "../lab/guest-upload.ts";
 import { enterLabNamespaceIfNeeded, inLabNamespace } from "../lab/netns.ts";
+import { placementApi, placementHolds } from "../openstack/placement.ts";
 import { labInjector } from "../ops/drills/lab-injector.ts";
 import { realInjector } from "../ops/drills/real-injector.ts";
 import { osc } from "../ops/smoke/osc.ts";
@@ -18,6 +19,7 @@ import { loadTopology } from "../topology/load.ts";
 import { sshPool } from "../transport/pool.ts";
 import { HastackError } from "../util/errors.ts";
 import { requireKnownNames } from "../util/names.ts";
+import { adminSession } from "./admin-session.ts";
 import { inventoryOption, inventoryPath, jsonOption, printJson } from "./options.ts";
 
 interface DrillOpts {
@@ -37,7 +39,7 @@ const EXIT = { passed: 0, "missed-budget": 5, failed: 1 } as const;
 export function registerHaDrill(ha: Command): void {
   ha.command("drill")
     .description(
-      "boot VMs on a compute (each writes a marker to its disk), break the compute, and watch the engine: compute-poweroff (its plug pulled through its BMC), compute-bmc-dead (its BMC hung, then its plug pulled: lab only), compute-storage-cut: each must end fenced with every VM ACTIVE elsewhere, then re-enabled once back; compute-management-cut: no fence, no evacuation, the VMs stay; compute-mass-poweroff: --count computes powered off at once, the valve must close: no fence, no evacuation; engine-killed: compute-poweroff, and the active engine killed mid-evacuation: a standby finishes it, no VM evacuated twice",
+      "boot VMs on a compute (each writes a marker to its disk), break the compute, and watch the engine: compute-poweroff (its plug pulled through its BMC), compute-bmc-dead (its BMC hung, then its plug pulled: lab only), compute-storage-cut: each must end fenced with every VM ACTIVE elsewhere, then re-enabled once back; compute-management-cut: no fence, no evacuation, the VMs stay; compute-mass-poweroff: --count computes powered off at once, the valve must close: no fence, no evacuation; engine-killed: compute-poweroff, and the active engine killed mid-evacuation: a standby finishes it, no VM evacuated twice; compute-capacity-short: compute-poweroff with room elsewhere for about half the VMs (memory held in Placement): those of the highest priority (server tag hastack:priority=N) move, the rest stay, named in the history",
     )
     .argument("<drill>", HA_DRILLS.join(" | "))
     .addOption(inventoryOption())
@@ -86,6 +88,11 @@ export function registerHaDrill(ha: Command): void {
         : realInjector(topology, pool, secrets);
       try {
         const client = await firstAnswering(topology, (h) => pool.get(h));
+        // Only the capacity drill writes to Placement (its holds), from here through the public endpoint.
+        const session =
+          drill === "compute-capacity-short"
+            ? await adminSession(topology, secrets, "E_HA_DRILL")
+            : undefined;
         const report = await computeFaultDrill(
           {
             admin: osc(
@@ -104,6 +111,9 @@ export function registerHaDrill(ha: Command): void {
               opts.count === undefined ? Math.min(3, computes.length) : Number(opts.count),
             ),
             computes,
+            ...(session
+              ? { room: { placement: placementApi(session), holds: placementHolds(session) } }
+              : {}),
             history: (h, since) => store.history({ host: h, since, limit: 500 }),
             log: (line) => {
               if (!opts.json) process.stdout.write(`${line}\n`);

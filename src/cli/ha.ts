@@ -7,18 +7,16 @@ import { type RespondReport, respondToFailure } from "../instance-ha/respond.ts"
 import { liftStorageFence } from "../instance-ha/storage-fence.ts";
 import type { SecretValues } from "../inventory/secrets-file.ts";
 import { readSecrets } from "../inventory/secrets-file.ts";
-import { TLS_SECRETS } from "../inventory/site-tls.ts";
 import { enterLabNamespaceIfNeeded } from "../lab/netns.ts";
-import { login } from "../openstack/client.ts";
 import { novaApi } from "../openstack/nova.ts";
 import { placementApi } from "../openstack/placement.ts";
-import { KEYSTONE_ADMIN_SECRET } from "../services/openstack/identity-step.ts";
 import { services } from "../services/registry.ts";
 import { loadTopology } from "../topology/load.ts";
 import { hostsWithRole, type Topology } from "../topology/types.ts";
 import { sshPool } from "../transport/pool.ts";
 import { HastackError } from "../util/errors.ts";
 import { requireKnownNames } from "../util/names.ts";
+import { adminSession } from "./admin-session.ts";
 import { adminHost } from "./ceph-common.ts";
 import { registerHaDrill } from "./ha-drill.ts";
 import { registerHaHistory } from "./ha-history.ts";
@@ -62,7 +60,7 @@ export function registerHa(program: Command): void {
           `Cannot evacuate ${host}: powering a host off needs --yes (or --dry-run for the plan only)`,
         );
       const { topology, secrets } = await load(opts, host);
-      const session = await adminSession(topology, secrets);
+      const session = await adminSession(topology, secrets, "E_HA_EVACUATE");
       const nova = novaApi(session);
       const placement = placementApi(session);
       const pool = sshPool(topology);
@@ -112,7 +110,7 @@ export function registerHa(program: Command): void {
         // Lifting is harmless when nothing is listed (Ceph's rm of an absent entry succeeds).
         await liftStorageFence(host, target.storageAddresses, { runner: await adminHost(topology, pool) });
         process.stdout.write(`${host}: no storage address of it is in Ceph's OSD blocklist\n`);
-        const nova = novaApi(await adminSession(topology, secrets));
+        const nova = novaApi(await adminSession(topology, secrets, "E_HA_EVACUATE"));
         const words = {
           "service-forced-up": "force_down unset",
           "service-up": "nova-compute reports up",
@@ -160,17 +158,6 @@ function targetOf(topology: Topology, host: string) {
     secret: h?.bmc?.password_secret,
     storageAddresses: storage ? [storage] : [],
   };
-}
-
-async function adminSession(topology: Topology, secrets: SecretValues) {
-  const authUrl = topology.endpoints.keystone?.public;
-  const password = secrets[KEYSTONE_ADMIN_SECRET];
-  if (!authUrl || !password)
-    throw new HastackError("E_HA_EVACUATE", "Cannot reach Nova: no Keystone endpoint or no admin password", {
-      hint: "deploy Keystone first (hastack secrets init, hastack deploy)",
-    });
-  const ca = topology.tls.public !== "off" ? secrets[TLS_SECRETS.caCert] : undefined;
-  return login({ authUrl, username: "admin", project: "admin", password, ...(ca ? { ca } : {}) });
 }
 
 function summary(r: RespondReport): string {

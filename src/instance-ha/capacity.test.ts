@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { type Evacuee, parsePlacement, planEvacuation, type ResourceProvider } from "./capacity.ts";
+import {
+  type Evacuee,
+  parsePlacement,
+  planEvacuation,
+  priorityOf,
+  type ResourceProvider,
+} from "./capacity.ts";
 
 /** A compute as Placement describes it: VCPU at 4.0, memory at 1.0, 2 GiB of memory reserved. */
 function compute(
@@ -154,5 +160,24 @@ describe("instance-ha/capacity: planEvacuation", () => {
     expect(planEvacuation({ providers, vms: [vm("a", 1, 512)], failedHost: "cmp1" }).unplaced).toEqual([
       { vm: "a", reason: "no host left to take it (needs VCPU 1, MEMORY_MB 512)" },
     ]);
+  });
+});
+
+describe("instance-ha/capacity: priorityOf", () => {
+  const of = (tags: string[], extraSpecs: Record<string, string> = {}) => priorityOf({ tags, extraSpecs });
+  it("reads the server tag first, then the flavor's extra spec, else 0", () => {
+    expect(of(["hastack:priority=7"], { "hastack:priority": "3" })).toEqual({ priority: 7 });
+    expect(of(["db"], { "hastack:priority": "-2" })).toEqual({ priority: -2 });
+    expect(of(["hastack:priority-x=9"])).toEqual({ priority: 0 });
+    expect(of([])).toEqual({ priority: 0 });
+  });
+  it("ignores what is not an integer within +-1,000,000, and says which", () => {
+    expect(of(["hastack:priority=1.5"])).toEqual({
+      priority: 0,
+      ignored: "tag hastack:priority=1.5: not an integer within +-1000000, priority 0 instead",
+    });
+    expect(of([], { "hastack:priority": "99999999" }).ignored).toMatch(
+      /^extra spec hastack:priority=99999999: /,
+    );
   });
 });

@@ -46,6 +46,30 @@ export function parsePlacement(raw: unknown): ResourceProvider[] {
   );
 }
 
+/** The server tag, and the flavor extra spec, that set a VM's evacuation priority: `hastack:priority=10`. */
+export const PRIORITY_KEY = "hastack:priority";
+const PRIORITY_RANGE = 1_000_000;
+
+/**
+ * A VM's evacuation priority: its server tag `hastack:priority=N` (the owner's word, per VM)
+ * before its flavor's extra spec `hastack:priority` (the operator's, per class of VM); 0 without
+ * either. An integer within +-1,000,000; anything else is ignored, and `ignored` says so.
+ */
+export function priorityOf(server: {
+  tags: readonly string[];
+  extraSpecs: Readonly<Record<string, string>>;
+}): { priority: number; ignored?: string } {
+  const tag = server.tags.find((t) => t.startsWith(`${PRIORITY_KEY}=`));
+  const spec = server.extraSpecs[PRIORITY_KEY];
+  const from =
+    tag !== undefined ? `tag ${tag}` : spec !== undefined ? `extra spec ${PRIORITY_KEY}=${spec}` : "";
+  const text = tag !== undefined ? tag.slice(PRIORITY_KEY.length + 1) : spec;
+  if (text === undefined) return { priority: 0 };
+  const n = /^[-+]?\d+$/.test(text.trim()) ? Number(text.trim()) : Number.NaN;
+  if (Number.isSafeInteger(n) && Math.abs(n) <= PRIORITY_RANGE) return { priority: n };
+  return { priority: 0, ignored: `${from}: not an integer within +-${PRIORITY_RANGE}, priority 0 instead` };
+}
+
 /** A VM of the failed host, with what its flavor asks of Placement. */
 export interface Evacuee {
   uuid: string;

@@ -33,12 +33,15 @@ export interface Actions {
   queue(host: string, event: ActionEvent): void;
   /** The oldest event not yet fed to the state machine, removed from the queue. */
   take(host: string): ActionEvent | undefined;
+  /** The oldest event not yet fed to the state machine, left in the queue. */
+  peek(host: string): ActionEvent | undefined;
   pending(host: string): boolean;
   /** Resolves when nothing is in flight (tests; a stop that waits). */
   idle(): Promise<void>;
 }
 
-export function createActions(log: EngineLog): Actions {
+/** `settled`: called after an action's events were queued (the engine evaluates them at once). */
+export function createActions(log: EngineLog, settled?: (host: string) => void): Actions {
   const inFlight = new Map<string, { kind: ActionKind; done: Promise<void> }>();
   const power = new Map<string, Promise<void>>();
   const events = new Map<string, ActionEvent[]>();
@@ -56,18 +59,24 @@ export function createActions(log: EngineLog): Actions {
       // never two at once for one host.
       const slots = kind === "power" ? power : inFlight;
       if (slots.has(host)) return false;
+      let queued = false;
       const done = Promise.resolve()
         .then(run)
         .then(
           (outcome) => {
             for (const e of outcome) queue(host, e);
+            queued = outcome.length > 0;
           },
           (error: unknown) => {
             // Each action catches what it can say something about; this is a bug's last word.
             log.warn({ host, action: kind, err: String(error) }, `${kind} of ${host} threw`);
           },
         )
-        .finally(() => slots.delete(host));
+        .finally(() => {
+          // Once the slot is free: what the events allow next may be another action for the host.
+          slots.delete(host);
+          if (queued) settled?.(host);
+        });
       if (kind === "power") power.set(host, done);
       else inFlight.set(host, { kind, done });
       return true;
@@ -79,6 +88,7 @@ export function createActions(log: EngineLog): Actions {
       if (list && list.length === 0) events.delete(host);
       return head;
     },
+    peek: (host) => events.get(host)?.[0],
     pending: (host) => (events.get(host)?.length ?? 0) > 0,
     async idle() {
       while (inFlight.size > 0 || power.size > 0) {

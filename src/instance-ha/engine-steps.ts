@@ -87,11 +87,18 @@ export function startEvacuation(ctx: EngineContext, host: string, clocks: Clocks
     try {
       const report = await ctx.deps.respond.evacuate(host, confirmed, ctx.episodes.get(host));
       const failed = (report.evacuation?.failed ?? 0) + report.plan.unplaced.length;
+      // Named in the entry (and so in the alert): the operator's next move is about these VMs.
+      const left = (report.evacuation?.servers ?? []).filter(
+        (s) => s.status === "failed" || s.reason?.startsWith("no room"),
+      );
+      const named = left.slice(0, 5).map((s) => `${s.name || s.id} (${s.id}): ${s.reason ?? s.status}`);
+      if (left.length > named.length)
+        named.push(`${left.length - named.length} more in \`hastack ha status\``);
       ctx.history.record({
         at: ctx.wall(),
         host,
         kind: "evacuation",
-        detail: `${host}: ${report.outcome}, ${failed} VM(s) not evacuated`,
+        detail: `${host}: ${report.outcome}, ${failed} VM(s) not evacuated${named.length ? `: ${named.join("; ")}` : ""}`,
         data: { outcome: report.outcome, failed },
       });
       return [{ kind: "evacuation-finished", failed }];

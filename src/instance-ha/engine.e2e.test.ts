@@ -20,7 +20,10 @@
  * - every compute powered off at once (the lab has two; the issue's three on a bigger site): the
  *   valve closes, nothing is fenced or evacuated;
  * - the active engine killed (SIGKILL, its controller banned) once an evacuation has started: a
- *   standby finishes it from the history, and Nova shows one evacuation per VM.
+ *   standby finishes it from the history, and Nova shows one evacuation per VM;
+ * - room elsewhere for one of the three VMs (memory held in Placement): the VM of the highest
+ *   priority (server tag) moves, the others stay where they were, named in the history, and the
+ *   engine's evacuation ledger in Galera says done for one and unplaced for the others.
  *
  * Timings are printed, not asserted (npm run bench:lab measures them); the verdict may be
  * "missed-budget" here, never "failed".
@@ -178,5 +181,35 @@ describe("instance HA on the lab: each compute fault met as it must be (fence an
     expect(report.fenceMethod).toBe("power");
     evacuated(report, FAILED);
     expect(report.timeline.join("\n")).toMatch(/the active engine on ctl\d killed/);
+  });
+
+  it("compute-capacity-short: room for one VM: the highest priority moves, the others stay where they were, named; the ledger in Galera says the same", {
+    timeout: 1_200_000,
+  }, async () => {
+    const report = drill("compute-capacity-short", FAILED);
+    expect(["passed", "missed-budget"]).toContain(report.verdict);
+    const [moved, ...stayed] = [...report.vms].sort((a, b) => (b.priority ?? 0) - (a.priority ?? 0));
+    expect(moved?.to).toBe("cmp2");
+    expect(moved?.diskIntact).toBe(true);
+    for (const vm of stayed) {
+      expect(vm.stays, vm.name).toBe(true);
+      expect(vm.to, vm.name).toBeUndefined();
+    }
+    // Each server's row of the engine's evacuation ledger: done for the one, unplaced for the rest.
+    const ids = report.vms.map((v) => `'${v.id}'`).join(",");
+    const rows = await lab.ssh("ctl1", [
+      "mysql",
+      "-N",
+      "-e",
+      `SELECT server_id, status, COALESCE(to_host, '-') FROM hastack_ha.ha_evacuations WHERE server_id IN (${ids})`,
+    ]);
+    const statusOf = new Map(
+      rows.stdout
+        .trim()
+        .split("\n")
+        .map((l) => [l.split("\t")[0], l.split("\t").slice(1).join(" ")]),
+    );
+    expect(statusOf.get(moved?.id ?? "")).toBe("done cmp2");
+    for (const vm of stayed) expect(statusOf.get(vm.id), vm.name).toBe("unplaced -");
   });
 });

@@ -122,8 +122,8 @@ describe("instance-ha/engine: heartbeats in, decisions and actions out", () => {
     await w.run(14, ["cmp2", "cmp3", "cmp4"]);
     const at = w.calls.fence.map((c) => c.at);
     expect(at.length).toBe(2);
-    // failed -> fencing -> (fence-failed, one evaluation later) failed; then 5 s of backoff.
-    expect((at[1] as number) - (at[0] as number)).toBeGreaterThanOrEqual(5000 + 2000);
+    // failed -> fencing -> failed (fence-failed, in the same evaluation); then 5 s of backoff.
+    expect((at[1] as number) - (at[0] as number)).toBeGreaterThanOrEqual(5000 + 1000);
     expect(w.calls.evacuate).toEqual([]);
     const backoffs = w.gates("cmp1").filter((e) => e.data?.gate === "backoff");
     expect(backoffs.length).toBe(at.length); // once per failed fence, not once a second
@@ -210,5 +210,59 @@ describe("instance-ha/engine: heartbeats in, decisions and actions out", () => {
     await w.run(8, HOSTS);
     expect(w.calls.reenable).toEqual(["cmp1"]);
     expect(w.phase("cmp1")).toBe("healthy");
+  });
+
+  it("ends a host's episode when it is healthy again, in the snapshot too: the next failure claims its VMs afresh", async () => {
+    const w = await world({
+      settings: { recover_after: 3 },
+      // As written before the fix: a healthy snapshot that kept its old episode.
+      snapshots: [
+        {
+          host: "cmp1",
+          phase: "healthy",
+          since: new Date(1_700_000_000_000 - 30_000),
+          episode: "cmp1@old",
+          holdDisabled: false,
+        },
+      ],
+    });
+    await w.engine.resume(0);
+    await w.run(3, HOSTS);
+    await w.run(15, ["cmp2", "cmp3", "cmp4"]);
+    const first = w.upserted.find((s) => s.host === "cmp1" && s.phase === "evacuating")?.episode;
+    expect(first).toMatch(/^cmp1@2023-/);
+    w.reboot();
+    await w.run(8, HOSTS);
+    expect(w.phase("cmp1")).toBe("healthy");
+    const last = w.upserted.filter((s) => s.host === "cmp1").at(-1);
+    expect(last?.phase).toBe("healthy");
+    expect(last?.episode).toBeUndefined();
+    await w.run(15, ["cmp2", "cmp3", "cmp4"]);
+    const second = w.upserted.filter((s) => s.host === "cmp1" && s.phase === "evacuating").at(-1)?.episode;
+    expect(second).toMatch(/^cmp1@/);
+    expect(second).not.toBe(first);
+  });
+
+  it("once started, acts on a fence's confirmation when it arrives, not at the next evaluations: failed to evacuated within one second", async () => {
+    // The interval never fires in this test: the evaluations are the test's, one a second.
+    const w = await world({ settings: { tick_ms: 3_600_000 } });
+    await w.engine.start();
+    await w.run(3, HOSTS);
+    await w.run(5, ["cmp2", "cmp3", "cmp4"]);
+    expect(w.calls.fence).toHaveLength(1);
+    expect(w.calls.evacuate).toEqual(["cmp1"]);
+    expect(w.phase("cmp1")).toBe("evacuated");
+    const path = w.recorded.filter((e) => e.host === "cmp1" && e.kind === "phase");
+    expect(path.map((e) => e.phaseTo)).toEqual([
+      "suspect",
+      "failed",
+      "fencing",
+      "fenced",
+      "evacuating",
+      "evacuated",
+    ]);
+    const failedAt = path.find((e) => e.phaseTo === "failed")?.at.getTime() ?? 0;
+    // The same second as the failure (the test's clock only moves between evaluations).
+    expect(path.at(-1)?.at.getTime()).toBe(failedAt);
   });
 });

@@ -65,13 +65,26 @@ export function createEngine(deps: EngineDeps, raw: z.input<typeof EngineSetting
   const settings = EngineSettings.parse(raw);
   const { log } = deps;
   const wall = deps.wall ?? (() => new Date());
+  const mono = deps.mono ?? (() => performance.now());
   const states = new Map<string, HostState>();
   const powers = new Map<string, PowerState>();
   const fences = new Map<string, FenceResult>();
   const episodes = new Map<string, string>();
   const fenceFailedAt = new Map<string, number>();
   const evacuationFailedAt = new Map<string, number>();
-  const actions: Actions = createActions(log);
+  // Started by start(): tests drive tick() by hand and see events one tick later, as before.
+  let wake: ((host: string) => void) | undefined;
+  let settling: Promise<void> = Promise.resolve();
+  /** Nothing in flight: no action, and no evaluation between ticks (which may start one). */
+  async function quiet(): Promise<void> {
+    for (;;) {
+      const last = settling;
+      await last;
+      await actions.idle();
+      if (last === settling) return;
+    }
+  }
+  const actions: Actions = createActions(log, (host) => wake?.(host));
   const history = historyWriter(deps.history, log);
   const said = onceEach();
   const ctx: EngineContext = {
@@ -92,7 +105,17 @@ export function createEngine(deps: EngineDeps, raw: z.input<typeof EngineSetting
   let running = false;
   let timer: NodeJS.Timeout | undefined;
 
-  function evaluate(host: string, now: number, clocks: Clocks, view: ReadonlyMap<string, HostView>) {
+  /**
+   * `eventsOnly`: feeding the host's own actions' events between ticks; the heartbeat counters
+   * are left as the last tick left them, so debounce still counts one evaluation a second.
+   */
+  function evaluate(
+    host: string,
+    now: number,
+    clocks: Clocks,
+    view: ReadonlyMap<string, HostView>,
+    eventsOnly = false,
+  ) {
     const before = states.get(host) ?? initialState(now);
     const event = actions.take(host);
     const seen = view.get(host);
@@ -102,6 +125,7 @@ export function createEngine(deps: EngineDeps, raw: z.input<typeof EngineSetting
       now,
       settings,
     );
+    if (eventsOnly) t.state = { ...t.state, bad: before.bad, good: before.good, condition: before.condition };
     states.set(host, t.state);
     const after = t.state.phase;
     if (event?.kind === "fence-failed") fenceFailedAt.set(host, now);
@@ -113,7 +137,11 @@ export function createEngine(deps: EngineDeps, raw: z.input<typeof EngineSetting
       history.record(entry);
     }
     if (after !== before.phase) {
-      history.upsertHost(snapshotOf(host, t.state, episodes.get(host), clocks));
+      // A healthy host has no episode: a standby (or this engine restarted) must start the next
+      // failure as a new one, or its claims would meet the old episode's rows and lose.
+      history.upsertHost(
+        snapshotOf(host, t.state, after === "healthy" ? undefined : episodes.get(host), clocks),
+      );
       if (after === "healthy") {
         // The episode is over: its power reading, backoff and said verdicts go with it.
         for (const m of [powers, fences, episodes, fenceFailedAt, evacuationFailedAt]) m.delete(host);
@@ -215,13 +243,48 @@ export function createEngine(deps: EngineDeps, raw: z.input<typeof EngineSetting
     );
   }
 
+  /**
+   * Phases that move on the engine's own events alone (a fence started or confirmed, an
+   * evacuation started or finished) take every queued event at once, not one a tick: a fence
+   * confirmed in 0.1 s then starts its evacuation at once rather than two ticks later.
+   */
+  function drain(host: string, now: number, clocks: Clocks, view: ReadonlyMap<string, HostView>): void {
+    for (let i = 0; i < 8 && actions.pending(host); i++) {
+      const phase = states.get(host)?.phase;
+      const byEvents =
+        phase === "fencing" ||
+        phase === "fenced" ||
+        phase === "evacuating" ||
+        (phase === "failed" && actions.peek(host)?.kind === "fence-started");
+      if (!byEvents) return;
+      evaluate(host, now, clocks, view, true);
+    }
+  }
+
+  /** Between ticks, when an action's events arrive: feed them, and act on what they allow. */
+  async function settle(host: string): Promise<void> {
+    if (running) return; // the tick under way, or the next, takes them
+    running = true;
+    try {
+      const now = mono();
+      const clocks: Clocks = { mono: now, wall: wall() };
+      drain(host, now, clocks, deps.view());
+      await decide(now, clocks);
+    } finally {
+      running = false;
+    }
+  }
+
   async function tick(now: number): Promise<boolean> {
     if (running) return false;
     running = true;
     try {
       const clocks: Clocks = { mono: now, wall: wall() };
       const view = deps.view();
-      for (const host of new Set([...deps.computes(), ...states.keys()])) evaluate(host, now, clocks, view);
+      for (const host of new Set([...deps.computes(), ...states.keys()])) {
+        evaluate(host, now, clocks, view);
+        drain(host, now, clocks, view);
+      }
       for (const [host, s] of states) {
         if (s.phase !== "healthy" && s.phase !== "disabled") startPowerRead(ctx, host);
         if (s.phase === "disabled") startOperatorCheck(host, now);
@@ -238,7 +301,8 @@ export function createEngine(deps: EngineDeps, raw: z.input<typeof EngineSetting
     const snapshots = await deps.history.hosts();
     for (const s of snapshots) {
       states.set(s.host, resumedState(s, clocks));
-      if (s.episode !== undefined) episodes.set(s.host, s.episode);
+      // Rows written before a healthy snapshot dropped its episode may still carry one.
+      if (s.episode !== undefined && s.phase !== "healthy") episodes.set(s.host, s.episode);
     }
     const busy = snapshots.filter((s) => s.phase !== "healthy").map((s) => `${s.host} ${s.phase}`);
     const detail = `resumed ${snapshots.length} host(s) from the history${busy.length ? `: ${busy.join(", ")}` : ""}`;
@@ -246,12 +310,14 @@ export function createEngine(deps: EngineDeps, raw: z.input<typeof EngineSetting
     history.record({ at: clocks.wall, kind: "alert", detail });
   }
 
-  const mono = deps.mono ?? (() => performance.now());
   return {
     tick,
     resume,
     async start() {
       await resume(mono());
+      wake = (host) => {
+        settling = settle(host).catch((e: unknown) => log.warn({ err: String(e) }, "evaluation failed"));
+      };
       // A tick still running when the next is due is skipped, never run beside it.
       timer = setInterval(
         () => void tick(mono()).catch((e: unknown) => log.warn({ err: String(e) }, "evaluation failed")),
@@ -261,12 +327,13 @@ export function createEngine(deps: EngineDeps, raw: z.input<typeof EngineSetting
     async stop() {
       clearInterval(timer);
       timer = undefined;
-      await actions.idle();
+      wake = undefined;
+      await quiet();
       await history.flush();
     },
     states: () => states,
     async idle() {
-      await actions.idle();
+      await quiet();
       await history.flush();
     },
   };

@@ -14,6 +14,7 @@ import type { Nova, Server } from "../openstack/nova.ts";
 import { HastackError } from "../util/errors.ts";
 import { runLimited } from "../util/run-limited.ts";
 import type { Plan } from "./capacity.ts";
+import type { Ledger, LedgerUpdate } from "./evacuation-ledger.ts";
 
 export const EvacuateSettings = z.strictObject({
   parallel: z
@@ -81,6 +82,11 @@ export interface EvacuateInput {
   nova: Nova;
   settings?: z.input<typeof EvacuateSettings>;
   onProgress?: (event: EvacuationProgress) => void;
+  /**
+   * The engine's record of each server (evacuation-ledger.ts): claimed before Nova is asked, so
+   * no server is asked twice across an engine failover. None for an operator's `ha evacuate`.
+   */
+  ledger?: Ledger;
   /** @default () => new Date() (the disabled reason's time) */
   clock?: () => Date;
 }
@@ -91,6 +97,8 @@ interface Run {
   settings: EvacuateSettings;
   emit: (event: EvacuationProgress) => void;
   seconds: () => number;
+  ledger?: Ledger;
+  record: (serverId: string, update: LedgerUpdate) => Promise<void>;
 }
 
 const EVACUABLE = new Set(["active", "stopped", "error"]);
@@ -108,6 +116,8 @@ export async function evacuateHost(input: EvacuateInput): Promise<EvacuationRepo
     settings,
     emit: input.onProgress ?? (() => {}),
     seconds: () => Math.round((performance.now() - started) / 100) / 10,
+    ...(input.ledger ? { ledger: input.ledger } : {}),
+    record: async (id, update) => input.ledger?.record(id, update),
   };
   const when = (input.clock ?? (() => new Date()))()
     .toISOString()
@@ -135,7 +145,15 @@ export async function evacuateHost(input: EvacuateInput): Promise<EvacuationRepo
     return [];
   });
   const names = new Map(onHost.map((s) => [s.id, s.name]));
-  for (const { vm, reason } of input.plan.unplaced) leave(vm, names.get(vm) ?? "", `no room: ${reason}`);
+  for (const { vm, reason } of input.plan.unplaced) {
+    leave(vm, names.get(vm) ?? "", `no room: ${reason}`);
+    // In the ledger too, so `ha status` lists what was left and why; a standby's plan says the same.
+    const refused = await run.ledger
+      ?.claim({ id: vm, name: names.get(vm) ?? "" })
+      .catch((e: unknown) => `cannot claim it: ${words(e)}`);
+    if (run.ledger && refused === undefined)
+      await run.record(vm, { status: "unplaced", detail: `no room: ${reason}`, finished: true });
+  }
   const planned = new Set([...input.plan.placements, ...input.plan.unplaced].map((p) => p.vm));
   for (const server of onHost) {
     // Booted (or moved back) after the plan was made: its size was not counted.
@@ -182,7 +200,19 @@ async function evacuateOne(run: Run, id: string, target: string | undefined): Pr
   let name = "";
   let attempts = 0;
   let failure = "";
-  const end = (status: ServerOutcome, extra: { to?: string; reason?: string }): ServerReport => {
+  // This engine's claim won (or it follows a predecessor's rebuild, whose row it updates).
+  let owned = false;
+  const end = async (status: ServerOutcome, extra: { to?: string; reason?: string }) => {
+    if (owned && status !== "skipped")
+      await run.record(id, {
+        status: status === "evacuated" ? "done" : "failed",
+        attempts,
+        finished: true,
+        ...(extra.to ? { to: extra.to } : {}),
+        ...(extra.reason ? { detail: extra.reason } : {}),
+      });
+    else if (owned)
+      await run.record(id, { status: "failed", detail: `left: ${extra.reason}`, finished: true });
     const report: ServerReport = {
       id,
       name,
@@ -218,6 +248,7 @@ async function evacuateOne(run: Run, id: string, target: string | undefined): Pr
       // hand: followed to its end like our own, never requested a second time; a failure is
       // retried once like our own.
       attempts = attempt;
+      owned = true;
       const followed = await track(run, server);
       if (followed.to) return end("evacuated", { to: followed.to });
       if (followed.deleted) return end("skipped", { reason: followed.reason });
@@ -230,11 +261,25 @@ async function evacuateOne(run: Run, id: string, target: string | undefined): Pr
       if (attempts === 0) return end("skipped", { reason: refusal });
       return end("failed", { reason: `${failure}; not tried again: ${refusal}` });
     }
+    if (run.ledger && !owned) {
+      let holder: string | undefined;
+      try {
+        holder = await run.ledger.claim({ id, name });
+      } catch (cause) {
+        // Unknown whether another engine owns it: asking Nova now could ask twice.
+        failure = `cannot claim it in the history, not asked: ${words(cause)}`;
+        if (attempt === 2) break;
+        await sleep(run.settings.poll_ms);
+        continue;
+      }
+      if (holder) return end("skipped", { reason: holder });
+      owned = true;
+    }
     attempts = attempt;
     // The retry lets the scheduler choose: the planned target may be what failed.
     const to = attempt === 1 ? target : undefined;
     run.emit({ kind: "server-evacuating", id, attempt, ...(to ? { target: to } : {}) });
-    const outcome = await requestAndTrack(run, server, to);
+    const outcome = await requestAndTrack(run, server, to, attempt);
     if (outcome.to) return end("evacuated", { to: outcome.to });
     if (outcome.deleted) return end("skipped", { reason: outcome.reason });
     failure = outcome.reason;
@@ -268,7 +313,12 @@ function whyNot(run: Run, server: Server): string | undefined {
 
 type Outcome = { to?: string; deleted?: boolean; reason: string };
 
-async function requestAndTrack(run: Run, before: Server, target: string | undefined): Promise<Outcome> {
+async function requestAndTrack(
+  run: Run,
+  before: Server,
+  target: string | undefined,
+  attempt: number,
+): Promise<Outcome> {
   try {
     await run.nova.evacuate(before.id, run.host, target);
   } catch (cause) {
@@ -277,6 +327,7 @@ async function requestAndTrack(run: Run, before: Server, target: string | undefi
     const now = await run.nova.server(before.id).catch(() => undefined);
     if (!now?.taskState?.startsWith("rebuild")) return { reason: words(cause) };
   }
+  await run.record(before.id, { status: "requested", attempts: attempt, ...(target ? { to: target } : {}) });
   return track(run, before);
 }
 

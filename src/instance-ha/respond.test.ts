@@ -158,4 +158,29 @@ describe("instance-ha/respond: plan, fence, then Nova", () => {
     expect(report.outcome).toBe("evacuated");
     expect(report.evacuation?.servers.map((s) => s.id)).toEqual(["b"]);
   });
+
+  it("with room for one VM, moves the one its tag (before its flavor's extra spec) ranks first, and leaves the rest with the reason", async () => {
+    const { fake, nova } = await setUp([
+      { ...vm("a"), extra_specs: { "hastack:priority": "5" } },
+      // The tag wins over the flavor's 100: the owner's word for this VM.
+      { ...vm("b"), tags: ["web", "hastack:priority=20"], extra_specs: { "hastack:priority": "100" } },
+      { ...vm("c"), tags: ["hastack:priority=high"] },
+    ]);
+    const report = await respondToFailure("cmp1", {
+      nova,
+      // cmp2 has 1 GiB left, cmp3 none: one VM of 1 GiB fits.
+      placement: placementOf({ cmp1: 3 * GIB, cmp2: 3 * GIB, cmp3: 4 * GIB }),
+      disksOnCeph: true,
+      settings: FAST,
+      fence: async () => POWER,
+    });
+    expect(report.plan.placements).toEqual([{ vm: "b", target: "cmp2" }]);
+    expect(report.plan.unplaced.map((u) => u.vm)).toEqual(["a", "c"]);
+    expect(report.outcome).toBe("partial");
+    const posts = fake.log.filter((l) => l.method === "POST").map((l) => l.path);
+    expect(posts).toEqual(["/v2.1/servers/b/action"]);
+    const timeline = report.timeline.join("\n");
+    expect(timeline).toMatch(/plan: priority of c \(c\): tag hastack:priority=high: not an integer/);
+    expect(timeline).toMatch(/plan: a fits nowhere: fits on no host \(needs VCPU 1, MEMORY_MB 1024\)/);
+  });
 });

@@ -9,8 +9,9 @@
 import type { z } from "zod";
 import type { Nova } from "../openstack/nova.ts";
 import type { Placement } from "../openstack/placement.ts";
-import { type Evacuee, type Plan, parsePlacement, planEvacuation } from "./capacity.ts";
+import { type Evacuee, type Plan, parsePlacement, planEvacuation, priorityOf } from "./capacity.ts";
 import { type EvacuateSettings, type EvacuationReport, evacuateHost } from "./evacuate.ts";
+import type { Ledger } from "./evacuation-ledger.ts";
 import type { FenceResult } from "./fence.ts";
 
 export interface RespondDeps {
@@ -21,6 +22,8 @@ export interface RespondDeps {
   /** Every VM's disks are on Ceph (Nova's images in RBD, volumes from Ceph): a storage fence covers them. */
   disksOnCeph: boolean;
   settings?: z.input<typeof EvacuateSettings>;
+  /** The engine's record of each server's evacuation; none for an operator's `ha evacuate`. */
+  ledger?: Ledger;
   /** Each timeline line as it happens. */
   log?: (line: string) => void;
 }
@@ -46,7 +49,7 @@ export async function planFor(
   host: string,
   nova: Nova,
   placement: Placement,
-): Promise<{ plan: Plan; servers: number; excluded: string[] }> {
+): Promise<{ plan: Plan; servers: number; excluded: string[]; ignored: string[] }> {
   const [servers, raw, hypervisors] = await Promise.all([
     nova.serversOnHost(host),
     placement.providers(),
@@ -61,10 +64,13 @@ export async function planFor(
     return h ? [{ ...p, name: h.serviceHost }] : [];
   });
   const failed = providers.find((p) => p.name === host);
+  const ignored: string[] = [];
   const vms: Evacuee[] = await Promise.all(
     servers.map(async (s) => {
       const held = await placement.allocations(s.id);
-      return { uuid: s.id, priority: 0, resources: (failed && held[failed.uuid]) || {} };
+      const { priority, ignored: why } = priorityOf(s);
+      if (why) ignored.push(`${s.id} (${s.name}): ${why}`);
+      return { uuid: s.id, priority, resources: (failed && held[failed.uuid]) || {} };
     }),
   );
   // Computes Nova will not schedule to (disabled, or down) are no target, whatever Placement says.
@@ -75,6 +81,7 @@ export async function planFor(
     plan: planEvacuation({ providers, vms, failedHost: host, exclude: excluded }),
     servers: servers.length,
     excluded,
+    ignored,
   };
 }
 
@@ -143,7 +150,8 @@ export async function evacuateStep(
 }
 
 async function noteThePlan(host: string, deps: RespondDeps, t: Timeline): Promise<Plan> {
-  const { plan, servers, excluded } = await planFor(host, deps.nova, deps.placement);
+  const { plan, servers, excluded, ignored } = await planFor(host, deps.nova, deps.placement);
+  for (const line of ignored) t.note(`plan: priority of ${line}`);
   const skipping = excluded.length ? ` (not onto ${excluded.join(", ")}: disabled or down)` : "";
   t.note(
     `plan: ${servers} server(s) on ${host}; ${plan.placements.length} fit elsewhere, ${plan.unplaced.length} fit nowhere${skipping}`,
@@ -188,6 +196,7 @@ async function evacuateWith(
     plan,
     nova: deps.nova,
     ...(deps.settings ? { settings: deps.settings } : {}),
+    ...(deps.ledger ? { ledger: deps.ledger } : {}),
     onProgress: (p) => {
       if (p.kind === "service-forced-down") note(`nova-compute on ${host} forced down`);
       else if (p.kind === "service-disabled") note(`nova-compute on ${host} disabled: ${p.reason}`);

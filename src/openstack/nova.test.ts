@@ -73,6 +73,8 @@ describe("openstack/nova", () => {
       host: "cmp1",
       vmState: "active",
       taskState: null,
+      tags: [],
+      extraSpecs: {},
     });
     const lists = fake.log.filter((l) => l.path.startsWith("/v2.1/servers/detail"));
     expect(lists.map((l) => new URL(l.path, fake.url).searchParams.get("marker"))).toEqual([

@@ -55,6 +55,10 @@ const ServerBody = z
     "OS-EXT-STS:vm_state": z.string(),
     "OS-EXT-STS:task_state": z.string().nullable(),
     fault: z.object({ message: z.string() }).optional(),
+    // From 2.26; an evacuation's priority may be one (capacity.ts).
+    tags: z.array(z.string()).optional(),
+    // From 2.47 the flavor is embedded; its extra specs only for a role allowed to read them (admin).
+    flavor: z.looseObject({ extra_specs: z.record(z.string(), z.string()).optional() }).optional(),
   })
   .transform((s) => ({
     id: s.id,
@@ -64,6 +68,8 @@ const ServerBody = z
     vmState: s["OS-EXT-STS:vm_state"],
     taskState: s["OS-EXT-STS:task_state"],
     ...(s.fault ? { fault: s.fault.message } : {}),
+    tags: s.tags ?? [],
+    extraSpecs: s.flavor?.extra_specs ?? {},
   }));
 /** A server as instance HA reads it: Nova's vm_state and task_state rather than the status word. */
 export type Server = z.output<typeof ServerBody>;

@@ -80,3 +80,57 @@ export function placementApi(session: Pick<Session, "url" | "call">, timeoutMs =
     },
   };
 }
+
+/**
+ * Allocations of a consumer that is no server: what a drill holds on a compute to leave it only
+ * so much room (the capacity drill). Nova's periodic audit keeps an allocation whose consumer it
+ * does not know (it may be a server being built), so the hold stays until it is released.
+ */
+export interface PlacementHolds {
+  /** PUT /allocations/{consumer}: replaces whatever the consumer held. */
+  hold(consumer: string, provider: string, resources: Record<string, number>): Promise<void>;
+  /** DELETE /allocations/{consumer}; a consumer with nothing held is no error. */
+  release(consumer: string): Promise<void>;
+}
+
+export function placementHolds(
+  session: Pick<Session, "url" | "call" | "projectId">,
+  timeoutMs = 30_000,
+): PlacementHolds {
+  async function write(what: string, method: string, path: string, body?: unknown, ok = [204]) {
+    let answer: Answer;
+    try {
+      answer = await session.call(method, `${session.url("placement")}${path}`, body, timeoutMs, HEADERS);
+    } catch (cause) {
+      throw new HastackError("E_OPENSTACK_API", `Cannot ${what}: no answer from Placement`, { cause });
+    }
+    if (!ok.includes(answer.status))
+      throw new HastackError(
+        "E_OPENSTACK_API",
+        `Cannot ${what}: HTTP ${answer.status}: ${answer.body.replace(/\s+/g, " ").slice(0, 200)}`,
+      );
+  }
+  return {
+    hold: (consumer, provider, resources) =>
+      write(
+        `hold ${JSON.stringify(resources)} on provider ${provider}`,
+        "PUT",
+        `/allocations/${encodeURIComponent(consumer)}`,
+        {
+          allocations: { [provider]: { resources } },
+          // 1.28: a new consumer has no generation yet.
+          consumer_generation: null,
+          project_id: session.projectId,
+          user_id: "hastack-drill",
+        },
+      ),
+    release: (consumer) =>
+      write(
+        `release the allocations of ${consumer}`,
+        "DELETE",
+        `/allocations/${encodeURIComponent(consumer)}`,
+        undefined,
+        [204, 404],
+      ),
+  };
+}

@@ -42,6 +42,9 @@ export interface FakeServer {
   vm_state: string;
   task_state: string | null;
   fault?: { code: number; message: string; created: string };
+  tags?: string[];
+  /** The embedded flavor's extra specs. */
+  extra_specs?: Record<string, string>;
   /** One entry per evacuate request, in order; "ok" when none is left. */
   script?: EvacuationScript[];
 }
@@ -272,7 +275,11 @@ function serverBody(s: FakeServer) {
     updated: "2026-12-03T15:50:19Z",
     addresses: {},
     metadata: {},
-    flavor: { original_name: "m1.tiny", vcpus: 1, ram: 64, disk: 1, ephemeral: 0, swap: 0, extra_specs: {} },
+    flavor: {
+      original_name: "m1.tiny",
+      ...{ vcpus: 1, ram: 64, disk: 1, ephemeral: 0, swap: 0, extra_specs: s.extra_specs ?? {} },
+    },
+    tags: s.tags ?? [],
     image: { id: "70a599e0-31e7-49b7-b260-868f441e862b" },
     "OS-EXT-SRV-ATTR:host": s.host,
     "OS-EXT-SRV-ATTR:hypervisor_hostname": s.host,

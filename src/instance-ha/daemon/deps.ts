@@ -13,6 +13,7 @@ import { novaApi } from "../../openstack/nova.ts";
 import { placementApi } from "../../openstack/placement.ts";
 import { LocalTransport } from "../../transport/local-transport.ts";
 import type { EngineDeps, EngineLog, EngineResponder } from "../engine.ts";
+import { storeLedger } from "../evacuation-ledger.ts";
 import { fenceHost } from "../fence.ts";
 import type { ControlPlaneView } from "../gates.ts";
 import type { PowerState } from "../host-state.ts";
@@ -54,9 +55,18 @@ export function daemonDeps(parts: DaemonParts): EngineDeps & { ready(): Promise<
     ? { runner: local, id: { name: config.ceph.name, keyring: config.ceph.keyring } }
     : undefined;
 
-  function respondDeps(host: string): RespondDeps {
+  function respondDeps(host: string, episode?: string): RespondDeps {
     const c = computes.get(host);
     return {
+      ...(episode
+        ? {
+            ledger: storeLedger(store, {
+              episode,
+              host,
+              warn: (line) => log.warn({ host, episode }, line),
+            }),
+          }
+        : {}),
       nova,
       placement,
       disksOnCeph: config.disks_on_ceph,
@@ -85,9 +95,9 @@ export function daemonDeps(parts: DaemonParts): EngineDeps & { ready(): Promise<
 
   const respond: EngineResponder = {
     fence: (host) => fenceStep(host, respondDeps(host)),
-    evacuate: async (host, fence) => {
+    evacuate: async (host, fence, episode) => {
       await loggedIn();
-      return evacuateStep(host, respondDeps(host), fence);
+      return evacuateStep(host, respondDeps(host, episode), fence);
     },
   };
 

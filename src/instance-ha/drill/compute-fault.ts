@@ -14,6 +14,7 @@
  * The servers and their network are deleted whatever happened.
  */
 import { randomBytes } from "node:crypto";
+import { checkLeft, roomFor, squeeze } from "./capacity-short.ts";
 import {
   bootGuests,
   cleanupGuests,
@@ -47,6 +48,7 @@ export async function computeFaultDrill(deps: DrillDeps, o: DrillOptions): Promi
   let networkId = "";
   let injected = false;
   let watchedS: number | undefined;
+  let release: (() => Promise<void>) | undefined;
   try {
     networkId = await guestNetwork(admin, tag);
     ({ vms, tokens } = await bootGuests(deps, {
@@ -56,6 +58,14 @@ export async function computeFaultDrill(deps: DrillDeps, o: DrillOptions): Promi
       image: o.image,
       flavor: o.flavor,
     }));
+    if (fault.expect.evacuate && fault.expect.squeezed) {
+      if (!deps.room)
+        throw new Error(`Cannot run ${fault.drill}: the drill was given no Placement to hold room in`);
+      const squeezed = await squeeze(deps, deps.room, { host: o.host, vms, room: roomFor(vms.length) });
+      release = squeezed.release;
+      deps.log?.(`        ${squeezed.line}`);
+      timeline.push(`   0.0 s  ${squeezed.line}`);
+    }
     off = new Date();
     injected = true;
     note(await fault.inject(o.host));
@@ -70,10 +80,16 @@ export async function computeFaultDrill(deps: DrillDeps, o: DrillOptions): Promi
           : undefined,
       ]);
       if (fault.midway) problems.push(...(await evacuatedOnce(deps, vms, o.host, off)));
+      if (release) problems.push(...(await checkLeft(deps, { host: o.host, tag, vms, off, note })));
     }
   } catch (error) {
     problems.push(error instanceof Error ? error.message : String(error));
   }
+  await release?.().catch((e: unknown) =>
+    problems.push(
+      `the drill's memory holds in Placement were not all released: ${e instanceof Error ? e.message : String(e)}`,
+    ),
+  );
 
   const history = fromHistory(
     off,
@@ -88,8 +104,9 @@ export async function computeFaultDrill(deps: DrillDeps, o: DrillOptions): Promi
     await cleanupGuests(admin, tag);
   }
 
-  const active = vms.map((v) => v.activeS);
-  const answering = vms.map((v) => v.answeringS);
+  const moved = vms.filter((v) => !v.stays);
+  const active = moved.map((v) => v.activeS);
+  const answering = moved.map((v) => v.answeringS);
   const all = (xs: (number | undefined)[]) =>
     xs.length > 0 && xs.every((x) => x !== undefined) ? Math.max(...(xs as number[])) : undefined;
   if (fault.expect.evacuate) {
@@ -135,19 +152,26 @@ async function watchEvacuation(
 ): Promise<void> {
   const { vms, off, note, problems } = w;
   const deadline = Date.now() + (o.evacuateTimeoutMs ?? 300_000);
-  while (Date.now() < deadline && vms.some((v) => v.activeS === undefined)) {
+  // compute-capacity-short: those with no room must stay; any of them moved instead of one that
+  // ranks higher is a priority not kept.
+  const movers = vms.filter((v) => !v.stays);
+  while (Date.now() < deadline && movers.some((v) => v.activeS === undefined)) {
     for (const row of await serverRows(deps.admin, w.tag)) {
       const vm = vms.find((v) => v.id === row.ID);
       const to = novaHost(row);
       if (vm && vm.activeS === undefined && row.Status === "ACTIVE" && to && to !== o.host) {
         vm.activeS = secondsBetween(off, new Date());
         vm.to = to;
-        note(`${vm.name} ACTIVE on ${to}`);
+        note(`${vm.name}${vm.priority === undefined ? "" : ` (priority ${vm.priority})`} ACTIVE on ${to}`);
+        if (vm.stays)
+          problems.push(
+            `${vm.name} (priority ${vm.priority}) was evacuated ahead of a VM of higher priority`,
+          );
       }
     }
     await sleep(1000);
   }
-  for (const vm of vms.filter((v) => v.activeS === undefined))
+  for (const vm of movers.filter((v) => v.activeS === undefined))
     problems.push(`${vm.name} (${vm.id}) was not ACTIVE on another compute within the drill's wait`);
   await Promise.all(
     vms
@@ -184,10 +208,13 @@ async function watchHold(deps: DrillDeps, o: DrillOptions, w: Watch): Promise<nu
           `${row.Name} is ${row.Status} on ${where ?? "no host"} (it had to stay ACTIVE on ${o.host})`,
         );
     }
-    const acted = (await deps.history(o.host, off).catch(() => [])).filter(
-      (e) => e.kind === "fence" || e.kind === "evacuation",
-    );
-    for (const e of acted) problem(`event-${e.id}`, `the engine acted on ${o.host}: ${e.kind}: ${e.detail}`);
+    // Every host the fault touched (compute-mass-poweroff powers off several): none may be fenced.
+    for (const host of deps.fault.hosts(o.host)) {
+      const acted = (await deps.history(host, off).catch(() => [])).filter(
+        (e) => e.kind === "fence" || e.kind === "evacuation",
+      );
+      for (const e of acted) problem(`event-${e.id}`, `the engine acted on ${host}: ${e.kind}: ${e.detail}`);
+    }
     await sleep(2000);
   }
   const watchedS = secondsBetween(off, new Date());

@@ -11,6 +11,9 @@
  * - `engine-killed`: a compute's plug pulled as in compute-poweroff, and once the evacuation has
  *   started, the active engine killed and its controller banned for it: a standby must finish
  *   the evacuation from the history, and no VM may be evacuated twice.
+ * - `compute-capacity-short`: compute-poweroff on a site with room for about half its VMs
+ *   (capacity-short.ts): the engine moves those that fit, highest priority first, and leaves the
+ *   rest where they were, naming them in its history.
  * - `compute-mass-poweroff`: several computes' plugs pulled at once (the drill's and the next
  *   ones, `count` in all): a switch or a power feed, not host failures. The valve closes: no
  *   fence, no evacuation, an alert.
@@ -25,6 +28,7 @@ export const HA_DRILLS = [
   "compute-management-cut",
   "compute-mass-poweroff",
   "engine-killed",
+  "compute-capacity-short",
 ] as const;
 export type HaDrillName = (typeof HA_DRILLS)[number];
 
@@ -47,7 +51,7 @@ export interface HaFaultPorts {
  * `alert` ("not evacuating: ...", the VMs still run where they are), or the `valve` closed.
  */
 export type Expectation =
-  | { evacuate: true; fenceMethod: "power" | "storage" }
+  | { evacuate: true; fenceMethod: "power" | "storage"; squeezed?: true }
   | { evacuate: false; hold: "alert" | "valve" };
 
 export interface FaultPlan {
@@ -109,6 +113,8 @@ export function faultPlan(
     }
     case "compute-poweroff":
       return { ...plugPulled, drill };
+    case "compute-capacity-short":
+      return { ...plugPulled, drill, expect: { evacuate: true, fenceMethod: "power", squeezed: true } };
     case "compute-bmc-dead": {
       const { bmcDead, bmcBack } = ports;
       if (!bmcDead || !bmcBack)

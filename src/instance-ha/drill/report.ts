@@ -21,6 +21,10 @@ export interface VmOutcome {
   answeringS?: number;
   /** The disk marker the guest wrote before the failure was read back after it. */
   diskIntact: boolean;
+  /** compute-capacity-short: its evacuation priority (server tag). */
+  priority?: number;
+  /** compute-capacity-short: no room was left for it: it must stay on the failed host, not in ERROR. */
+  stays?: boolean;
 }
 
 export type DrillVerdict = "passed" | "missed-budget" | "failed";
@@ -110,11 +114,18 @@ export function reportLines(r: ComputeFaultReport): string[] {
       ...r.problems.map((p) => `PROBLEM: ${p}`),
       `verdict: ${r.verdict}`,
     ];
+  const left = r.vms.filter((v) => v.stays);
+  const moved = r.vms.filter((v) => !v.stays);
   const lines = [
     `${r.drill} ${r.host}: ${r.vms.length} VM(s), fault at ${r.offAt}`,
     ...r.timeline,
     `detected ${s(r.detectedS)} (budget ${BUDGET.detectedS} s), fenced ${s(r.fencedS)}${r.fenceMethod ? ` by ${r.fenceMethod}` : ""}, every VM ACTIVE ${s(r.allActiveS)} (budget ${BUDGET.allActiveS} s), every guest answering ${s(r.allAnsweringS)}`,
-    `disks intact: ${r.vms.filter((v) => v.diskIntact).length}/${r.vms.length}; ${r.heldDisabled ? "back, held disabled by the engine (re-flap window);" : `back and re-enabled ${s(r.reenabledS)} after its power-on;`} leftover domains on it: ${r.leftovers ?? "unknown"}`,
+    ...(left.length > 0
+      ? [
+          `left on ${r.host} for want of room, as the priorities said: ${left.map((v) => `${v.name} (priority ${v.priority})`).join(", ")}`,
+        ]
+      : []),
+    `disks intact: ${moved.filter((v) => v.diskIntact).length}/${moved.length}; ${r.heldDisabled ? "back, held disabled by the engine (re-flap window);" : `back and re-enabled ${s(r.reenabledS)} after its power-on;`} leftover domains on it: ${r.leftovers ?? "unknown"}`,
     ...r.problems.map((p) => `PROBLEM: ${p}`),
     `verdict: ${r.verdict}`,
   ];

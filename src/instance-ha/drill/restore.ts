@@ -41,13 +41,27 @@ export async function restoreHost(
   const ids = new Set(w.vms.map((v) => v.id));
   const { expect } = fault;
   if (expect.evacuate) {
-    // Every domain left on the failed host would be a VM running twice.
+    // Every domain left on the failed host would be a VM running twice; but for those left
+    // there for want of room (compute-capacity-short), which must run nowhere else.
     const listed = await deps
       .transport(o.host)
-      .exec(["sh", "-c", "virsh -c qemu:///system list --all --name | grep -c . || true"]);
-    result.leftovers = Number(listed.stdout.trim());
+      .exec(["virsh", "-c", "qemu:///system", "list", "--all", "--uuid"], { timeoutMs: 20_000 });
+    if (listed.code !== 0)
+      throw new Error(
+        `Cannot list the domains on ${o.host}: exit code ${listed.code}: ${listed.stderr.trim()}`,
+      );
+    const stays = new Set(w.vms.filter((v) => v.stays).map((v) => v.id));
+    const domains = listed.stdout
+      .split("\n")
+      .map((l) => l.trim())
+      .filter(Boolean);
+    result.leftovers = domains.filter((u) => !stays.has(u)).length;
     if (result.leftovers !== 0)
       w.problems.push(`${result.leftovers} domain(s) left on ${o.host} after it came back`);
+    for (const compute of deps.computes.filter((c) => c !== o.host)) {
+      const twice = (await runningDomains(deps, compute)).filter((u) => stays.has(u));
+      if (twice.length > 0) w.problems.push(`${twice.length} VM(s) left for want of room run on ${compute}`);
+    }
     return result;
   }
   // The VMs stayed. After a cut they still run and answer where they were; after a power loss

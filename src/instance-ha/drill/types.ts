@@ -5,6 +5,7 @@
 import type { Osc } from "../../ops/smoke/osc.ts";
 import type { Transport } from "../../transport/types.ts";
 import type { StoredEvent } from "../store.ts";
+import type { RoomPorts } from "./capacity-short.ts";
 import type { FaultPlan } from "./faults.ts";
 import type { VmOutcome } from "./report.ts";
 
@@ -20,6 +21,8 @@ export interface DrillDeps {
   history: (host: string, since: Date) => Promise<StoredEvent[]>;
   /** Each timeline line as it happens. */
   log?: (line: string) => void;
+  /** Placement, for compute-capacity-short's squeeze. */
+  room?: RoomPorts;
 }
 
 export interface DrillOptions {
