@@ -8,6 +8,7 @@ import { siteStoreOptions } from "../instance-ha/store-site.ts";
 import { readSecrets } from "../inventory/secrets-file.ts";
 import { GUEST_FLAVOR, GUEST_IMAGE_NAME } from "../lab/guest-upload.ts";
 import { enterLabNamespaceIfNeeded, inLabNamespace } from "../lab/netns.ts";
+import { novaApi } from "../openstack/nova.ts";
 import { placementApi, placementHolds } from "../openstack/placement.ts";
 import { labInjector } from "../ops/drills/lab-injector.ts";
 import { realInjector } from "../ops/drills/real-injector.ts";
@@ -88,11 +89,9 @@ export function registerHaDrill(ha: Command): void {
         : realInjector(topology, pool, secrets);
       try {
         const client = await firstAnswering(topology, (h) => pool.get(h));
-        // Only the capacity drill writes to Placement (its holds), from here through the public endpoint.
-        const session =
-          drill === "compute-capacity-short"
-            ? await adminSession(topology, secrets, "E_HA_DRILL")
-            : undefined;
+        // Nova read from here (each VM's state within a second), and Placement for the capacity
+        // drill's holds: the admin's session through the public endpoint.
+        const session = await adminSession(topology, secrets, "E_HA_DRILL");
         const report = await computeFaultDrill(
           {
             admin: osc(
@@ -111,7 +110,8 @@ export function registerHaDrill(ha: Command): void {
               opts.count === undefined ? Math.min(3, computes.length) : Number(opts.count),
             ),
             computes,
-            ...(session
+            nova: novaApi(session),
+            ...(drill === "compute-capacity-short"
               ? { room: { placement: placementApi(session), holds: placementHolds(session) } }
               : {}),
             history: (h, since) => store.history({ host: h, since, limit: 500 }),

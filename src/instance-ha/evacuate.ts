@@ -48,7 +48,7 @@ export interface ServerReport {
   from: string;
   /** Where it runs now, once evacuated (or found evacuated). */
   to?: string;
-  /** Evacuate requests sent: 0 when skipped, 2 at most. */
+  /** Evacuate requests this engine sent: 0 when skipped or when it followed a rebuild asked for before it, 2 at most. */
   attempts: number;
   status: ServerOutcome;
   /** Why it failed or was skipped. */
@@ -198,7 +198,10 @@ async function fenceService(run: Run, reason: string): Promise<void> {
 /** One server: at most two evacuate requests, each only while the server is still on the failed host. */
 async function evacuateOne(run: Run, id: string, target: string | undefined): Promise<ServerReport> {
   let name = "";
+  // The tries this engine made, a rebuild it followed included (what the loop goes by)...
   let attempts = 0;
+  // ...and the requests it sent to Nova (what the report says).
+  let sent = 0;
   let failure = "";
   // This engine's claim won (or it follows a predecessor's rebuild, whose row it updates).
   let owned = false;
@@ -206,7 +209,7 @@ async function evacuateOne(run: Run, id: string, target: string | undefined): Pr
     if (owned && status !== "skipped")
       await run.record(id, {
         status: status === "evacuated" ? "done" : "failed",
-        attempts,
+        ...(sent ? { attempts: sent } : {}),
         finished: true,
         ...(extra.to ? { to: extra.to } : {}),
         ...(extra.reason ? { detail: extra.reason } : {}),
@@ -217,7 +220,7 @@ async function evacuateOne(run: Run, id: string, target: string | undefined): Pr
       id,
       name,
       from: run.host,
-      attempts,
+      attempts: sent,
       status,
       ...extra,
       seconds: run.seconds(),
@@ -279,7 +282,8 @@ async function evacuateOne(run: Run, id: string, target: string | undefined): Pr
     // The retry lets the scheduler choose: the planned target may be what failed.
     const to = attempt === 1 ? target : undefined;
     run.emit({ kind: "server-evacuating", id, attempt, ...(to ? { target: to } : {}) });
-    const outcome = await requestAndTrack(run, server, to, attempt);
+    sent += 1;
+    const outcome = await requestAndTrack(run, server, to, sent);
     if (outcome.to) return end("evacuated", { to: outcome.to });
     if (outcome.deleted) return end("skipped", { reason: outcome.reason });
     failure = outcome.reason;

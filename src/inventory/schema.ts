@@ -131,7 +131,14 @@ export const InstanceHa = z.strictObject({
     .describe(
       "more than this share of the computes in trouble at once = an outage, not host failures: no action",
     ),
-  evacuate_concurrency: z.int().min(1).default(4),
+  evacuate_concurrency: z
+    .int()
+    .min(1)
+    .max(64)
+    .default(4)
+    .describe(
+      "evacuations in flight at once for one failed host; each target compute's Nova takes their claims one at a time, so more helps only across more targets",
+    ),
   notify: AlertSettings.prefault({}).describe(
     "where the engine's alerts go: mail (smtp), a webhook, or both, rate limited per subject",
   ),

@@ -156,10 +156,10 @@ async function watchEvacuation(
   // ranks higher is a priority not kept.
   const movers = vms.filter((v) => !v.stays);
   while (Date.now() < deadline && movers.some((v) => v.activeS === undefined)) {
-    for (const row of await serverRows(deps.admin, w.tag)) {
-      const vm = vms.find((v) => v.id === row.ID);
-      const to = novaHost(row);
-      if (vm && vm.activeS === undefined && row.Status === "ACTIVE" && to && to !== o.host) {
+    for (const row of await where(deps, w.tag, vms)) {
+      const vm = vms.find((v) => v.id === row.id);
+      const to = row.host;
+      if (vm && vm.activeS === undefined && row.active && to && to !== o.host) {
         vm.activeS = secondsBetween(off, new Date());
         vm.to = to;
         note(`${vm.name}${vm.priority === undefined ? "" : ` (priority ${vm.priority})`} ACTIVE on ${to}`);
@@ -186,6 +186,30 @@ async function watchEvacuation(
     vm.diskIntact = await diskIntact(deps, vm.to as string, vm, w.tokens.get(vm.id) ?? "");
     if (!vm.diskIntact) problems.push(`${vm.name}: its disk marker was not found after the evacuation`);
   }
+}
+
+/**
+ * Where each VM is: from Nova's API when the drill has it (ACTIVE with no task left, so settled
+ * on its host), else from one `openstack server list`.
+ */
+async function where(
+  deps: DrillDeps,
+  tag: string,
+  vms: readonly VmOutcome[],
+): Promise<{ id: string; active: boolean; host: string | undefined }[]> {
+  const { nova } = deps;
+  if (!nova)
+    return (await serverRows(deps.admin, tag)).map((r) => ({
+      id: r.ID,
+      active: r.Status === "ACTIVE",
+      host: novaHost(r),
+    }));
+  const read = await Promise.all(
+    vms.filter((v) => v.activeS === undefined).map((v) => nova.server(v.id).catch(() => undefined)),
+  );
+  return read.flatMap((s) =>
+    s ? [{ id: s.id, active: s.status === "ACTIVE" && s.taskState === null, host: s.host ?? undefined }] : [],
+  );
 }
 
 /** For the watch window: no fence, no evacuation, every VM ACTIVE where it was. Returns the seconds watched. */
