@@ -14,7 +14,8 @@ import type { Nova, Server } from "../openstack/nova.ts";
 import { HastackError } from "../util/errors.ts";
 import { runLimited } from "../util/run-limited.ts";
 import type { Plan } from "./capacity.ts";
-import type { Ledger, LedgerUpdate } from "./evacuation-ledger.ts";
+import { arrived, requestAndTrack, type Tracker, track, whyNot, words } from "./evacuate-track.ts";
+import type { Ledger } from "./evacuation-ledger.ts";
 
 export const EvacuateSettings = z.strictObject({
   parallel: z
@@ -91,17 +92,12 @@ export interface EvacuateInput {
   clock?: () => Date;
 }
 
-interface Run {
-  host: string;
-  nova: Nova;
+interface Run extends Tracker {
   settings: EvacuateSettings;
   emit: (event: EvacuationProgress) => void;
   seconds: () => number;
   ledger?: Ledger;
-  record: (serverId: string, update: LedgerUpdate) => Promise<void>;
 }
-
-const EVACUABLE = new Set(["active", "stopped", "error"]);
 
 /**
  * Evacuates a fenced host. Throws (E_HA_EVACUATE) only when the service cannot be forced down
@@ -293,78 +289,4 @@ async function evacuateOne(run: Run, id: string, target: string | undefined): Pr
     }
   }
   return end("failed", { reason: failure });
-}
-
-/** Where the server runs now if it left the failed host and is settled there; else undefined. */
-function arrived(run: Run, now: Server, before: Server): string | undefined {
-  if (now.taskState !== null || now.host === null || now.host === run.host) return undefined;
-  const wanted = before.vmState === "stopped" ? "stopped" : "active";
-  return now.vmState === wanted || now.vmState === "active" ? now.host : undefined;
-}
-
-/** Why Nova would refuse to evacuate it now (its API checks the same), or undefined. */
-function whyNot(run: Run, server: Server): string | undefined {
-  if (!EVACUABLE.has(server.vmState))
-    return `vm_state ${server.vmState}: Nova evacuates only active, stopped or error servers`;
-  if (server.host !== run.host)
-    return `on ${server.host ?? "no host"} (${server.vmState}), not on ${run.host}`;
-  if (server.taskState !== null)
-    return server.taskState.startsWith("rebuild")
-      ? `being evacuated or rebuilt already (task_state ${server.taskState})`
-      : `task_state ${server.taskState} pending: Nova refuses until its state is reset`;
-  return undefined;
-}
-
-type Outcome = { to?: string; deleted?: boolean; reason: string };
-
-async function requestAndTrack(
-  run: Run,
-  before: Server,
-  target: string | undefined,
-  attempt: number,
-): Promise<Outcome> {
-  try {
-    await run.nova.evacuate(before.id, run.host, target);
-  } catch (cause) {
-    // A lost answer may hide an accepted request, and a refusal may be another engine's request
-    // winning: either way, a rebuild under way now is followed to its end, not requested twice.
-    const now = await run.nova.server(before.id).catch(() => undefined);
-    if (!now?.taskState?.startsWith("rebuild")) return { reason: words(cause) };
-  }
-  await run.record(before.id, { status: "requested", attempts: attempt, ...(target ? { to: target } : {}) });
-  return track(run, before);
-}
-
-/** Follows a rebuild under way to where the server settles, its ERROR, or the deadline. */
-async function track(run: Run, before: Server): Promise<Outcome> {
-  const deadline = performance.now() + run.settings.evacuation_timeout_s * 1000;
-  let last = "not read yet";
-  for (;;) {
-    await sleep(run.settings.poll_ms);
-    let now: Server | undefined;
-    let read = true;
-    try {
-      now = await run.nova.server(before.id);
-    } catch (cause) {
-      // Nova's API may be failing over itself: keep following until the deadline.
-      read = false;
-      last = `cannot read it: ${words(cause)}`;
-    }
-    if (read && !now) return { deleted: true, reason: "deleted while being evacuated" };
-    if (now) {
-      last = `${now.status}, task_state ${now.taskState ?? "none"}, on ${now.host ?? "no host"}`;
-      const to = arrived(run, now, before);
-      if (to) return { to, reason: "" };
-      if (now.taskState === null && now.vmState === "error")
-        return { reason: `ERROR on ${now.host ?? "no host"}${now.fault ? `: ${now.fault}` : ""}` };
-      // ACTIVE with no task but still on the failed host: Nova saves the state before it moves
-      // the host (lab note 6.6, bug 1896463); a later read shows the new host.
-    }
-    if (performance.now() >= deadline)
-      return { reason: `not done after ${run.settings.evacuation_timeout_s} s: ${last}` };
-  }
-}
-
-function words(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

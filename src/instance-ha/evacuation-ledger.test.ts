@@ -46,6 +46,7 @@ async function world(servers: FakeServer[]) {
 
 const ledgerOf = (store: Store, warnings: string[] = []) =>
   storeLedger(store, { episode: EPISODE, host: "cmp1", warn: (l) => warnings.push(l) });
+const toCmp2 = (...ids: string[]) => ids.map((vm) => ({ vm, target: "cmp2" }));
 const evacuations = (fake: FakeNova) =>
   fake.log.filter((l) => l.method === "POST" && l.path.endsWith("/action")).map((l) => l.path);
 
@@ -57,10 +58,7 @@ describe("instance-ha/evacuation-ledger: each server's evacuation in Galera", ()
     const report = await evacuateHost({
       host: "cmp1",
       plan: {
-        placements: [
-          { vm: "a", target: "cmp2" },
-          { vm: "b", target: "cmp2" },
-        ],
+        placements: toCmp2("a", "b"),
         unplaced: [{ vm: "c", reason: "fits on no host (needs MEMORY_MB 512)" }],
       },
       nova,
@@ -108,13 +106,7 @@ describe("instance-ha/evacuation-ledger: each server's evacuation in Galera", ()
     const standby = await open("ctl2");
     const report = await evacuateHost({
       host: "cmp1",
-      plan: {
-        placements: [
-          { vm: "a", target: "cmp2" },
-          { vm: "b", target: "cmp2" },
-        ],
-        unplaced: [],
-      },
+      plan: { placements: toCmp2("a", "b"), unplaced: [] },
       nova,
       settings: FAST,
       ledger: ledgerOf(standby),
