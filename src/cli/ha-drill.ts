@@ -70,6 +70,12 @@ export function registerHaDrill(ha: Command): void {
           "E_HA_DRILL",
           `Cannot run ${drill}: --vms must be a whole number of 1 or more`,
         );
+      // With one VM the squeeze leaves room for it: no VM would be left, nothing tested.
+      if (drill === "compute-capacity-short" && vms < 2)
+        throw new HastackError(
+          "E_HA_DRILL",
+          `Cannot run ${drill}: --vms must be 2 or more, so that some VMs have no room and must stay`,
+        );
       const hold = Number(opts.hold);
       if (!Number.isFinite(hold) || hold < 10)
         throw new HastackError("E_HA_DRILL", `Cannot run ${drill}: --hold must be 10 seconds or more`);

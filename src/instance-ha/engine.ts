@@ -16,22 +16,14 @@
  * again (evacuateStep re-reads every server, so none is evacuated twice).
  */
 import type { z } from "zod";
-import type { QuorumVerdict } from "../hostkit/quorum.ts";
 import { type Actions, createActions, historyWriter, onceEach } from "./engine-actions.ts";
-import { bounded, type EngineContext, type EngineDeps, EngineSettings, say } from "./engine-deps.ts";
-import { startEvacuation, startFence, startPowerRead, startReenable } from "./engine-steps.ts";
+import { decide } from "./engine-decide.ts";
+import { type EngineContext, type EngineDeps, EngineSettings } from "./engine-deps.ts";
+import { startPowerRead, startReenable } from "./engine-steps.ts";
 import type { FenceResult } from "./fence.ts";
-import { type ControlPlaneView, type Decision, decideEvacuation, decideFences } from "./gates.ts";
-import {
-  fenceWorthy,
-  type HostState,
-  initialState,
-  next,
-  type Phase,
-  type PowerState,
-} from "./host-state.ts";
+import { type HostState, initialState, next, type PowerState } from "./host-state.ts";
 import type { HostView } from "./receiver.ts";
-import { type Clocks, decisionEvent, resumedState, snapshotOf, transitionEvent } from "./store-mapping.ts";
+import { type Clocks, resumedState, snapshotOf, transitionEvent } from "./store-mapping.ts";
 
 export type { EngineHistory, EngineLog } from "./engine-actions.ts";
 
@@ -49,14 +41,6 @@ export interface Engine {
   /** Resolves when no action is in flight and the history is written (tests). */
   idle(): Promise<void>;
 }
-
-const DOWN: ControlPlaneView = {
-  novaApi: false,
-  novaScheduler: false,
-  novaConductor: false,
-  placement: false,
-  database: false,
-};
 
 /** How often Nova is asked whether the operator enabled a host the engine holds disabled. */
 const OPERATOR_CHECK_MS = 10_000;
@@ -152,82 +136,6 @@ export function createEngine(deps: EngineDeps, raw: z.input<typeof EngineSetting
     }
   }
 
-  async function decide(now: number, clocks: Clocks): Promise<void> {
-    // A host whose fence started but whose fence-started event is not consumed yet counts as fencing.
-    const view = new Map(
-      [...states].map(([h, s]): [string, HostState] => [
-        h,
-        actions.busy(h) === "fence" && s.phase === "failed" ? { ...s, phase: "fencing" } : s,
-      ]),
-    );
-    const idle = (h: string) => actions.busy(h) === undefined && !actions.pending(h);
-    const wantFence = [...view].some(([h, s]) => fenceWorthy(s) && idle(h));
-    const stalled = (phases: Phase[]) =>
-      [...view].filter(([h, s]) => phases.includes(s.phase) && idle(h)).map(([h]) => h);
-    const toEvacuate = stalled(["fenced", "evacuating"]);
-    const refence = stalled(["fencing"]);
-    if (!wantFence && toEvacuate.length === 0 && refence.length === 0) return;
-    const plane = await bounded(ctx, "the control-plane view", deps.controlPlane(), DOWN);
-
-    const fenceDecisions: Decision[] = wantFence
-      ? decideFences({ states: view, controlPlane: plane, now, settings })
-      : [];
-    for (const h of refence)
-      fenceDecisions.push({
-        host: h,
-        act: !settings.dry_run,
-        ...(settings.dry_run ? { gate: "dry-run" as const } : {}),
-        reason: `${h} was being fenced before a takeover: fence again`,
-      });
-    let quorum: QuorumVerdict | undefined;
-    for (const d of fenceDecisions) {
-      if (!idle(d.host) && !refence.includes(d.host)) continue;
-      let verdict = d;
-      const failedAt = fenceFailedAt.get(d.host);
-      if (d.act && failedAt !== undefined && now - failedAt < settings.fence_backoff_s * 1000) {
-        verdict = {
-          host: d.host,
-          act: false,
-          gate: "backoff",
-          // Worded without the time elapsed, so it is recorded once per backoff, not every second.
-          reason: `not fencing ${d.host} again yet: its last fence failed, the next attempt waits ${settings.fence_backoff_s} s`,
-        };
-      }
-      if (verdict.act) {
-        quorum ??= await bounded(ctx, "the quorum", deps.quorate(), {
-          quorate: false,
-          reason: "the quorum is unknown",
-        });
-        if (!quorum.quorate) {
-          verdict = {
-            host: d.host,
-            act: false,
-            gate: "quorum",
-            reason: `not fencing ${d.host}: no quorum: ${quorum.reason}`,
-          };
-          say(
-            ctx,
-            `${d.host}/quorum-alert`,
-            { at: clocks.wall, host: d.host, kind: "alert", detail: verdict.reason },
-            "warn",
-          );
-        }
-      }
-      say(ctx, `${d.host}/fence-gate`, decisionEvent(verdict, clocks.wall), verdict.act ? "info" : "warn");
-      if (verdict.act) startFence(ctx, d.host, clocks, refence.includes(d.host));
-    }
-
-    for (const h of toEvacuate) {
-      const threw = evacuationFailedAt.get(h);
-      const threwAt = threw !== undefined && Number.isNaN(threw) ? now : threw;
-      if (threwAt !== undefined) evacuationFailedAt.set(h, threwAt);
-      if (threwAt !== undefined && now - threwAt < settings.fence_backoff_s * 1000) continue;
-      const d = decideEvacuation(h, plane, settings);
-      say(ctx, `${h}/evacuation-gate`, decisionEvent(d, clocks.wall), d.act ? "info" : "warn");
-      if (d.act) startEvacuation(ctx, h, clocks, states.get(h)?.phase === "evacuating");
-    }
-  }
-
   /**
    * A host held disabled (it failed again soon after it recovered) stays out of the engine's
    * care until the operator enables it in Nova; asked of Nova every OPERATOR_CHECK_MS.
@@ -269,7 +177,7 @@ export function createEngine(deps: EngineDeps, raw: z.input<typeof EngineSetting
       const now = mono();
       const clocks: Clocks = { mono: now, wall: wall() };
       drain(host, now, clocks, deps.view());
-      await decide(now, clocks);
+      await decide(ctx, now, clocks);
     } finally {
       running = false;
     }
@@ -289,7 +197,7 @@ export function createEngine(deps: EngineDeps, raw: z.input<typeof EngineSetting
         if (s.phase !== "healthy" && s.phase !== "disabled") startPowerRead(ctx, host);
         if (s.phase === "disabled") startOperatorCheck(host, now);
       }
-      await decide(now, clocks);
+      await decide(ctx, now, clocks);
       return true;
     } finally {
       running = false;

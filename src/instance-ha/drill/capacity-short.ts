@@ -10,9 +10,9 @@
  */
 import { randomUUID } from "node:crypto";
 import type { Placement, PlacementHolds } from "../../openstack/placement.ts";
-import { PRIORITY_KEY, parsePlacement } from "../capacity.ts";
+import { PRIORITY_KEY, parsePlacement, type ResourceProvider } from "../capacity.ts";
 import type { StoredEvent } from "../store.ts";
-import { serverRows, sleep } from "./guests.ts";
+import { readServers, shortHost, sleep } from "./guests.ts";
 import type { VmOutcome } from "./report.ts";
 import type { DrillDeps } from "./types.ts";
 
@@ -27,6 +27,33 @@ export function roomFor(vms: number): number {
 }
 
 /**
+ * How much memory to hold on each other compute so that exactly `room` VMs of `memory` MB fit:
+ * room for them on the first, with half a VM spare, and for none elsewhere. A compute fuller than
+ * that to begin with is an error: fewer VMs would fit than the drill marked, and it would fail on
+ * VMs "not moved" for a reason that is not the engine's.
+ */
+export function holdPlan(
+  others: readonly ResourceProvider[],
+  memory: number,
+  room: number,
+): { provider: ResourceProvider; mb: number }[] {
+  let left = room;
+  return others.flatMap((provider) => {
+    const inv = provider.inventories.MEMORY_MB;
+    if (!inv) return [];
+    const free =
+      Math.floor((inv.total - inv.reserved) * inv.allocation_ratio) - (provider.usages.MEMORY_MB ?? 0);
+    if (left > 0 && free < left * memory)
+      throw new Error(
+        `Cannot squeeze ${provider.name.split(".")[0]}: it has ${free} MB of memory free in Placement, less than the ${left * memory} MB the drill must leave for ${left} VM(s): the site is too full for this drill before it starts`,
+      );
+    const mb = Math.max(0, free - left * memory - Math.floor(memory / 2));
+    left = 0;
+    return [{ provider, mb }];
+  });
+}
+
+/**
  * Tags each VM with its priority (the i-th booted: 10 * i, the first none, so 0) and marks the
  * lowest as the ones that must stay; then holds the other computes' memory so that exactly
  * `room` of the drill's VMs fit. Returns the timeline line and how to release the holds.
@@ -36,6 +63,18 @@ export async function squeeze(
   ports: RoomPorts,
   o: { host: string; vms: VmOutcome[]; room: number },
 ): Promise<{ line: string; release: () => Promise<void> }> {
+  const providers = parsePlacement(await ports.placement.providers());
+  const failed = providers.find((p) => p.name.split(".")[0] === o.host);
+  const first = o.vms[0];
+  if (!failed || !first) throw new Error(`Cannot find ${o.host}'s resource provider in Placement`);
+  const memory = (await ports.placement.allocations(first.id))[failed.uuid]?.MEMORY_MB ?? 0;
+  if (memory <= 0) throw new Error(`Cannot read the memory ${first.name} holds on ${o.host} in Placement`);
+  const plan = holdPlan(
+    providers.filter((p) => p !== failed),
+    memory,
+    o.room,
+  );
+
   for (const [i, vm] of o.vms.entries()) {
     vm.priority = i * 10;
     vm.stays = i < o.vms.length - o.room;
@@ -45,34 +84,18 @@ export async function squeeze(
         ...["--tag", `${PRIORITY_KEY}=${vm.priority}`, vm.id],
       ]);
   }
-  const providers = parsePlacement(await ports.placement.providers());
-  const failed = providers.find((p) => p.name.split(".")[0] === o.host);
-  const first = o.vms[0];
-  if (!failed || !first) throw new Error(`Cannot find ${o.host}'s resource provider in Placement`);
-  const memory = (await ports.placement.allocations(first.id))[failed.uuid]?.MEMORY_MB ?? 0;
-  if (memory <= 0) throw new Error(`Cannot read the memory ${first.name} holds on ${o.host} in Placement`);
-
   const consumers: string[] = [];
   const release = async () => {
     for (const c of consumers) await ports.holds.release(c);
   };
-  const held: string[] = [];
   try {
-    let room = o.room;
-    for (const p of providers.filter((x) => x !== failed)) {
-      const inv = p.inventories.MEMORY_MB;
-      if (!inv) continue;
-      const free = Math.floor((inv.total - inv.reserved) * inv.allocation_ratio) - (p.usages.MEMORY_MB ?? 0);
-      // Room for `room` VMs on the first other compute and for none elsewhere: half a VM spare.
-      let hold = free - room * memory - Math.floor(memory / 2);
-      room = 0;
-      held.push(`${p.name.split(".")[0]} ${Math.max(0, hold)} MB`);
+    for (const { provider, mb } of plan) {
       // One allocation may not exceed max_unit (the host's memory): the rest under another consumer.
-      while (hold > 0) {
-        const part = Math.min(hold, inv.max_unit ?? hold);
+      for (let hold = mb; hold > 0; ) {
+        const part = Math.min(hold, provider.inventories.MEMORY_MB?.max_unit ?? hold);
         const consumer = randomUUID();
         consumers.push(consumer);
-        await ports.holds.hold(consumer, p.uuid, { MEMORY_MB: part });
+        await ports.holds.hold(consumer, provider.uuid, { MEMORY_MB: part });
         hold -= part;
       }
     }
@@ -81,6 +104,7 @@ export async function squeeze(
     throw error;
   }
   const order = [...o.vms].reverse().map((v) => `${v.name} ${v.priority}`);
+  const held = plan.map(({ provider, mb }) => `${provider.name.split(".")[0]} ${mb} MB`);
   return {
     line: `priorities ${order.join(", ")}; memory held in Placement (${held.join(", ")}): room for ${o.room} of ${o.vms.length} (${memory} MB each)`,
     release,
@@ -92,8 +116,8 @@ export async function squeeze(
  * and not in ERROR, and the engine's history names each of them in its evacuation's end.
  */
 export async function checkLeft(
-  deps: Pick<DrillDeps, "admin" | "history">,
-  o: { host: string; tag: string; vms: VmOutcome[]; off: Date; note: (line: string) => void },
+  deps: Pick<DrillDeps, "nova" | "history">,
+  o: { host: string; vms: VmOutcome[]; off: Date; note: (line: string) => void },
 ): Promise<string[]> {
   const problems: string[] = [];
   const left = o.vms.filter((v) => v.stays);
@@ -118,13 +142,11 @@ export async function checkLeft(
       );
     o.note(`engine: ${end.detail}`);
   }
-  for (const row of await serverRows(deps.admin, o.tag)) {
-    const vm = left.find((v) => v.id === row.ID);
-    if (!vm) continue;
-    const where = row.Host?.split(".")[0];
-    if (row.Status === "ERROR" || where !== o.host)
+  for (const { vm, server } of await readServers(deps.nova, left)) {
+    const at = shortHost(server?.host);
+    if (server?.status === "ERROR" || at !== o.host)
       problems.push(
-        `${vm.name} (priority ${vm.priority}, no room for it) is ${row.Status} on ${where ?? "no host"}, not left on ${o.host}`,
+        `${vm.name} (priority ${vm.priority}, no room for it) is ${server?.status ?? "gone"} on ${at ?? "no host"}, not left on ${o.host}`,
       );
   }
   return problems;

@@ -21,8 +21,8 @@ import {
   diskIntact,
   guestAnswers,
   guestNetwork,
-  novaHost,
-  serverRows,
+  readServers,
+  shortHost,
   sleep,
 } from "./guests.ts";
 import { type ComputeFaultReport, fromHistory, secondsBetween, type VmOutcome, verdictOf } from "./report.ts";
@@ -80,7 +80,7 @@ export async function computeFaultDrill(deps: DrillDeps, o: DrillOptions): Promi
           : undefined,
       ]);
       if (fault.midway) problems.push(...(await evacuatedOnce(deps, vms, o.host, off)));
-      if (release) problems.push(...(await checkLeft(deps, { host: o.host, tag, vms, off, note })));
+      if (release) problems.push(...(await checkLeft(deps, { host: o.host, vms, off, note })));
     }
   } catch (error) {
     problems.push(error instanceof Error ? error.message : String(error));
@@ -156,7 +156,7 @@ async function watchEvacuation(
   // ranks higher is a priority not kept.
   const movers = vms.filter((v) => !v.stays);
   while (Date.now() < deadline && movers.some((v) => v.activeS === undefined)) {
-    for (const row of await where(deps, w.tag, vms)) {
+    for (const row of await where(deps, vms)) {
       const vm = vms.find((v) => v.id === row.id);
       const to = row.host;
       if (vm && vm.activeS === undefined && row.active && to && to !== o.host) {
@@ -188,27 +188,17 @@ async function watchEvacuation(
   }
 }
 
-/**
- * Where each VM is: from Nova's API when the drill has it (ACTIVE with no task left, so settled
- * on its host), else from one `openstack server list`.
- */
+/** Where each VM not yet seen ACTIVE elsewhere is: ACTIVE with no task left means settled on its host. */
 async function where(
   deps: DrillDeps,
-  tag: string,
   vms: readonly VmOutcome[],
 ): Promise<{ id: string; active: boolean; host: string | undefined }[]> {
-  const { nova } = deps;
-  if (!nova)
-    return (await serverRows(deps.admin, tag)).map((r) => ({
-      id: r.ID,
-      active: r.Status === "ACTIVE",
-      host: novaHost(r),
-    }));
-  const read = await Promise.all(
-    vms.filter((v) => v.activeS === undefined).map((v) => nova.server(v.id).catch(() => undefined)),
+  const read = await readServers(
+    deps.nova,
+    vms.filter((v) => v.activeS === undefined),
   );
-  return read.flatMap((s) =>
-    s ? [{ id: s.id, active: s.status === "ACTIVE" && s.taskState === null, host: s.host ?? undefined }] : [],
+  return read.flatMap(({ server: s }) =>
+    s ? [{ id: s.id, active: s.status === "ACTIVE" && s.taskState === null, host: shortHost(s.host) }] : [],
   );
 }
 
@@ -224,12 +214,12 @@ async function watchHold(deps: DrillDeps, o: DrillOptions, w: Watch): Promise<nu
     note(`PROBLEM: ${text}`);
   };
   while (Date.now() < until) {
-    for (const row of await serverRows(deps.admin, w.tag)) {
-      const where = novaHost(row);
-      if (row.Status !== "ACTIVE" || where !== o.host)
+    for (const { vm, server } of await readServers(deps.nova, vms)) {
+      const at = shortHost(server?.host);
+      if (server?.status !== "ACTIVE" || at !== o.host)
         problem(
-          row.ID,
-          `${row.Name} is ${row.Status} on ${where ?? "no host"} (it had to stay ACTIVE on ${o.host})`,
+          vm.id,
+          `${vm.name} is ${server?.status ?? "gone"} on ${at ?? "no host"} (it had to stay ACTIVE on ${o.host})`,
         );
     }
     // Every host the fault touched (compute-mass-poweroff powers off several): none may be fenced.

@@ -5,6 +5,7 @@
  * OVN's metadata namespace of their network, and deleted with their network afterwards.
  */
 import { z } from "zod";
+import type { Nova, Server } from "../../openstack/nova.ts";
 import type { Osc } from "../../ops/smoke/osc.ts";
 import { ServerShow, serverAddresses } from "../../ops/smoke/schemas.ts";
 import type { Transport } from "../../transport/types.ts";
@@ -76,9 +77,29 @@ export async function bootGuests(
   return { vms, tokens };
 }
 
-/** `--long`'s Host is the hypervisor's name (cmp2.example.org): Nova's host is its first label. */
-export function novaHost(row: ServerRow): string | undefined {
-  return row.Host?.split(".")[0] || undefined;
+/**
+ * Each VM as Nova's API shows it now, read straight from this process (within about a second of
+ * Nova, where one `openstack server list` took 2-20 s on the loaded lab). `server` undefined:
+ * Nova no longer knows the VM. A VM whose read failed is left out, to be read at the next poll.
+ */
+export async function readServers(
+  nova: Pick<Nova, "server">,
+  vms: readonly VmOutcome[],
+): Promise<{ vm: VmOutcome; server: Server | undefined }[]> {
+  const read = await Promise.all(
+    vms.map((vm) =>
+      nova.server(vm.id).then(
+        (server) => [{ vm, server }],
+        () => [],
+      ),
+    ),
+  );
+  return read.flat();
+}
+
+/** Nova's host is the first label of what it may show as an FQDN (cmp2.example.org). */
+export function shortHost(host: string | null | undefined): string | undefined {
+  return host?.split(".")[0] || undefined;
 }
 
 export async function serverRows(admin: Osc, tag: string): Promise<ServerRow[]> {

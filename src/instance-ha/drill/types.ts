@@ -27,9 +27,8 @@ export interface DrillDeps {
   /**
    * Nova's API as the admin, read straight from this process: each VM's state is seen within
    * about a second of Nova's, where one `openstack server list` took 2-20 s on the loaded lab.
-   * Without it the drill polls the `openstack` client.
    */
-  nova?: Nova;
+  nova: Pick<Nova, "server">;
 }
 
 export interface DrillOptions {
