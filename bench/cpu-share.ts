@@ -8,6 +8,8 @@ import fs from "node:fs";
 const SAMPLER = `
 const fs = require("node:fs");
 const out = process.argv[1];
+// The bench holds the other end of stdin: killed, it closes it, and this sampler ends with it.
+process.stdin.on("end", () => process.exit(0)).resume();
 setInterval(() => {
   const v = fs.readFileSync("/proc/stat", "utf8").split("\\n")[0].split(/\\s+/).slice(1, 9).map(Number);
   const total = v.reduce((a, b) => a + b, 0);
@@ -17,7 +19,9 @@ setInterval(() => {
 
 export function startCpuSampler(file: string): () => void {
   fs.writeFileSync(file, "");
-  const child: ChildProcess = spawn(process.execPath, ["-e", SAMPLER, file], { stdio: "ignore" });
+  const child: ChildProcess = spawn(process.execPath, ["-e", SAMPLER, file], {
+    stdio: ["pipe", "ignore", "ignore"],
+  });
   return () => child.kill("SIGTERM");
 }
 

@@ -121,7 +121,7 @@ describe("instance-ha/capacity: planEvacuation", () => {
     expect(plan.unplaced.map((u) => u.vm)).toEqual(["big-low", "small-low"]);
   });
 
-  it("fills the roomiest host first, then the next (first fit, decreasing)", () => {
+  it("sends each VM, largest first, to the host with the most memory left at that point", () => {
     const providers = parsePlacement([
       compute("cmp2", { vcpu: 0, ram: 8192 }), // 6144 free
       compute("cmp3", { vcpu: 0, ram: 4096 }), // 10240 free
@@ -130,12 +130,25 @@ describe("instance-ha/capacity: planEvacuation", () => {
 
     const plan = planEvacuation({ providers, vms, failedHost: "cmp1" });
 
+    // a: cmp3 (10240, then 4096 left); b: cmp2 (6144, then 2048); c: cmp3 (4096, then 0).
     expect(plan.placements).toEqual([
       { vm: "a", target: "cmp3" },
-      { vm: "b", target: "cmp3" },
-      { vm: "c", target: "cmp2" },
+      { vm: "b", target: "cmp2" },
+      { vm: "c", target: "cmp3" },
     ]);
     expect(plan.unplaced).toEqual([]);
+  });
+
+  it("spreads equal VMs over equal hosts instead of packing one: Nova rebuilds one host's VMs one lock hold at a time", () => {
+    const providers = parsePlacement(["cmp2", "cmp3", "cmp4"].map((n) => compute(n, { vcpu: 0, ram: 0 })));
+    const vms = Array.from({ length: 10 }, (_, i) => vm(`vm-${String(i).padStart(2, "0")}`, 1, 128));
+
+    const plan = planEvacuation({ providers, vms, failedHost: "cmp1" });
+
+    const per = (host: string) => plan.placements.filter((p) => p.target === host).length;
+    expect([per("cmp2"), per("cmp3"), per("cmp4")]).toEqual([4, 3, 3]);
+    // Round robin in name order at equal room: the first three VMs go to three different hosts.
+    expect(plan.placements.slice(0, 3).map((p) => p.target)).toEqual(["cmp2", "cmp3", "cmp4"]);
   });
 
   it("respects max_unit and a resource class a host lacks", () => {

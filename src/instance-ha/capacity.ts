@@ -102,17 +102,22 @@ interface Bin {
 }
 
 /**
- * First-fit decreasing: VMs by priority, then by size (their largest share of the free total of
- * one resource class), each onto the first host it fits; hosts ordered roomiest first (by free
- * memory, then name), so the largest VMs meet the hosts most likely to take them. Deterministic:
- * the same data gives the same plan, so a standby engine that takes over plans the same.
+ * Spread, decreasing: VMs by priority, then by size (their largest share of the free total of
+ * one resource class), each onto the host with the most memory left at that point (then by name)
+ * among those it fits. Spread rather than packed (first fit): Nova serializes the rebuilds bound
+ * for one compute on that compute's `compute_resources` lock (twice per VM: the claim, then
+ * finish_evacuation), so ten VMs sent to one host wait for twenty holds in a row while the other
+ * hosts idle. On the lab with 4 computes, first fit sent all ten to cmp2 and the last was ACTIVE
+ * after 127 s. Spreading also keeps one target from taking the whole failed host's load.
+ * Deterministic: the same data gives the same plan, so a standby engine that takes over plans the same.
  */
 export function planEvacuation(input: PlanInput): Plan {
   const excluded = new Set([input.failedHost, ...(input.exclude ?? [])]);
   const bins: Bin[] = input.providers
     .filter((p) => !excluded.has(p.name))
-    .map((p) => ({ name: p.name, inventories: p.inventories, free: freeOf(p) }))
-    .sort((a, b) => (b.free.MEMORY_MB ?? 0) - (a.free.MEMORY_MB ?? 0) || a.name.localeCompare(b.name));
+    .map((p) => ({ name: p.name, inventories: p.inventories, free: freeOf(p) }));
+  const roomiestFirst = () =>
+    bins.sort((a, b) => (b.free.MEMORY_MB ?? 0) - (a.free.MEMORY_MB ?? 0) || a.name.localeCompare(b.name));
 
   const totalFree: Record<string, number> = {};
   for (const bin of bins) {
@@ -135,7 +140,7 @@ export function planEvacuation(input: PlanInput): Plan {
 
   const plan: Plan = { placements: [], unplaced: [] };
   for (const vm of order) {
-    const target = bins.find((bin) => fits(bin, vm) === undefined);
+    const target = roomiestFirst().find((bin) => fits(bin, vm) === undefined);
     if (target) {
       for (const [rc, amount] of Object.entries(vm.resources))
         target.free[rc] = (target.free[rc] ?? 0) - amount;

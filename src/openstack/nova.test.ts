@@ -86,6 +86,18 @@ describe("openstack/nova", () => {
     for (const l of lists) expect(l.path).toMatch(/all_tenants=1&host=cmp1&limit=2/);
   });
 
+  it("lists the servers whose names match a pattern, on every host, in one request when they fit a page", async () => {
+    const servers = [vm("a", "cmp1"), vm("b", "cmp2"), { ...vm("c", "cmp1"), name: "other-c" }];
+    const { fake, nova } = await start(servers);
+    const found = await nova.serversNamed("^vm-");
+    expect(found.map((s) => [s.id, s.host])).toEqual([
+      ["a", "cmp1"],
+      ["b", "cmp2"],
+    ]);
+    const lists = fake.log.filter((l) => l.path.startsWith("/v2.1/servers/detail"));
+    expect(lists.map((l) => new URL(l.path, fake.url).searchParams.get("name"))).toEqual(["^vm-"]);
+  });
+
   it("forces a service down and disables it by id, and reads the service Nova answers", async () => {
     const { fake, nova } = await start([]);
     expect((await nova.forceDown("svc-1", true)).state).toBe("down");

@@ -172,7 +172,10 @@ export async function startFakeNova(init: {
     if (req.method === "GET" && path === "/servers/detail") {
       if (url.searchParams.get("all_tenants") !== "1") return reply(200, { servers: [] });
       const host = url.searchParams.get("host");
-      let list = fake.servers.filter((s) => !host || s.host === host);
+      // Nova's name filter is a regular expression (matched in the database, as Python's re.search).
+      const name = url.searchParams.get("name");
+      const named = name === null ? undefined : new RegExp(name);
+      let list = fake.servers.filter((s) => (!host || s.host === host) && (!named || named.test(s.name)));
       const marker = url.searchParams.get("marker");
       if (marker) list = list.slice(list.findIndex((s) => s.id === marker) + 1);
       const limit = Number(url.searchParams.get("limit") ?? 1000);

@@ -117,7 +117,7 @@ export async function squeeze(
  */
 export async function checkLeft(
   deps: Pick<DrillDeps, "nova" | "history">,
-  o: { host: string; vms: VmOutcome[]; off: Date; note: (line: string) => void },
+  o: { host: string; tag: string; vms: VmOutcome[]; off: Date; note: (line: string) => void },
 ): Promise<string[]> {
   const problems: string[] = [];
   const left = o.vms.filter((v) => v.stays);
@@ -142,7 +142,7 @@ export async function checkLeft(
       );
     o.note(`engine: ${end.detail}`);
   }
-  for (const { vm, server } of await readServers(deps.nova, left)) {
+  for (const { vm, server } of await readServers(deps.nova, o.tag, left)) {
     const at = shortHost(server?.host);
     if (server?.status === "ERROR" || at !== o.host)
       problems.push(

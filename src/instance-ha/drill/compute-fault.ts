@@ -80,7 +80,7 @@ export async function computeFaultDrill(deps: DrillDeps, o: DrillOptions): Promi
           : undefined,
       ]);
       if (fault.midway) problems.push(...(await evacuatedOnce(deps, vms, o.host, off)));
-      if (release) problems.push(...(await checkLeft(deps, { host: o.host, vms, off, note })));
+      if (release) problems.push(...(await checkLeft(deps, { host: o.host, tag, vms, off, note })));
     }
   } catch (error) {
     problems.push(error instanceof Error ? error.message : String(error));
@@ -156,7 +156,7 @@ async function watchEvacuation(
   // ranks higher is a priority not kept.
   const movers = vms.filter((v) => !v.stays);
   while (Date.now() < deadline && movers.some((v) => v.activeS === undefined)) {
-    for (const row of await where(deps, vms)) {
+    for (const row of await where(deps, w.tag, vms)) {
       const vm = vms.find((v) => v.id === row.id);
       const to = row.host;
       if (vm && vm.activeS === undefined && row.active && to && to !== o.host) {
@@ -191,10 +191,12 @@ async function watchEvacuation(
 /** Where each VM not yet seen ACTIVE elsewhere is: ACTIVE with no task left means settled on its host. */
 async function where(
   deps: DrillDeps,
+  tag: string,
   vms: readonly VmOutcome[],
 ): Promise<{ id: string; active: boolean; host: string | undefined }[]> {
   const read = await readServers(
     deps.nova,
+    tag,
     vms.filter((v) => v.activeS === undefined),
   );
   return read.flatMap(({ server: s }) =>
@@ -214,7 +216,7 @@ async function watchHold(deps: DrillDeps, o: DrillOptions, w: Watch): Promise<nu
     note(`PROBLEM: ${text}`);
   };
   while (Date.now() < until) {
-    for (const { vm, server } of await readServers(deps.nova, vms)) {
+    for (const { vm, server } of await readServers(deps.nova, w.tag, vms)) {
       const at = shortHost(server?.host);
       if (server?.status !== "ACTIVE" || at !== o.host)
         problem(

@@ -79,22 +79,21 @@ export async function bootGuests(
 
 /**
  * Each VM as Nova's API shows it now, read straight from this process (within about a second of
- * Nova, where one `openstack server list` took 2-20 s on the loaded lab). `server` undefined:
- * Nova no longer knows the VM. A VM whose read failed is left out, to be read at the next poll.
+ * Nova, where one `openstack server list` took 2-20 s on the loaded lab), all in one request by
+ * the drill's name prefix: one GET per VM a second was ten a second to Nova's API with ten VMs,
+ * CPU the lab's cores did not have to spare. `server` undefined: Nova no longer knows the VM.
+ * When the read fails, no VM is returned: each is read again at the next poll.
  */
 export async function readServers(
-  nova: Pick<Nova, "server">,
+  nova: Pick<Nova, "serversNamed">,
+  tag: string,
   vms: readonly VmOutcome[],
 ): Promise<{ vm: VmOutcome; server: Server | undefined }[]> {
-  const read = await Promise.all(
-    vms.map((vm) =>
-      nova.server(vm.id).then(
-        (server) => [{ vm, server }],
-        () => [],
-      ),
-    ),
-  );
-  return read.flat();
+  if (vms.length === 0) return [];
+  const servers = await nova.serversNamed(`^${tag}-`).catch(() => undefined);
+  if (!servers) return [];
+  const byId = new Map(servers.map((s) => [s.id, s]));
+  return vms.map((vm) => ({ vm, server: byId.get(vm.id) }));
 }
 
 /** Nova's host is the first label of what it may show as an FQDN (cmp2.example.org). */
