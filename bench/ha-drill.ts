@@ -52,7 +52,7 @@ export async function benchComputePoweroff(kit: BenchKit, runs: number, vms: num
         continue;
       }
       reports.push(report);
-      // From the power-off to every VM ACTIVE (or the drill's end without it).
+      // From the power-off to every VM ACTIVE; a run without every VM ACTIVE has no window.
       const off = new Date(report.offAt);
       const cpu = busyShare(samples, off, new Date(off.getTime() + (report.allActiveS ?? 0) * 1000));
       if (cpu !== undefined && report.allActiveS !== undefined) busyPct.push(cpu);

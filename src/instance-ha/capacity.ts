@@ -107,8 +107,9 @@ interface Bin {
  * among those it fits. Spread rather than packed (first fit): Nova serializes the rebuilds bound
  * for one compute on that compute's `compute_resources` lock (twice per VM: the claim, then
  * finish_evacuation), so ten VMs sent to one host wait for twenty holds in a row while the other
- * hosts idle. On the lab with 4 computes, first fit sent all ten to cmp2 and the last was ACTIVE
- * after 127 s. Spreading also keeps one target from taking the whole failed host's load.
+ * hosts idle, and one target takes the whole failed host's load. On the lab with 4 computes first
+ * fit sent all ten VMs to cmp2; spread they went 4/3/3, though the whole took as long there
+ * (115.9 s p50 against 127.1 s), the lab's two cores being busy throughout (docs/tuning.md).
  * Deterministic: the same data gives the same plan, so a standby engine that takes over plans the same.
  */
 export function planEvacuation(input: PlanInput): Plan {
