@@ -84,7 +84,12 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: "unit", include: ["src/**/*.test.ts"], exclude: ["src/**/*.e2e.test.ts", ...PENDING] },
+        // bench/: the bench's own pure parts (its CPU sampler and split), tested beside them.
+        test: {
+          name: "unit",
+          include: ["src/**/*.test.ts", "bench/**/*.test.ts"],
+          exclude: ["src/**/*.e2e.test.ts", ...PENDING],
+        },
       },
       {
         // End-to-end tests share one lab: one file at a time. `npm test` runs this project after

@@ -7,6 +7,7 @@ import type { ComputeFaultReport } from "../src/instance-ha/drill/report.ts";
 import { BUDGET } from "../src/instance-ha/drill/report.ts";
 import { type Spread, spread } from "../src/ops/drills/stats.ts";
 import { busyShare, startCpuSampler } from "./cpu-share.ts";
+import { cpuSplit, formatCpuSplit } from "./cpu-split.ts";
 
 export interface BenchKit {
   inventory: string;
@@ -54,12 +55,16 @@ export async function benchComputePoweroff(kit: BenchKit, runs: number, vms: num
       reports.push(report);
       // From the power-off to every VM ACTIVE; a run without every VM ACTIVE has no window.
       const off = new Date(report.offAt);
-      const cpu = busyShare(samples, off, new Date(off.getTime() + (report.allActiveS ?? 0) * 1000));
+      const allActive = new Date(off.getTime() + (report.allActiveS ?? 0) * 1000);
+      const cpu = busyShare(samples, off, allActive);
+      const split = cpuSplit(samples, off, allActive);
       if (cpu !== undefined && report.allActiveS !== undefined) busyPct.push(cpu);
       fs.appendFileSync(kit.out, `${JSON.stringify({ load, ...report, cpuBusyPct: cpu })}\n`);
       kit.say(
         `compute-poweroff ${load} run ${i + 1}: detected ${report.detectedS} s, fenced ${report.fencedS} s, ${vms} VMs ACTIVE ${report.allActiveS} s, answering ${report.allAnsweringS} s, cores busy ${cpu === undefined ? "?" : cpu.toFixed(0)} % until every VM ACTIVE, ${report.verdict}${report.problems.map((p) => `; ${p}`).join("")}`,
       );
+      // Where that window's CPU went, per lab host and command.
+      if (split && report.allActiveS !== undefined) kit.say(`  ${formatCpuSplit(split)}`);
     }
     const of = (pick: (r: ComputeFaultReport) => number | undefined) =>
       spread(reports.flatMap((r) => (pick(r) === undefined ? [] : [pick(r) as number])));

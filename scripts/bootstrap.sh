@@ -32,6 +32,9 @@ packages=(
   cpio                # reads back the guest's initramfs in its test
   fdisk               # sfdisk reads back the guest disk's partition table in its test
   python3-aiosmtpd    # a real SMTP server for the instance-HA alert mail tests
+  gcc                 # builds the engine's native heartbeat receiver (src/instance-ha/native/),
+  libc6-dev           # shipped to the controllers as a binary: they get no compiler
+  libssl-dev          # its HMAC-SHA256 is libcrypto's
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
+  computeProviders,
   type Evacuee,
   parsePlacement,
   planEvacuation,
@@ -62,6 +63,26 @@ describe("instance-ha/capacity: parsePlacement", () => {
   ])("refuses data it cannot read (%j), saying where", (raw, where) => {
     expect(() => parsePlacement(raw)).toThrow(expect.objectContaining({ code: "E_HA_PLACEMENT_DATA" }));
     expect(() => parsePlacement(raw)).toThrow(where);
+  });
+});
+
+describe("instance-ha/capacity: computeProviders", () => {
+  it("names each compute node's provider by its Nova host, through the uuid, and leaves other providers out", () => {
+    const raw = [
+      { ...compute("hv-0042.rack7.example.org", { vcpu: 0, ram: 0 }), uuid: "node-a" },
+      { ...compute("cmp9.example.org", { vcpu: 0, ram: 0 }), uuid: "node-b" },
+      // A sharing provider (say, a Ceph pool's DISK_GB) or a compute node Nova no longer lists.
+      { ...compute("shared-disk", { vcpu: 0, ram: 0 }), uuid: "pool-1" },
+    ];
+    const named = computeProviders(raw, [
+      { id: "node-a", serviceHost: "cmp2" },
+      // The first label of the hostname says cmp9; Nova says cmp3, and Nova's word is the one evacuate takes.
+      { id: "node-b", serviceHost: "cmp3" },
+    ]);
+    expect(named.map((p) => [p.uuid, p.name])).toEqual([
+      ["node-a", "cmp2"],
+      ["node-b", "cmp3"],
+    ]);
   });
 });
 

@@ -46,6 +46,23 @@ export function parsePlacement(raw: unknown): ResourceProvider[] {
   );
 }
 
+/**
+ * The compute nodes among Placement's providers, each renamed to its Nova host (what evacuate and
+ * the services take). Placement names a compute node's provider after the hypervisor's hostname
+ * (cmp1.example.org), which need not be `<host>.<domain>`; the compute node's uuid is its
+ * provider's (Nova 2.53+), so the mapping goes through it. Other providers are left out.
+ */
+export function computeProviders(
+  raw: unknown,
+  computeNodes: readonly { id: string; serviceHost: string }[],
+): ResourceProvider[] {
+  const byUuid = new Map(computeNodes.map((h) => [h.id, h]));
+  return parsePlacement(raw).flatMap((p) => {
+    const node = byUuid.get(p.uuid);
+    return node ? [{ ...p, name: node.serviceHost }] : [];
+  });
+}
+
 /** The server tag, and the flavor extra spec, that set a VM's evacuation priority: `hastack:priority=10`. */
 export const PRIORITY_KEY = "hastack:priority";
 const PRIORITY_RANGE = 1_000_000;

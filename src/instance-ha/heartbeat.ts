@@ -241,17 +241,9 @@ export function createVerifier(options: VerifierOptions): HeartbeatVerifier {
       // Passed the schema, site and network checks when it was first accepted on this slot.
       body = slot.body;
     } else {
-      let json: unknown;
-      try {
-        json = JSON.parse(bodyBytes.toString("utf8"));
-      } catch {
-        return drop("malformed");
-      }
-      const parsed = Body.safeParse(json);
-      if (!parsed.success || parsed.data.host !== host) return drop("malformed");
-      body = parsed.data;
-      if (body.site !== options.site) return drop("wrong-site");
-      if (body.network !== arrival.network) return drop("wrong-network");
+      const read = readBody(bodyBytes, { host, network: arrival.network, site: options.site });
+      if (!read.ok) return drop(read.reason);
+      body = read.body;
     }
 
     // A copy, kept only when the body changed: a view would pin the whole receive buffer.
@@ -272,6 +264,31 @@ export function createVerifier(options: VerifierOptions): HeartbeatVerifier {
   }
 
   return { verify, stats: () => ({ accepted, drops: { ...drops } }) };
+}
+
+/** A heartbeat's body: the heartbeat without the counters that change every second. */
+export type HeartbeatBody = Body;
+
+/**
+ * A signed packet's body (the bytes after the MAC) read and checked: JSON, the schema, and the
+ * host, site and network it must name. The native receiver (native/hb-recv.c) checks everything
+ * before the body itself and hands each new body here.
+ */
+export function readBody(
+  bytes: Buffer,
+  expect: { host: string; network: HeartbeatNetwork; site: string },
+): { ok: true; body: HeartbeatBody } | { ok: false; reason: DropReason } {
+  let json: unknown;
+  try {
+    json = JSON.parse(bytes.toString("utf8"));
+  } catch {
+    return { ok: false, reason: "malformed" };
+  }
+  const parsed = Body.safeParse(json);
+  if (!parsed.success || parsed.data.host !== expect.host) return { ok: false, reason: "malformed" };
+  if (parsed.data.site !== expect.site) return { ok: false, reason: "wrong-site" };
+  if (parsed.data.network !== expect.network) return { ok: false, reason: "wrong-network" };
+  return { ok: true, body: parsed.data };
 }
 
 /** A dual-stack socket reports IPv4 senders as ::ffff:a.b.c.d; the inventory writes a.b.c.d. */

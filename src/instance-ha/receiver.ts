@@ -23,7 +23,10 @@ export interface Seen {
   at: number;
 }
 
-/** What the engine knows of one compute: the last heartbeat per network, if any came yet. */
+/**
+ * What the engine knows of one compute: the last heartbeat per network, if any came yet. Read it,
+ * do not keep it: a receiver may update a Seen in place (the native one does).
+ */
 export type HostView = Partial<Record<HeartbeatNetwork, Seen>>;
 
 export interface Receiver {

@@ -9,7 +9,7 @@
 import type { z } from "zod";
 import type { Nova } from "../openstack/nova.ts";
 import type { Placement } from "../openstack/placement.ts";
-import { type Evacuee, type Plan, parsePlacement, planEvacuation, priorityOf } from "./capacity.ts";
+import { computeProviders, type Evacuee, type Plan, planEvacuation, priorityOf } from "./capacity.ts";
 import { type EvacuateSettings, type EvacuationReport, evacuateHost } from "./evacuate.ts";
 import type { Ledger } from "./evacuation-ledger.ts";
 import type { FenceResult } from "./fence.ts";
@@ -55,14 +55,7 @@ export async function planFor(
     placement.providers(),
     nova.hypervisors(),
   ]);
-  // Placement names providers after the hypervisor's hostname (cmp1.example.org); Nova's
-  // evacuate and services take its host (cmp1). The plan speaks Nova's: providers are renamed
-  // through the compute node's uuid, which is its provider's. Others (not compute nodes) are left out.
-  const byUuid = new Map(hypervisors.map((h) => [h.id, h]));
-  const providers = parsePlacement(raw).flatMap((p) => {
-    const h = byUuid.get(p.uuid);
-    return h ? [{ ...p, name: h.serviceHost }] : [];
-  });
+  const providers = computeProviders(raw, hypervisors);
   const failed = providers.find((p) => p.name === host);
   const ignored: string[] = [];
   const vms: Evacuee[] = await Promise.all(

@@ -87,6 +87,8 @@ export const errorCodes = {
   E_HA_API_QUERY: "a request to the instance-HA API has an unknown or invalid query parameter",
   E_HA_API_ROUTE: "the instance-HA API has no such path or method",
   E_HA_BIND: "the instance-HA engine cannot bind its heartbeat socket to an address",
+  E_HA_NATIVE_BUILD:
+    "the instance-HA heartbeat receiver (C, native/hb-recv.c) cannot be compiled on the deploying machine",
   E_HA_BLOCKLIST_UNCONFIRMED:
     "the instance-HA storage fence added (or removed) a compute's Ceph blocklist entries, but the read-back does not show it",
   E_HA_CONFIRM: "hastack ha evacuate would power a host off, and neither --yes nor --dry-run was given",

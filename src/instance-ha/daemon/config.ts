@@ -48,6 +48,11 @@ export const EngineConfig = z.strictObject({
   listen: z
     .array(z.strictObject({ network: z.enum(HEARTBEAT_NETWORKS), address: Address, port: Port }))
     .min(1),
+  /**
+   * The native receiver's binary (instance-ha/native/): it takes the per-packet work out of Node.
+   * Absent, or failing to start, Node receives the packets itself (the same checks, more CPU).
+   */
+  receiver_program: z.string().min(1).optional(),
   computes: z.array(Compute),
   keystone: z.strictObject({
     /** The internal endpoint: the engine never leaves the management network. */

@@ -17,12 +17,13 @@
 import { pino } from "pino";
 import { HastackError } from "../../util/errors.ts";
 import { createEngine } from "../engine.ts";
-import { createVerifier } from "../heartbeat.ts";
+import { createVerifier, type VerifierStats } from "../heartbeat.ts";
 import { createHaMetrics } from "../http/metrics.ts";
 import { startHaHttp } from "../http/server.ts";
+import { startNativeReceiver } from "../native/native-receiver.ts";
 import { alertingHistory } from "../notify/alerting-history.ts";
 import { createNotifier } from "../notify/notifier.ts";
-import { startReceiver } from "../receiver.ts";
+import { type Receiver, startReceiver } from "../receiver.ts";
 import { openStore, type Store } from "../store.ts";
 import { ENGINE_CONFIG_PATH, ENGINE_SECRETS_PATH, loadEngineConfig, loadEngineSecrets } from "./config.ts";
 import { daemonDeps } from "./deps.ts";
@@ -56,17 +57,56 @@ async function openWithRetry(open: () => Promise<Store>, log: pino.Logger, stopp
   }
 }
 
+/**
+ * The heartbeat receiver: the native one (hb-recv, shipped beside the engine) when the config
+ * names it and it starts, else Node's own sockets, with a warning: the engine must hear the
+ * computes either way, and Node's receiver does the same checks at more CPU. A native receiver
+ * that dies later leaves the engine deaf: it stops, exit code 1, and Pacemaker starts another.
+ */
+async function listen(
+  config: ReturnType<typeof loadEngineConfig>,
+  siteSecret: string,
+  log: pino.Logger,
+  onFailure: () => void,
+): Promise<{ receiver: Receiver; stats: () => VerifierStats }> {
+  const hosts = new Map(config.computes.map((c) => [c.name, c.addresses]));
+  if (config.receiver_program) {
+    try {
+      const native = await startNativeReceiver({
+        program: config.receiver_program,
+        binds: config.listen,
+        site: config.site,
+        siteSecret,
+        hosts,
+        onFailure: (error) => {
+          log.error({ code: error.code }, error.message);
+          onFailure();
+        },
+      });
+      log.info({ program: config.receiver_program, pid: native.pid }, "native heartbeat receiver started");
+      return { receiver: native, stats: () => native.stats() };
+    } catch (error) {
+      log.warn(
+        { err: error instanceof Error ? error.message : String(error) },
+        "the native heartbeat receiver did not start: Node receives the heartbeats itself",
+      );
+    }
+  }
+  const verifier = createVerifier({ site: config.site, siteSecret, hosts });
+  return { receiver: await startReceiver({ binds: config.listen, verifier }), stats: () => verifier.stats() };
+}
+
 async function main(): Promise<void> {
   const log = pino({ name: "hastack-engine", base: undefined });
   const argv = process.argv.slice(2);
   let stopping = false;
   let stop: () => Promise<void> = async () => {};
-  const onSignal = (signal: string) => {
+  const onSignal = (signal: string, exitCode = 0) => {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, "stopping");
     void stop().then(() => {
-      process.exitCode = 0;
+      process.exitCode = exitCode;
     });
   };
   process.once("SIGTERM", () => onSignal("SIGTERM"));
@@ -104,12 +144,9 @@ async function main(): Promise<void> {
     if (stopping) return; // SIGTERM while waiting for the database: nothing to stop yet
     throw error;
   }
-  const verifier = createVerifier({
-    site: config.site,
-    siteSecret: secrets.site_secret,
-    hosts: new Map(config.computes.map((c) => [c.name, c.addresses])),
-  });
-  const receiver = await startReceiver({ binds: config.listen, verifier });
+  const { receiver, stats } = await listen(config, secrets.site_secret, log, () =>
+    onSignal("the heartbeat receiver failed", 1),
+  );
   const deps = daemonDeps({ config, secrets, receiver, store, log });
   // Not awaited: a Keystone that is down must not keep the engine from watching; every call
   // logs in again until one succeeds.
@@ -136,7 +173,7 @@ async function main(): Promise<void> {
       states: () => engine.states(),
       heartbeats: () => receiver.hosts,
       now: () => performance.now(),
-      verifier: () => verifier.stats(),
+      verifier: stats,
       leader: () => acting && !stopping,
       dryRun: config.engine.dry_run ?? false,
     },

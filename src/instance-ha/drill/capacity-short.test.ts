@@ -1,17 +1,26 @@
 import { describe, expect, it } from "vitest";
-import { parsePlacement } from "../capacity.ts";
+import { computeProviders } from "../capacity.ts";
 import { holdPlan, roomFor } from "./capacity-short.ts";
 
-/** Placement's own shapes (inventories and usages as the API returns them), parsed as the drill parses them. */
-function compute(name: string, totalMb: number, usedMb: number) {
-  return parsePlacement([
-    {
-      uuid: `uuid-${name}`,
-      name: `${name}.example.org`,
-      inventories: { MEMORY_MB: { total: totalMb, reserved: 512, allocation_ratio: 1.0, max_unit: totalMb } },
-      usages: { MEMORY_MB: usedMb },
-    },
-  ])[0] as NonNullable<ReturnType<typeof parsePlacement>[number]>;
+/**
+ * Placement's own shapes (inventories and usages as the API returns them), named as the drill
+ * names them: by Nova's host, through the compute node's uuid. The hypervisor hostname is
+ * deliberately not `<host>.<domain>`.
+ */
+function compute(host: string, totalMb: number, usedMb: number) {
+  return computeProviders(
+    [
+      {
+        uuid: `uuid-${host}`,
+        name: `hv-${host}.rack7.example.org`,
+        inventories: {
+          MEMORY_MB: { total: totalMb, reserved: 512, allocation_ratio: 1.0, max_unit: totalMb },
+        },
+        usages: { MEMORY_MB: usedMb },
+      },
+    ],
+    [{ id: `uuid-${host}`, serviceHost: host }],
+  )[0] as NonNullable<ReturnType<typeof computeProviders>[number]>;
 }
 
 describe("compute-capacity-short's squeeze", () => {
@@ -23,9 +32,9 @@ describe("compute-capacity-short's squeeze", () => {
     const plan = holdPlan([compute("cmp2", 8192, 1024), compute("cmp3", 4096, 0)], 256, 2);
     // cmp2: 8192 - 512 - 1024 = 6656 free; 2 VMs (512) and half a VM (128) left.
     expect(plan.map((p) => [p.provider.name, p.mb])).toEqual([
-      ["cmp2.example.org", 6656 - 512 - 128],
+      ["cmp2", 6656 - 512 - 128],
       // cmp3: 3584 free, and room for none: less than one VM (half a VM) left.
-      ["cmp3.example.org", 3584 - 128],
+      ["cmp3", 3584 - 128],
     ]);
   });
 

@@ -10,7 +10,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type { Placement, PlacementHolds } from "../../openstack/placement.ts";
-import { PRIORITY_KEY, parsePlacement, type ResourceProvider } from "../capacity.ts";
+import { computeProviders, PRIORITY_KEY, type ResourceProvider } from "../capacity.ts";
 import type { StoredEvent } from "../store.ts";
 import { readServers, shortHost, sleep } from "./guests.ts";
 import type { VmOutcome } from "./report.ts";
@@ -45,7 +45,7 @@ export function holdPlan(
       Math.floor((inv.total - inv.reserved) * inv.allocation_ratio) - (provider.usages.MEMORY_MB ?? 0);
     if (left > 0 && free < left * memory)
       throw new Error(
-        `Cannot squeeze ${provider.name.split(".")[0]}: it has ${free} MB of memory free in Placement, less than the ${left * memory} MB the drill must leave for ${left} VM(s): the site is too full for this drill before it starts`,
+        `Cannot squeeze ${provider.name}: it has ${free} MB of memory free in Placement, less than the ${left * memory} MB the drill must leave for ${left} VM(s): the site is too full for this drill before it starts`,
       );
     const mb = Math.max(0, free - left * memory - Math.floor(memory / 2));
     left = 0;
@@ -59,12 +59,14 @@ export function holdPlan(
  * `room` of the drill's VMs fit. Returns the timeline line and how to release the holds.
  */
 export async function squeeze(
-  deps: Pick<DrillDeps, "admin">,
+  deps: Pick<DrillDeps, "admin" | "nova">,
   ports: RoomPorts,
   o: { host: string; vms: VmOutcome[]; room: number },
 ): Promise<{ line: string; release: () => Promise<void> }> {
-  const providers = parsePlacement(await ports.placement.providers());
-  const failed = providers.find((p) => p.name.split(".")[0] === o.host);
+  // Named by Nova's hosts, through the compute nodes' uuids, as the engine's plan does (respond.ts).
+  const [raw, nodes] = await Promise.all([ports.placement.providers(), deps.nova.hypervisors()]);
+  const providers = computeProviders(raw, nodes);
+  const failed = providers.find((p) => p.name === o.host);
   const first = o.vms[0];
   if (!failed || !first) throw new Error(`Cannot find ${o.host}'s resource provider in Placement`);
   const memory = (await ports.placement.allocations(first.id))[failed.uuid]?.MEMORY_MB ?? 0;
@@ -104,7 +106,7 @@ export async function squeeze(
     throw error;
   }
   const order = [...o.vms].reverse().map((v) => `${v.name} ${v.priority}`);
-  const held = plan.map(({ provider, mb }) => `${provider.name.split(".")[0]} ${mb} MB`);
+  const held = plan.map(({ provider, mb }) => `${provider.name} ${mb} MB`);
   return {
     line: `priorities ${order.join(", ")}; memory held in Placement (${held.join(", ")}): room for ${o.room} of ${o.vms.length} (${memory} MB each)`,
     release,

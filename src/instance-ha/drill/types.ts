@@ -28,7 +28,7 @@ export interface DrillDeps {
    * Nova's API as the admin, read straight from this process: each VM's state is seen within
    * about a second of Nova's, where one `openstack server list` took 2-20 s on the loaded lab.
    */
-  nova: Pick<Nova, "serversNamed">;
+  nova: Pick<Nova, "serversNamed" | "hypervisors">;
 }
 
 export interface DrillOptions {

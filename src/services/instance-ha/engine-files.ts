@@ -78,6 +78,7 @@ export function engineConfig(topology: Topology, host: ResolvedHost): EngineConf
       address: network === "storage" ? storageAddress(topology, host) : host.ip,
       port: HEARTBEAT_PORTS[network],
     })),
+    receiver_program: ENGINE_RECEIVER,
     computes: hostsWithRole(topology, "compute").map((c) => ({
       name: c.name,
       ...(c.bmc ? { bmc: bmcEndpoint(c.bmc) satisfies BmcEndpoint } : {}),
@@ -148,3 +149,6 @@ export function engineFiles(ctx: RenderContext, host: ResolvedHost): FileSpec[] 
 
 /** Where the engine's program goes on a controller (its main is ENGINE_MAIN). */
 export const ENGINE_DIR = "/opt/hastack/engine";
+/** The native heartbeat receiver, shipped with the engine (programs.ts), built on the deploying machine. */
+export const ENGINE_RECEIVER_PATH = "bin/hb-recv";
+export const ENGINE_RECEIVER = `${ENGINE_DIR}/${ENGINE_RECEIVER_PATH}`;

@@ -1,7 +1,8 @@
 import { fileURLToPath } from "node:url";
+import { buildReceiver } from "../../instance-ha/native/build.ts";
 import { programFiles } from "../../util/import-graph.ts";
 import { controllerNames } from "../hosts.ts";
-import { ENGINE_DIR, ENGINE_ENTRY } from "./engine-files.ts";
+import { ENGINE_DIR, ENGINE_ENTRY, ENGINE_RECEIVER_PATH } from "./engine-files.ts";
 import { AGENT_PROGRAM } from "./ship/agent-program.ts";
 import type { ProgramSpec } from "./ship/program-step.ts";
 
@@ -23,6 +24,8 @@ export function engineProgram(): ProgramSpec {
     packages,
     units: [],
     entries: [ENGINE_ENTRY],
+    // Built here, never on a controller: they get a binary, not a compiler (native/build.ts).
+    built: [{ path: ENGINE_RECEIVER_PATH, mode: 0o755, build: async () => (await buildReceiver()).data }],
   };
 }
 

@@ -14,6 +14,8 @@ import type { HashCache } from "./hash-cache.ts";
 export interface BundleFile {
   data: Buffer;
   sha256: string;
+  /** @default 0o644 */
+  mode?: number;
 }
 
 /** Paths relative to the program's directory on the host, "/"-separated. */
@@ -27,8 +29,8 @@ const PackageJson = z.object({
   optionalDependencies: z.record(z.string(), z.string()).optional(),
 });
 
-function file(data: Buffer): BundleFile {
-  return { data, sha256: createHash("sha256").update(data).digest("hex") };
+export function bundleFile(data: Buffer, mode?: number): BundleFile {
+  return { data, sha256: createHash("sha256").update(data).digest("hex"), ...(mode ? { mode } : {}) };
 }
 
 function localError(what: string, e: unknown): HastackError {
@@ -127,12 +129,12 @@ export async function programBundle(
   packages: readonly string[],
 ): Promise<Bundle> {
   const bundle: Bundle = new Map();
-  bundle.set("package.json", file(Buffer.from(PROGRAM_PACKAGE_JSON)));
+  bundle.set("package.json", bundleFile(Buffer.from(PROGRAM_PACKAGE_JSON)));
   for (const [rel, path] of await programPaths(root, sources, packages)) {
     const data = await readFile(path).catch((e: unknown) => {
       throw localError(`read ${relative(root, path)}`, e);
     });
-    bundle.set(rel, file(data));
+    bundle.set(rel, bundleFile(data));
   }
   return bundle;
 }
@@ -148,7 +150,7 @@ export async function programHashes(
   hashes: HashCache,
 ): Promise<Map<string, string>> {
   const out = new Map<string, string>();
-  out.set("package.json", file(Buffer.from(PROGRAM_PACKAGE_JSON)).sha256);
+  out.set("package.json", bundleFile(Buffer.from(PROGRAM_PACKAGE_JSON)).sha256);
   for (const [rel, path] of await programPaths(root, sources, packages)) {
     const { sha256 } = await hashes.hash(path).catch((e: unknown) => {
       throw localError(`read ${relative(root, path)}`, e);

@@ -9,7 +9,7 @@ import { z } from "zod";
 import type { Topology } from "../../../topology/types.ts";
 import { HastackError } from "../../../util/errors.ts";
 import type { StepContext, StepSpec } from "../../types.ts";
-import { type Bundle, programBundle, programHashes } from "./bundle.ts";
+import { type Bundle, bundleFile, programBundle, programHashes } from "./bundle.ts";
 import { NODE_STEP } from "./node-step.ts";
 import { NODE_BIN, pinnedNode, REPO_ROOT, shipHashes } from "./pinned-node.ts";
 import { MANIFEST, remoteFiles, removeFiles, writeBundleFiles } from "./remote-tree.ts";
@@ -36,6 +36,20 @@ export interface ProgramSpec {
   after?: string[];
   /** The checkout to ship from (src/ and node_modules/ under it); tests ship from a copy. */
   root?: string;
+  /** Files built on the deploying machine (the engine's native receiver), by path in `dir`. */
+  built?: readonly BuiltFile[];
+}
+
+export interface BuiltFile {
+  path: string;
+  mode: number;
+  build(): Promise<Buffer>;
+}
+
+async function builtFiles(spec: ProgramSpec): Promise<Bundle> {
+  const out: Bundle = new Map();
+  for (const b of spec.built ?? []) out.set(b.path, bundleFile(await b.build(), b.mode));
+  return out;
 }
 
 const Manifest = z.object({ node: z.string(), files: z.record(z.string(), z.string()) });
@@ -113,8 +127,12 @@ export function programSteps(spec: ProgramSpec, topology: Topology): StepSpec[] 
   const want = () => {
     wanted ??= Promise.all([
       programBundle(spec.root ?? REPO_ROOT, spec.sources, spec.packages),
+      builtFiles(spec),
       pinnedNode(),
-    ]).then(([bundle, node]) => ({ bundle, manifest: manifestOf(bundle, node.version) }));
+    ]).then(([sources, built, node]) => {
+      const bundle: Bundle = new Map([...sources, ...built]);
+      return { bundle, manifest: manifestOf(bundle, node.version) };
+    });
     return wanted;
   };
   // A check needs only the hashes, mostly remembered from an earlier run (hash-cache.ts).
@@ -122,8 +140,14 @@ export function programSteps(spec: ProgramSpec, topology: Topology): StepSpec[] 
   const wantHashes = () => {
     hashed ??= Promise.all([
       programHashes(spec.root ?? REPO_ROOT, spec.sources, spec.packages, shipHashes),
+      builtFiles(spec),
       pinnedNode(),
-    ]).then(([hashes, node]) => hashesManifest(hashes, node.version));
+    ]).then(([hashes, built, node]) =>
+      hashesManifest(
+        new Map([...hashes, ...[...built].map(([p, f]) => [p, f.sha256] as const)]),
+        node.version,
+      ),
+    );
     return hashed;
   };
   return [

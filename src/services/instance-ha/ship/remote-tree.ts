@@ -25,7 +25,7 @@ find . -type f ! -path "./${MANIFEST}" -print0 | xargs -0 -r sha256sum --`;
 }
 
 /**
- * Writes `paths` of the bundle under `dir` (0644, root; new directories 0755) with one `tar -x`
+ * Writes `paths` of the bundle under `dir` (0644 unless a file says otherwise, root; new directories 0755) with one `tar -x`
  * (tar.ts says why not writeFiles). Not atomic per file as writeFiles is: tar replaces a file by
  * unlinking it and writing a new one, so a process that has it open keeps the old one; the
  * program's units restart once everything is there and loads.
@@ -38,7 +38,7 @@ export async function writeBundleFiles(
 ): Promise<void> {
   const entries = paths.flatMap((path) => {
     const f = bundle.get(path);
-    return f ? [{ path, data: f.data, mode: 0o644 }] : [];
+    return f ? [{ path, data: f.data, mode: f.mode ?? 0o644 }] : [];
   });
   if (entries.length === 0) return;
   await ctx.run(["sh", "-c", 'umask 022 && mkdir -p -- "$1" && tar -x -C "$1"', "sh", dir], {

@@ -5,6 +5,7 @@ import { dirname, join, posix } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseAgentConfig, parseAgentKey } from "../../../instance-ha/agent/config.ts";
 import { hostKey } from "../../../instance-ha/heartbeat.ts";
+import { buildReceiver } from "../../../instance-ha/native/build.ts";
 import { exampleTopology } from "../../../testing/fixtures.ts";
 import { toolRoot } from "../../../testing/real-tools.ts";
 import { hostByName } from "../../../topology/types.ts";
@@ -84,7 +85,7 @@ describe("shipping the agent and the pinned Node to a host", () => {
   let box: Container;
   /** A copy of the checkout's agent sources (and a spare one), with the real node_modules. */
   let root: string;
-  const agent = (sources: readonly string[]): ProgramSpec => ({
+  const agent = (sources: readonly string[], built?: ProgramSpec["built"]): ProgramSpec => ({
     id: "agent",
     title: "ship the agent",
     hosts: () => [host],
@@ -93,12 +94,13 @@ describe("shipping the agent and the pinned Node to a host", () => {
     packages: AGENT_PACKAGES,
     units: [AGENT_UNIT],
     root,
+    ...(built ? { built } : {}),
   });
   /** A deploy run: fresh steps (as the engine builds them per run), each run the engine's way. */
-  async function deploy(sources: readonly string[], t: Transport) {
+  async function deploy(sources: readonly string[], t: Transport, built?: ProgramSpec["built"]) {
     const steps: StepSpec[] = [
       nodeStep([host]),
-      ...programSteps(agent(sources), topology),
+      ...programSteps(agent(sources, built), topology),
       agentKeyStep([host]),
     ];
     const runs = [];
@@ -264,5 +266,22 @@ describe("shipping the agent and the pinned Node to a host", () => {
     expect((await deploy(AGENT_SOURCES, unmarked.transport)).applied).toEqual([true, false, false]);
     expect(unmarked.seen.written).toEqual([marker]);
     expect(unmarked.seen.bytes).toBeLessThan(1000);
+  }, 300_000);
+
+  it("a file built on the deploying machine (the engine's native receiver) arrives executable and runs there, on the host's libcrypto", async () => {
+    const built = [{ path: "bin/hb-recv", mode: 0o755, build: async () => (await buildReceiver()).data }];
+    const { transport, seen } = counted(box.transport);
+
+    expect((await deploy(AGENT_SOURCES, transport, built)).applied).toEqual([false, true, false]);
+    expect(seen.written).toEqual([`${DIR}/bin/hb-recv`, `${DIR}/.manifest.json`]);
+    expect((await sh(`stat -c '%a %U' ${DIR}/bin/hb-recv`)).stdout).toBe("755 root");
+    // It links (libcrypto.so.3 of the host's Debian), binds, says ready ('R'), and ends with its stdin.
+    const r = await sh(`printf 'bind 0 127.0.0.1 0 65536\nend\n' | ${DIR}/bin/hb-recv | head -c 1`);
+    expect(r.stderr).toBe("");
+    expect(r.stdout).toBe("R");
+    // Converged with it: a second run writes nothing.
+    const again = counted(box.transport);
+    expect((await deploy(AGENT_SOURCES, again.transport, built)).applied).toEqual([false, false, false]);
+    expect(again.seen.written).toEqual([]);
   }, 300_000);
 });
