@@ -289,7 +289,8 @@ static void read_config(void) {
     } else if (sscanf(line, "tick %u", &ms) == 1 && ms > 0) {
       tick_ms = ms;
     } else {
-      fail("bad config line: %.60s", line);
+      /* Its first word only: a host line carries the host's key, and an error is logged. */
+      fail("bad config line: %.8s...", strtok(line, " \n") ? line : "");
     }
   }
   if (nbinds == 0) fail("no bind line");
