@@ -87,8 +87,6 @@ export const errorCodes = {
   E_HA_API_QUERY: "a request to the instance-HA API has an unknown or invalid query parameter",
   E_HA_API_ROUTE: "the instance-HA API has no such path or method",
   E_HA_BIND: "the instance-HA engine cannot bind its heartbeat socket to an address",
-  E_HA_NATIVE_BUILD:
-    "the instance-HA heartbeat receiver (C, native/hb-recv.c) cannot be compiled on the deploying machine",
   E_HA_BLOCKLIST_UNCONFIRMED:
     "the instance-HA storage fence added (or removed) a compute's Ceph blocklist entries, but the read-back does not show it",
   E_HA_CONFIRM: "hastack ha evacuate would power a host off, and neither --yes nor --dry-run was given",
@@ -99,6 +97,8 @@ export const errorCodes = {
     "a failed compute cannot be evacuated: Nova has no nova-compute service for it, or refused to force it down or disable it",
   E_HA_HEARTBEAT_SIZE: "a compute's heartbeat is larger than a heartbeat packet may be",
   E_HA_HISTORY_OPTION: "hastack ha history's --since or --limit is not a valid value",
+  E_HA_NATIVE_BUILD:
+    "the instance-HA heartbeat receiver (C, native/hb-recv.c) cannot be compiled on the deploying machine",
   E_HA_NOTIFY:
     "an instance-HA alert was not sent: the mail relay or the webhook refused it, failed or did not answer in time",
   E_HA_PLACEMENT_DATA: "Placement's providers, inventories or usages are not what the capacity plan reads",
