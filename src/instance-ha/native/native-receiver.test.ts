@@ -5,6 +5,7 @@ import { createSocket, type Socket } from "node:dgram";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { HastackError } from "../../util/errors.ts";
 import { encodeHeartbeat, type Heartbeat, hostKey } from "../heartbeat.ts";
+import { heartbeat } from "../test-world.ts";
 import { buildReceiver } from "./build.ts";
 import { type NativeReceiver, type NativeReceiverOptions, startNativeReceiver } from "./native-receiver.ts";
 
@@ -23,21 +24,16 @@ afterEach(async () => {
   open.receiver = undefined;
 });
 
+/** The shared test heartbeat (test-world.ts), with real-looking counters and one VM. */
 function beat(overrides: Partial<Heartbeat> = {}): Heartbeat {
-  return {
-    site: "lab",
-    host: "cmp1",
-    network: "management",
+  const vms = ["0b6c1f0e-3f4e-4a51-9a43-2b1f7c0d9e11"];
+  return heartbeat({
     epoch: 1_700_000_000_000,
-    seq: 1,
     sentAt: 1_700_000_000_123,
     bootId: "boot-a",
-    novaCompute: true,
-    libvirt: true,
-    storageReachable: true,
-    vms: ["0b6c1f0e-3f4e-4a51-9a43-2b1f7c0d9e11"],
+    vms,
     ...overrides,
-  };
+  });
 }
 
 function sign(hb: Heartbeat, secret = SECRET): Buffer {
